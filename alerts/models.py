@@ -1,0 +1,1 @@
+"""Alerts, escalation policies, on-call schedules, escalation steps and notifications."""

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("", include("monitoring.urls")),
+    path("alerts/", include("alerts.urls")),
+    path("api/", include("config.api_urls")),
+]

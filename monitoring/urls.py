@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "monitoring"
+
+urlpatterns = [
+    path("", views.my_patients, name="my_patients"),
+]
