@@ -1,9 +1,10 @@
-from django.urls import path
+"""Monitoring URLs: the tablet screens (``tablet_urls``) and the dashboards (``dashboard_urls``)."""
 
-from . import views
+from django.urls import include, path
 
 app_name = "monitoring"
 
 urlpatterns = [
-    path("", views.my_patients, name="my_patients"),
+    path("", include("monitoring.tablet_urls")),
+    path("", include("monitoring.dashboard_urls")),
 ]

@@ -1,0 +1,122 @@
+"""The roles-and-permissions matrix: one table, one check, used by views, the API and admin.
+
+A capability is granted to a user *for a care team* through a membership with one of the roles
+listed.  Views first find the patient through ``Patient.objects.visible_to(user)`` (another team's
+patient is a 404), then check the capability for that patient's team (a missing capability is 403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from .models import Role
+
+NURSE, PHYSICIAN, COORDINATOR, ADMIN = Role.NURSE, Role.PHYSICIAN, Role.COORDINATOR, Role.ADMIN
+CLINICAL = frozenset({NURSE, PHYSICIAN})
+EVERYONE = frozenset({NURSE, PHYSICIAN, COORDINATOR, ADMIN})
+
+MATRIX: dict[str, frozenset[str]] = {
+    # Patient record
+    "patient.view": EVERYONE,
+    "patient.manage": frozenset({COORDINATOR, ADMIN}),  # register patients, infusions, close them
+    # Observations
+    "observation.record": CLINICAL,
+    "observation.amend": CLINICAL,
+    "finding.attribute": frozenset({PHYSICIAN}),  # attribute fever/hypotension/hypoxia to another cause
+    "event.record_diagnosis": frozenset({PHYSICIAN}),  # "CRS diagnosed", death and its attribution
+    # Alerts
+    "alert.view": EVERYONE,
+    "alert.acknowledge": frozenset({PHYSICIAN}),
+    "alert.resolve": frozenset({PHYSICIAN}),
+    "check.record_missed": CLINICAL,
+    # Dashboards, exports, schedules
+    "dashboard.view": EVERYONE,
+    "analytics.view": frozenset({PHYSICIAN, COORDINATOR, ADMIN}),
+    "export.csv": frozenset({COORDINATOR, ADMIN}),
+    "schedule.manage": frozenset({COORDINATOR, ADMIN}),
+    "policy.manage": frozenset({COORDINATOR, ADMIN}),
+    # Administration
+    "audit.view": frozenset({ADMIN}),
+}
+
+
+def roles_for(capability: str) -> frozenset[str]:
+    try:
+        return MATRIX[capability]
+    except KeyError as exc:  # a typo must never silently grant or deny
+        raise KeyError(f"unknown capability {capability!r}; known: {', '.join(sorted(MATRIX))}") from exc
+
+
+def can(user: Any, capability: str, team_id: int | None = None) -> bool:
+    """Whether ``user`` holds ``capability`` in ``team_id`` (in any of their teams if None)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    roles = roles_for(capability)
+    memberships = user.memberships.filter(role__in=roles)
+    if team_id is not None:
+        memberships = memberships.filter(team_id=team_id)
+    return memberships.exists()
+
+
+def team_ids_with(user: Any, capability: str) -> list[int]:
+    """The care teams in which ``user`` holds ``capability``."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    return user.team_ids(*roles_for(capability))
+
+
+def require(user: Any, capability: str, team_id: int | None = None) -> None:
+    if not can(user, capability, team_id):
+        raise PermissionDenied(f"Your role does not allow {capability}")
+
+
+def capability_required(capability: str) -> Callable:
+    """View decorator: the user must hold ``capability`` in at least one team (else 403)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            require(request.user, capability)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class HasCapability(BasePermission):
+    """DRF permission: ``permission_classes = [HasCapability.for_("alert.acknowledge")]``.
+
+    Checks that the user holds the capability in some team; object-level checks use the
+    object's care team (``obj.care_team_id``, or via ``obj.patient`` / ``obj.infusion``).
+    """
+
+    capability = "patient.view"
+
+    @classmethod
+    def for_(cls, capability: str) -> type[HasCapability]:
+        roles_for(capability)
+        return type(f"Has_{capability.replace('.', '_')}", (cls,), {"capability": capability})
+
+    def has_permission(self, request, view) -> bool:
+        return can(request.user, self.capability)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return can(request.user, self.capability, care_team_id_of(obj))
+
+
+def care_team_id_of(obj: Any) -> int | None:
+    for path in ("care_team_id", "patient.care_team_id", "infusion.care_team_id"):
+        target = obj
+        try:
+            for attr in path.split("."):
+                target = getattr(target, attr)
+        except AttributeError:
+            continue
+        return target
+    return None
