@@ -1,0 +1,35 @@
+"""Unit conversions to the canonical unit set (RULES §7.1). Exact, no rounding before comparison (A-1).
+
+Canonical units: temperature °C, CRP mg/dL, creatinine mg/dL, ANC cells/µL, platelets ×10⁹/L,
+haemoglobin g/dL, ferritin ng/mL, fibrinogen mg/dL, IgG mg/dL.
+"""
+
+from __future__ import annotations
+
+CREATININE_UMOL_PER_MG_DL = 88.4  # RULES §7.1: mg/dL × 88.4 = µmol/L
+CRP_MG_L_PER_MG_DL = 10.0  # RULES §7.1: mg/dL × 10 = mg/L
+
+
+def f_to_c(temp_f: float) -> float:
+    """°C = (°F − 32) × 5/9 (RULES §7.1), unrounded."""
+    return (temp_f - 32.0) * 5.0 / 9.0
+
+
+def c_to_f(temp_c: float) -> float:
+    return temp_c * 9.0 / 5.0 + 32.0
+
+
+def crp_mg_l_to_mg_dl(value: float) -> float:
+    return value / CRP_MG_L_PER_MG_DL
+
+
+def crp_mg_dl_to_mg_l(value: float) -> float:
+    return value * CRP_MG_L_PER_MG_DL
+
+
+def creatinine_umol_l_to_mg_dl(value: float) -> float:
+    return value / CREATININE_UMOL_PER_MG_DL
+
+
+def creatinine_mg_dl_to_umol_l(value: float) -> float:
+    return value * CREATININE_UMOL_PER_MG_DL

@@ -1,0 +1,171 @@
+"""Controlled vocabularies (RULES §0, §4; CASES.md). The forms use these for their choices."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class O2Device(str, Enum):
+    """Oxygen delivery devices (RULES §0)."""
+
+    ROOM_AIR = "room_air"
+    BLOW_BY = "blow_by"
+    NASAL_CANNULA = "nasal_cannula"
+    HFNC = "hfnc"
+    SIMPLE_FACE_MASK = "simple_face_mask"
+    VENTURI = "venturi"
+    NON_REBREATHER = "non_rebreather"
+    CPAP = "cpap"
+    BIPAP = "bipap"
+    NIV_OTHER = "niv_other"
+    INVASIVE_MV = "invasive_mv"
+
+
+class Consciousness(str, Enum):
+    """Level of consciousness (RULES §0, DECISIONS B-8): `alert` is normal, not grade 1."""
+
+    ALERT = "alert"
+    AWAKENS_SPONTANEOUSLY = "awakens_spontaneously"
+    AWAKENS_TO_VOICE = "awakens_to_voice"
+    AWAKENS_TO_TACTILE = "awakens_to_tactile"
+    UNAROUSABLE = "unarousable"
+    NOT_ASSESSABLE = "not_assessable"
+
+
+class Seizure(str, Enum):
+    NONE = "none"
+    RAPID_RESOLVING_CLINICAL = "rapid_resolving_clinical"
+    NONCONVULSIVE_EEG_RESOLVED = "nonconvulsive_eeg_resolved"
+    PROLONGED_GT5MIN = "prolonged_gt5min"
+    REPETITIVE_NO_RETURN = "repetitive_no_return"
+
+
+class Motor(str, Enum):
+    NONE = "none"
+    DEEP_FOCAL_WEAKNESS = "deep_focal_weakness"
+
+
+class IcpEdema(str, Enum):
+    NONE = "none"
+    FOCAL_LOCAL_EDEMA = "focal_local_edema"
+    DIFFUSE_EDEMA = "diffuse_edema"
+    POSTURING = "posturing"
+    CN_VI_PALSY = "cn_vi_palsy"
+    PAPILLEDEMA = "papilledema"
+    CUSHING_TRIAD = "cushing_triad"
+
+
+O2_DEVICES: tuple[str, ...] = tuple(m.value for m in O2Device)
+CONSCIOUSNESS: tuple[str, ...] = tuple(m.value for m in Consciousness)
+SEIZURE: tuple[str, ...] = tuple(m.value for m in Seizure)
+MOTOR: tuple[str, ...] = tuple(m.value for m in Motor)
+ICP_EDEMA: tuple[str, ...] = tuple(m.value for m in IcpEdema)
+
+LOW_FLOW_DEVICES = frozenset({O2Device.BLOW_BY, O2Device.NASAL_CANNULA})
+HIGH_FLOW_OR_MASK_DEVICES = frozenset(
+    {O2Device.HFNC, O2Device.SIMPLE_FACE_MASK, O2Device.VENTURI, O2Device.NON_REBREATHER}
+)
+POSITIVE_PRESSURE_DEVICES = frozenset({O2Device.CPAP, O2Device.BIPAP, O2Device.NIV_OTHER, O2Device.INVASIVE_MV})
+
+# Vasoactive drugs (RULES §0, DECISIONS A-6). name -> True if it counts as a vasopressor for CRS grading.
+# Vasopressin is a vasopressor but is handled specially (CRS-R2). Inotropes are recorded, not graded.
+VASOPRESSIN = "vasopressin"
+VASOPRESSORS: dict[str, bool] = {
+    "norepinephrine": True,
+    "epinephrine": True,
+    "phenylephrine": True,
+    "dopamine": True,
+    "vasopressin": True,
+    "angiotensin_ii": True,
+    "dobutamine": False,  # inotrope, A-6
+    "milrinone": False,  # inotrope, A-6
+    "isoproterenol": False,  # inotrope/chronotrope, A-6
+}
+INOTROPES: frozenset[str] = frozenset(k for k, v in VASOPRESSORS.items() if not v)
+
+# Drug classes (RULES §0, §4).
+TOCILIZUMAB = "tocilizumab"
+CORTICOSTEROIDS = frozenset(
+    {"dexamethasone", "methylprednisolone", "hydrocortisone", "prednisone", "prednisolone"}
+)
+ANTI_CYTOKINE = frozenset({"tocilizumab", "anakinra", "siltuximab"})
+# A-2: these mask fever for the rest of the CRS episode.
+MASKING_FOR_EPISODE = ANTI_CYTOKINE | CORTICOSTEROIDS
+# A-2: these mask fever for 24 h after the last dose.
+ANTIPYRETICS = frozenset(
+    {"acetaminophen", "paracetamol", "ibuprofen", "naproxen", "ketorolac", "metamizole", "nsaid"}
+)
+G_CSF = frozenset({"g_csf", "filgrastim", "pegfilgrastim", "lenograstim"})
+DRUGS: tuple[str, ...] = tuple(
+    sorted(
+        MASKING_FOR_EPISODE
+        | ANTIPYRETICS
+        | G_CSF
+        | {
+            "levetiracetam", "ruxolitinib", "cyclophosphamide", "atg", "ivig", "intrathecal_chemotherapy",
+            "lorazepam", "midazolam", "diazepam", "mannitol", "hypertonic_saline",
+            "cefepime", "piperacillin_tazobactam", "meropenem", "levofloxacin", "vancomycin",
+            "fluconazole", "posaconazole", "voriconazole", "micafungin", "acyclovir", "valacyclovir",
+            "tmp_smx", "entecavir", "allopurinol", "antibiotic_other",
+        }
+    )
+)
+
+EVENTS: tuple[str, ...] = (
+    "death", "crs_diagnosed", "icans_diagnosed", "progression", "next_therapy", "icu_admission", "discharge",
+)
+
+CLINICAL_FLAGS: tuple[str, ...] = (
+    "recurrent_sinopulmonary_infections",
+    "recurrent_infections",
+    "serious_infection",
+    "cns_involvement",
+    "prior_seizures",
+    # LICATS organ signals (RULES §3.8) in an organ affected by the autoimmune disease before CAR-T:
+    "new_inflammatory_rash",
+    "mucosal_lesions",
+    "arthritis_or_enthesitis",
+    "troponin_rise",
+    "unexplained_dyspnea",
+    "diarrhea_or_abdominal_pain",
+)
+INFECTION_FLAGS = frozenset({"recurrent_sinopulmonary_infections", "recurrent_infections", "serious_infection"})
+LICATS_FLAGS = frozenset(
+    {
+        "new_inflammatory_rash", "mucosal_lesions", "arthritis_or_enthesitis", "troponin_rise",
+        "unexplained_dyspnea", "diarrhea_or_abdominal_pain",
+    }
+)
+
+# Lab fields of case files: key -> unit label. Keys marked as alternatives are converted (units.py).
+LAB_FIELDS: dict[str, str] = {
+    "anc_per_uL": "/µL",
+    "platelets_10e9_L": "×10⁹/L",
+    "hgb_g_dL": "g/dL",
+    "crp_mg_L": "mg/L",
+    "crp_mg_dL": "mg/dL",
+    "ferritin_ng_mL": "ng/mL",
+    "fibrinogen_mg_dL": "mg/dL",
+    "ldh_U_L": "U/L",
+    "alt_U_L": "U/L",
+    "alt_uln_U_L": "U/L",
+    "ast_U_L": "U/L",
+    "ast_uln_U_L": "U/L",
+    "creatinine_mg_dL": "mg/dL",
+    "creatinine_umol_L": "µmol/L",
+    "igg_mg_dL": "mg/dL",
+    "cd19_per_uL": "/µL",
+    "upcr_mg_mg": "mg/mg",
+}
+
+# Suggestion vocabulary (RULES §4): stable ids.
+SUGGESTION_CODES: tuple[str, ...] = (
+    "supportive_care", "antipyretic", "iv_fluids", "infection_workup", "neutropenic_fever_antibiotics",
+    "g_csf_consider", "tocilizumab", "consider_tocilizumab", "dexamethasone", "high_dose_methylprednisolone",
+    "steroid_taper_plan", "icu_transfer", "consider_icu_transfer", "telemetry_pulse_oximetry", "echocardiogram",
+    "vasopressor_support", "neuro_consult", "neuroimaging", "eeg", "lumbar_puncture", "antiseizure_treatment",
+    "seizure_prophylaxis_levetiracetam", "aspiration_precautions", "raised_icp_management",
+    "alternative_immunosuppression", "antifungal_prophylaxis", "iec_hs_evaluation", "ivig", "consider_ivig",
+    "prophylactic_g_csf", "notify_physician_urgent", "continue_monitoring", "sepsis_evaluation",
+    "licats_evaluation",
+)

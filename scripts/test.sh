@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Run every check CI runs: lint, import contract, deploy check, migrations, clinical cases, tests
+# (PostgreSQL + Redis + real Celery workers + headless Chromium).  Exits non-zero on any failure.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ensure_venv
+
+# --- services ------------------------------------------------------------------------------------
+if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  say "Starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+fi
+if command -v redis-server >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  say "Starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+fi
+for _ in $(seq 1 30); do
+  pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break
+  sleep 1
+done
+
+# --- headless Chromium for the browser tests ------------------------------------------------------
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing Chromium (Debian package) for the browser tests"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing: install Debian's 'chromium' package (browser tests need /usr/bin/chromium)" >&2
+    exit 1
+  fi
+fi
+
+export DJANGO_SETTINGS_MODULE=config.settings.test
+say "ruff"
+ruff check .
+ruff format --check carttrack
+say "import contract (carttrack stays free of Django, Celery and DRF)"
+lint-imports
+say "manage.py check --deploy (production settings)"
+DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY="ci-$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+  ALLOWED_HOSTS=carttrack.example.org python manage.py check --deploy --fail-level WARNING
+say "migrations are complete"
+python manage.py makemigrations --check --dry-run
+say "OpenAPI schema is valid"
+python manage.py spectacular --validate --fail-on-warn --file /dev/null
+say "clinical cases (python -m carttrack.cases --check)"
+python -m carttrack.cases --check tests/data/cases-public.json >/dev/null
+say "pytest"
+python -m pytest -p no:cacheprovider "$@"
