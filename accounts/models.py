@@ -84,3 +84,65 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} in {self.team}"
+
+
+class ApiScope(models.TextChoices):
+    """What an integration token may do.  Scopes narrow a token; the care team bounds it."""
+
+    PATIENTS_READ = "patients:read", "Read patients and infusions"
+    OBSERVATIONS_READ = "observations:read", "Read observations and grades"
+    OBSERVATIONS_WRITE = "observations:write", "Record observations"
+    ALERTS_READ = "alerts:read", "Read alerts"
+    ALERTS_WRITE = "alerts:write", "Acknowledge and resolve alerts"
+
+
+def validate_scopes(value) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Give at least one scope as a list.")
+    unknown = sorted(set(value) - set(ApiScope.values))
+    if unknown:
+        raise ValidationError(f"Unknown scope(s): {', '.join(unknown)}; known: {', '.join(ApiScope.values)}")
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        from django.utils import timezone
+
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """An integration's bearer token (device gateway, EHR interface).
+
+    Only a SHA-256 hash of the key is stored; the key is shown once when issued
+    (``accounts.tokens.issue_api_token``).  The token acts as ``user`` (a service account whose
+    memberships decide which patients it can see) and is further limited to ``team`` and ``scopes``.
+    """
+
+    name = models.CharField(max_length=120, help_text="What uses it, e.g. 'Ward 7 monitor gateway'")
+    prefix = models.CharField(max_length=12, db_index=True, help_text="First characters of the key, to recognise it")
+    key_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="api_tokens")
+    scopes = models.JSONField(default=list, validators=[validate_scopes])
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now=None) -> bool:
+        from django.utils import timezone
+
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -120,3 +120,65 @@ def care_team_id_of(obj: Any) -> int | None:
             continue
         return target
     return None
+
+
+# --- API scopes --------------------------------------------------------------------------------
+# An integration token carries explicit scopes; a signed-in person has the scopes their roles give
+# through the matrix above, so the two paths can never disagree about what a role may do.
+SCOPE_CAPABILITY: dict[str, str] = {
+    "patients:read": "patient.view",
+    "observations:read": "patient.view",
+    "observations:write": "observation.record",
+    "alerts:read": "alert.view",
+    "alerts:write": "alert.acknowledge",
+}
+
+
+def scopes_for_user(user: Any, team_id: int | None = None) -> frozenset[str]:
+    """The API scopes a signed-in user holds (in ``team_id``, or in any team if None)."""
+    return frozenset(scope for scope, capability in SCOPE_CAPABILITY.items() if can(user, capability, team_id))
+
+
+def _api_token(request) -> Any:
+    from .models import ApiToken
+
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiToken) else None
+
+
+class HasScope(BasePermission):
+    """DRF permission: ``permission_classes = [HasScope.for_("observations:write")]``.
+
+    With an integration token (``Authorization: Bearer …``) the token must carry the scope and an
+    object must belong to the token's care team; a session user needs a role that grants the
+    scope in the object's team.
+    """
+
+    scope = "patients:read"
+
+    @classmethod
+    def for_(cls, scope: str) -> type[HasScope]:
+        if scope not in SCOPE_CAPABILITY:
+            raise KeyError(f"unknown scope {scope!r}; known: {', '.join(sorted(SCOPE_CAPABILITY))}")
+        return type(f"HasScope_{scope.replace(':', '_')}", (cls,), {"scope": scope})
+
+    def has_permission(self, request, view) -> bool:
+        token = _api_token(request)
+        if token is not None:
+            return self.scope in token.scopes and token.is_usable()
+        return self.scope in scopes_for_user(request.user)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        team_id = care_team_id_of(obj)
+        token = _api_token(request)
+        if token is not None:
+            return self.scope in token.scopes and token.team_id == team_id
+        return self.scope in scopes_for_user(request.user, team_id)
+
+
+def api_team_ids(request, scope: str) -> list[int]:
+    """Care teams a request may act on with ``scope`` (for filtering API querysets)."""
+    token = _api_token(request)
+    if token is not None:
+        return [token.team_id] if scope in token.scopes and token.is_usable() else []
+    return team_ids_with(request.user, SCOPE_CAPABILITY[scope])

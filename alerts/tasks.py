@@ -1,4 +1,9 @@
-"""Celery tasks of the alerts app.  Tasks take ids and call a service; nothing else."""
+"""Celery tasks of the alerts app.  Tasks take ids and call a service; nothing else.
+
+No countdown/ETA is ever used as a timer: the due times live in ``EscalationStep`` rows and the
+``alerts.tick`` beat task claims them.  Every task is idempotent (unique keys, conditional updates),
+so a redelivery after a worker crash or a broker restart is harmless.
+"""
 
 from celery import shared_task
 
@@ -10,3 +15,21 @@ from . import services
 def process_evaluation(evaluation_id: int) -> None:
     """Raise or upgrade the alert a stored grade evaluation calls for."""
     services.alert_process_evaluation(evaluation_id=evaluation_id)
+
+
+@shared_task(name="alerts.tick", acks_late=True, ignore_result=True, expires=60)
+def tick() -> int:
+    """Claim and send every due escalation step (beat, every ``ALERT_TICK_SECONDS``)."""
+    return services.dispatch_due_steps()
+
+
+@shared_task(name="alerts.audit", acks_late=True, ignore_result=True, expires=120)
+def audit() -> dict:
+    """Overdue/stuck steps, open alerts with nothing pending, on-call gaps; writes the heartbeat."""
+    return services.run_auditor()
+
+
+@shared_task(name="alerts.overdue_checks", acks_late=True, ignore_result=True, expires=120)
+def overdue_checks() -> dict:
+    """Overdue bedside assessments become nurse tasks, then charge-nurse alerts after the grace period."""
+    return services.overdue_checks_scan()

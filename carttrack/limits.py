@@ -113,15 +113,21 @@ def soft_warnings(obs: object) -> tuple[SoftWarning, ...]:
     for field, lim in SOFT_LIMITS.items():
         value = getattr(obs, field, None)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and not lim.contains(value):
-            out.append(SoftWarning(field, float(value), f"{field} {_fmt(value)} is outside the usual {lim.text}"))
-    temp_c = getattr(obs, "temp_c", None)
-    if isinstance(temp_c, float) and 37.0 <= temp_c <= 45.0 and getattr(obs, "temp_entered_f", None) is None:
-        pass
+            out.append(
+                SoftWarning(field, float(value), f"{field} {_fmt(value)} is outside the usual {lim.text}")
+            )
     anc = getattr(obs, "anc_per_uL", None)
     if isinstance(anc, float) and 0.0 < anc < 50.0 and not anc.is_integer():
         out.append(SoftWarning("anc_per_uL", anc, f"{_fmt(anc)} looks like ×10⁹/L = {anc * 1000:.0f}/µL"))
     o2_flow = getattr(obs, "o2_flow_l_min", None)
     device = getattr(obs, "o2_device", None)
-    if device is not None and getattr(device, "value", None) == "hfnc" and o2_flow is not None and o2_flow <= 6.0:
-        out.append(SoftWarning("o2_flow_l_min", o2_flow, "HFNC at ≤ 6 L/min graded by device as grade 3 (A-8)"))
+    if (
+        device is not None
+        and getattr(device, "value", None) == "hfnc"
+        and o2_flow is not None
+        and o2_flow <= 6.0
+    ):
+        out.append(
+            SoftWarning("o2_flow_l_min", o2_flow, "HFNC at ≤ 6 L/min graded by device as grade 3 (A-8)")
+        )
     return tuple(out)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class O2Device(str, Enum):
+class O2Device(StrEnum):
     """Oxygen delivery devices (RULES §0)."""
 
     ROOM_AIR = "room_air"
@@ -21,7 +21,7 @@ class O2Device(str, Enum):
     INVASIVE_MV = "invasive_mv"
 
 
-class Consciousness(str, Enum):
+class Consciousness(StrEnum):
     """Level of consciousness (RULES §0, DECISIONS B-8): `alert` is normal, not grade 1."""
 
     ALERT = "alert"
@@ -32,7 +32,7 @@ class Consciousness(str, Enum):
     NOT_ASSESSABLE = "not_assessable"
 
 
-class Seizure(str, Enum):
+class Seizure(StrEnum):
     NONE = "none"
     RAPID_RESOLVING_CLINICAL = "rapid_resolving_clinical"
     NONCONVULSIVE_EEG_RESOLVED = "nonconvulsive_eeg_resolved"
@@ -40,12 +40,12 @@ class Seizure(str, Enum):
     REPETITIVE_NO_RETURN = "repetitive_no_return"
 
 
-class Motor(str, Enum):
+class Motor(StrEnum):
     NONE = "none"
     DEEP_FOCAL_WEAKNESS = "deep_focal_weakness"
 
 
-class IcpEdema(str, Enum):
+class IcpEdema(StrEnum):
     NONE = "none"
     FOCAL_LOCAL_EDEMA = "focal_local_edema"
     DIFFUSE_EDEMA = "diffuse_edema"
@@ -65,7 +65,9 @@ LOW_FLOW_DEVICES = frozenset({O2Device.BLOW_BY, O2Device.NASAL_CANNULA})
 HIGH_FLOW_OR_MASK_DEVICES = frozenset(
     {O2Device.HFNC, O2Device.SIMPLE_FACE_MASK, O2Device.VENTURI, O2Device.NON_REBREATHER}
 )
-POSITIVE_PRESSURE_DEVICES = frozenset({O2Device.CPAP, O2Device.BIPAP, O2Device.NIV_OTHER, O2Device.INVASIVE_MV})
+POSITIVE_PRESSURE_DEVICES = frozenset(
+    {O2Device.CPAP, O2Device.BIPAP, O2Device.NIV_OTHER, O2Device.INVASIVE_MV}
+)
 
 # Vasoactive drugs (RULES §0, DECISIONS A-6). name -> True if it counts as a vasopressor for CRS grading.
 # Vasopressin is a vasopressor but is handled specially (CRS-R2). Inotropes are recorded, not graded.
@@ -102,17 +104,44 @@ DRUGS: tuple[str, ...] = tuple(
         | ANTIPYRETICS
         | G_CSF
         | {
-            "levetiracetam", "ruxolitinib", "cyclophosphamide", "atg", "ivig", "intrathecal_chemotherapy",
-            "lorazepam", "midazolam", "diazepam", "mannitol", "hypertonic_saline",
-            "cefepime", "piperacillin_tazobactam", "meropenem", "levofloxacin", "vancomycin",
-            "fluconazole", "posaconazole", "voriconazole", "micafungin", "acyclovir", "valacyclovir",
-            "tmp_smx", "entecavir", "allopurinol", "antibiotic_other",
+            "levetiracetam",
+            "ruxolitinib",
+            "cyclophosphamide",
+            "atg",
+            "ivig",
+            "intrathecal_chemotherapy",
+            "lorazepam",
+            "midazolam",
+            "diazepam",
+            "mannitol",
+            "hypertonic_saline",
+            "cefepime",
+            "piperacillin_tazobactam",
+            "meropenem",
+            "levofloxacin",
+            "vancomycin",
+            "fluconazole",
+            "posaconazole",
+            "voriconazole",
+            "micafungin",
+            "acyclovir",
+            "valacyclovir",
+            "tmp_smx",
+            "entecavir",
+            "allopurinol",
+            "antibiotic_other",
         }
     )
 )
 
 EVENTS: tuple[str, ...] = (
-    "death", "crs_diagnosed", "icans_diagnosed", "progression", "next_therapy", "icu_admission", "discharge",
+    "death",
+    "crs_diagnosed",
+    "icans_diagnosed",
+    "progression",
+    "next_therapy",
+    "icu_admission",
+    "discharge",
 )
 
 CLINICAL_FLAGS: tuple[str, ...] = (
@@ -129,11 +158,17 @@ CLINICAL_FLAGS: tuple[str, ...] = (
     "unexplained_dyspnea",
     "diarrhea_or_abdominal_pain",
 )
-INFECTION_FLAGS = frozenset({"recurrent_sinopulmonary_infections", "recurrent_infections", "serious_infection"})
+INFECTION_FLAGS = frozenset(
+    {"recurrent_sinopulmonary_infections", "recurrent_infections", "serious_infection"}
+)
 LICATS_FLAGS = frozenset(
     {
-        "new_inflammatory_rash", "mucosal_lesions", "arthritis_or_enthesitis", "troponin_rise",
-        "unexplained_dyspnea", "diarrhea_or_abdominal_pain",
+        "new_inflammatory_rash",
+        "mucosal_lesions",
+        "arthritis_or_enthesitis",
+        "troponin_rise",
+        "unexplained_dyspnea",
+        "diarrhea_or_abdominal_pain",
     }
 )
 
@@ -160,12 +195,38 @@ LAB_FIELDS: dict[str, str] = {
 
 # Suggestion vocabulary (RULES §4): stable ids.
 SUGGESTION_CODES: tuple[str, ...] = (
-    "supportive_care", "antipyretic", "iv_fluids", "infection_workup", "neutropenic_fever_antibiotics",
-    "g_csf_consider", "tocilizumab", "consider_tocilizumab", "dexamethasone", "high_dose_methylprednisolone",
-    "steroid_taper_plan", "icu_transfer", "consider_icu_transfer", "telemetry_pulse_oximetry", "echocardiogram",
-    "vasopressor_support", "neuro_consult", "neuroimaging", "eeg", "lumbar_puncture", "antiseizure_treatment",
-    "seizure_prophylaxis_levetiracetam", "aspiration_precautions", "raised_icp_management",
-    "alternative_immunosuppression", "antifungal_prophylaxis", "iec_hs_evaluation", "ivig", "consider_ivig",
-    "prophylactic_g_csf", "notify_physician_urgent", "continue_monitoring", "sepsis_evaluation",
+    "supportive_care",
+    "antipyretic",
+    "iv_fluids",
+    "infection_workup",
+    "neutropenic_fever_antibiotics",
+    "g_csf_consider",
+    "tocilizumab",
+    "consider_tocilizumab",
+    "dexamethasone",
+    "high_dose_methylprednisolone",
+    "steroid_taper_plan",
+    "icu_transfer",
+    "consider_icu_transfer",
+    "telemetry_pulse_oximetry",
+    "echocardiogram",
+    "vasopressor_support",
+    "neuro_consult",
+    "neuroimaging",
+    "eeg",
+    "lumbar_puncture",
+    "antiseizure_treatment",
+    "seizure_prophylaxis_levetiracetam",
+    "aspiration_precautions",
+    "raised_icp_management",
+    "alternative_immunosuppression",
+    "antifungal_prophylaxis",
+    "iec_hs_evaluation",
+    "ivig",
+    "consider_ivig",
+    "prophylactic_g_csf",
+    "notify_physician_urgent",
+    "continue_monitoring",
+    "sepsis_evaluation",
     "licats_evaluation",
 )

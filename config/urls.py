@@ -5,8 +5,10 @@ from . import health
 
 urlpatterns = [
     path("health/", health.liveness, name="health"),
+    path("health/", include("alerts.health_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("monitoring.urls")),
     path("alerts/", include("alerts.urls")),
     path("api/", include("config.api_urls")),

@@ -1,7 +1,335 @@
+"""The nurse's tablet screens: My patients, the patient page with its entry forms and grade panel,
+amend / entered-in-error / attribution.  Clinical logic stays in ``carttrack``; writes go through
+``monitoring.services``; reads through ``monitoring.selectors`` (scoped: another team's patient is 404).
+
+htmx: a form posts to ``record`` and gets back its own re-rendered form (fresh with a new client UUID
+after a save, or with the errors and everything typed) plus out-of-band swaps of the grade panel,
+the checks and the recent observations.  Without JavaScript the same views work as plain POST →
+redirect.  Status codes: 422 invalid input, 403 role lacks the capability, 409 conflict.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import carttrack
+from carttrack import limits, units
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import can, require
+
+from . import schedules, selectors, services
+from .forms import FORMS, AttributionForm, ObservationForm, ReasonForm, form_key_for
+from .models import InfusionStatus, ObservationKind, ObservationSource, ObservationStatus, Patient
+
+POLL_SECONDS = 60
+
+
+def patient_view(view: Callable) -> Callable:
+    """Login required; the patient is found through the scoping selector (404 otherwise), the user
+    needs ``patient.view`` for its team, and times are shown and parsed in the care team's zone."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, patient_id: int, *args, **kwargs) -> HttpResponse:
+        patient = selectors.patient_get(user=request.user, patient_id=patient_id)
+        require(request.user, "patient.view", patient.care_team_id)
+        with timezone.override(ZoneInfo(patient.care_team.time_zone)):
+            return view(request, patient, *args, **kwargs)
+
+    return wrapped
+
+
+def _neuro_form_key(patient: Patient, infusion) -> str:
+    """CAPD below 12.0 years at infusion or with developmental delay, else ICE (DECISIONS B-4)."""
+    age = patient.age_years_at(infusion.infused_at if infusion else timezone.now())
+    threshold = carttrack.DecisionSettings().capd_below_age_years
+    return "capd" if patient.developmental_delay or age < threshold else "ice"
+
+
+def _entry_keys(request: HttpRequest, patient: Patient, infusion) -> list[str]:
+    keys = ["vitals", _neuro_form_key(patient, infusion), "lab", "medication", "event"]
+    return keys
+
+
+def _panel_context(request: HttpRequest, patient: Patient, infusion) -> dict:
+    now = timezone.now()
+    evaluation = selectors.evaluation_latest(infusion=infusion) if infusion else None
+    checks = schedules.checks_for_infusions([infusion], now=now).get(infusion.pk, []) if infusion else []
+    last_vitals = selectors.last_current_at(infusion=infusion, kind=ObservationKind.VITALS) if infusion else None
+    last_neuro = selectors.last_current_at(infusion=infusion, kind=ObservationKind.NEURO) if infusion else None
+    team = patient.care_team_id
+    return {
+        "patient": patient,
+        "infusion": infusion,
+        "evaluation": evaluation,
+        "checks": checks,
+        "now": now,
+        "last_vitals": last_vitals,
+        "vitals_stale": last_vitals is None or now - last_vitals > selectors.VITALS_STALE_AFTER,
+        "last_neuro": last_neuro,
+        "neuro_stale": last_neuro is None or now - last_neuro > selectors.NEURO_STALE_AFTER,
+        "observations": selectors.observations_recent(infusion=infusion) if infusion else [],
+        "can_record": can(request.user, "observation.record", team),
+        "can_amend": can(request.user, "observation.amend", team),
+        "can_attribute": can(request.user, "finding.attribute", team),
+        "can_diagnose": can(request.user, "event.record_diagnosis", team),
+        "active": infusion is not None and infusion.status == InfusionStatus.ACTIVE,
+    }
+
+
+def _entry_forms(request, patient, infusion, bound: ObservationForm | None = None, bound_key: str = "") -> list:
+    out = []
+    for key in _entry_keys(request, patient, infusion):
+        form = bound if key == bound_key and bound is not None else FORMS[key]()
+        out.append({"key": key, "form": form, "url": reverse("monitoring:record", args=[patient.pk, key]),
+                    "open": key == (bound_key or "vitals")})
+    return out
 
 
 @login_required
-def my_patients(request):
-    return render(request, "monitoring/my_patients.html", {})
+@require_GET
+def my_patients(request: HttpRequest) -> HttpResponse:
+    rows = selectors.my_patients(user=request.user, now=timezone.now())
+    context = {"rows": rows, "poll_seconds": POLL_SECONDS, "now": timezone.now()}
+    if request.htmx and request.GET.get("partial"):
+        return render(request, "monitoring/partials/patient_rows.html", context)
+    return render(request, "monitoring/my_patients.html", context)
+
+
+@patient_view
+@require_GET
+def patient_detail(request: HttpRequest, patient: Patient) -> HttpResponse:
+    infusion = selectors.infusion_current(patient=patient)
+    context = _panel_context(request, patient, infusion)
+    context["entries"] = _entry_forms(request, patient, infusion)
+    context["poll_seconds"] = POLL_SECONDS
+    return render(request, "monitoring/patient_detail.html", context)
+
+
+@patient_view
+@require_GET
+def grade_panel(request: HttpRequest, patient: Patient) -> HttpResponse:
+    infusion = selectors.infusion_current(patient=patient)
+    return render(request, "monitoring/partials/grade_panel.html", _panel_context(request, patient, infusion))
+
+
+def _apply_core_error(form: ObservationForm, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        target = form.form_field_for(field)
+        for message in errors:
+            if target:
+                form.add_error(target, message)
+            else:
+                form.add_error(None, f"{field.replace('_', ' ')}: {message}" if field not in ("__all__",) else message)
+
+
+def _soft_check(form: ObservationForm, *, kind: str, payload: dict, infusion, observed_at) -> bool:
+    """Parse through the core (hard limits → errors) and collect soft warnings. True if OK to save."""
+    try:
+        parsed = services.validate_payload(kind=kind, payload=payload, t_hours=infusion.hours_after(observed_at))
+    except ValidationError as exc:
+        _apply_core_error(form, exc)
+        return False
+    warnings = limits.soft_warnings(parsed)
+    form.soft_warnings = [w.message for w in warnings]
+    if form.needs_confirmation():
+        for w in warnings:
+            target = form.form_field_for(w.field)
+            text = f"Unusual value — please check: {w.message}"
+            if w.field == "temp_c" and w.value < 34:
+                text += f" ({w.value:g} or {w.value * 10:g}?)"
+            form.add_error(target, text)
+        form.add_error("confirm_unusual", "Tick to confirm the unusual value, then save again.")
+        return False
+    return True
+
+
+def _convert_temperature(data) -> str:
+    """°F typed in the °C field: convert it (or switch the unit) without saving."""
+    action = data.get("action")
+    try:
+        value = float(data.get("temperature", ""))
+    except ValueError:
+        return ""
+    if action == "temp_convert":
+        data["temperature"] = f"{units.f_to_c(value):.1f}"
+        data["temp_unit"] = "C"
+        return f"Converted {value:g} °F to {data['temperature']} °C — check and save."
+    if action == "temp_unit_f":
+        data["temp_unit"] = "F"
+        return f"Unit switched to °F ({value:g} °F = {units.f_to_c(value):.1f} °C) — check and save."
+    return ""
+
+
+def _form_response(request, patient, infusion, key, form, *, status: int = 200, notice: str = "",
+                   saved=None) -> HttpResponse:
+    if request.htmx:
+        context = _panel_context(request, patient, infusion)
+        context.update(entry={"key": key, "form": form, "open": True,
+                              "url": reverse("monitoring:record", args=[patient.pk, key])},
+                       notice=notice, saved=saved, oob=True)
+        return render(request, "monitoring/partials/record_response.html", context, status=status)
+    if saved is not None:
+        messages.success(request, notice)
+        return redirect("monitoring:patient_detail", patient_id=patient.pk)
+    context = _panel_context(request, patient, infusion)
+    context["entries"] = _entry_forms(request, patient, infusion, bound=form, bound_key=key)
+    context["notice"] = notice
+    return render(request, "monitoring/patient_detail.html", context, status=status)
+
+
+@patient_view
+@require_POST
+def record(request: HttpRequest, patient: Patient, form_key: str) -> HttpResponse:
+    form_class = FORMS.get(form_key)
+    if form_class is None:
+        raise Http404("Unknown form")
+    infusion = selectors.infusion_current(patient=patient)
+    if infusion is None:
+        raise Http404("This patient has no infusion record")
+    require(request.user, "observation.record", patient.care_team_id)
+    data = request.POST.copy()
+    notice = _convert_temperature(data) if form_key == "vitals" and data.get("action") else ""
+    form = form_class(data)
+    if notice:
+        return _form_response(request, patient, infusion, form_key, form, status=200, notice=notice)
+    if not form.is_valid():
+        return _form_response(request, patient, infusion, form_key, form, status=422)
+    payload = form.payload()
+    observed_at = form.cleaned_data["observed_at"]
+    if not _soft_check(form, kind=form.KIND, payload=payload, infusion=infusion, observed_at=observed_at):
+        return _form_response(request, patient, infusion, form_key, form, status=422)
+    try:
+        obs, evaluation, created = services.observation_record(
+            infusion=infusion, kind=form.KIND, payload=payload, observed_at=observed_at,
+            recorded_by=request.user, client_uuid=form.cleaned_data["client_uuid"], source=ObservationSource.TABLET,
+        )
+    except ValidationError as exc:
+        _apply_core_error(form, exc)
+        return _form_response(request, patient, infusion, form_key, form, status=422)
+    except services.ObservationConflict as exc:
+        form.add_error(None, exc.message)
+        return _form_response(request, patient, infusion, form_key, form, status=409)
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        return _form_response(request, patient, infusion, form_key, form, status=403)
+    notice = f"{form.TITLE} saved at {timezone.localtime(obs.recorded_at):%H:%M}."
+    if not created:
+        notice = f"{form.TITLE} was already saved (double tap) — stored once."
+    return _form_response(request, patient, infusion, form_key, form_class(), notice=notice, saved=obs)
+
+
+def _correction_target(request, patient, observation_id):
+    original = selectors.observation_get(user=request.user, patient_id=patient.pk, observation_id=observation_id)
+    require(request.user, "observation.amend", patient.care_team_id)
+    return original
+
+
+def _after_correction(request, patient, notice: str) -> HttpResponse:
+    messages.success(request, notice)
+    url = reverse("monitoring:patient_detail", args=[patient.pk])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@patient_view
+@require_http_methods(["GET", "POST"])
+def amend(request: HttpRequest, patient: Patient, observation_id: int) -> HttpResponse:
+    original = _correction_target(request, patient, observation_id)
+    key = form_key_for(original.kind, original.payload)
+    form_class = FORMS.get(key)
+    if form_class is None:
+        raise Http404("This kind of observation is corrected through the API")
+    status = 200
+    if request.method == "POST":
+        form = form_class(request.POST)
+        reason_form = ReasonForm(request.POST, prefix="correction")
+        if form.is_valid() and reason_form.is_valid():
+            payload = form.payload()
+            observed_at = form.cleaned_data["observed_at"]
+            if _soft_check(form, kind=original.kind, payload=payload, infusion=original.infusion,
+                           observed_at=observed_at):
+                try:
+                    services.observation_amend(
+                        original=original, payload=payload, reason=reason_form.cleaned_data["reason"],
+                        user=request.user, observed_at=observed_at, client_uuid=form.cleaned_data["client_uuid"],
+                    )
+                    return _after_correction(request, patient, f"{form.TITLE} amended.")
+                except ValidationError as exc:
+                    _apply_core_error(form, exc)
+                except services.ObservationConflict as exc:
+                    form.add_error(None, exc.message)
+                    status = 409
+        status = status if status != 200 else 422
+    else:
+        initial = form_class.initial_from_payload(original.payload)
+        initial["observed_at"] = timezone.localtime(original.observed_at)
+        form = form_class(initial=initial)
+        reason_form = ReasonForm(prefix="correction")
+    return render(request, "monitoring/amend.html", {
+        "patient": patient, "original": original, "form": form, "reason_form": reason_form, "form_key": key,
+    }, status=status)
+
+
+@patient_view
+@require_POST
+def entered_in_error(request: HttpRequest, patient: Patient, observation_id: int) -> HttpResponse:
+    original = _correction_target(request, patient, observation_id)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Entered in error needs a reason — nothing was changed.")
+        return redirect("monitoring:patient_detail", patient_id=patient.pk)
+    try:
+        services.observation_mark_entered_in_error(
+            original=original, reason=form.cleaned_data["reason"], user=request.user,
+            client_uuid=form.cleaned_data.get("client_uuid"),
+        )
+    except services.ObservationConflict as exc:
+        messages.error(request, exc.message)
+        return render(request, "monitoring/conflict.html", {"patient": patient, "message": exc.message}, status=409)
+    return _after_correction(request, patient, f"{original.get_kind_display()} of "
+                                                f"{timezone.localtime(original.observed_at):%d %b %H:%M} marked entered in error.")
+
+
+@patient_view
+@require_http_methods(["GET", "POST"])
+def attribute(request: HttpRequest, patient: Patient, observation_id: int) -> HttpResponse:
+    original = _correction_target(request, patient, observation_id)
+    require(request.user, "finding.attribute", patient.care_team_id)
+    if original.kind != ObservationKind.VITALS or original.status == ObservationStatus.ENTERED_IN_ERROR:
+        raise Http404("Only current vitals can be attributed")
+    status = 200
+    form = AttributionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.observation_amend(
+                original=original, payload=form.payload(original.payload),
+                reason=f"Attributed to {form.cleaned_data['cause']}: {form.cleaned_data['reason']}",
+                user=request.user, client_uuid=form.cleaned_data["client_uuid"],
+            )
+            return _after_correction(request, patient, "Attribution recorded; the grade was recalculated.")
+        except ValidationError as exc:
+            for field, errs in exc.message_dict.items():
+                for e in errs:
+                    form.add_error(None, f"{field}: {e}")
+            status = 422
+        except services.ObservationConflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+    elif request.method == "POST":
+        status = 422
+    return render(request, "monitoring/attribute.html",
+                  {"patient": patient, "original": original, "form": form}, status=status)

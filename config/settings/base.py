@@ -8,9 +8,13 @@ filesystem transport under ``var/broker``), so a fresh clone works with one comm
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
+from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -61,21 +65,35 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "simple_history",
     "accounts",
     "monitoring",
     "alerts",
+    "audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.RequestSizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.IdleTimeoutMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "audit.middleware.AccessLogMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the locked-out page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -116,6 +134,47 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "monitoring:my_patients"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# --- Security: sign-in, sessions, two-factor, headers (docs/security.md) -------------------------
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",  # django-axes: lock username + IP after repeated failures
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Proxies in front of the app that append to X-Forwarded-For (0: trust REMOTE_ADDR only).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # ward tablets share one IP: never IP alone
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 15)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", 12 * 3600)  # one shift at most
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", True)  # physicians, coordinators, admins
+OTP_TOTP_ISSUER = "CAR-T Track"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF, CSP_UNSAFE_INLINE],  # Plotly sets inline styles
+        "img-src": [CSP_SELF, "data:"],
+        "connect-src": [CSP_SELF],
+        "font-src": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+        "form-action": [CSP_SELF],
+        "base-uri": [CSP_SELF],
+        "object-src": [CSP_NONE],
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -174,6 +233,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so an unauthenticated or bad-token request is 401 with "WWW-Authenticate: Bearer".
+        "accounts.tokens.ApiTokenAuthentication",  # Authorization: Bearer ctk_… (scoped integration tokens)
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
@@ -205,7 +266,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_patient_ids": {"()": "audit.logging.RedactPatientIdentifiers"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_patient_ids"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -214,3 +278,13 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "processed"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+
+# --- Alerting (escalation chain) ---------------------------------------------------------------
+# SMS/pager go through a signed HTTPS webhook (HMAC-SHA256 over "<timestamp>.<body>").
+ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
+ALERT_WEBHOOK_SECRET = os.environ.get("ALERT_WEBHOOK_SECRET", "")
+ALERT_WEBHOOK_TIMEOUT = env_int("ALERT_WEBHOOK_TIMEOUT", 10)
+ALERT_TICK_SECONDS = env_int("ALERT_TICK_SECONDS", 10)  # the beat tick that claims due steps (≤ 15 s)
+ALERT_STEP_STUCK_SECONDS = env_int("ALERT_STEP_STUCK_SECONDS", 120)  # "sending" longer than this: re-kick
+ALERT_AUDITOR_SECONDS = env_int("ALERT_AUDITOR_SECONDS", 60)
+ALERT_HEARTBEAT_MAX_AGE_SECONDS = env_int("ALERT_HEARTBEAT_MAX_AGE_SECONDS", 180)

@@ -12,3 +12,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Each concurrent test run (CI, or engineers sharing one machine) can pick its own test database.
 DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("CARTTRACK_TEST_DB", "test_carttrack")  # noqa: F405
+
+# Two-factor is exercised by tests/security (which switch it on); other tests sign in with a password only.
+TWO_FACTOR_REQUIRED = False

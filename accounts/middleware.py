@@ -1,0 +1,100 @@
+"""Session safety: idle timeout (background polls don't count as activity) and the two-factor gate."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+
+from .two_factor import requires_two_factor
+
+POLL_HEADER = "HTTP_X_BACKGROUND_POLL"
+LAST_ACTIVITY_KEY = "carttrack_last_activity"
+
+
+def is_background_poll(request) -> bool:
+    return request.META.get(POLL_HEADER) == "1"
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _send_to(request, url: str, *, status: int, message: str) -> HttpResponse:
+    """Full pages are redirected; htmx and polls get ``status`` + HX-Redirect; the API gets JSON."""
+    if _is_api(request):
+        return JsonResponse({"detail": message}, status=status)
+    if is_background_poll(request) or request.headers.get("HX-Request") == "true":
+        response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+def _with_next(url_name: str, request) -> str:
+    target = request.get_full_path() if request.method == "GET" and not is_background_poll(request) else ""
+    url = reverse(url_name)
+    return f"{url}?{urlencode({'next': target})}" if target else url
+
+
+class IdleTimeoutMiddleware:
+    """Sign out a session idle for ``SESSION_IDLE_TIMEOUT_MINUTES`` (default 15).
+
+    Only requests a person made count as activity: requests carrying ``X-Background-Poll: 1``
+    (htmx polling of an unattended tablet) neither refresh the clock nor keep the session alive.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = time.time()
+            timeout = 60 * getattr(settings, "SESSION_IDLE_TIMEOUT_MINUTES", 15)
+            last = request.session.get(LAST_ACTIVITY_KEY)
+            if last is not None and now - float(last) > timeout:
+                logout(request)
+                return _send_to(
+                    request, _with_next("accounts:login", request), status=401,
+                    message="Signed out after inactivity. Sign in again.",
+                )
+            if not is_background_poll(request) or last is None:
+                request.session[LAST_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """Until a physician, coordinator or admin has entered a TOTP code, every page except the
+    two-factor page, sign-out and static files sends them to the two-factor page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.open_paths: tuple[str, ...] | None = None
+
+    def _open_paths(self) -> tuple[str, ...]:
+        if self.open_paths is None:
+            self.open_paths = (
+                reverse("accounts:two_factor"), reverse("accounts:logout"), reverse("accounts:login"),
+                reverse("accounts:locked_out"), "/" + settings.STATIC_URL.lstrip("/"),
+            )
+        return self.open_paths
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith(self._open_paths())
+            and not user.is_verified()
+            and requires_two_factor(user)
+        ):
+            return _send_to(
+                request, _with_next("accounts:two_factor", request), status=403 if _is_api(request) else 401,
+                message="Two-step sign-in required: enter the code from your authenticator app.",
+            )
+        return self.get_response(request)

@@ -1,0 +1,231 @@
+"""Alert inbox, alert detail with its timeline, on-call, operations alarms and the health check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from accounts.permissions import can, capability_required, require
+from monitoring.models import CheckType, Infusion
+
+from . import selectors, services
+from .models import Alert, CheckTask, OnCallSchedule
+
+
+def _errors(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return " ".join(exc.messages)
+
+
+def _inbox_context(request) -> dict:
+    user = request.user
+    alerts = selectors.inbox_alerts(user)
+    for alert in alerts:
+        alert.can_ack = can(user, "alert.acknowledge", alert.care_team_id)
+        alert.can_resolve = can(user, "alert.resolve", alert.care_team_id)
+    tasks = list(selectors.open_check_tasks(user))
+    for task in tasks:
+        task.can_record = can(user, "check.record_missed", task.care_team_id)
+        task.label = CheckType(task.check_type).label if task.check_type in CheckType.values else task.check_type
+    return {"alerts": alerts, "tasks": tasks, "now": timezone.now(), "unread": selectors.unread_count(user)}
+
+
+@login_required
+@capability_required("alert.view")
+@require_GET
+def inbox(request):
+    return render(request, "alerts/inbox.html", _inbox_context(request))
+
+
+@login_required
+@capability_required("alert.view")
+@require_GET
+@never_cache
+def inbox_items(request):
+    """The htmx-polled part of the inbox (sent with ``X-Background-Poll: 1``)."""
+    return render(request, "alerts/partials/inbox_items.html", _inbox_context(request))
+
+
+@login_required
+@require_GET
+def alert_link(request, alert_id: int):
+    """The short link in notifications (no patient id in it): redirect to the scoped detail page."""
+    alert = get_object_or_404(selectors.alerts_visible_to(request.user), pk=alert_id)
+    return redirect("alerts:detail_full", patient_id=alert.patient_id, alert_id=alert.pk)
+
+
+@login_required
+@capability_required("alert.view")
+@require_GET
+def alert_detail(request, patient_id: int, alert_id: int):
+    try:
+        alert = selectors.alert_detail(request.user, alert_id, patient_id)
+    except Alert.DoesNotExist as exc:
+        raise Http404("No such alert") from exc
+    services.notifications_mark_read(user=request.user, alert_ids=[alert.pk])
+    context = {
+        "alert": alert,
+        "events": list(alert.events.all()),
+        "steps": list(alert.steps.all()),
+        "notifications": list(alert.notifications.all()),
+        "pending": selectors.pending_steps(alert),
+        "can_ack": can(request.user, "alert.acknowledge", alert.care_team_id),
+        "can_resolve": can(request.user, "alert.resolve", alert.care_team_id),
+        "now": timezone.now(),
+    }
+    return render(request, "alerts/detail.html", context)
+
+
+def _scoped_alert(request, alert_id: int) -> Alert:
+    return get_object_or_404(selectors.alerts_visible_to(request.user), pk=alert_id)
+
+
+def _back(request, alert: Alert):
+    if request.POST.get("next") == "inbox":
+        return redirect("alerts:inbox")
+    return redirect("alerts:detail_full", patient_id=alert.patient_id, alert_id=alert.pk)
+
+
+@login_required
+@require_POST
+def acknowledge(request, alert_id: int):
+    alert = _scoped_alert(request, alert_id)
+    try:
+        services.alert_acknowledge(alert=alert, user=request.user, note=request.POST.get("note", ""))
+        messages.success(request, f"{alert.title} acknowledged. Add a note when you have acted.")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return _back(request, alert)
+
+
+@login_required
+@require_POST
+def add_note(request, alert_id: int):
+    alert = _scoped_alert(request, alert_id)
+    try:
+        services.alert_add_note(alert=alert, user=request.user, text=request.POST.get("text", ""))
+        messages.success(request, "Note added.")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return _back(request, alert)
+
+
+@login_required
+@require_POST
+def resolve(request, alert_id: int):
+    alert = _scoped_alert(request, alert_id)
+    try:
+        services.alert_resolve(alert=alert, user=request.user, note=request.POST.get("note", ""))
+        messages.success(request, f"{alert.title} resolved.")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return _back(request, alert)
+
+
+@login_required
+@require_POST
+def record_missed(request, task_id: int):
+    task = get_object_or_404(CheckTask.objects.filter(care_team_id__in=request.user.team_ids()), pk=task_id)
+    infusion = get_object_or_404(Infusion.objects.visible_to(request.user), pk=task.infusion_id)
+    try:
+        services.missed_check_record(infusion=infusion, check_type=task.check_type, due_at=task.due_at,
+                                     reason=request.POST.get("reason", ""), user=request.user)
+        messages.success(request, "Reason recorded.")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("alerts:inbox")
+
+
+# --- On-call ---------------------------------------------------------------------------------
+@login_required
+@require_GET
+def oncall(request):
+    return render(request, "alerts/oncall.html", {"teams": selectors.oncall_overview(request.user),
+                                                  "now": timezone.now()})
+
+
+def _managed_schedule(request, schedule_id: int) -> OnCallSchedule:
+    schedule = get_object_or_404(OnCallSchedule.objects.filter(team_id__in=request.user.team_ids())
+                                 .select_related("team"), pk=schedule_id)
+    require(request.user, "schedule.manage", schedule.team_id)
+    return schedule
+
+
+def _parse_local(value: str, tz: ZoneInfo) -> datetime:
+    try:
+        naive = datetime.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"time": ["Give a date and time, e.g. 2026-03-29T08:00."]}) from exc
+    return naive.replace(tzinfo=tz) if naive.tzinfo is None else naive
+
+
+@login_required
+@require_POST
+def oncall_override(request, schedule_id: int):
+    schedule = _managed_schedule(request, schedule_id)
+    try:
+        user = User.objects.filter(memberships__team_id=schedule.team_id, pk=request.POST.get("user") or 0).first()
+        if user is None:
+            raise ValidationError({"user": ["Pick a member of the care team."]})
+        services.oncall_override_create(
+            schedule=schedule, user=user, by=request.user, reason=request.POST.get("reason", ""),
+            starts_at=_parse_local(request.POST.get("starts_at", ""), schedule.tz),
+            ends_at=_parse_local(request.POST.get("ends_at", ""), schedule.tz))
+        messages.success(request, f"{user} is on call for the override period.")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("alerts:oncall")
+
+
+@login_required
+@require_POST
+def oncall_swap(request, schedule_id: int):
+    schedule = _managed_schedule(request, schedule_id)
+    try:
+        services.oncall_swap(schedule=schedule, shift_a=int(request.POST.get("shift_a", "")),
+                             shift_b=int(request.POST.get("shift_b", "")), by=request.user,
+                             reason=request.POST.get("reason", ""))
+        messages.success(request, "Shifts swapped.")
+    except ValueError:
+        messages.error(request, "Pick two shifts to swap.")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("alerts:oncall")
+
+
+# --- Operations alarms and health ------------------------------------------------------------
+@login_required
+@capability_required("schedule.manage")
+@require_GET
+def operations(request):
+    ok, health = services.escalation_health()
+    return render(request, "alerts/operations.html", {"alarms": selectors.recent_alarms(request.user),
+                                                      "health_ok": ok, "health": health})
+
+
+@login_required
+@require_POST
+def clear_alarm(request, alarm_id: int):
+    alarm = get_object_or_404(selectors.open_alarms(request.user), pk=alarm_id)
+    services.clear_alarm(alarm=alarm, by=request.user)
+    return redirect("alerts:operations")
+
+
+@require_GET
+@never_cache
+def health_escalations(request):
+    """200 when the auditor ran within the last 3 minutes, else 503 (JSON body, no patient data)."""
+    ok, body = services.escalation_health()
+    return JsonResponse(body, status=200 if ok else 503)
+

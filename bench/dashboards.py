@@ -1,0 +1,202 @@
+"""Benchmark of the dashboards (server side): census of 500 active patients, 30-day timeline.
+
+Usage (PostgreSQL as in the test settings; a throw-away database is created and dropped):
+
+    CARTTRACK_TEST_DB=bench_dash .venv/bin/python bench/dashboards.py [--patients 500] [--repeat 7]
+
+Budgets (issue 5): census of 500 active patients ≤ 300 ms; a 30-day timeline with q4h vitals
+≤ 200 ms.  Timed: the full Django request through the test client (middleware, views, queries,
+template rendering), median of ``--repeat`` runs after one warm-up.  The last line printed is a
+JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+os.environ.setdefault("CARTTRACK_TEST_DB", "bench_dash")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+def populate(n_patients: int):
+    from accounts.models import Role
+    from alerts.models import Alert, AlertStatus, Urgency
+    from monitoring.models import GradeEvaluation, Indication, Observation, Patient
+    from tests import factories
+
+    team = factories.make_team("Bench ward")
+    coordinator = factories.make_user(Role.COORDINATOR, team, username="bench-coordinator")
+    nurse = factories.make_user(Role.NURSE, team, username="bench-nurse")
+    products = [factories.make_product(f"Bench product {i}") for i in range(4)]
+    now = timezone.now()
+    indications = [Indication.LBCL, Indication.MYELOMA, Indication.SLE, Indication.B_ALL]
+    patients = Patient.objects.bulk_create(
+        [
+            Patient(mrn=f"B{i:06d}", given_name="Bench", family_name=f"Patient{i:04d}",
+                    date_of_birth=now.date().replace(year=now.year - 40 - i % 30), sex="F",
+                    weight_kg=70, indication=indications[i % 4], care_team=team)
+            for i in range(n_patients)
+        ]
+    )
+    from monitoring.models import Infusion
+
+    infusions = Infusion.objects.bulk_create(
+        [
+            Infusion(patient=p, product=products[i % 4], care_team=team,
+                     infused_at=now - timedelta(hours=6 + (i * 7) % (24 * 28)))
+            for i, p in enumerate(patients)
+        ]
+    )
+    observations, evaluations, alerts = [], [], []
+    for i, inf in enumerate(infusions):
+        for k in range(3):
+            observations.append(Observation(
+                infusion=inf, kind="vitals", payload={"temp_c": 37.5 + k * 0.4, "hr": 90 + k * 10, "sbp": 110},
+                observed_at=inf.infused_at + timedelta(hours=1 + k), recorded_by=nurse, client_uuid=uuid.uuid4(),
+            ))
+        observations.append(Observation(infusion=inf, kind="lab", payload={"anc_per_uL": 300 + i},
+                                        observed_at=inf.infused_at + timedelta(hours=2), recorded_by=nurse,
+                                        client_uuid=uuid.uuid4()))
+        for k in range(3):
+            evaluations.append(GradeEvaluation(
+                infusion=inf, evaluated_at=inf.infused_at + timedelta(hours=1 + k), crs_grade=(i + k) % 4,
+                crs_max=(i + k) % 4, icans_grade=i % 3, icans_max=i % 3, icaht_early=i % 3,
+                rule_set="astct-2019/carttrack-1",
+            ))
+        if i % 3 == 0:
+            alerts.append(Alert(infusion=inf, patient=inf.patient, care_team=team, syndrome="crs", grade=2,
+                                current_grade=2, urgency=Urgency.URGENT, status=AlertStatus.OPEN,
+                                opened_at=now - timedelta(minutes=i % 90)))
+    Observation.objects.bulk_create(observations, batch_size=2000)
+    GradeEvaluation.objects.bulk_create(evaluations, batch_size=2000)
+    Alert.objects.bulk_create(alerts, batch_size=2000)
+
+    # One 30-day course: vitals every 4 h, neuro every 12 h, daily labs, medications, evaluations.
+    long_patient = factories.make_patient(team, family_name="Timeline")
+    long = factories.make_infusion(long_patient, products[0], infused_at=now - timedelta(days=30))
+    rows, evals = [], []
+    for h in range(0, 30 * 24, 4):
+        rows.append(Observation(
+            infusion=long, kind="vitals", observed_at=long.infused_at + timedelta(hours=h), recorded_by=nurse,
+            client_uuid=uuid.uuid4(), payload={
+                "temp_c": 37 + (h % 48) / 30, "hr": 80 + h % 40, "sbp": 100 + h % 30, "dbp": 60, "spo2": 95,
+                "o2_device": "nasal_cannula" if 48 <= h <= 96 else "room_air", "o2_flow_l_min": 2,
+                "vasopressors": ["norepinephrine"] if 60 <= h <= 72 else []}))
+        evals.append(GradeEvaluation(infusion=long, evaluated_at=long.infused_at + timedelta(hours=h),
+                                     crs_grade=2 if 48 <= h <= 96 else 0, crs_max=2, icans_grade=0, icans_max=1,
+                                     rule_set="astct-2019/carttrack-1"))
+    for h in range(0, 30 * 24, 12):
+        rows.append(Observation(
+            infusion=long, kind="neuro", observed_at=long.infused_at + timedelta(hours=h, minutes=5),
+            recorded_by=nurse, client_uuid=uuid.uuid4(),
+            payload={"ice": {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 1},
+                     "consciousness": "alert"}))
+    for d in range(30):
+        rows.append(Observation(
+            infusion=long, kind="lab", observed_at=long.infused_at + timedelta(days=d, hours=6), recorded_by=nurse,
+            client_uuid=uuid.uuid4(),
+            payload={"crp_mg_L": 20 + d, "ferritin_ng_mL": 800 + 10 * d, "anc_per_uL": 200 + 40 * d,
+                     "platelets_10e9_L": 40 + d, "hgb_g_dL": 9}))
+    for h in (50, 60, 70):
+        rows.append(Observation(infusion=long, kind="medication", observed_at=long.infused_at + timedelta(hours=h),
+                                recorded_by=nurse, client_uuid=uuid.uuid4(),
+                                payload={"drug": "tocilizumab", "dose_mg": 560}))
+    Observation.objects.bulk_create(rows, batch_size=2000)
+    GradeEvaluation.objects.bulk_create(evals, batch_size=2000)
+    return coordinator, long_patient, len(rows)
+
+
+def timed(client: Client, url: str, repeat: int) -> tuple[float, int]:
+    response = client.get(url)  # warm-up (template loading, connection)
+    assert response.status_code == 200, (url, response.status_code)
+    samples = []
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200
+    return statistics.median(samples), len(queries.captured_queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+
+    setup_test_environment()
+    # Build the tables from the models (as pytest --nomigrations does): independent of other apps'
+    # migration state, and faster.
+    settings.MIGRATION_MODULES = {app.split(".")[-1]: None for app in settings.INSTALLED_APPS}
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        t0 = time.perf_counter()
+        coordinator, long_patient, n_rows = populate(args.patients)
+        setup_s = time.perf_counter() - t0
+        client = Client()
+        client.force_login(coordinator)
+        census_ms, census_q = timed(client, reverse("monitoring:census"), args.repeat)
+        poll_ms, _ = timed(client, reverse("monitoring:census") + "?partial=rows", args.repeat)
+        timeline_url = reverse("monitoring:timeline", kwargs={"patient_id": long_patient.pk})
+        timeline_ms, timeline_q = timed(client, timeline_url, args.repeat)
+        from monitoring.charts import timeline_figures
+        from monitoring.models import Infusion
+
+        infusion = Infusion.objects.select_related("patient", "care_team").get(patient=long_patient)
+        samples = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            timeline_figures(infusion)
+            samples.append((time.perf_counter() - start) * 1000)
+        figures_ms = statistics.median(samples)
+        analytics_ms, analytics_q = timed(client, reverse("monitoring:analytics"), max(3, args.repeat // 2))
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    result = {
+        "census_patients": args.patients + 1,
+        "census_ms": round(census_ms, 1),
+        "census_queries": census_q,
+        "census_budget_ms": 300,
+        "census_ok": census_ms <= 300,
+        "timeline_observations": n_rows,
+        "timeline_ms": round(timeline_ms, 1),
+        "timeline_figures_ms": round(figures_ms, 1),
+        "timeline_queries": timeline_q,
+        "timeline_budget_ms": 200,
+        "timeline_ok": timeline_ms <= 200,
+        "analytics_ms": round(analytics_ms, 1),
+        "analytics_queries": analytics_q,
+        "census_rows_partial_ms": round(poll_ms, 1),
+        "setup_s": round(setup_s, 1),
+        "repeat": args.repeat,
+    }
+    print(f"census ({args.patients + 1} active): {census_ms:.1f} ms, {census_q} queries (budget 300 ms)")
+    print(f"timeline (30 days, {n_rows} observations): {timeline_ms:.1f} ms, {timeline_q} queries (budget 200 ms)")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,332 @@
+"""Benchmark: observation POST through the REST API vs a bare Django INSERT view, same run.
+
+    .venv/bin/python bench/observation_post.py [--clients 20] [--requests 1500] [--seconds 40]
+
+Creates its own PostgreSQL database (``bench_api``), migrates, seeds one care team, one nurse with
+an integration token (scope ``observations:write``), one patient + active infusion per client with
+a realistic history (``--history`` observations each, recorded through the real service so grades
+exist), starts gunicorn (gthread) on a free 127.0.0.1 port, then drives load with ``--clients``
+threads over keep-alive ``http.client`` connections:
+
+1. ``POST /api/observations/`` (token auth, validation by the clinical core, grading in the same
+   transaction, alert task enqueued on commit to Redis),
+2. ``POST /bare/observations/`` (a plain Django view that INSERTs one row).
+
+Each phase is bounded by a request count and a time limit, after a short warm-up.  Prints the
+figures and, as its last line, one JSON object.  Stops gunicorn and drops the database at the end.
+Targets (issue): API throughput / bare throughput ≥ 0.5 and API p95 ≤ 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_api")
+DB_URL = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/8")
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def create_database() -> None:
+    pg_admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    pg_admin(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def drop_database() -> None:
+    pg_admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.api_site.settings",
+        DATABASE_URL=DB_URL,
+        CELERY_BROKER_URL=BROKER_URL,
+        PYTHONPATH=str(ROOT),
+        DB_CONN_MAX_AGE="600",
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def migrate() -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=child_env(), check=True
+    )
+
+
+def seed(clients: int, history: int) -> dict:
+    """Seed in this process with Django set up against the bench database."""
+    os.environ.update({k: v for k, v in child_env().items() if k != "PYTHONPATH"})
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from datetime import date
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from accounts.models import CareTeam, Membership, Role, User
+    from accounts.tokens import issue_api_token
+    from monitoring import services
+    from monitoring.models import Indication, Infusion, MonitoringTemplate, Patient, Product
+
+    team = CareTeam.objects.create(name="Bench ward", slug="bench-ward")
+    nurse = User.objects.create_user(username="bench-nurse", password="bench-password-123")
+    Membership.objects.create(user=nurse, team=team, role=Role.NURSE)
+    _token, key = issue_api_token(name="bench gateway", user=nurse, team=team, scopes=["observations:write"])
+    template = MonitoringTemplate.objects.create(name="Bench template")
+    product = Product.objects.create(name="Bench CD19 CAR-T", target_antigen="CD19", monitoring_template=template)
+    now = timezone.now()
+    rng = random.Random(7)
+    infusions = []
+    for i in range(clients):
+        patient = Patient.objects.create(
+            mrn=f"BENCH{i:04d}", given_name="Bench", family_name=f"Patient{i}", date_of_birth=date(1960, 1, 1),
+            weight_kg=Decimal("70.0"), indication=Indication.LBCL, care_team=team,
+        )
+        infusion = Infusion.objects.create(
+            patient=patient, product=product, care_team=team, infused_at=now - timedelta(days=6)
+        )
+        for h in range(history):
+            services.observation_record(
+                infusion=infusion, kind="vitals", payload=vitals_payload(rng),
+                observed_at=now - timedelta(days=6) + timedelta(hours=3 * h + 1),
+                recorded_by=nurse, client_uuid=uuid.uuid4(), source="api",
+            )
+        infusions.append(infusion.pk)
+    return {"token": key, "nurse_id": nurse.pk, "infusions": infusions}
+
+
+def vitals_payload(rng: random.Random) -> dict:
+    return {
+        "temp_c": round(rng.uniform(36.4, 38.6), 1),
+        "hr": rng.randint(62, 118),
+        "sbp": rng.randint(96, 138),
+        "dbp": rng.randint(58, 86),
+        "rr": rng.randint(12, 22),
+        "spo2": rng.randint(93, 99),
+        "o2_device": "room_air",
+    }
+
+
+def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
+    cmd = [
+        str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", str(workers),
+        "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning", "--timeout", "60",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    stop(proc)
+    raise RuntimeError("gunicorn did not start within 30 s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def run_phase(*, name: str, port: int, path: str, headers: dict, body_for, clients: int, requests: int,
+              seconds: float, warmup: int) -> dict:
+    """``clients`` threads, each with its own keep-alive connection; bounded by count and time."""
+    lock = threading.Lock()
+    counter = {"issued": 0}
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors: list[str] = []
+    start_barrier = threading.Barrier(clients + 1)
+    deadline_box: dict[str, float] = {}
+
+    def take() -> int | None:
+        with lock:
+            if counter["issued"] >= requests + warmup:
+                return None
+            counter["issued"] += 1
+            return counter["issued"]
+
+    def worker(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        rng = random.Random(index)
+        start_barrier.wait()
+        while True:
+            n = take()
+            if n is None or time.perf_counter() > deadline_box["end"]:
+                break
+            payload = json.dumps(body_for(index, rng))
+            t0 = time.perf_counter()
+            try:
+                conn.request("POST", path, body=payload, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                status = resp.status
+            except (OSError, http.client.HTTPException) as exc:
+                status = 0
+                errors.append(f"{type(exc).__name__}: {exc}")
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            elapsed = time.perf_counter() - t0
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+                if n > warmup:
+                    latencies.append(elapsed)
+                    if n == warmup + 1:
+                        deadline_box["measure_start"] = t0
+                    deadline_box["measure_end"] = t0 + elapsed
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    deadline_box["end"] = time.perf_counter() + seconds
+    start_barrier.wait()
+    for t in threads:
+        t.join(timeout=seconds + 60)
+    window = deadline_box.get("measure_end", 0) - deadline_box.get("measure_start", 0)
+    ok = sum(v for k, v in statuses.items() if 200 <= k < 300)
+    result = {
+        "requests_measured": len(latencies),
+        "throughput_rps": round(len(latencies) / window, 1) if window > 0 else 0.0,
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "non_2xx": sum(statuses.values()) - ok,
+        "errors": errors[:5],
+    }
+    log(
+        f"{name:>5}: {result['requests_measured']} requests, {result['throughput_rps']} req/s, "
+        f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, statuses {result['statuses']}"
+    )
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=1500, help="measured requests per phase")
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=40.0, help="time limit per phase")
+    parser.add_argument("--history", type=int, default=40, help="prior observations per infusion")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+
+    log(f"creating database {DB_NAME} and migrating ...")
+    create_database()
+    proc = None
+    try:
+        migrate()
+        seeded = seed(args.clients, args.history)
+        log(f"seeded {args.clients} infusions with {args.history} observations each")
+        port = free_port()
+        proc = start_gunicorn(port, args.workers, args.threads)
+        log(f"gunicorn gthread {args.workers} workers x {args.threads} threads on 127.0.0.1:{port}; "
+            f"{args.clients} clients")
+        from django.utils import timezone
+
+        infusions = seeded["infusions"]
+
+        def api_body(index: int, rng: random.Random) -> dict:
+            return {
+                "client_uuid": str(uuid.uuid4()),
+                "infusion": infusions[index % len(infusions)],
+                "kind": "vitals",
+                "observed_at": (timezone.now() - timedelta(seconds=rng.randint(1, 600))).isoformat(),
+                "payload": vitals_payload(rng),
+            }
+
+        def bare_body(index: int, rng: random.Random) -> dict:
+            return {**api_body(index, rng), "recorded_by": seeded["nurse_id"]}
+
+        common = dict(port=port, clients=args.clients, requests=args.requests, seconds=args.seconds,
+                      warmup=args.warmup)
+        json_headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
+        api = run_phase(
+            name="api", path="/api/observations/", body_for=api_body,
+            headers={**json_headers, "Authorization": f"Bearer {seeded['token']}"}, **common,
+        )
+        bare = run_phase(name="bare", path="/bare/observations/", body_for=bare_body, headers=json_headers, **common)
+    finally:
+        if proc is not None:
+            stop(proc)
+        if not args.keep_db:
+            from django.db import connections
+
+            connections.close_all()
+            drop_database()
+    ratio = round(api["throughput_rps"] / bare["throughput_rps"], 3) if bare["throughput_rps"] else 0.0
+    passed = ratio >= 0.5 and api["p95_ms"] <= 50 and api["non_2xx"] == 0
+    log(f"ratio api/bare throughput = {ratio} (target >= 0.5); api p95 = {api['p95_ms']} ms (target <= 50)")
+    print(json.dumps({
+        "benchmark": "observation_post",
+        "clients": args.clients,
+        "server": f"gunicorn gthread {args.workers}x{args.threads}",
+        "history_per_infusion": args.history,
+        "api": api,
+        "bare": bare,
+        "ratio": ratio,
+        "targets": {"ratio_min": 0.5, "api_p95_ms_max": 50},
+        "pass": passed,
+    }), flush=True)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

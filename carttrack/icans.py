@@ -1,0 +1,263 @@
+"""ICANS grading, ASTCT (RULES §2, DECISIONS B-1…B-8), incremental.
+
+Five domains; the most severe wins (ICANS-R1). The encephalopathy domain is the ICE score (≥ 12 y)
+or CAPD (< 12 y or developmental delay, B-4). Each domain's latest value stands until re-assessed
+(B-6, stale after 24 h). Tremor, myoclonus and intracranial haemorrhage (± associated oedema) are
+excluded (ICANS-R3). Consciousness (and ICE/CAPD) under sedation is not scored (ICANS-R4, B-2); when
+neither encephalopathy score nor consciousness is assessable and no other domain is abnormal, the
+grade is None ("not assessable"), never 0.
+"""
+
+from __future__ import annotations
+
+from .observations import Event, Neuro, PatientInfo
+from .results import Driver, SyndromeResult
+from .settings import DecisionSettings
+from .vocabulary import Consciousness, IcpEdema, Motor, Seizure
+
+ICE_MAX = 10  # RULES §2.1 ICE 10 points (S2, S3)
+ICE_G1_MIN = 7  # RULES §2.2 ICE 7–9 = grade 1 (S1g)
+ICE_G2_MIN = 3  # RULES §2.2 ICE 3–6 = grade 2 (S1g)
+# ICE 0–2 = grade 3; ICE 0 unarousable = grade 4 via consciousness (ICANS-R2, S1g)
+CAPD_POSITIVE = 9  # RULES §2.3 CAPD ≥ 9 = grade 3 (S3 p9, S6)
+GRADE_DEATH = 5  # ICANS-R5 (S1f), A-11
+
+CONSCIOUSNESS_GRADE: dict[Consciousness, int] = {  # RULES §2.2 (S1g), B-8
+    Consciousness.ALERT: 0,
+    Consciousness.AWAKENS_SPONTANEOUSLY: 1,
+    Consciousness.AWAKENS_TO_VOICE: 2,
+    Consciousness.AWAKENS_TO_TACTILE: 3,
+    Consciousness.UNAROUSABLE: 4,
+}
+SEIZURE_GRADE: dict[Seizure, int] = {  # RULES §2.2 (S1g)
+    Seizure.NONE: 0,
+    Seizure.RAPID_RESOLVING_CLINICAL: 3,
+    Seizure.NONCONVULSIVE_EEG_RESOLVED: 3,
+    Seizure.PROLONGED_GT5MIN: 4,
+    Seizure.REPETITIVE_NO_RETURN: 4,
+}
+MOTOR_GRADE: dict[Motor, int] = {Motor.NONE: 0, Motor.DEEP_FOCAL_WEAKNESS: 4}  # RULES §2.2 (S1g)
+ICP_GRADE: dict[IcpEdema, int] = {  # RULES §2.2 (S1g)
+    IcpEdema.NONE: 0,
+    IcpEdema.FOCAL_LOCAL_EDEMA: 3,
+    IcpEdema.DIFFUSE_EDEMA: 4,
+    IcpEdema.POSTURING: 4,
+    IcpEdema.CN_VI_PALSY: 4,
+    IcpEdema.PAPILLEDEMA: 4,
+    IcpEdema.CUSHING_TRIAD: 4,
+}
+
+
+def ice_grade(total: int) -> int:
+    if total >= ICE_MAX:
+        return 0
+    if total >= ICE_G1_MIN:
+        return 1
+    if total >= ICE_G2_MIN:
+        return 2
+    return 3
+
+
+def uses_capd(patient: PatientInfo, settings: DecisionSettings) -> bool:
+    """B-4: age < 12.0 y, or developmental delay at any age."""
+    return patient.developmental_delay or patient.age_years < settings.capd_below_age_years
+
+
+# domain state: (grade or None if not assessable, text, obs)
+Domain = tuple[int | None, str, Neuro]
+DOMAINS = ("encephalopathy", "consciousness", "seizure", "motor", "icp")
+
+
+def _t(t: float) -> str:
+    return f"t={t:+.1f} h"
+
+
+class IcansTracker:
+    __slots__ = (
+        "_capd",
+        "_cur_info",
+        "_max_info",
+        "_p",
+        "_s",
+        "capd_baseline",
+        "current",
+        "death",
+        "dom",
+        "incomplete",
+        "last_t",
+        "maximum",
+        "notes",
+    )
+
+    def __init__(self, patient: PatientInfo, settings: DecisionSettings) -> None:
+        self._p = patient
+        self._s = settings
+        self._capd = uses_capd(patient, settings)
+        self.dom: dict[str, Domain] = {}
+        self.current: int | None = None
+        self.maximum: int | None = None
+        self._max_info: tuple[int, tuple[Domain, ...]] | None = None
+        self._cur_info: tuple[int, tuple[Domain, ...]] | None = None
+        self.notes: dict[str, None] = {}
+        self.incomplete = False
+        self.capd_baseline: int | None = None
+        self.death: Event | None = None
+        self.last_t: float | None = None
+
+    def event(self, obs: Event) -> None:
+        if obs.event == "death" and (obs.attributed_to or "").strip().lower() == "icans":
+            self.death = obs
+            self.current = GRADE_DEATH
+            self.maximum = GRADE_DEATH
+
+    def _encephalopathy(self, obs: Neuro) -> Domain | None:
+        t = obs.t_hours
+        if self._capd:
+            if obs.ice_given and obs.ice is not None and not obs.capd_given:
+                self.notes[
+                    "ICE recorded for a CAPD patient (< 12 y or developmental delay) is not graded (B-4)"
+                ] = None
+            if not obs.capd_given:
+                return None
+            if obs.capd_items is None or obs.sedated:
+                why = "sedated" if obs.sedated else "not performed"
+                return (None, f"CAPD not assessable ({why})", obs)
+            total = sum(obs.capd_items)
+            if t < 0:
+                self.capd_baseline = total
+            if total >= CAPD_POSITIVE:
+                return (3, f"CAPD {total} (≥ 9)", obs)
+            if total == 0:
+                return (0, "CAPD 0", obs)
+            rise = self._s.capd_baseline_rise
+            baseline = self.capd_baseline
+            if self._s.capd_baseline_relative and baseline is not None and t >= 0 and total - baseline < rise:
+                return (0, f"CAPD {total}, rise < {rise} over baseline (B-7)", obs)
+            return (1, f"CAPD {total} (1–8)", obs)
+        if obs.capd_given and obs.capd_items is not None and not obs.ice_given:
+            self.notes[
+                "CAPD recorded for a patient ≥ 12 y without developmental delay is not graded (B-4)"
+            ] = None
+        if not obs.ice_given:
+            return None
+        if obs.ice is None:
+            return (None, "ICE not performed", obs)
+        if obs.sedated:
+            return (None, "ICE not scored under sedation (ICANS-R4)", obs)
+        total = obs.ice.total
+        if total is None:
+            return (None, "ICE incomplete (item not assessable, B-1)", obs)
+        g = ice_grade(total)
+        return (g, f"ICE {total}/10", obs)
+
+    def neuro(self, obs: Neuro) -> None:
+        t = obs.t_hours
+        self.last_t = t
+        enc = self._encephalopathy(obs)
+        if enc is not None:
+            self.dom["encephalopathy"] = enc
+        if obs.consciousness is not None:
+            if obs.consciousness is Consciousness.NOT_ASSESSABLE:
+                self.dom["consciousness"] = (None, "consciousness not assessable", obs)
+            elif obs.sedated:
+                self.dom["consciousness"] = (
+                    None,
+                    f"{obs.consciousness.value} under sedation not scored (ICANS-R4)",
+                    obs,
+                )
+            else:
+                g = CONSCIOUSNESS_GRADE[obs.consciousness]
+                self.dom["consciousness"] = (g, obs.consciousness.value.replace("_", " "), obs)
+        if obs.seizure is not None:
+            self.dom["seizure"] = (SEIZURE_GRADE[obs.seizure], f"seizure {obs.seizure.value}", obs)
+        if obs.motor is not None:
+            self.dom["motor"] = (MOTOR_GRADE[obs.motor], f"motor {obs.motor.value}", obs)
+        if obs.icp_edema is not None or obs.papilledema:
+            if obs.intracranial_hemorrhage:
+                self.dom["icp"] = (0, "ICP/oedema with intracranial haemorrhage excluded (ICANS-R3)", obs)
+                self.notes[f"intracranial haemorrhage at {_t(t)}: graded by CTCAE, excluded from ICANS"] = (
+                    None
+                )
+            else:
+                g = ICP_GRADE[obs.icp_edema] if obs.icp_edema is not None else 0
+                label = f"{obs.icp_edema.value}" if obs.icp_edema is not None else "none"
+                if obs.papilledema and g < 4:
+                    g, label = 4, "papilledema"
+                self.dom["icp"] = (g, f"raised ICP/oedema: {label}", obs)
+        elif obs.intracranial_hemorrhage:
+            self.notes[f"intracranial haemorrhage at {_t(t)}: graded by CTCAE, excluded from ICANS"] = None
+        if obs.tremor or obs.myoclonus:
+            self.notes["tremor/myoclonus recorded: graded by CTCAE, not ICANS (ICANS-R3)"] = None
+        if self.death is not None:
+            return
+        self._recompute()
+
+    def _recompute(self) -> None:
+        enc = self.dom.get("encephalopathy")
+        con = self.dom.get("consciousness")
+        grades = [d[0] for d in self.dom.values() if d[0] is not None]
+        enc_ok = enc is not None and enc[0] is not None
+        con_ok = con is not None and con[0] is not None
+        self.incomplete = not (enc_ok and con_ok)
+        top = max(grades) if grades else None
+        if not enc_ok and not con_ok and (top is None or top == 0):
+            self.current = None
+            self._cur_info = None
+            return
+        assert top is not None
+        winners = tuple(d for d in self.dom.values() if d[0] == top)
+        self.current = top
+        self._cur_info = (top, winners)
+        if self.maximum is None or top > self.maximum:
+            self.maximum = top
+            self._max_info = self._cur_info
+
+    def _driver(self, info: tuple[int, tuple[Domain, ...]]) -> Driver:
+        grade, winners = info
+        obs = winners[0][2]
+        what = "; ".join(f"{d[1]} at {_t(d[2].t_hours)}" for d in winners)
+        return Driver("ICANS-R1 most severe domain", obs.index, obs.t_hours, f"ICANS grade {grade}: {what}")
+
+    def result(self, as_of: float | None = None) -> SyndromeResult:
+        drivers: list[Driver] = []
+        if self.death is not None:
+            d = self.death
+            drivers.append(
+                Driver(
+                    "ICANS grade 5 (A-11)",
+                    d.index,
+                    d.t_hours,
+                    f"ICANS grade 5: death attributed to ICANS, {_t(d.t_hours)}",
+                )
+            )
+        if self._max_info is not None:
+            drivers.append(self._driver(self._max_info))
+        if self._cur_info is not None and self._cur_info is not self._max_info:
+            drivers.append(self._driver(self._cur_info))
+        notes = dict(self.notes)
+        if as_of is not None:
+            for name in DOMAINS:
+                dom = self.dom.get(name)
+                if dom is not None and as_of - dom[2].t_hours > self._s.neuro_stale_hours:
+                    notes[
+                        f"{name} last assessed {_t(dom[2].t_hours)}: stale, re-assessment overdue (B-6)"
+                    ] = None
+        if self.current is None and self.dom:
+            notes["ICANS not assessable (B-2)"] = None
+        return SyndromeResult(
+            current=self.current,
+            maximum=self.maximum,
+            drivers=tuple(drivers),
+            episode_open=self.current is not None and self.current > 0,
+            notes=tuple(notes),
+            incomplete=self.incomplete if self.dom else False,
+            episode_maximum=self.maximum,
+        )
+
+    def stale_domains(self, as_of: float) -> tuple[str, ...]:
+        limit = self._s.neuro_stale_hours
+        return tuple(name for name, dom in self.dom.items() if as_of - dom[2].t_hours > limit)
+
+    def domain_grade(self, name: str) -> int:
+        dom = self.dom.get(name)
+        return dom[0] if dom is not None and dom[0] is not None else 0

@@ -1,0 +1,149 @@
+"""Result types: every result carries its drivers (criterion + observation that met it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Driver:
+    criterion: str
+    observation_index: int | None
+    t_hours: float | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "criterion": self.criterion,
+            "observation_index": self.observation_index,
+            "t_hours": self.t_hours,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    code: str
+    text: str
+    dose_mg: float | None
+    dose_text: str | None
+    source: str
+    withheld: bool = False
+    withheld_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "text": self.text,
+            "dose_mg": self.dose_mg,
+            "dose_text": self.dose_text,
+            "source": self.source,
+            "withheld": self.withheld,
+            "withheld_reason": self.withheld_reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SyndromeResult:
+    current: int | None
+    maximum: int | None
+    drivers: tuple[Driver, ...]
+    episode_open: bool = False
+    notes: tuple[str, ...] = ()
+    incomplete: bool = False
+    episode_maximum: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "current": self.current,
+            "maximum": self.maximum,
+            "episode_maximum": self.episode_maximum,
+            "episode_open": self.episode_open,
+            "incomplete": self.incomplete,
+            "drivers": [d.to_dict() for d in self.drivers],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IcahtResult:
+    early: int | None
+    early_provisional: bool
+    late: int | None
+    late_provisional: bool
+    drivers: tuple[Driver, ...]
+    early_days_anc_le_500: int = 0
+    early_days_anc_le_100: int = 0
+    interpolated_days: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "early": self.early,
+            "early_provisional": self.early_provisional,
+            "late": self.late,
+            "late_provisional": self.late_provisional,
+            "early_days_anc_le_500": self.early_days_anc_le_500,
+            "early_days_anc_le_100": self.early_days_anc_le_100,
+            "interpolated_days": list(self.interpolated_days),
+            "drivers": [d.to_dict() for d in self.drivers],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    crs: SyndromeResult
+    icans: SyndromeResult
+    icaht: IcahtResult
+    suggestions: tuple[Suggestion, ...]
+    withheld: tuple[Suggestion, ...]
+    computed: Mapping[str, object]
+    iec_hs_screen_positive: bool
+    licats_screen_positive: bool
+    sepsis_alert: bool
+    rule_set: str
+    settings: Mapping[str, Any]
+    screen_drivers: tuple[Driver, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_set": self.rule_set,
+            "crs": self.crs.to_dict(),
+            "icans": self.icans.to_dict(),
+            "icaht": self.icaht.to_dict(),
+            "suggestions": [s.to_dict() for s in self.suggestions],
+            "withheld": [s.to_dict() for s in self.withheld],
+            "computed": dict(self.computed),
+            "iec_hs_screen_positive": self.iec_hs_screen_positive,
+            "licats_screen_positive": self.licats_screen_positive,
+            "sepsis_alert": self.sepsis_alert,
+            "screen_drivers": [d.to_dict() for d in self.screen_drivers],
+            "warnings": list(self.warnings),
+            "settings": dict(self.settings),
+        }
+
+    def case_output(self, case_id: str) -> dict[str, Any]:
+        """One case of the CLI output (CASES.md), plus `sepsis_alert` and `withheld`."""
+        return {
+            "id": case_id,
+            "crs_grade": self.crs.maximum,
+            "crs_grade_at_last_observation": self.crs.current,
+            "icans_grade": self.icans.maximum,
+            "icans_grade_at_last_observation": self.icans.current,
+            "icaht_grade": {"early": self.icaht.early, "late": self.icaht.late},
+            "suggestions": [s.code for s in self.suggestions],
+            "computed": dict(self.computed),
+            "iec_hs_screen_positive": self.iec_hs_screen_positive,
+            "licats_screen_positive": self.licats_screen_positive,
+            "sepsis_alert": self.sepsis_alert,
+            "withheld": [{"code": s.code, "reason": s.withheld_reason} for s in self.withheld],
+            "drivers": {
+                "crs": [d.text for d in self.crs.drivers],
+                "icans": [d.text for d in self.icans.drivers],
+                "icaht": [d.text for d in self.icaht.drivers],
+                "screens": [d.text for d in self.screen_drivers],
+            },
+            "rule_set": self.rule_set,
+        }

@@ -1,0 +1,143 @@
+"""Coordinator and physician dashboards: census, patient timeline, cohort analytics.
+
+Thin views: scoping and permissions here (``accounts.permissions``), reads in ``census``,
+``charts`` and ``analytics``.  Another team's patient is a 404 (``visible_to``); a role without the
+capability is a 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.permissions import capability_required, require, team_ids_with
+
+from .analytics import cohort_analytics, default_range
+from .census import GRADE_FILTERS, SORTS, CensusFilters, census_choices, census_csv, census_rows, census_rows_html
+from .charts import timeline_figures
+from .models import IndicationCategory, Infusion
+from .selectors import patient_get
+
+POLL_SECONDS = 30
+
+
+def _census_context(request) -> dict:
+    filters = CensusFilters.from_query(request.GET)
+    now = timezone.now()
+    rows = census_rows(request.user, filters, now=now)
+    return {
+        "rows": rows,
+        "rows_html": census_rows_html(rows),
+        "filters": filters,
+        "now": now,
+        "poll_seconds": POLL_SECONDS,
+        "query": filters.as_query(),
+    }
+
+
+@require_GET
+@login_required
+@capability_required("dashboard.view")
+def census(request):
+    context = _census_context(request)
+    if request.htmx and request.GET.get("partial") == "rows":
+        return render(request, "monitoring/dashboards/_census_table.html", context)
+    context.update(
+        {
+            "choices": census_choices(request.user),
+            "grade_filters": GRADE_FILTERS,
+            "sorts": SORTS,
+            "categories": IndicationCategory.choices,
+            "can_export": bool(team_ids_with(request.user, "export.csv")),
+        }
+    )
+    return render(request, "monitoring/dashboards/census.html", context)
+
+
+@require_GET
+@login_required
+@capability_required("export.csv")
+def census_export(request):
+    """The census as CSV, limited to the teams where the user holds ``export.csv``."""
+    filters = CensusFilters.from_query(request.GET)
+    allowed = set(team_ids_with(request.user, "export.csv"))
+    now = timezone.now()
+    rows = [r for r in census_rows(request.user, filters, now=now) if r.team_id in allowed]
+    response = HttpResponse(census_csv(rows, now=now), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="census-{now:%Y%m%d-%H%M}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@login_required
+def timeline(request, patient_id: int):
+    patient = patient_get(user=request.user, patient_id=patient_id)
+    require(request.user, "dashboard.view", patient.care_team_id)
+    infusions = list(
+        Infusion.objects.visible_to(request.user)
+        .filter(patient=patient)
+        .select_related("product", "care_team", "patient")
+        .order_by("-infused_at")
+    )
+    if not infusions:
+        raise Http404("This patient has no infusion yet")
+    selected = infusions[0]
+    raw = request.GET.get("infusion")
+    if raw:
+        selected = next((i for i in infusions if str(i.pk) == raw), None)
+        if selected is None:
+            raise Http404("No such infusion for this patient")
+    now = timezone.now()
+    figures = timeline_figures(selected, now=now)
+    return render(
+        request,
+        "monitoring/dashboards/timeline.html",
+        {
+            "patient": patient,
+            "infusion": selected,
+            "infusions": infusions,
+            "figures": figures,
+            "day": selected.day_post_infusion(now),
+            "age": int(patient.age_years_at(now)),
+            "charts_payload": [{"id": f["id"], "figure": f["figure"]} for f in figures if f["has_data"]],
+        },
+    )
+
+
+def _parse_date(raw: str | None, fallback: date) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else fallback
+    except ValueError:
+        return fallback
+
+
+@require_GET
+@login_required
+@capability_required("analytics.view")
+def analytics(request):
+    tz = ZoneInfo(timezone.get_current_timezone_name())
+    today = timezone.now().astimezone(tz).date()
+    default_start, default_end = default_range(today)
+    start = _parse_date(request.GET.get("start"), default_start)
+    end = _parse_date(request.GET.get("end"), default_end)
+    error = ""
+    if start > end:
+        error = "The start date is after the end date: showing the default range."
+        start, end = default_start, default_end
+    cohort = cohort_analytics(request.user, start=start, end=end, tz=tz)
+    return render(
+        request,
+        "monitoring/dashboards/analytics.html",
+        {
+            "cohort": cohort,
+            "error": error,
+            "charts_payload": [{"id": f["id"], "figure": f["figure"]} for f in cohort.figures],
+        },
+    )

@@ -1,0 +1,249 @@
+"""Which bedside checks are due or overdue for an infusion (RULES §5.2, DECISIONS C-5, B-6).
+
+The intervals come from the product's :class:`~monitoring.models.MonitoringTemplate`:
+
+* vitals every ``vitals_interval_hours`` (4 h), every ``vitals_febrile_interval_hours`` (2 h) while the
+  latest vitals are febrile (≥ 38.0 °C) **and** tachycardic (HR > 100/min), for days 0–``vitals_days``;
+* ICE/CAPD every ``neuro_interval_hours`` (12 h, i.e. at least twice daily), every
+  ``neuro_interval_icans_hours`` (8 h) while the current ICANS grade is ≥ 1, for days 0–``neuro_days``;
+* labs every ``labs_interval_hours`` (24 h) for days 0–``labs_days``.
+
+"Days 0–14" follows :meth:`Infusion.day_post_infusion`: calendar days in the care team's time zone, so
+the last check falls due before midnight at the end of day 14.  A check is counted from the last
+*current* observation of its kind (entered-in-error rows do not count as done); before the first one
+it is counted from the infusion.
+
+:func:`checks_for` is pure (no queries) so the escalation engine and the screens can call it with
+data they already hold; :func:`checks_for_infusions` loads what it needs for many infusions with a
+bounded number of queries (4, whatever the number of infusions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Max, OuterRef, Subquery
+
+from .models import (
+    CheckType,
+    GradeEvaluation,
+    Infusion,
+    MissedCheck,
+    MonitoringTemplate,
+    Observation,
+    ObservationKind,
+)
+
+FEVER_C = 38.0
+TACHYCARDIA_HR = 100.0
+DUE_SOON = timedelta(minutes=30)
+
+#: Which observation kind completes which check.
+KIND_FOR_CHECK: dict[str, str] = {
+    CheckType.VITALS: ObservationKind.VITALS,
+    CheckType.NEURO: ObservationKind.NEURO,
+    CheckType.LABS: ObservationKind.LAB,
+}
+CHECK_FOR_KIND: dict[str, str] = {kind: check for check, kind in KIND_FOR_CHECK.items()}
+
+
+@dataclass(frozen=True)
+class CheckStatus:
+    """The state of one check type for one infusion at ``now``."""
+
+    check_type: str
+    label: str
+    interval_hours: int
+    reason_for_interval: str
+    last_done: datetime | None
+    next_due: datetime | None  # None: the monitoring window for this check has ended
+    window_ends: datetime
+    overdue_by: timedelta | None  # None when not overdue
+    missed_reason: str = ""
+    missed_recorded_by_id: int | None = None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_by is not None
+
+    @property
+    def is_due_soon(self) -> bool:
+        return self.next_due is not None and not self.is_overdue and self.next_due - self._now <= DUE_SOON
+
+    @property
+    def window_ended(self) -> bool:
+        return self.next_due is None
+
+    @property
+    def overdue_minutes(self) -> int:
+        return int(self.overdue_by.total_seconds() // 60) if self.overdue_by else 0
+
+    @property
+    def state(self) -> str:
+        """``overdue``, ``due`` (within 30 min), ``ok`` or ``ended`` (for CSS classes and text)."""
+        if self.window_ended:
+            return "ended"
+        if self.is_overdue:
+            return "overdue"
+        if self.is_due_soon:
+            return "due"
+        return "ok"
+
+    # ``now`` is kept out of the dataclass fields' public surface but needed for ``is_due_soon``.
+    _now: datetime = datetime.min
+
+
+def window_end(infusion: Infusion, days: int) -> datetime:
+    """Midnight (care team time zone) at the end of day ``days`` post-infusion."""
+    tz = ZoneInfo(infusion.care_team.time_zone)
+    day0 = infusion.infused_at.astimezone(tz).date()
+    return datetime.combine(day0 + timedelta(days=days + 1), time.min, tzinfo=tz)
+
+
+def is_febrile_tachycardic(vitals_payload: Mapping | None) -> bool:
+    """Febrile (≥ 38.0 °C, unrounded; °F converted exactly) and tachycardic (HR > 100/min)."""
+    if not vitals_payload:
+        return False
+    temp_c = vitals_payload.get("temp_c")
+    if temp_c is None and vitals_payload.get("temp_f") is not None:
+        temp_c = (float(vitals_payload["temp_f"]) - 32.0) * 5.0 / 9.0
+    hr = vitals_payload.get("hr")
+    try:
+        return temp_c is not None and hr is not None and float(temp_c) >= FEVER_C and float(hr) > TACHYCARDIA_HR
+    except (TypeError, ValueError):
+        return False
+
+
+def _status(
+    *,
+    check_type: str,
+    interval_hours: int,
+    reason: str,
+    anchor: datetime,
+    last_done: datetime | None,
+    ends: datetime,
+    now: datetime,
+    missed: Sequence[MissedCheck],
+) -> CheckStatus:
+    next_due: datetime | None = anchor + timedelta(hours=interval_hours)
+    if next_due >= ends:
+        next_due = None
+    overdue_by = now - next_due if next_due is not None and now > next_due else None
+    missed_reason, missed_by = "", None
+    for m in missed:  # newest first; a reason recorded for the slot now open
+        if m.check_type == check_type and (last_done is None or m.due_at > last_done):
+            missed_reason, missed_by = m.reason, m.recorded_by_id
+            break
+    return CheckStatus(
+        check_type=check_type,
+        label=CheckType(check_type).label,
+        interval_hours=interval_hours,
+        reason_for_interval=reason,
+        last_done=last_done,
+        next_due=next_due,
+        window_ends=ends,
+        overdue_by=overdue_by,
+        missed_reason=missed_reason,
+        missed_recorded_by_id=missed_by,
+        _now=now,
+    )
+
+
+def checks_for(
+    infusion: Infusion,
+    *,
+    now: datetime,
+    last_by_type: Mapping[str, datetime | None],
+    current_icans: int | None,
+    febrile_tachycardic: bool,
+    missed: Sequence[MissedCheck] = (),
+    template: MonitoringTemplate | None = None,
+) -> list[CheckStatus]:
+    """Vitals, neuro and labs status for ``infusion`` at ``now`` (no database queries if
+    ``infusion.product.monitoring_template`` and ``infusion.care_team`` are loaded or ``template`` given).
+
+    ``last_by_type`` maps :class:`CheckType` values to the time of the last current observation.
+    ``missed`` are the infusion's :class:`MissedCheck` rows, newest first.
+    """
+    template = template or infusion.product.monitoring_template
+    start = infusion.infused_at
+    out: list[CheckStatus] = []
+
+    last = last_by_type.get(CheckType.VITALS)
+    if febrile_tachycardic:
+        hours, why = template.vitals_febrile_interval_hours, "febrile and tachycardic"
+    else:
+        hours, why = template.vitals_interval_hours, "routine"
+    out.append(
+        _status(check_type=CheckType.VITALS, interval_hours=hours, reason=why, anchor=last or start,
+                last_done=last, ends=window_end(infusion, template.vitals_days), now=now, missed=missed)
+    )
+
+    last = last_by_type.get(CheckType.NEURO)
+    if current_icans is not None and current_icans >= 1:
+        hours, why = template.neuro_interval_icans_hours, f"ICANS grade {current_icans}"
+    else:
+        hours, why = template.neuro_interval_hours, "at least twice daily"
+    out.append(
+        _status(check_type=CheckType.NEURO, interval_hours=hours, reason=why, anchor=last or start,
+                last_done=last, ends=window_end(infusion, template.neuro_days), now=now, missed=missed)
+    )
+
+    last = last_by_type.get(CheckType.LABS)
+    out.append(
+        _status(check_type=CheckType.LABS, interval_hours=template.labs_interval_hours, reason="daily labs",
+                anchor=last or start, last_done=last, ends=window_end(infusion, template.labs_days),
+                now=now, missed=missed)
+    )
+    return out
+
+
+def checks_for_infusions(infusions: Iterable[Infusion | int], *, now: datetime) -> dict[int, list[CheckStatus]]:
+    """:func:`checks_for` for many infusions in 4 queries: infusions (with template, team, latest
+    vitals payload and ICANS grade), last observation per kind, missed checks.  Keyed by infusion id.
+
+    The caller is responsible for scoping (pass infusions from ``Infusion.objects.visible_to(user)``
+    or, for the escalation engine, all active infusions).
+    """
+    ids = [i.pk if isinstance(i, Infusion) else int(i) for i in infusions]
+    if not ids:
+        return {}
+    latest_vitals = (
+        Observation.objects.current()
+        .filter(infusion_id=OuterRef("pk"), kind=ObservationKind.VITALS)
+        .order_by("-observed_at", "-id")
+        .values("payload")[:1]
+    )
+    latest_icans = (
+        GradeEvaluation.objects.filter(infusion_id=OuterRef("pk")).order_by("-evaluated_at", "-id").values("icans_grade")[:1]
+    )
+    rows = list(
+        Infusion.objects.filter(pk__in=ids)
+        .select_related("product__monitoring_template", "care_team")
+        .annotate(_last_vitals=Subquery(latest_vitals), _icans=Subquery(latest_icans))
+    )
+    last: dict[int, dict[str, datetime]] = {}
+    for r in (
+        Observation.objects.current()
+        .filter(infusion_id__in=ids, kind__in=list(CHECK_FOR_KIND))
+        .values("infusion_id", "kind")
+        .annotate(last=Max("observed_at"))
+    ):
+        last.setdefault(r["infusion_id"], {})[CHECK_FOR_KIND[r["kind"]]] = r["last"]
+    missed: dict[int, list[MissedCheck]] = {}
+    for m in MissedCheck.objects.filter(infusion_id__in=ids).order_by("-recorded_at", "-id"):
+        missed.setdefault(m.infusion_id, []).append(m)
+    return {
+        inf.pk: checks_for(
+            inf,
+            now=now,
+            last_by_type=last.get(inf.pk, {}),
+            current_icans=inf._icans,
+            febrile_tachycardic=is_febrile_tachycardic(inf._last_vitals),
+            missed=missed.get(inf.pk, ()),
+        )
+        for inf in rows
+    }

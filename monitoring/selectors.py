@@ -1,0 +1,141 @@
+"""Reads of the monitoring app, always scoped to the user (another team's patient is a 404).
+
+Lists use a bounded number of queries whatever the number of patients (the census and the
+nurse's "My patients" list are polled by every tablet on the ward).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from . import schedules
+from .models import (
+    GradeEvaluation,
+    Infusion,
+    InfusionStatus,
+    Observation,
+    ObservationKind,
+    Patient,
+)
+
+#: Vitals older than this look stale on the screens (routine interval 4 h; RULES §5.2).
+VITALS_STALE_AFTER = timedelta(hours=4)
+#: A neuro domain not re-assessed for this long is shown as stale (DECISIONS B-6).
+NEURO_STALE_AFTER = timedelta(hours=24)
+
+
+def patient_get(*, user, patient_id: int) -> Patient:
+    """The patient if visible to ``user``; 404 otherwise (also for another team's patient)."""
+    return get_object_or_404(Patient.objects.visible_to(user).select_related("care_team"), pk=patient_id)
+
+
+def infusion_current(*, patient: Patient) -> Infusion | None:
+    """The active infusion of the patient, else the most recent one (closed)."""
+    infusions = Infusion.objects.filter(patient=patient).select_related(
+        "product__monitoring_template", "care_team", "patient"
+    )
+    return infusions.filter(status=InfusionStatus.ACTIVE).first() or infusions.order_by("-infused_at").first()
+
+
+def observation_get(*, user, patient_id: int, observation_id: int) -> Observation:
+    obs = (
+        Observation.objects.visible_to(user)
+        .select_related("infusion__patient", "infusion__care_team", "infusion__product", "recorded_by")
+        .filter(pk=observation_id, infusion__patient_id=patient_id)
+        .first()
+    )
+    if obs is None:
+        raise Http404("No such observation")
+    return obs
+
+
+def evaluation_latest(*, infusion: Infusion) -> GradeEvaluation | None:
+    return GradeEvaluation.objects.filter(infusion=infusion).order_by("-evaluated_at", "-id").first()
+
+
+def observations_recent(*, infusion: Infusion, limit: int = 30) -> list[Observation]:
+    """Newest first, every status (amended and entered-in-error rows stay visible, marked)."""
+    return list(
+        Observation.objects.filter(infusion=infusion)
+        .select_related("recorded_by", "supersedes", "superseded_by")
+        .order_by("-observed_at", "-id")[:limit]
+    )
+
+
+def last_current_at(*, infusion: Infusion, kind: str) -> datetime | None:
+    obs = Observation.objects.current().filter(infusion=infusion, kind=kind).order_by("-observed_at").first()
+    return obs.observed_at if obs else None
+
+
+@dataclass
+class PatientRow:
+    """One line of "My patients"."""
+
+    infusion: Infusion
+    patient: Patient
+    day: int
+    evaluation: GradeEvaluation | None
+    last_vitals_at: datetime | None
+    vitals_age: timedelta | None
+    vitals_stale: bool
+    checks: list[schedules.CheckStatus] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> list[schedules.CheckStatus]:
+        return [c for c in self.checks if c.is_overdue]
+
+    @property
+    def due_soon(self) -> list[schedules.CheckStatus]:
+        return [c for c in self.checks if c.state == "due"]
+
+
+def my_patients(*, user, now: datetime) -> list[PatientRow]:
+    """Active infusions of the user's teams with grade, vitals age and checks (≈ 6 queries in total)."""
+    latest_eval_id = (
+        GradeEvaluation.objects.filter(infusion_id=OuterRef("pk")).order_by("-evaluated_at", "-id").values("id")[:1]
+    )
+    last_vitals = (
+        Observation.objects.current()
+        .filter(infusion_id=OuterRef("pk"), kind=ObservationKind.VITALS)
+        .order_by("-observed_at")
+        .values("observed_at")[:1]
+    )
+    infusions = list(
+        Infusion.objects.visible_to(user)
+        .active()
+        .select_related("patient", "product__monitoring_template", "care_team")
+        .annotate(_latest_eval_id=Subquery(latest_eval_id), _last_vitals_at=Subquery(last_vitals))
+        .order_by("patient__family_name", "patient__given_name")
+    )
+    evaluations = GradeEvaluation.objects.in_bulk([i._latest_eval_id for i in infusions if i._latest_eval_id])
+    checks = schedules.checks_for_infusions(infusions, now=now)
+    rows = []
+    for inf in infusions:
+        age = now - inf._last_vitals_at if inf._last_vitals_at else None
+        rows.append(
+            PatientRow(
+                infusion=inf,
+                patient=inf.patient,
+                day=inf.day_post_infusion(now),
+                evaluation=evaluations.get(inf._latest_eval_id),
+                last_vitals_at=inf._last_vitals_at,
+                vitals_age=age,
+                vitals_stale=age is None or age > VITALS_STALE_AFTER,
+                checks=checks.get(inf.pk, []),
+            )
+        )
+    return rows
+
+
+def infusions_with_history(*, user, patient: Patient):
+    """All infusions of a visible patient with their observations (for exports / timelines)."""
+    return (
+        Infusion.objects.visible_to(user)
+        .filter(patient=patient)
+        .prefetch_related(Prefetch("observations", queryset=Observation.objects.order_by("observed_at", "id")))
+    )

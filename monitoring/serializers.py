@@ -1,0 +1,258 @@
+"""DRF serializers of the monitoring API (shapes only: writes go through ``monitoring.services``).
+
+Observation bodies use the case-file vocabulary (CASES.md): ``kind`` plus a ``payload`` with the
+fields of that kind, e.g. ``{"kind": "vitals", "payload": {"temp_c": 39.1, "hr": 120}}``.  The
+clinical core validates the payload; the serializers only check the envelope.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.permissions import team_ids_with
+
+from .models import (
+    CloseReason,
+    GradeEvaluation,
+    Infusion,
+    Observation,
+    ObservationKind,
+    ObservationSource,
+    Patient,
+    Product,
+)
+
+MAX_REASON_LENGTH = 2000
+
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    indication_category = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "mrn",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "weight_kg",
+            "indication",
+            "indication_category",
+            "developmental_delay",
+            "home_o2_l_min",
+            "care_team",
+            "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and "care_team" in fields and not fields["care_team"].read_only:
+            # Only the teams where the user may manage patients can be chosen: anything else is
+            # "does not exist" (400), never a way to move a patient into another team.
+            from accounts.models import CareTeam
+
+            fields["care_team"].queryset = CareTeam.objects.filter(
+                pk__in=team_ids_with(request.user, "patient.manage")
+            )
+        return fields
+
+    def validate_date_of_birth(self, value: date) -> date:
+        if value > timezone.localdate():
+            raise serializers.ValidationError("Date of birth cannot be in the future.")
+        if value.year < 1900:
+            raise serializers.ValidationError("Date of birth must be in 1900 or later.")
+        return value
+
+
+class PatientUpdateSerializer(PatientSerializer):
+    """Updates keep the patient in its care team (a transfer is not an edit)."""
+
+    class Meta(PatientSerializer.Meta):
+        read_only_fields = ["id", "created_at", "care_team"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "name", "target_antigen", "high_icans_risk", "tocilizumab_mg_per_kg_under_30kg"]
+
+
+class InfusionSerializer(serializers.ModelSerializer):
+    day_post_infusion = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Infusion
+        fields = [
+            "id",
+            "patient",
+            "product",
+            "care_team",
+            "infused_at",
+            "status",
+            "closed_at",
+            "close_reason",
+            "day_post_infusion",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_day_post_infusion(self, obj: Infusion) -> int:
+        return obj.day_post_infusion()
+
+
+class InfusionCreateSerializer(serializers.Serializer):
+    patient = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    infused_at = serializers.DateTimeField()
+
+    def validate_infused_at(self, value):
+        if value > timezone.now() + timedelta(minutes=5):
+            raise serializers.ValidationError("The infusion time cannot be in the future.")
+        if value.year < 2000:
+            raise serializers.ValidationError("The infusion time must be in 2000 or later.")
+        return value
+
+
+class InfusionCloseSerializer(serializers.Serializer):
+    close_reason = serializers.ChoiceField(choices=CloseReason.choices)
+    closed_at = serializers.DateTimeField(required=False, help_text="Defaults to now")
+
+
+class GradeSummarySerializer(serializers.ModelSerializer):
+    """The grade a new observation produced (returned with the observation)."""
+
+    class Meta:
+        model = GradeEvaluation
+        fields = [
+            "id",
+            "evaluated_at",
+            "crs_grade",
+            "crs_max",
+            "icans_grade",
+            "icans_max",
+            "icans_incomplete",
+            "sepsis_alert",
+            "rule_set",
+        ]
+        read_only_fields = fields
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    superseded_by = serializers.SerializerMethodField()
+    grade = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Observation
+        fields = [
+            "id",
+            "client_uuid",
+            "infusion",
+            "kind",
+            "payload",
+            "observed_at",
+            "recorded_at",
+            "recorded_by",
+            "status",
+            "supersedes",
+            "superseded_by",
+            "reason",
+            "source",
+            "grade",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_superseded_by(self, obj: Observation) -> int | None:
+        if obj.pk in self.context.get("new_rows", ()):
+            return None
+        try:
+            return obj.superseded_by.pk
+        except Observation.superseded_by.RelatedObjectDoesNotExist:
+            return None
+
+    @extend_schema_field(GradeSummarySerializer(allow_null=True))
+    def get_grade(self, obj: Observation):
+        """The evaluation this observation triggered (only on write responses)."""
+        evaluation = self.context.get("evaluations", {}).get(obj.pk)
+        return GradeSummarySerializer(evaluation).data if evaluation is not None else None
+
+
+class ObservationCreateSerializer(serializers.Serializer):
+    client_uuid = serializers.UUIDField(
+        help_text="Idempotency key: a retry with the same key stores nothing new"
+    )
+    infusion = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    kind = serializers.ChoiceField(choices=ObservationKind.choices)
+    observed_at = serializers.DateTimeField()
+    payload = serializers.DictField(
+        help_text="The fields of this kind of observation, as in the case-file format (CASES.md)"
+    )
+    source = serializers.ChoiceField(
+        choices=[(ObservationSource.API, "API"), (ObservationSource.DEVICE, "Device/EHR interface")],
+        default=ObservationSource.API,
+    )
+
+    def validate_payload(self, value: dict) -> dict:
+        for reserved, instead in (("kind", "kind"), ("t_hours", "observed_at")):
+            if reserved in value:
+                raise serializers.ValidationError(f"'{reserved}' is not part of the payload: send {instead}.")
+        return value
+
+
+class ObservationAmendSerializer(serializers.Serializer):
+    payload = serializers.DictField(help_text="The corrected fields (the whole observation, not a patch)")
+    observed_at = serializers.DateTimeField(required=False, help_text="Defaults to the original time")
+    reason = serializers.CharField(max_length=MAX_REASON_LENGTH, help_text="Why it is corrected")
+
+    validate_payload = ObservationCreateSerializer.validate_payload
+
+
+class ObservationEnteredInErrorSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=MAX_REASON_LENGTH, help_text="Why it was entered in error")
+
+
+class GradeEvaluationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GradeEvaluation
+        fields = [
+            "id",
+            "infusion",
+            "triggered_by",
+            "evaluated_at",
+            "crs_grade",
+            "crs_max",
+            "icans_grade",
+            "icans_max",
+            "icans_incomplete",
+            "icaht_early",
+            "icaht_early_provisional",
+            "icaht_late",
+            "sepsis_alert",
+            "iec_hs_screen_positive",
+            "licats_screen_positive",
+            "drivers",
+            "suggestions",
+            "withheld",
+            "computed",
+            "rule_set",
+            "settings",
+            "observation_count",
+        ]
+        read_only_fields = fields
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error: ``detail`` for request-level errors, otherwise ``{field: [messages]}``."""
+
+    detail = serializers.CharField(required=False)

@@ -1,0 +1,339 @@
+"""Writes of the monitoring app: record, amend and void observations (keyword-only, one durable
+transaction each).
+
+Every write validates through the clinical core (``carttrack.parse_observation``), stores an
+append-only row, recomputes the grade synchronously in the same transaction (so the nurse sees it at
+once) and enqueues ``alerts.tasks.process_evaluation`` with the evaluation id only after commit.
+
+Errors callers handle:
+
+* :class:`django.core.exceptions.ValidationError` keyed by field (``temp_c``, ``observed_at``,
+  ``infusion``, ``reason`` ...), each message naming the allowed range: HTTP 400 / a form error.
+* :class:`ObservationConflict`: the client UUID was already used for a different observation, or
+  somebody else corrected the same observation first: HTTP 409.
+* :class:`django.core.exceptions.PermissionDenied`: the user's role lacks the capability: HTTP 403.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import carttrack
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.permissions import can
+
+from . import grading
+from .models import (
+    GradeEvaluation,
+    Infusion,
+    InfusionStatus,
+    Observation,
+    ObservationKind,
+    ObservationSource,
+    ObservationStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Tolerated clock skew between a tablet/device and the server for "observed in the future".
+CLOCK_SKEW = timedelta(minutes=5)
+#: How long before the infusion an observation may be dated (pre-infusion baseline labs, vitals, ICE).
+MAX_BEFORE_INFUSION = timedelta(days=30)
+#: Events only a physician may record (capability ``event.record_diagnosis``; DECISIONS A-3, A-11).
+DIAGNOSIS_EVENTS = frozenset({"crs_diagnosed", "icans_diagnosed", "death"})
+#: Payload keys that attribute a finding to another cause (capability ``finding.attribute``; A-9).
+ATTRIBUTION_KEYS = ("attributed_to", "fever_attributed_to", "hypotension_attributed_to", "hypoxia_attributed_to")
+
+
+class ObservationConflict(Exception):
+    """The request conflicts with what is already stored (HTTP 409)."""
+
+    def __init__(self, message: str, *, existing: Observation | None = None):
+        super().__init__(message)
+        self.message = message
+        self.existing = existing
+
+
+def _enqueue_alert_processing(evaluation_id: int) -> None:
+    from alerts.tasks import process_evaluation
+
+    process_evaluation.delay(evaluation_id)
+
+
+def _schedule_alerts(evaluation: GradeEvaluation) -> None:
+    # robust=True: a broker outage after commit must not turn the nurse's saved observation into an
+    # error page; it is logged, and the escalation auditor re-processes evaluations without alerts.
+    transaction.on_commit(lambda: _enqueue_alert_processing(evaluation.pk), robust=True)
+
+
+def _validation_error_from(exc: Exception) -> ValidationError:
+    field = getattr(exc, "field", None) or "payload"
+    allowed = getattr(exc, "allowed", None)
+    value = getattr(exc, "value", None)
+    message = str(exc)
+    if allowed and str(allowed) not in message:
+        shown = "" if value is None else f" {value}"
+        message = f"{field}{shown} is impossible; allowed: {allowed}"
+    return ValidationError({field: [message]}, code="invalid")
+
+
+def validate_payload(*, kind: str, payload: Any, t_hours: float) -> Any:
+    """Parse through the clinical core; return the parsed observation or raise ValidationError."""
+    if kind not in ObservationKind.values:
+        raise ValidationError({"kind": [f"unknown kind {kind!r}; allowed: {', '.join(ObservationKind.values)}"]})
+    if not isinstance(payload, dict):
+        raise ValidationError({"payload": ["must be an object of case-file fields"]})
+    if "kind" in payload or "t_hours" in payload:
+        raise ValidationError({"payload": ["kind and t_hours come from the observation, not the payload"]})
+    try:
+        return carttrack.parse_observation({**payload, "kind": kind, "t_hours": t_hours})
+    except carttrack.ObservationError as exc:
+        raise _validation_error_from(exc) from exc
+
+
+def _check_time(*, infusion: Infusion, observed_at: datetime, now: datetime) -> None:
+    if observed_at is None or timezone.is_naive(observed_at):
+        raise ValidationError({"observed_at": ["a date and time with time zone is required"]})
+    if observed_at > now + CLOCK_SKEW:
+        raise ValidationError(
+            {"observed_at": [f"{observed_at:%Y-%m-%d %H:%M} is in the future; observations can be dated at most "
+                             f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes ahead of the server clock"]}
+        )
+    if observed_at < infusion.infused_at - MAX_BEFORE_INFUSION:
+        raise ValidationError(
+            {"observed_at": [f"{observed_at:%Y-%m-%d %H:%M} is more than {MAX_BEFORE_INFUSION.days} days before the "
+                             f"infusion ({infusion.infused_at:%Y-%m-%d %H:%M}); the limit for baseline values is "
+                             f"{MAX_BEFORE_INFUSION.days} days"]}
+        )
+
+
+def _attribution(kind: str, payload: dict) -> dict:
+    if kind == ObservationKind.EVENT:
+        return {}
+    return {k: payload.get(k) for k in ATTRIBUTION_KEYS if payload.get(k) not in (None, "", "crs", "CRS")}
+
+
+def _check_capabilities(*, user, infusion: Infusion, kind: str, payload: dict, capability: str,
+                        previous: dict | None = None) -> None:
+    """``capability`` for the write itself, plus ``event.record_diagnosis`` for CRS/ICANS diagnosis and
+    death events and ``finding.attribute`` for (a change of) attribution to another cause."""
+    team_id = infusion.care_team_id
+    if not can(user, capability, team_id):
+        raise PermissionDenied(f"Your role does not allow {capability} for this patient")
+    events = {payload.get("event"), (previous or {}).get("event")} if kind == ObservationKind.EVENT else set()
+    if events & DIAGNOSIS_EVENTS and not can(user, "event.record_diagnosis", team_id):
+        raise PermissionDenied("Only a physician can record (or correct) a CRS/ICANS diagnosis or a death")
+    if _attribution(kind, payload) != _attribution(kind, previous or {}) and not can(user, "finding.attribute", team_id):
+        raise PermissionDenied("Only a physician can attribute a finding to another cause")
+
+
+def _same_request(obs: Observation, *, infusion: Infusion, kind: str, payload: dict, observed_at: datetime) -> bool:
+    return (
+        obs.infusion_id == infusion.pk
+        and obs.kind == kind
+        and _normalised(obs.payload) == _normalised(payload)
+        and obs.observed_at == observed_at
+    )
+
+
+def _normalised(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _normalised(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normalised(v) for v in value]
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _replay(existing: Observation, **request: Any) -> tuple[Observation, GradeEvaluation | None, bool]:
+    if not _same_request(existing, **request):
+        raise ObservationConflict(
+            "This form was already submitted with different values (client UUID reused). Reload the form and "
+            "enter the values again.",
+            existing=existing,
+        )
+    evaluation = existing.evaluations.order_by("-evaluated_at", "-id").first()
+    return existing, evaluation, False
+
+
+def _lock_infusion(infusion: Infusion) -> Infusion:
+    return Infusion.objects.select_for_update().select_related("patient", "product", "care_team").get(pk=infusion.pk)
+
+
+def observation_record(
+    *,
+    infusion: Infusion,
+    kind: str,
+    payload: dict,
+    observed_at: datetime,
+    recorded_by,
+    client_uuid: uuid.UUID | str | None = None,
+    source: str = ObservationSource.TABLET,
+) -> tuple[Observation, GradeEvaluation | None, bool]:
+    """Record one observation, grade the infusion and schedule alert processing after commit.
+
+    Returns ``(observation, evaluation, created)``; a resubmission with the same ``client_uuid`` and the
+    same content returns the stored row with ``created=False`` and writes nothing.
+    """
+    try:
+        client_uuid = uuid.UUID(str(client_uuid)) if client_uuid else uuid.uuid4()
+    except ValueError as exc:
+        raise ValidationError({"client_uuid": ["must be a UUID"]}) from exc
+    request = {"infusion": infusion, "kind": kind, "payload": payload, "observed_at": observed_at}
+    existing = Observation.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None:
+        return _replay(existing, **request)
+    try:
+        with transaction.atomic(durable=True):
+            locked = _lock_infusion(infusion)
+            _check_capabilities(user=recorded_by, infusion=locked, kind=kind, payload=payload,
+                                capability="observation.record")
+            if locked.status != InfusionStatus.ACTIVE:
+                reason = locked.get_close_reason_display() or "closed"
+                when = f" on {locked.closed_at:%Y-%m-%d %H:%M}" if locked.closed_at else ""
+                raise ValidationError(
+                    {"infusion": [f"Monitoring of this infusion was closed{when} ({reason}); no new observations "
+                                  "can be recorded. A coordinator can start a new infusion record."]}
+                )
+            now = timezone.now()
+            _check_time(infusion=locked, observed_at=observed_at, now=now)
+            validate_payload(kind=kind, payload=payload, t_hours=locked.hours_after(observed_at))
+            obs = Observation.objects.create(
+                infusion=locked,
+                kind=kind,
+                payload=payload,
+                observed_at=observed_at,
+                recorded_at=now,
+                recorded_by=recorded_by,
+                status=ObservationStatus.FINAL,
+                client_uuid=client_uuid,
+                source=source,
+            )
+            evaluation = grading.evaluate_infusion(infusion=locked, triggered_by=obs)
+            _schedule_alerts(evaluation)
+    except IntegrityError:
+        existing = Observation.objects.filter(client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return _replay(existing, **request)
+    return obs, evaluation, True
+
+
+def _correct(
+    *,
+    original: Observation,
+    user,
+    reason: str,
+    status: str,
+    payload: dict,
+    observed_at: datetime,
+    client_uuid: uuid.UUID | str | None,
+    source: str,
+) -> tuple[Observation, GradeEvaluation]:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Give a reason for the correction (it is kept with the record)."]})
+    try:
+        client_uuid = uuid.UUID(str(client_uuid)) if client_uuid else uuid.uuid4()
+    except ValueError as exc:
+        raise ValidationError({"client_uuid": ["must be a UUID"]}) from exc
+    replay = Observation.objects.filter(client_uuid=client_uuid).first()
+    if replay is not None:
+        if replay.supersedes_id == original.pk and replay.status == status and replay.recorded_by_id == user.pk:
+            evaluation = replay.evaluations.order_by("-evaluated_at", "-id").first()
+            return replay, evaluation  # a double tap on "save correction": nothing new is stored
+        raise ObservationConflict("This form was already used for another correction. Reload and try again.")
+    try:
+        with transaction.atomic(durable=True):
+            infusion = _lock_infusion(original.infusion)
+            # Both the original's and the new payload must be within the user's rights
+            # (a nurse can neither forge nor void a physician-only event).
+            _check_capabilities(user=user, infusion=infusion, kind=original.kind, payload=payload,
+                                capability="observation.amend", previous=original.payload)
+            current = Observation.objects.filter(pk=original.pk).select_related("superseded_by").first()
+            if current is None:
+                raise ValidationError({"original": ["observation not found"]})
+            _raise_if_already_corrected(current)
+            if status == ObservationStatus.AMENDED:
+                _check_time(infusion=infusion, observed_at=observed_at, now=timezone.now())
+                validate_payload(kind=original.kind, payload=payload, t_hours=infusion.hours_after(observed_at))
+            row = Observation.objects.create(
+                infusion=infusion,
+                kind=original.kind,
+                payload=payload,
+                observed_at=observed_at,
+                recorded_at=timezone.now(),
+                recorded_by=user,
+                status=status,
+                supersedes=current,
+                reason=reason,
+                client_uuid=client_uuid,
+                source=source,
+            )
+            evaluation = grading.evaluate_infusion(infusion=infusion, triggered_by=row)
+            _schedule_alerts(evaluation)
+    except IntegrityError as exc:
+        winner = Observation.objects.filter(supersedes_id=original.pk).select_related("recorded_by").first()
+        if winner is not None:
+            raise ObservationConflict(_conflict_text(winner), existing=winner) from exc
+        if Observation.objects.filter(client_uuid=client_uuid).exists():
+            raise ObservationConflict("This correction was already submitted.") from exc
+        raise
+    return row, evaluation
+
+
+def _conflict_text(winner: Observation) -> str:
+    what = "marked entered-in-error" if winner.status == ObservationStatus.ENTERED_IN_ERROR else "amended"
+    return (
+        f"This observation was already {what} by {winner.recorded_by} at "
+        f"{timezone.localtime(winner.recorded_at):%H:%M} (reason: {winner.reason}). Review the current value "
+        "before correcting it again."
+    )
+
+
+def _raise_if_already_corrected(obs: Observation) -> None:
+    if obs.status == ObservationStatus.ENTERED_IN_ERROR:
+        raise ObservationConflict("This row is an entered-in-error marker; it cannot be corrected.")
+    winner = Observation.objects.filter(supersedes_id=obs.pk).select_related("recorded_by").first()
+    if winner is not None:
+        raise ObservationConflict(_conflict_text(winner), existing=winner)
+
+
+def observation_amend(
+    *,
+    original: Observation,
+    payload: dict,
+    reason: str,
+    user,
+    observed_at: datetime | None = None,
+    client_uuid: uuid.UUID | str | None = None,
+    source: str = ObservationSource.TABLET,
+) -> tuple[Observation, GradeEvaluation]:
+    """Correct ``original`` with a new row (status ``amended``, ``supersedes`` = original) and re-grade."""
+    return _correct(
+        original=original, user=user, reason=reason, status=ObservationStatus.AMENDED, payload=payload,
+        observed_at=observed_at or original.observed_at, client_uuid=client_uuid, source=source,
+    )
+
+
+def observation_mark_entered_in_error(
+    *,
+    original: Observation,
+    reason: str,
+    user,
+    client_uuid: uuid.UUID | str | None = None,
+    source: str = ObservationSource.TABLET,
+) -> tuple[Observation, GradeEvaluation]:
+    """Void ``original`` (it stays visible, marked; grading no longer uses it) and re-grade."""
+    return _correct(
+        original=original, user=user, reason=reason, status=ObservationStatus.ENTERED_IN_ERROR,
+        payload=dict(original.payload), observed_at=original.observed_at, client_uuid=client_uuid, source=source,
+    )

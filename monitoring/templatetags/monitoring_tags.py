@@ -1,0 +1,158 @@
+"""Display helpers for grades (text + colour, never colour alone), value ages and observation summaries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+register = template.Library()
+
+GRADE_WORDS = {None: "not assessable", 0: "none"}
+
+
+@register.filter
+def grade_class(grade) -> str:
+    return f"grade-{grade}" if isinstance(grade, int) and 0 <= grade <= 5 else "grade-na"
+
+
+@register.simple_tag
+def grade_badge(syndrome: str, grade, maximum=None, *, empty: str = "not graded yet") -> str:
+    """``<span class="grade grade-2">CRS grade 2</span>``; text always says the grade."""
+    if grade is None and maximum is None and empty:
+        text = f"{syndrome} {empty}"
+    elif grade is None:
+        text = f"{syndrome} not assessable"
+    else:
+        text = f"{syndrome} grade {grade}"
+    if maximum is not None and maximum != grade:
+        text += f" (max {maximum})"
+    return format_html('<span class="grade {}">{}</span>', grade_class(grade), text)
+
+
+@register.filter
+def age(value) -> str:
+    """How long ago: "35 min ago", "5 h 10 min ago", "3 d ago"; "never" for None."""
+    if value is None:
+        return "never"
+    delta = value if isinstance(value, timedelta) else timezone.now() - value
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 0:
+        return "in the future"
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"
+    return f"{hours // 24} d ago"
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    if value is None:
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+LABELS = {
+    "temp_c": ("T", "°C"), "temp_f": ("T", "°F"), "hr": ("HR", "/min"), "sbp": ("SBP", ""), "dbp": ("DBP", ""),
+    "rr": ("RR", "/min"), "spo2": ("SpO₂", "%"), "o2_flow_l_min": ("O₂", "L/min"), "fio2": ("FiO₂", ""),
+    "anc_per_uL": ("ANC", "/µL"), "platelets_10e9_L": ("Plt", "×10⁹/L"), "hgb_g_dL": ("Hb", "g/dL"),
+    "crp_mg_L": ("CRP", "mg/L"), "crp_mg_dL": ("CRP", "mg/dL"), "ferritin_ng_mL": ("Ferritin", "ng/mL"),
+    "fibrinogen_mg_dL": ("Fibrinogen", "mg/dL"), "ldh_U_L": ("LDH", "U/L"), "alt_U_L": ("ALT", "U/L"),
+    "ast_U_L": ("AST", "U/L"), "creatinine_mg_dL": ("Creat", "mg/dL"), "creatinine_umol_L": ("Creat", "µmol/L"),
+    "igg_mg_dL": ("IgG", "mg/dL"), "cd19_per_uL": ("CD19", "/µL"), "upcr_mg_mg": ("UPCR", "mg/mg"),
+}
+
+
+@register.filter
+def obs_summary(obs) -> str:
+    """One line a nurse can read: "T 39.1 °C · HR 118/min · BP 84/50 · norepinephrine"."""
+    p = obs.payload or {}
+    parts: list[str] = []
+    if obs.kind == "vitals":
+        for key in ("temp_c", "temp_f", "hr", "rr", "spo2"):
+            if p.get(key) is not None:
+                label, unit = LABELS[key]
+                parts.append(f"{label} {_fmt(p[key])}{' ' if unit.startswith('°') else ''}{unit}")
+        if p.get("sbp") is not None:
+            parts.append(f"BP {_fmt(p['sbp'])}/{_fmt(p.get('dbp', '–'))}")
+        device = p.get("o2_device")
+        if device and device != "room_air":
+            flow = f" {_fmt(p['o2_flow_l_min'])} L/min" if p.get("o2_flow_l_min") is not None else ""
+            parts.append(f"{device.replace('_', ' ')}{flow}" + (" (comfort)" if p.get("o2_for_comfort_only") else ""))
+        if p.get("vasopressors"):
+            parts.append(", ".join(p["vasopressors"]))
+        if p.get("fluid_bolus_for_hypotension"):
+            parts.append("fluid bolus")
+        for finding in ("fever", "hypotension", "hypoxia"):
+            if p.get(f"{finding}_attributed_to"):
+                parts.append(f"{finding} attributed to {p[f'{finding}_attributed_to']}")
+    elif obs.kind == "neuro":
+        ice = p.get("ice")
+        if isinstance(ice, dict):
+            values = list(ice.values())
+            parts.append("ICE incomplete" if any(v is None for v in values) else f"ICE {sum(values)}/10")
+        if p.get("capd_items") is not None:
+            parts.append(f"CAPD {sum(p['capd_items'])}")
+        if p.get("consciousness"):
+            parts.append(p["consciousness"].replace("_", " "))
+        for key in ("seizure", "motor", "icp_edema"):
+            if p.get(key) and p[key] != "none":
+                parts.append(p[key].replace("_", " "))
+        for key in ("sedated", "tremor", "myoclonus", "intracranial_hemorrhage"):
+            if p.get(key):
+                parts.append(key.replace("_", " "))
+    elif obs.kind == "lab":
+        for key, value in p.items():
+            label, unit = LABELS.get(key, (key, ""))
+            parts.append(f"{label} {_fmt(value)} {unit}".strip())
+    elif obs.kind == "medication":
+        dose = f" {_fmt(p['dose_mg'])} mg" if p.get("dose_mg") is not None else ""
+        parts.append(f"{p.get('drug', '').replace('_', ' ')}{dose}")
+        if p.get("for_crs_icans") is False:
+            parts.append("not for CRS/ICANS")
+    elif obs.kind == "event":
+        parts.append(str(p.get("event", "")).replace("_", " "))
+        if p.get("attributed_to"):
+            parts.append(f"attributed to {p['attributed_to']}")
+    else:
+        parts.extend(k.replace("_", " ") for k, v in p.items() if v)
+    return " · ".join(parts) or "—"
+
+
+@register.filter
+def local_time(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%d %b %H:%M") if value else ""
+
+
+@register.filter
+def dict_get(d, key):
+    return (d or {}).get(key)
+
+
+@register.filter
+def age_years(patient, moment) -> str:
+    """Exact age in years at ``moment`` (one decimal below 18, whole years above)."""
+    years = patient.age_years_at(moment or timezone.now())
+    return f"{years:.1f}" if years < 18 else f"{int(years)}"
+
+
+@register.simple_tag
+def new_uuid() -> str:
+    """A fresh client UUID for a form rendered in a list (idempotent submission)."""
+    import uuid
+
+    return str(uuid.uuid4())

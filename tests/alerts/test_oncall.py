@@ -1,0 +1,82 @@
+"""On-call: wall-clock handovers across DST, overrides, swaps, gaps."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from accounts.models import Role
+from alerts import services
+from alerts.models import OnCallMember, OnCallSchedule, OperationsAlarm, Slot
+from alerts.oncall import oncall_for_team, oncall_user_id
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def berlin_schedule():
+    team = factories.make_team(time_zone="Europe/Berlin")
+    a = factories.make_user(Role.PHYSICIAN, team, username="doc_a")
+    b = factories.make_user(Role.PHYSICIAN, team, username="doc_b")
+    coord = factories.make_user(Role.COORDINATOR, team, username="coord_b")
+    schedule = OnCallSchedule.objects.create(team=team, slot=Slot.PRIMARY, start_date=date(2026, 3, 27),
+                                             handover_time=time(8, 0), shift_days=1)
+    OnCallMember.objects.create(schedule=schedule, user=a, position=0)
+    OnCallMember.objects.create(schedule=schedule, user=b, position=1)
+    return schedule, a, b, coord
+
+
+def at(y, m, d, hh, mm=0):
+    return datetime(y, m, d, hh, mm, tzinfo=BERLIN)
+
+
+def test_handover_at_local_wall_time_across_dst(berlin_schedule):
+    schedule, a, b, _ = berlin_schedule
+    assert oncall_user_id(schedule, at(2026, 3, 27, 7, 59)) is None  # before the first handover
+    assert oncall_user_id(schedule, at(2026, 3, 27, 8, 0)) == a.pk
+    assert oncall_user_id(schedule, at(2026, 3, 28, 7, 59)) == a.pk
+    assert oncall_user_id(schedule, at(2026, 3, 28, 8, 0)) == b.pk
+    # DST starts 29 March 2026 02:00 in Berlin: the handover is still 08:00 local (06:00 UTC).
+    assert oncall_user_id(schedule, at(2026, 3, 29, 7, 59)) == b.pk
+    assert oncall_user_id(schedule, datetime(2026, 3, 29, 6, 0, tzinfo=ZoneInfo("UTC"))) == a.pk
+    start, end = schedule.shift_bounds(1)
+    utc = ZoneInfo("UTC")
+    assert end.astimezone(utc) - start.astimezone(utc) == timedelta(hours=23)  # the short night
+
+
+def test_override_wins_and_swap_exchanges_two_shifts(berlin_schedule):
+    schedule, a, b, coord = berlin_schedule
+    services.oncall_override_create(schedule=schedule, user=b, starts_at=at(2026, 3, 27, 12),
+                                    ends_at=at(2026, 3, 27, 18), by=coord, reason="clinic")
+    assert oncall_user_id(schedule, at(2026, 3, 27, 13)) == b.pk
+    assert oncall_user_id(schedule, at(2026, 3, 27, 19)) == a.pk
+    services.oncall_swap(schedule=schedule, shift_a=2, shift_b=3, by=coord)
+    assert oncall_user_id(schedule, at(2026, 3, 29, 9)) == b.pk  # was a
+    assert oncall_user_id(schedule, at(2026, 3, 30, 9)) == a.pk  # was b
+
+
+def test_only_schedule_managers_edit(berlin_schedule):
+    schedule, a, b, _ = berlin_schedule
+    with pytest.raises(PermissionDenied):
+        services.oncall_override_create(schedule=schedule, user=b, starts_at=at(2026, 3, 27, 12),
+                                        ends_at=at(2026, 3, 27, 18), by=a)
+
+
+def test_gap_is_an_alarm_for_the_coordinator_and_clears(berlin_schedule):
+    schedule, a, b, coord = berlin_schedule
+    services.run_auditor(now=at(2026, 3, 27, 7))  # before the rotation starts: gap
+    alarm = OperationsAlarm.objects.get(kind="oncall_gap")
+    assert alarm.team_id == schedule.team_id and alarm.cleared_at is None
+    from alerts.models import Notification
+    assert Notification.objects.filter(alarm=alarm, recipient=coord, channel="inapp").exists()
+    services.run_auditor(now=at(2026, 3, 27, 7, 30))
+    assert OperationsAlarm.objects.filter(kind="oncall_gap").count() == 1  # not re-raised, counted
+    services.run_auditor(now=at(2026, 3, 27, 9))
+    alarm.refresh_from_db()
+    assert alarm.cleared_at is not None
+    assert oncall_for_team(schedule.team_id, Slot.PRIMARY, at(2026, 3, 27, 9)) == a.pk

@@ -1,0 +1,91 @@
+"""Integration tokens: hashed at rest, scoped, limited to one care team, expiring and revocable."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import ApiToken
+from accounts.permissions import HasScope, scopes_for_user
+from accounts.tokens import hash_key, issue_api_token, revoke_api_token
+from tests import factories
+
+from .helpers import NORMAL_VITALS
+
+
+def bearer(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+def vitals(infusion) -> dict:
+    return {
+        "client_uuid": str(uuid.uuid4()), "infusion": infusion.pk, "kind": "vitals", "payload": NORMAL_VITALS,
+        "observed_at": (timezone.now() - timedelta(minutes=2)).isoformat(),
+    }
+
+
+@pytest.fixture
+def gateway(team):
+    """A service account for the ward's monitor gateway (a nurse role: it records vitals)."""
+    return factories.make_user("nurse", team, username="monitor-gateway")
+
+
+@pytest.mark.django_db
+class TestApiTokens:
+    def test_key_is_shown_once_and_only_its_hash_is_stored(self, gateway, team):
+        token, key = issue_api_token(name="Monitors", user=gateway, team=team, scopes=["observations:write"])
+        assert key.startswith("ctk_") and len(key) > 40
+        stored = ApiToken.objects.get(pk=token.pk)
+        assert stored.key_hash == hash_key(key) and key not in str(stored.__dict__)
+
+    def test_write_scope_records_an_observation(self, gateway, team, infusion):
+        _, key = issue_api_token(name="Monitors", user=gateway, team=team,
+                                 scopes=["observations:write", "patients:read"])
+        response = bearer(key).post("/api/observations/", vitals(infusion), format="json")
+        assert response.status_code == 201, response.content
+
+    def test_read_only_token_cannot_write(self, gateway, team, infusion):
+        _, key = issue_api_token(name="Reader", user=gateway, team=team, scopes=["patients:read"])
+        assert bearer(key).get("/api/patients/").status_code == 200
+        assert bearer(key).post("/api/observations/", vitals(infusion), format="json").status_code == 403
+
+    def test_token_does_not_reach_its_users_other_teams(self, gateway, team, other_team, other_patient):
+        factories.Membership.objects.create(user=gateway, team=other_team, role="nurse")
+        _, key = issue_api_token(name="Reader", user=gateway, team=team, scopes=["patients:read"])
+        assert bearer(key).get(f"/api/patients/{other_patient.pk}/").status_code == 404
+        assert other_patient.pk not in [p["id"] for p in bearer(key).get("/api/patients/").json()["results"]]
+
+    @pytest.mark.parametrize("state", ["expired", "revoked", "garbage"])
+    def test_unusable_tokens_are_401(self, state, gateway, team):
+        token, key = issue_api_token(name="Reader", user=gateway, team=team, scopes=["patients:read"])
+        if state == "expired":
+            ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        elif state == "revoked":
+            revoke_api_token(token=token)
+        else:
+            key = "ctk_not-a-real-key"
+        response = bearer(key).get("/api/patients/")
+        assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
+
+    def test_token_for_a_team_its_user_is_not_in_is_refused(self, gateway, other_team):
+        with pytest.raises(ValueError, match="not a member"):
+            issue_api_token(name="x", user=gateway, team=other_team, scopes=["patients:read"])
+
+    def test_unknown_scope_is_refused(self, gateway, team):
+        from django.core.exceptions import ValidationError
+
+        with pytest.raises(ValidationError, match="Unknown scope"):
+            issue_api_token(name="x", user=gateway, team=team, scopes=["everything"])
+        with pytest.raises(KeyError):
+            HasScope.for_("everything")
+
+    def test_people_signed_in_hold_the_scopes_of_their_roles(self, nurse, physician, coordinator, team):
+        assert scopes_for_user(nurse) == {"patients:read", "observations:read", "observations:write", "alerts:read"}
+        assert "alerts:write" in scopes_for_user(physician)
+        assert "observations:write" not in scopes_for_user(coordinator)
