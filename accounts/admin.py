@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import CareTeam, Membership, User
+from .models import ApiToken, CareTeam, Membership, Role, User
+from .tokens import revoke_api_token
 
 
 class MembershipInline(admin.TabularInline):
@@ -20,3 +21,33 @@ class CareTeamAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "time_zone")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued with ``manage.py issue_api_token`` (the key is shown once); here they can
+    be inspected and revoked, never edited (a changed scope would be a different credential)."""
+
+    list_display = ("name", "prefix", "user", "team", "scope_list", "expires_at", "revoked_at")
+    list_filter = ("team",)
+    readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "key_hash"]
+    exclude = ("key_hash",)
+    actions = ["revoke"]
+
+    @admin.display(description="Scopes")
+    def scope_list(self, obj: ApiToken) -> str:
+        return ", ".join(obj.scopes)
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            revoke_api_token(token=token)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(team_id__in=request.user.team_ids(Role.ADMIN))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -60,7 +60,9 @@ class IdleTimeoutMiddleware:
             if last is not None and now - float(last) > timeout:
                 logout(request)
                 return _send_to(
-                    request, _with_next("accounts:login", request), status=401,
+                    request,
+                    _with_next("accounts:login", request),
+                    status=401,
                     message="Signed out after inactivity. Sign in again.",
                 )
             if not is_background_poll(request) or last is None:
@@ -79,8 +81,11 @@ class TwoFactorRequiredMiddleware:
     def _open_paths(self) -> tuple[str, ...]:
         if self.open_paths is None:
             self.open_paths = (
-                reverse("accounts:two_factor"), reverse("accounts:logout"), reverse("accounts:login"),
-                reverse("accounts:locked_out"), "/" + settings.STATIC_URL.lstrip("/"),
+                reverse("accounts:two_factor"),
+                reverse("accounts:logout"),
+                reverse("accounts:login"),
+                reverse("accounts:locked_out"),
+                "/" + settings.STATIC_URL.lstrip("/"),
             )
         return self.open_paths
 
@@ -94,7 +99,9 @@ class TwoFactorRequiredMiddleware:
             and requires_two_factor(user)
         ):
             return _send_to(
-                request, _with_next("accounts:two_factor", request), status=403 if _is_api(request) else 401,
+                request,
+                _with_next("accounts:two_factor", request),
+                status=403 if _is_api(request) else 401,
                 message="Two-step sign-in required: enter the code from your authenticator app.",
             )
         return self.get_response(request)

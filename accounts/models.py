@@ -123,7 +123,7 @@ class ApiToken(models.Model):
     """
 
     name = models.CharField(max_length=120, help_text="What uses it, e.g. 'Ward 7 monitor gateway'")
-    prefix = models.CharField(max_length=12, db_index=True, help_text="First characters of the key, to recognise it")
+    prefix = models.CharField(max_length=12, db_index=True, help_text="Start of the key, to recognise it")
     key_hash = models.CharField(max_length=64, unique=True)
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
     team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="api_tokens")

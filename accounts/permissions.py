@@ -136,7 +136,7 @@ SCOPE_CAPABILITY: dict[str, str] = {
 
 def scopes_for_user(user: Any, team_id: int | None = None) -> frozenset[str]:
     """The API scopes a signed-in user holds (in ``team_id``, or in any team if None)."""
-    return frozenset(scope for scope, capability in SCOPE_CAPABILITY.items() if can(user, capability, team_id))
+    return frozenset(scope for scope, cap in SCOPE_CAPABILITY.items() if can(user, cap, team_id))
 
 
 def _api_token(request) -> Any:

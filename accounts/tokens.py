@@ -29,8 +29,13 @@ def issue_api_token(
         raise ValueError(f"{user} is not a member of {team}: a token cannot reach beyond its user's teams")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        name=name, prefix=key[:12], key_hash=hash_key(key), user=user, team=team,
-        scopes=sorted(set(scopes)), expires_at=expires_at,
+        name=name,
+        prefix=key[:12],
+        key_hash=hash_key(key),
+        user=user,
+        team=team,
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
     )
     return token, key
 

@@ -17,8 +17,11 @@ from . import two_factor
 class TokenForm(forms.Form):
     otp_token = forms.CharField(
         label="6-digit code from your authenticator app",
-        min_length=6, max_length=8,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}),
+        min_length=6,
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
     )
 
     def clean_otp_token(self) -> str:
@@ -30,7 +33,9 @@ class TokenForm(forms.Form):
 
 def _next_url(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return settings.LOGIN_REDIRECT_URL
 
@@ -69,6 +74,8 @@ def two_factor_view(request):
 def locked_out(request, credentials=None, *args, **kwargs):
     """Shown (status 429) after too many failed sign-ins for one username from one address."""
     return render(
-        request, "accounts/locked_out.html",
-        {"cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)}, status=429,
+        request,
+        "accounts/locked_out.html",
+        {"cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)},
+        status=429,
     )

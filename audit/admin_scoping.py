@@ -35,7 +35,9 @@ class TeamScopedAdminMixin:
     team_lookup = "care_team_id"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(**{f"{self.team_lookup}__in": admin_team_ids(request.user)})
+        return (
+            super().get_queryset(request).filter(**{f"{self.team_lookup}__in": admin_team_ids(request.user)})
+        )
 
     def _team_allowed(self, request, obj) -> bool:
         teams = admin_team_ids(request.user)

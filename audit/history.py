@@ -6,6 +6,7 @@ that ``supersedes`` the old one), so the table itself is their history.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from django.apps import apps
@@ -36,7 +37,10 @@ OPTIONAL_HISTORY_MODELS = (
 )
 
 # History rows must not copy secrets.
-EXCLUDED_FIELDS = {"accounts.User": ["password", "last_login"], "accounts.ApiToken": ["key_hash", "last_used_at"]}
+EXCLUDED_FIELDS = {
+    "accounts.User": ["password", "last_login"],
+    "accounts.ApiToken": ["key_hash", "last_used_at"],
+}
 
 
 def _has_own_migrations(app_label: str) -> bool:
@@ -57,14 +61,14 @@ def _model(label: str, *, optional: bool):
 
 
 def register_models() -> None:
-    for label, optional in [(m, False) for m in HISTORY_MODELS] + [(m, True) for m in OPTIONAL_HISTORY_MODELS]:
+    for label, optional in [(m, False) for m in HISTORY_MODELS] + [
+        (m, True) for m in OPTIONAL_HISTORY_MODELS
+    ]:
         model = _model(label, optional=optional)
         if model is None:
             continue
-        try:
+        with contextlib.suppress(MultipleRegistrationsError):  # ready() may run twice in tests
             register(model, app="audit", excluded_fields=EXCLUDED_FIELDS.get(label, []))
-        except MultipleRegistrationsError:
-            pass
 
 
 def history_models():

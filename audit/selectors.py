@@ -24,8 +24,12 @@ def _day_start(day: date) -> datetime:
 
 
 def access_log(
-    user, *, username: str = "", patient_id: int | None = None,
-    date_from: date | None = None, date_to: date | None = None,
+    user,
+    *,
+    username: str = "",
+    patient_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> QuerySet[AccessLog]:
     """Reads of patient records in the user's audit teams, newest first (``date_to`` inclusive)."""
     qs = AccessLog.objects.filter(
@@ -73,11 +77,16 @@ def _changes_of(label: str, history_qs) -> list[Change]:
             delta = row.diff_against(previous)
             diff = tuple((c.field, str(c.old), str(c.new)) for c in delta.changes)
         previous_by_id[row.id] = row
-        out.append(Change(
-            record=label, record_id=row.id, at=row.history_date,
-            by=str(row.history_user) if row.history_user_id else "system",
-            action=_ACTIONS.get(row.history_type, row.history_type), changes=diff,
-        ))
+        out.append(
+            Change(
+                record=label,
+                record_id=row.id,
+                at=row.history_date,
+                by=str(row.history_user) if row.history_user_id else "system",
+                action=_ACTIONS.get(row.history_type, row.history_type),
+                changes=diff,
+            )
+        )
     return out
 
 
@@ -119,7 +128,8 @@ def amended_observations(patient: Patient) -> list[list[Observation]]:
     """Every amendment chain of the patient (observations that were amended or entered in error)."""
     corrections = (
         Observation.objects.filter(infusion__patient=patient, supersedes__isnull=False)
-        .select_related("recorded_by").order_by("observed_at", "id")
+        .select_related("recorded_by")
+        .order_by("observed_at", "id")
     )
     chains: list[list[Observation]] = []
     covered: set[int] = set()

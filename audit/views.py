@@ -17,13 +17,18 @@ from . import selectors
 class AccessLogFilter(forms.Form):
     username = forms.CharField(label="User (username)", required=False, max_length=150)
     patient = forms.ModelChoiceField(label="Patient", queryset=Patient.objects.none(), required=False)
-    date_from = forms.DateField(label="From (date)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To (date, inclusive)", required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label="From (date)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To (date, inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = Patient.objects.filter(care_team_id__in=selectors.audit_team_ids(user))
+        self.fields["patient"].queryset = Patient.objects.filter(
+            care_team_id__in=selectors.audit_team_ids(user)
+        )
 
     def clean(self):
         data = super().clean()
@@ -42,32 +47,49 @@ def access_log(request):
         data = form.cleaned_data if request.GET else {}
         patient = data.get("patient")
         entries = selectors.access_log(
-            request.user, username=data.get("username", ""), patient_id=patient.pk if patient else None,
-            date_from=data.get("date_from"), date_to=data.get("date_to"),
+            request.user,
+            username=data.get("username", ""),
+            patient_id=patient.pk if patient else None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
         ).select_related("patient")
     page = Paginator(entries, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/access_log.html", {"form": form, "page": page, "query": query.urlencode()},
-                  status=400 if request.GET and form.errors else 200)
+    return render(
+        request,
+        "audit/access_log.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+        status=400 if request.GET and form.errors else 200,
+    )
 
 
 @require_GET
 @login_required
 def patient_audit(request, patient_id: int):
     patient = selectors.auditable_patient(request.user, patient_id)
-    return render(request, "audit/patient.html", {
-        "patient": patient,
-        "accesses": selectors.access_log(request.user, patient_id=patient.pk)[:200],
-        "changes": selectors.patient_change_history(patient),
-        "chains": selectors.amended_observations(patient),
-    })
+    return render(
+        request,
+        "audit/patient.html",
+        {
+            "patient": patient,
+            "accesses": selectors.access_log(request.user, patient_id=patient.pk)[:200],
+            "changes": selectors.patient_change_history(patient),
+            "chains": selectors.amended_observations(patient),
+        },
+    )
 
 
 @require_GET
 @login_required
 def observation_audit(request, observation_id: int):
     chain = selectors.observation_history(request.user, observation_id)
-    return render(request, "audit/observation.html", {
-        "chain": chain, "patient": chain[0].infusion.patient, "focus_id": observation_id,
-    })
+    return render(
+        request,
+        "audit/observation.html",
+        {
+            "chain": chain,
+            "patient": chain[0].infusion.patient,
+            "focus_id": observation_id,
+        },
+    )

@@ -53,9 +53,16 @@ def populate(n_patients: int):
     indications = [Indication.LBCL, Indication.MYELOMA, Indication.SLE, Indication.B_ALL]
     patients = Patient.objects.bulk_create(
         [
-            Patient(mrn=f"B{i:06d}", given_name="Bench", family_name=f"Patient{i:04d}",
-                    date_of_birth=now.date().replace(year=now.year - 40 - i % 30), sex="F",
-                    weight_kg=70, indication=indications[i % 4], care_team=team)
+            Patient(
+                mrn=f"B{i:06d}",
+                given_name="Bench",
+                family_name=f"Patient{i:04d}",
+                date_of_birth=now.date().replace(year=now.year - 40 - i % 30),
+                sex="F",
+                weight_kg=70,
+                indication=indications[i % 4],
+                care_team=team,
+            )
             for i in range(n_patients)
         ]
     )
@@ -63,31 +70,65 @@ def populate(n_patients: int):
 
     infusions = Infusion.objects.bulk_create(
         [
-            Infusion(patient=p, product=products[i % 4], care_team=team,
-                     infused_at=now - timedelta(hours=6 + (i * 7) % (24 * 28)))
+            Infusion(
+                patient=p,
+                product=products[i % 4],
+                care_team=team,
+                infused_at=now - timedelta(hours=6 + (i * 7) % (24 * 28)),
+            )
             for i, p in enumerate(patients)
         ]
     )
     observations, evaluations, alerts = [], [], []
     for i, inf in enumerate(infusions):
         for k in range(3):
-            observations.append(Observation(
-                infusion=inf, kind="vitals", payload={"temp_c": 37.5 + k * 0.4, "hr": 90 + k * 10, "sbp": 110},
-                observed_at=inf.infused_at + timedelta(hours=1 + k), recorded_by=nurse, client_uuid=uuid.uuid4(),
-            ))
-        observations.append(Observation(infusion=inf, kind="lab", payload={"anc_per_uL": 300 + i},
-                                        observed_at=inf.infused_at + timedelta(hours=2), recorded_by=nurse,
-                                        client_uuid=uuid.uuid4()))
+            observations.append(
+                Observation(
+                    infusion=inf,
+                    kind="vitals",
+                    payload={"temp_c": 37.5 + k * 0.4, "hr": 90 + k * 10, "sbp": 110},
+                    observed_at=inf.infused_at + timedelta(hours=1 + k),
+                    recorded_by=nurse,
+                    client_uuid=uuid.uuid4(),
+                )
+            )
+        observations.append(
+            Observation(
+                infusion=inf,
+                kind="lab",
+                payload={"anc_per_uL": 300 + i},
+                observed_at=inf.infused_at + timedelta(hours=2),
+                recorded_by=nurse,
+                client_uuid=uuid.uuid4(),
+            )
+        )
         for k in range(3):
-            evaluations.append(GradeEvaluation(
-                infusion=inf, evaluated_at=inf.infused_at + timedelta(hours=1 + k), crs_grade=(i + k) % 4,
-                crs_max=(i + k) % 4, icans_grade=i % 3, icans_max=i % 3, icaht_early=i % 3,
-                rule_set="astct-2019/carttrack-1",
-            ))
+            evaluations.append(
+                GradeEvaluation(
+                    infusion=inf,
+                    evaluated_at=inf.infused_at + timedelta(hours=1 + k),
+                    crs_grade=(i + k) % 4,
+                    crs_max=(i + k) % 4,
+                    icans_grade=i % 3,
+                    icans_max=i % 3,
+                    icaht_early=i % 3,
+                    rule_set="astct-2019/carttrack-1",
+                )
+            )
         if i % 3 == 0:
-            alerts.append(Alert(infusion=inf, patient=inf.patient, care_team=team, syndrome="crs", grade=2,
-                                current_grade=2, urgency=Urgency.URGENT, status=AlertStatus.OPEN,
-                                opened_at=now - timedelta(minutes=i % 90)))
+            alerts.append(
+                Alert(
+                    infusion=inf,
+                    patient=inf.patient,
+                    care_team=team,
+                    syndrome="crs",
+                    grade=2,
+                    current_grade=2,
+                    urgency=Urgency.URGENT,
+                    status=AlertStatus.OPEN,
+                    opened_at=now - timedelta(minutes=i % 90),
+                )
+            )
     Observation.objects.bulk_create(observations, batch_size=2000)
     GradeEvaluation.objects.bulk_create(evaluations, batch_size=2000)
     Alert.objects.bulk_create(alerts, batch_size=2000)
@@ -97,31 +138,78 @@ def populate(n_patients: int):
     long = factories.make_infusion(long_patient, products[0], infused_at=now - timedelta(days=30))
     rows, evals = [], []
     for h in range(0, 30 * 24, 4):
-        rows.append(Observation(
-            infusion=long, kind="vitals", observed_at=long.infused_at + timedelta(hours=h), recorded_by=nurse,
-            client_uuid=uuid.uuid4(), payload={
-                "temp_c": 37 + (h % 48) / 30, "hr": 80 + h % 40, "sbp": 100 + h % 30, "dbp": 60, "spo2": 95,
-                "o2_device": "nasal_cannula" if 48 <= h <= 96 else "room_air", "o2_flow_l_min": 2,
-                "vasopressors": ["norepinephrine"] if 60 <= h <= 72 else []}))
-        evals.append(GradeEvaluation(infusion=long, evaluated_at=long.infused_at + timedelta(hours=h),
-                                     crs_grade=2 if 48 <= h <= 96 else 0, crs_max=2, icans_grade=0, icans_max=1,
-                                     rule_set="astct-2019/carttrack-1"))
+        rows.append(
+            Observation(
+                infusion=long,
+                kind="vitals",
+                observed_at=long.infused_at + timedelta(hours=h),
+                recorded_by=nurse,
+                client_uuid=uuid.uuid4(),
+                payload={
+                    "temp_c": 37 + (h % 48) / 30,
+                    "hr": 80 + h % 40,
+                    "sbp": 100 + h % 30,
+                    "dbp": 60,
+                    "spo2": 95,
+                    "o2_device": "nasal_cannula" if 48 <= h <= 96 else "room_air",
+                    "o2_flow_l_min": 2,
+                    "vasopressors": ["norepinephrine"] if 60 <= h <= 72 else [],
+                },
+            )
+        )
+        evals.append(
+            GradeEvaluation(
+                infusion=long,
+                evaluated_at=long.infused_at + timedelta(hours=h),
+                crs_grade=2 if 48 <= h <= 96 else 0,
+                crs_max=2,
+                icans_grade=0,
+                icans_max=1,
+                rule_set="astct-2019/carttrack-1",
+            )
+        )
     for h in range(0, 30 * 24, 12):
-        rows.append(Observation(
-            infusion=long, kind="neuro", observed_at=long.infused_at + timedelta(hours=h, minutes=5),
-            recorded_by=nurse, client_uuid=uuid.uuid4(),
-            payload={"ice": {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 1},
-                     "consciousness": "alert"}))
+        rows.append(
+            Observation(
+                infusion=long,
+                kind="neuro",
+                observed_at=long.infused_at + timedelta(hours=h, minutes=5),
+                recorded_by=nurse,
+                client_uuid=uuid.uuid4(),
+                payload={
+                    "ice": {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 1},
+                    "consciousness": "alert",
+                },
+            )
+        )
     for d in range(30):
-        rows.append(Observation(
-            infusion=long, kind="lab", observed_at=long.infused_at + timedelta(days=d, hours=6), recorded_by=nurse,
-            client_uuid=uuid.uuid4(),
-            payload={"crp_mg_L": 20 + d, "ferritin_ng_mL": 800 + 10 * d, "anc_per_uL": 200 + 40 * d,
-                     "platelets_10e9_L": 40 + d, "hgb_g_dL": 9}))
+        rows.append(
+            Observation(
+                infusion=long,
+                kind="lab",
+                observed_at=long.infused_at + timedelta(days=d, hours=6),
+                recorded_by=nurse,
+                client_uuid=uuid.uuid4(),
+                payload={
+                    "crp_mg_L": 20 + d,
+                    "ferritin_ng_mL": 800 + 10 * d,
+                    "anc_per_uL": 200 + 40 * d,
+                    "platelets_10e9_L": 40 + d,
+                    "hgb_g_dL": 9,
+                },
+            )
+        )
     for h in (50, 60, 70):
-        rows.append(Observation(infusion=long, kind="medication", observed_at=long.infused_at + timedelta(hours=h),
-                                recorded_by=nurse, client_uuid=uuid.uuid4(),
-                                payload={"drug": "tocilizumab", "dose_mg": 560}))
+        rows.append(
+            Observation(
+                infusion=long,
+                kind="medication",
+                observed_at=long.infused_at + timedelta(hours=h),
+                recorded_by=nurse,
+                client_uuid=uuid.uuid4(),
+                payload={"drug": "tocilizumab", "dose_mg": 560},
+            )
+        )
     Observation.objects.bulk_create(rows, batch_size=2000)
     GradeEvaluation.objects.bulk_create(evals, batch_size=2000)
     return coordinator, long_patient, len(rows)
@@ -194,7 +282,10 @@ def main() -> None:
         "repeat": args.repeat,
     }
     print(f"census ({args.patients + 1} active): {census_ms:.1f} ms, {census_q} queries (budget 300 ms)")
-    print(f"timeline (30 days, {n_rows} observations): {timeline_ms:.1f} ms, {timeline_q} queries (budget 200 ms)")
+    print(
+        f"timeline (30 days, {n_rows} observations): {timeline_ms:.1f} ms, "
+        f"{timeline_q} queries (budget 200 ms)"
+    )
     print(json.dumps(result))
 
 

@@ -82,7 +82,10 @@ def free_port() -> int:
 
 def migrate() -> None:
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=child_env(), check=True
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=child_env(),
+        check=True,
     )
 
 
@@ -108,23 +111,34 @@ def seed(clients: int, history: int) -> dict:
     Membership.objects.create(user=nurse, team=team, role=Role.NURSE)
     _token, key = issue_api_token(name="bench gateway", user=nurse, team=team, scopes=["observations:write"])
     template = MonitoringTemplate.objects.create(name="Bench template")
-    product = Product.objects.create(name="Bench CD19 CAR-T", target_antigen="CD19", monitoring_template=template)
+    product = Product.objects.create(
+        name="Bench CD19 CAR-T", target_antigen="CD19", monitoring_template=template
+    )
     now = timezone.now()
     rng = random.Random(7)
     infusions = []
     for i in range(clients):
         patient = Patient.objects.create(
-            mrn=f"BENCH{i:04d}", given_name="Bench", family_name=f"Patient{i}", date_of_birth=date(1960, 1, 1),
-            weight_kg=Decimal("70.0"), indication=Indication.LBCL, care_team=team,
+            mrn=f"BENCH{i:04d}",
+            given_name="Bench",
+            family_name=f"Patient{i}",
+            date_of_birth=date(1960, 1, 1),
+            weight_kg=Decimal("70.0"),
+            indication=Indication.LBCL,
+            care_team=team,
         )
         infusion = Infusion.objects.create(
             patient=patient, product=product, care_team=team, infused_at=now - timedelta(days=6)
         )
         for h in range(history):
             services.observation_record(
-                infusion=infusion, kind="vitals", payload=vitals_payload(rng),
+                infusion=infusion,
+                kind="vitals",
+                payload=vitals_payload(rng),
                 observed_at=now - timedelta(days=6) + timedelta(hours=3 * h + 1),
-                recorded_by=nurse, client_uuid=uuid.uuid4(), source="api",
+                recorded_by=nurse,
+                client_uuid=uuid.uuid4(),
+                source="api",
             )
         infusions.append(infusion.pk)
     return {"token": key, "nurse_id": nurse.pk, "infusions": infusions}
@@ -144,9 +158,22 @@ def vitals_payload(rng: random.Random) -> dict:
 
 def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
     cmd = [
-        str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", str(workers),
-        "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning", "--timeout", "60",
+        str(Path(sys.executable).with_name("gunicorn")),
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+        "--timeout",
+        "60",
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), start_new_session=True)
     deadline = time.monotonic() + 30
@@ -181,8 +208,18 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def run_phase(*, name: str, port: int, path: str, headers: dict, body_for, clients: int, requests: int,
-              seconds: float, warmup: int) -> dict:
+def run_phase(
+    *,
+    name: str,
+    port: int,
+    path: str,
+    headers: dict,
+    body_for,
+    clients: int,
+    requests: int,
+    seconds: float,
+    warmup: int,
+) -> dict:
     """``clients`` threads, each with its own keep-alive connection; bounded by count and time."""
     lock = threading.Lock()
     counter = {"issued": 0}
@@ -250,8 +287,9 @@ def run_phase(*, name: str, port: int, path: str, headers: dict, body_for, clien
         "errors": errors[:5],
     }
     log(
-        f"{name:>5}: {result['requests_measured']} requests, {result['throughput_rps']} req/s, "
-        f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, statuses {result['statuses']}"
+        f"{name:>6}: {result['requests_measured']} requests, {result['throughput_rps']} req/s, "
+        f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, "
+        f"statuses {result['statuses']}"
     )
     return result
 
@@ -265,6 +303,7 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=40, help="prior observations per infusion")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--serial-requests", type=int, default=100, help="extra 1-client phase (0: skip)")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
 
@@ -277,8 +316,10 @@ def main() -> int:
         log(f"seeded {args.clients} infusions with {args.history} observations each")
         port = free_port()
         proc = start_gunicorn(port, args.workers, args.threads)
-        log(f"gunicorn gthread {args.workers} workers x {args.threads} threads on 127.0.0.1:{port}; "
-            f"{args.clients} clients")
+        log(
+            f"gunicorn gthread {args.workers} workers x {args.threads} threads on 127.0.0.1:{port}; "
+            f"{args.clients} clients"
+        )
         from django.utils import timezone
 
         infusions = seeded["infusions"]
@@ -295,14 +336,34 @@ def main() -> int:
         def bare_body(index: int, rng: random.Random) -> dict:
             return {**api_body(index, rng), "recorded_by": seeded["nurse_id"]}
 
-        common = dict(port=port, clients=args.clients, requests=args.requests, seconds=args.seconds,
-                      warmup=args.warmup)
+        common = dict(
+            port=port, clients=args.clients, requests=args.requests, seconds=args.seconds, warmup=args.warmup
+        )
         json_headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
         api = run_phase(
-            name="api", path="/api/observations/", body_for=api_body,
-            headers={**json_headers, "Authorization": f"Bearer {seeded['token']}"}, **common,
+            name="api",
+            path="/api/observations/",
+            body_for=api_body,
+            headers={**json_headers, "Authorization": f"Bearer {seeded['token']}"},
+            **common,
         )
-        bare = run_phase(name="bare", path="/bare/observations/", body_for=bare_body, headers=json_headers, **common)
+        bare = run_phase(
+            name="bare", path="/bare/observations/", body_for=bare_body, headers=json_headers, **common
+        )
+        serial = {}
+        if args.serial_requests:
+            # One client, for context: the per-request cost without queueing on this machine's CPUs.
+            one = dict(port=port, clients=1, requests=args.serial_requests, seconds=args.seconds, warmup=10)
+            serial["api"] = run_phase(
+                name="api/1",
+                path="/api/observations/",
+                body_for=api_body,
+                headers={**json_headers, "Authorization": f"Bearer {seeded['token']}"},
+                **one,
+            )
+            serial["bare"] = run_phase(
+                name="bare/1", path="/bare/observations/", body_for=bare_body, headers=json_headers, **one
+            )
     finally:
         if proc is not None:
             stop(proc)
@@ -314,17 +375,26 @@ def main() -> int:
     ratio = round(api["throughput_rps"] / bare["throughput_rps"], 3) if bare["throughput_rps"] else 0.0
     passed = ratio >= 0.5 and api["p95_ms"] <= 50 and api["non_2xx"] == 0
     log(f"ratio api/bare throughput = {ratio} (target >= 0.5); api p95 = {api['p95_ms']} ms (target <= 50)")
-    print(json.dumps({
-        "benchmark": "observation_post",
-        "clients": args.clients,
-        "server": f"gunicorn gthread {args.workers}x{args.threads}",
-        "history_per_infusion": args.history,
-        "api": api,
-        "bare": bare,
-        "ratio": ratio,
-        "targets": {"ratio_min": 0.5, "api_p95_ms_max": 50},
-        "pass": passed,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "benchmark": "observation_post",
+                "clients": args.clients,
+                "server": f"gunicorn gthread {args.workers}x{args.threads}",
+                "history_per_infusion": args.history,
+                "api": api,
+                "bare": bare,
+                "ratio": ratio,
+                "single_client": {
+                    k: {m: v[m] for m in ("throughput_rps", "p50_ms", "p95_ms")} for k, v in serial.items()
+                },
+                "load_average": os.getloadavg(),
+                "targets": {"ratio_min": 0.5, "api_p95_ms_max": 50},
+                "pass": passed,
+            }
+        ),
+        flush=True,
+    )
     return 0 if passed else 1
 
 

@@ -13,7 +13,7 @@ Per vitals observation the grade is computed from that observation:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .observations import Event, Medication, PatientInfo, Vitals
 from .results import Driver, SyndromeResult
@@ -52,20 +52,22 @@ def hypotension_sbp_threshold(age_years: float, settings: DecisionSettings) -> f
     return PALS_OLDER_SBP
 
 
-@dataclass(frozen=True, slots=True)
-class Component:
-    """One CRS component met by one observation."""
+class Component(NamedTuple):
+    """One CRS component met by one observation (immutable)."""
 
     grade: int
     criterion: str
     text: str
 
 
-def hypotension_component(obs: Vitals, patient: PatientInfo, s: DecisionSettings) -> Component | None:
+def hypotension_component(
+    obs: Vitals, patient: PatientInfo, s: DecisionSettings, thr: float | None = None
+) -> Component | None:
     if obs.hypotension_attributed_to is not None:
         return None
-    counted = [p for p in obs.vasopressors if VASOPRESSORS.get(p) and p != VASOPRESSIN]
-    vaso = VASOPRESSIN in obs.vasopressors
+    pressors = obs.vasopressors
+    counted = [p for p in pressors if VASOPRESSORS.get(p) and p != VASOPRESSIN] if pressors else []
+    vaso = VASOPRESSIN in pressors
     if len(counted) >= 2:
         return Component(4, "CRS-R2 multiple vasopressors", f"{' + '.join(counted)} (multiple vasopressors)")
     if len(counted) == 1:
@@ -74,7 +76,8 @@ def hypotension_component(obs: Vitals, patient: PatientInfo, s: DecisionSettings
     if vaso and s.vasopressin_alone_counts:
         return Component(3, "A-6 vasopressin alone", "vasopressin alone (one vasopressor, A-6)")
     reasons = []
-    thr = hypotension_sbp_threshold(patient.age_years, s)
+    if thr is None:
+        thr = hypotension_sbp_threshold(patient.age_years, s)
     if obs.sbp is not None and obs.sbp < thr:
         reasons.append(f"SBP {obs.sbp:g} < {thr:g} mmHg")
     if patient.age_years >= s.adult_age_years and s.use_map_in_adults:
@@ -102,6 +105,12 @@ def hypotension_component(obs: Vitals, patient: PatientInfo, s: DecisionSettings
     return None
 
 
+_ROOM_AIR = O2Device.ROOM_AIR
+_NASAL_CANNULA = O2Device.NASAL_CANNULA
+_BLOW_BY = O2Device.BLOW_BY
+_HFNC = O2Device.HFNC
+
+
 def hypoxia_component(
     obs: Vitals, patient: PatientInfo, s: DecisionSettings
 ) -> tuple[Component | None, str | None]:
@@ -109,8 +118,8 @@ def hypoxia_component(
     dev = obs.o2_device
     flow = obs.o2_flow_l_min
     if dev is None and flow is not None and flow > 0:
-        dev = O2Device.NASAL_CANNULA  # flow without device: graded as nasal cannula by flow
-    if dev is None or dev is O2Device.ROOM_AIR:
+        dev = _NASAL_CANNULA  # flow without device: graded as nasal cannula by flow
+    if dev is None or dev is _ROOM_AIR:
         return None, None
     if obs.o2_for_comfort_only:
         return None, "oxygen for comfort only is not hypoxia (RULES §1.1, S1e)"
@@ -120,7 +129,7 @@ def hypoxia_component(
     if dev in POSITIVE_PRESSURE_DEVICES:
         return Component(4, "CRS-R4 positive pressure", f"{dev.value}{flow_txt} (positive pressure)"), None
     if dev in HIGH_FLOW_OR_MASK_DEVICES:
-        if dev is O2Device.HFNC and flow is not None and flow <= LOW_FLOW_MAX_L_MIN:
+        if dev is _HFNC and flow is not None and flow <= LOW_FLOW_MAX_L_MIN:
             if not s.hfnc_device_beats_flow:
                 return Component(
                     2, "CRS low-flow oxygen", f"hfnc{flow_txt} graded as low flow (A-8 setting)"
@@ -138,15 +147,11 @@ def hypoxia_component(
             None,
             f"oxygen {dev.value}{flow_txt} not above home baseline {patient.home_o2_l_min:g} L/min (A-8)",
         )
-    if dev is O2Device.NASAL_CANNULA and flow is not None and flow > LOW_FLOW_MAX_L_MIN:
+    if dev is _NASAL_CANNULA and flow is not None and flow > LOW_FLOW_MAX_L_MIN:
         return Component(
             3, "CRS high-flow oxygen (> 6 L/min)", f"nasal cannula{flow_txt} (> 6 L/min = high flow)"
         ), None
-    note = (
-        None
-        if flow is not None or dev is O2Device.BLOW_BY
-        else "nasal cannula without flow: low flow assumed"
-    )
+    note = None if flow is not None or dev is _BLOW_BY else "nasal cannula without flow: low flow assumed"
     return Component(2, "CRS low-flow oxygen (≤ 6 L/min)", f"{dev.value}{flow_txt} (low flow)"), note
 
 
@@ -160,6 +165,7 @@ class CrsTracker:
         "_max_info",
         "_p",
         "_s",
+        "_thr",
         "current",
         "death",
         "episode_intervals",
@@ -189,6 +195,7 @@ class CrsTracker:
     def __init__(self, patient: PatientInfo, settings: DecisionSettings) -> None:
         self._p = patient
         self._s = settings
+        self._thr = hypotension_sbp_threshold(patient.age_years, settings)
         self.has_data = False
         self.episode_open = False
         self.episode_start: float | None = None
@@ -296,7 +303,7 @@ class CrsTracker:
             self.notes[f"fever {fever_c:.1f} °C at {_t(t)} attributed to {obs.fever_attributed_to} (A-9)"] = (
                 None
             )
-        hypo = hypotension_component(obs, self._p, s)
+        hypo = hypotension_component(obs, self._p, s, self._thr)
         oxy, note = hypoxia_component(obs, self._p, s)
         if note is not None:
             self.notes[f"{note}, {_t(t)}"] = None
@@ -311,13 +318,21 @@ class CrsTracker:
             if self.first_fever_t is None:
                 self.first_fever_t = t
             self.last_sign_t = t
-        pressors = hypo is not None and hypo.grade >= 3
-        if self.episode_open and (pressors or oxy is not None):
+        hypo_g = hypo.grade if hypo is not None else 0
+        oxy_g = oxy.grade if oxy is not None else 0
+        if self.episode_open and (hypo_g >= 3 or oxy is not None):
             self.last_sign_t = t
-        organ = max(hypo.grade if hypo else 0, oxy.grade if oxy else 0)
-        comps = tuple(c for c in (hypo, oxy) if c is not None and c.grade == organ and organ > 0)
+        organ = hypo_g if hypo_g > oxy_g else oxy_g
+        grade = 1 if fever else 0
+        comps: tuple[Component, ...] = ()
         qualifier = ""
         if organ > 0:
+            if hypo_g == organ and oxy_g == organ:
+                comps = (hypo, oxy)  # type: ignore[assignment]
+            elif hypo_g == organ:
+                comps = (hypo,)  # type: ignore[assignment]
+            else:
+                comps = (oxy,)  # type: ignore[assignment]
             if fever:
                 qualifier = f"fever {fever_c:.1f} °C"
             elif (
@@ -328,24 +343,22 @@ class CrsTracker:
                 qualifier = f"fever {_t(self.last_fever_t)} within {s.fever_lookback_hours:g} h (A-4)"
             else:
                 qualifier = self.masking_reason(t) or ""
-        grade = 1 if fever else 0
-        if organ > 0 and qualifier:
-            grade = max(grade, organ)
-            self.sepsis_alert = False
-        elif organ > 0:
-            self.sepsis_alert = True
-            self.last_sepsis_info = (obs, comps)
+            if qualifier:
+                grade = organ if organ > grade else grade
+                self.sepsis_alert = False
+            else:
+                self.sepsis_alert = True
+                self.last_sepsis_info = (obs, comps)
         else:
             self.sepsis_alert = False
         self.fever_now = fever
-        self.hypotension_grade = hypo.grade if hypo else 0
-        self.hypoxia_grade = oxy.grade if oxy else 0
-        self.pressors_active = bool([p for p in obs.vasopressors if VASOPRESSORS.get(p)])
+        self.hypotension_grade = hypo_g
+        self.hypoxia_grade = oxy_g
+        pressors = obs.vasopressors
+        self.pressors_active = bool(pressors) and any(VASOPRESSORS.get(p) for p in pressors)
         self.last_vitals_t = t
         if self.death is not None:
             return
-        if grade == 1 and not comps:
-            qualifier = f"fever {fever_c:.1f} °C"
         info = (grade, obs, comps if grade > 1 else (), qualifier)
         self.current = grade
         self._cur_info = info
@@ -384,7 +397,8 @@ class CrsTracker:
             text = f"CRS grade {grade}: {what} ({qualifier}), {_t(obs.t_hours)}"
         elif grade == 1:
             criterion = "CRS fever ≥ 38.0 °C"
-            text = f"CRS grade 1: {qualifier}, {_t(obs.t_hours)}"
+            temp = getattr(obs, "temp_c", None)
+            text = f"CRS grade 1: fever {temp:.1f} °C, {_t(obs.t_hours)}"
         else:
             criterion = "CRS grade 0"
             text = f"CRS grade 0: no fever ≥ 38.0 °C, no qualifying hypotension or hypoxia, {_t(obs.t_hours)}"

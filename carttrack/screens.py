@@ -16,6 +16,7 @@ IEC_HS_TRANSAMINASE_ULN_FOLD = 5.0  # RULES §3.4 AST/ALT > 5 × ULN (DECISION)
 CYTOPENIA_ANC_BELOW = 1000.0  # RULES §3.4 HLH-2004 cytopenia ANC < 1000/µL (S10d)
 CYTOPENIA_PLT_BELOW = 100.0  # RULES §3.4 HLH-2004 platelets < 100 ×10⁹/L (S10d)
 CYTOPENIA_HGB_BELOW = 9.0  # RULES §3.4 HLH-2004 Hb < 9 g/dL (S10d)
+RATIO_EPS = 1e-9  # tolerance for ratio thresholds (1.2 vs 1.5 × 0.8 is +50 %, not a float artefact)
 KIDNEY_BASELINE_UPCR = (
     0.5  # mg/mg; ≈ SLEDAI-2K proteinuria > 0.5 g/24 h (RULES §6.1) marks kidney involvement
 )
@@ -67,8 +68,11 @@ def iec_hs_candidates(
     for j, (t2, v2, i2) in enumerate(fer):
         if t2 < 0:
             continue
-        for t1, v1, _ in fer[:j]:
-            if t1 >= t2 or t2 - t1 > s.iec_hs_window_hours or v1 <= 0 or v2 < s.iec_hs_ferritin_fold * v1:
+        for i in range(j - 1, -1, -1):
+            t1, v1, _ = fer[i]
+            if t2 - t1 > s.iec_hs_window_hours:
+                break
+            if t1 >= t2 or v1 <= 0 or v2 / v1 < s.iec_hs_ferritin_fold - RATIO_EPS:
                 continue
             found: list[str] = []
             fib = _latest_at(labs.get("fibrinogen_mg_dL", []), t2, s.iec_hs_window_hours)
@@ -141,7 +145,7 @@ def licats_screen(
         for t, v, idx in creat:
             if not window[0] <= t <= window[1] or base_cr is None or base_cr[1] <= 0:
                 continue
-            if v >= (1.0 + s.licats_creatinine_rise_fraction) * base_cr[1]:
+            if v / base_cr[1] >= 1.0 + s.licats_creatinine_rise_fraction - RATIO_EPS:
                 b = aplastic(t)
                 if b is not None:
                     rise = (v / base_cr[1] - 1.0) * 100.0

@@ -7,7 +7,8 @@ autoimmune disease, §4.6/§4.7)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from .observations import PatientInfo
 from .results import Suggestion
@@ -42,8 +43,23 @@ def tocilizumab_dose(weight_kg: float, s: DecisionSettings) -> tuple[float, str]
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+@lru_cache(maxsize=4096)
+def _suggestion(
+    code: str,
+    text: str,
+    dose: float | None,
+    dose_text: str | None,
+    source: str,
+    withheld: bool,
+    reason: str | None,
+) -> Suggestion:
+    """Suggestions are immutable: identical ones are shared (keeps re-evaluation cheap)."""
+    return Suggestion(code, text, dose, dose_text, source, withheld, reason)
+
+
+class Context(NamedTuple):
+    """Everything the suggestion rules read (immutable)."""
+
     patient: PatientInfo
     settings: DecisionSettings
     as_of: float
@@ -82,7 +98,7 @@ class _Builder:
         old = self.active.get(code)
         if old is not None and (old.dose_mg or 0.0) >= (dose or 0.0):
             return
-        self.active[code] = Suggestion(code, text, dose, dose_text, source)
+        self.active[code] = _suggestion(code, text, dose, dose_text, source, False, None)
 
     def withhold(
         self,
@@ -94,7 +110,7 @@ class _Builder:
         dose_text: str | None = None,
     ) -> None:
         if code not in self.withheld:
-            self.withheld[code] = Suggestion(code, text, dose, dose_text, source, True, reason)
+            self.withheld[code] = _suggestion(code, text, dose, dose_text, source, True, reason)
 
     def result(self) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         for code in self.active:

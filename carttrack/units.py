@@ -10,9 +10,12 @@ CREATININE_UMOL_PER_MG_DL = 88.4  # RULES §7.1: mg/dL × 88.4 = µmol/L
 CRP_MG_L_PER_MG_DL = 10.0  # RULES §7.1: mg/dL × 10 = mg/L
 
 
+F_TO_C_DIGITS = 9  # only binary floating-point noise is removed (100.4 °F is exactly 38.0 °C), A-1
+
+
 def f_to_c(temp_f: float) -> float:
-    """°C = (°F − 32) × 5/9 (RULES §7.1), unrounded."""
-    return (temp_f - 32.0) * 5.0 / 9.0
+    """°C = (°F − 32) × 5/9 (RULES §7.1); not rounded to 0.1 (A-1), only float noise below 1e-9 removed."""
+    return round((temp_f - 32.0) * 5.0 / 9.0, F_TO_C_DIGITS)
 
 
 def c_to_f(temp_c: float) -> float:

@@ -85,8 +85,10 @@ class Summary:
     def text(self, unit: str, digits: int = 1) -> str:
         if not self.n:
             return "no data"
-        return (f"median {self.median:.{digits}f} {unit} (IQR {self.q1:.{digits}f}–{self.q3:.{digits}f}), "
-                f"n = {self.n}")
+        return (
+            f"median {self.median:.{digits}f} {unit} (IQR {self.q1:.{digits}f}–{self.q3:.{digits}f}), "
+            f"n = {self.n}"
+        )
 
 
 @dataclass
@@ -179,8 +181,17 @@ def _apply_evaluations(courses: dict[int, Course]) -> None:
     rows = (
         GradeEvaluation.objects.filter(infusion_id__in=list(courses))
         .order_by("infusion_id", "evaluated_at", "id")
-        .values_list("infusion_id", "crs_grade", "crs_max", "icans_grade", "icans_max", "icaht_early",
-                     "icaht_late", "triggered_by__observed_at", "evaluated_at")
+        .values_list(
+            "infusion_id",
+            "crs_grade",
+            "crs_max",
+            "icans_grade",
+            "icans_max",
+            "icaht_early",
+            "icaht_late",
+            "triggered_by__observed_at",
+            "evaluated_at",
+        )
     )
     for inf_id, crs, crs_max, icans, icans_max, icaht_e, icaht_l, observed_at, evaluated_at in rows:
         c = courses[inf_id]
@@ -247,11 +258,17 @@ def _distribution(values: list[int | None]) -> dict:
 def _group(label: str, courses: list[Course]) -> GroupStats:
     graded = [c for c in courses if c.graded]
     crs_onset = [c.crs_onset_h / 24 for c in graded if c.crs_onset_h is not None]
-    crs_dur = [(c.crs_resolved_h - c.crs_onset_h) / 24 for c in graded
-               if c.crs_onset_h is not None and c.crs_resolved_h is not None]
+    crs_dur = [
+        (c.crs_resolved_h - c.crs_onset_h) / 24
+        for c in graded
+        if c.crs_onset_h is not None and c.crs_resolved_h is not None
+    ]
     icans_onset = [c.icans_onset_h / 24 for c in graded if c.icans_onset_h is not None]
-    icans_dur = [(c.icans_resolved_h - c.icans_onset_h) / 24 for c in graded
-                 if c.icans_onset_h is not None and c.icans_resolved_h is not None]
+    icans_dur = [
+        (c.icans_resolved_h - c.icans_onset_h) / 24
+        for c in graded
+        if c.icans_onset_h is not None and c.icans_resolved_h is not None
+    ]
     crs2 = [c for c in graded if c.crs2_h is not None]
     return GroupStats(
         label=label,
@@ -289,13 +306,17 @@ def _ack_stats(courses: dict[int, Course]) -> list[AckStats]:
     for key in ["all"] + [s for s in Syndrome.values if s in per]:
         rows = per.get(key, [])
         minutes = [(ack - opened).total_seconds() / 60 for _, opened, ack in rows if ack]
-        out.append(AckStats(
-            label="All alerts" if key == "all" else labels[key],
-            n=len(rows),
-            acknowledged=len(minutes),
-            unacknowledged_open=sum(1 for status, _, ack in rows if not ack and status == AlertStatus.OPEN),
-            minutes=Summary.of(minutes),
-        ))
+        out.append(
+            AckStats(
+                label="All alerts" if key == "all" else labels[key],
+                n=len(rows),
+                acknowledged=len(minutes),
+                unacknowledged_open=sum(
+                    1 for status, _, ack in rows if not ack and status == AlertStatus.OPEN
+                ),
+                minutes=Summary.of(minutes),
+            )
+        )
     return out
 
 
@@ -305,24 +326,42 @@ def _distribution_figure(key: str, title: str, groups: list[GroupStats], attr: s
     data = []
     for i, grade in enumerate([*map(str, GRADES), "n/a"]):
         counts = [getattr(g, attr)[grade] for g in groups]
-        data.append({
-            "type": "bar", "orientation": "h", "name": f"grade {grade}" if grade != "n/a" else "not assessable",
-            "y": labels, "x": counts, "marker": {"color": colours[i], "line": {"color": "#333", "width": 1}},
-            "text": [str(c) if c else "" for c in counts], "textposition": "inside",
-            "hovertemplate": "%{y}: %{x} patient(s) with maximum " + (f"grade {grade}" if grade != "n/a"
-                                                                      else "not assessable") + "<extra></extra>",
-        })
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": f"grade {grade}" if grade != "n/a" else "not assessable",
+                "y": labels,
+                "x": counts,
+                "marker": {"color": colours[i], "line": {"color": "#333", "width": 1}},
+                "text": [str(c) if c else "" for c in counts],
+                "textposition": "inside",
+                "hovertemplate": "%{y}: %{x} patient(s) with maximum "
+                + (f"grade {grade}" if grade != "n/a" else "not assessable")
+                + "<extra></extra>",
+            }
+        )
     return {
-        "id": f"chart-{key}", "title": title, "has_data": any(g.graded for g in groups), "log_toggle": False,
+        "id": f"chart-{key}",
+        "title": title,
+        "has_data": any(g.graded for g in groups),
+        "log_toggle": False,
         "summary": "; ".join(f"{g.label}: {g.graded} graded" for g in groups),
-        "figure": {"data": data, "layout": {
-            "barmode": "stack", "height": 120 + 40 * max(1, len(groups)),
-            "margin": {"l": 180, "r": 20, "t": 40, "b": 40},
-            "title": {"text": title, "x": 0, "font": {"size": 16}},
-            "xaxis": {"title": {"text": "patients"}, "dtick": 1 if max((g.graded for g in groups), default=0) <= 12
-                      else None},
-            "yaxis": {"automargin": True}, "legend": {"orientation": "h", "y": -0.25},
-        }},
+        "figure": {
+            "data": data,
+            "layout": {
+                "barmode": "stack",
+                "height": 120 + 40 * max(1, len(groups)),
+                "margin": {"l": 180, "r": 20, "t": 40, "b": 40},
+                "title": {"text": title, "x": 0, "font": {"size": 16}},
+                "xaxis": {
+                    "title": {"text": "patients"},
+                    "dtick": 1 if max((g.graded for g in groups), default=0) <= 12 else None,
+                },
+                "yaxis": {"automargin": True},
+                "legend": {"orientation": "h", "y": -0.25},
+            },
+        },
     }
 
 
@@ -344,20 +383,37 @@ def cohort_analytics(user, *, start: date, end: date, tz: ZoneInfo | None = None
         by_category[c.category].append(c)
     products = [_group(name, by_product[name]) for name in sorted(by_product)]
     category_labels = dict(IndicationCategory.choices)
-    categories = [_group(category_labels[cat], by_category[cat]) for cat in IndicationCategory.values
-                  if cat in by_category]
+    categories = [
+        _group(category_labels[cat], by_category[cat])
+        for cat in IndicationCategory.values
+        if cat in by_category
+    ]
     figures = []
     if products:
         figures = [
             _distribution_figure("crs-product", "Maximum CRS grade by product", products, "crs_distribution"),
-            _distribution_figure("icans-product", "Maximum ICANS grade by product", products, "icans_distribution"),
-            _distribution_figure("crs-category", "Maximum CRS grade: oncology vs autoimmune", categories,
-                                 "crs_distribution"),
-            _distribution_figure("icans-category", "Maximum ICANS grade: oncology vs autoimmune", categories,
-                                 "icans_distribution"),
-            _distribution_figure("icaht-product", "Early ICAHT grade by product", products, "icaht_distribution"),
+            _distribution_figure(
+                "icans-product", "Maximum ICANS grade by product", products, "icans_distribution"
+            ),
+            _distribution_figure(
+                "crs-category", "Maximum CRS grade: oncology vs autoimmune", categories, "crs_distribution"
+            ),
+            _distribution_figure(
+                "icans-category",
+                "Maximum ICANS grade: oncology vs autoimmune",
+                categories,
+                "icans_distribution",
+            ),
+            _distribution_figure(
+                "icaht-product", "Early ICAHT grade by product", products, "icaht_distribution"
+            ),
         ]
     return Cohort(
-        start=start, end=end, overall=_group("All patients", all_courses), by_product=products,
-        by_category=categories, ack=_ack_stats(courses) if courses else [], figures=figures,
+        start=start,
+        end=end,
+        overall=_group("All patients", all_courses),
+        by_product=products,
+        by_category=categories,
+        ack=_ack_stats(courses) if courses else [],
+        figures=figures,
     )

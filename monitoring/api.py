@@ -11,6 +11,7 @@ different body, or a correction that lost the race).  Nothing here answers 500 o
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -133,7 +134,11 @@ class ApiViewSetMixin:
     def get_permissions(self):
         action_name = getattr(self, "action", None) or ""
         capability = self.capabilities.get(action_name, "patient.view")
-        return [IsAuthenticated(), HasCapability.for_(capability)(), TokenScope(self.scope_for(action_name))]
+        return [
+            IsAuthenticated(),
+            capability_permission(capability)(),
+            TokenScope(self.scope_for(action_name)),
+        ]
 
     def scope_for(self, action_name: str) -> str | None:
         return self.scopes.get(action_name, self.read_scope)
@@ -153,6 +158,12 @@ class ApiViewSetMixin:
         """Object-level check in the record's team (a role in another team does not count)."""
         if not can(self.request.user, capability, team_id):
             raise exceptions.PermissionDenied(f"Your role does not allow {capability} for this patient.")
+
+
+@functools.cache
+def capability_permission(capability: str) -> type[HasCapability]:
+    """One permission class per capability (built once, not per request)."""
+    return HasCapability.for_(capability)
 
 
 class TokenScope(BasePermission):

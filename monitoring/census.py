@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
+from . import schedules
 from .models import (
     AUTOIMMUNE_INDICATIONS,
     GradeEvaluation,
@@ -31,7 +32,6 @@ from .models import (
     ObservationStatus,
     indication_category,
 )
-from . import schedules
 from .selectors import VITALS_STALE_AFTER
 
 #: Vitals older than this look stale: the same threshold as the nurse's screens.
@@ -95,8 +95,13 @@ class CensusFilters:
 
     def as_query(self) -> dict[str, str]:
         out = {
-            "team": self.team, "product": self.product, "grade": self.grade, "day_min": self.day_min,
-            "day_max": self.day_max, "category": self.category, "sort": self.sort,
+            "team": self.team,
+            "product": self.product,
+            "grade": self.grade,
+            "day_min": self.day_min,
+            "day_max": self.day_max,
+            "category": self.category,
+            "sort": self.sort,
         }
         return {k: str(v) for k, v in out.items() if v not in (None, "")}
 
@@ -215,7 +220,9 @@ class CensusRow:
     def icaht_text(self) -> str:
         parts = []
         if self.icaht_early is not None:
-            parts.append(f"early grade {self.icaht_early}" + (" (provisional)" if self.icaht_early_provisional else ""))
+            parts.append(
+                f"early grade {self.icaht_early}" + (" (provisional)" if self.icaht_early_provisional else "")
+            )
         if self.icaht_late is not None:
             parts.append(f"late grade {self.icaht_late}")
         return "; ".join(parts) if parts else "none"
@@ -223,7 +230,9 @@ class CensusRow:
 
 def _latest_evaluation_id():
     return Subquery(
-        GradeEvaluation.objects.filter(infusion=OuterRef("pk")).order_by("-evaluated_at", "-id").values("id")[:1]
+        GradeEvaluation.objects.filter(infusion=OuterRef("pk"))
+        .order_by("-evaluated_at", "-id")
+        .values("id")[:1]
     )
 
 
@@ -239,8 +248,16 @@ def _last_vitals_at():
 
 
 _TEMPLATE_FIELDS = (
-    "id", "vitals_interval_hours", "vitals_febrile_interval_hours", "vitals_days", "neuro_interval_hours",
-    "neuro_interval_icans_hours", "neuro_days", "labs_interval_hours", "labs_days", "overdue_grace_minutes",
+    "id",
+    "vitals_interval_hours",
+    "vitals_febrile_interval_hours",
+    "vitals_days",
+    "neuro_interval_hours",
+    "neuro_interval_icans_hours",
+    "neuro_days",
+    "labs_interval_hours",
+    "labs_days",
+    "overdue_grace_minutes",
 )
 
 
@@ -261,10 +278,23 @@ def census_infusions(user, filters: CensusFilters | None = None):
         .active()
         .select_related("patient", "product__monitoring_template", "care_team")
         .only(
-            "id", "infused_at", "status", "care_team_id", "product_id", "patient_id",
-            "patient__id", "patient__family_name", "patient__given_name", "patient__mrn", "patient__indication",
-            "product__id", "product__name", "product__monitoring_template",
-            "care_team__id", "care_team__name", "care_team__time_zone",
+            "id",
+            "infused_at",
+            "status",
+            "care_team_id",
+            "product_id",
+            "patient_id",
+            "patient__id",
+            "patient__family_name",
+            "patient__given_name",
+            "patient__mrn",
+            "patient__indication",
+            "product__id",
+            "product__name",
+            "product__monitoring_template",
+            "care_team__id",
+            "care_team__name",
+            "care_team__time_zone",
             *(f"product__monitoring_template__{f}" for f in _TEMPLATE_FIELDS),
         )
         .annotate(
@@ -293,7 +323,9 @@ def open_alerts_by_infusion(infusions: list[Infusion]) -> dict[int, list[OpenAle
         return out
     fields = ("infusion_id", "id", "syndrome", "grade", "status", "opened_at", "acknowledged_at")
     for values in (
-        Alert.objects.filter(infusion_id__in=[i.pk for i in infusions]).active().order_by("opened_at", "id")
+        Alert.objects.filter(infusion_id__in=[i.pk for i in infusions])
+        .active()
+        .order_by("opened_at", "id")
         .values(*fields)
     ):
         alert = OpenAlert(**{k: v for k, v in values.items() if k != "infusion_id"})
@@ -333,8 +365,13 @@ def checks_by_infusion(
             missed=missed.get(inf.pk, ()),
         )
         out[inf.pk] = [
-            CheckState(check_type=str(st.check_type), label=str(st.label), overdue_by=st.overdue_by,
-                       next_due=st.next_due, missed_reason=st.missed_reason)
+            CheckState(
+                check_type=str(st.check_type),
+                label=str(st.label),
+                overdue_by=st.overdue_by,
+                next_due=st.next_due,
+                missed_reason=st.missed_reason,
+            )
             for st in statuses
         ]
     return out
@@ -377,7 +414,9 @@ def _sort_key(sort: str):
     }[sort]
 
 
-def census_rows(user, filters: CensusFilters | None = None, *, now: datetime | None = None) -> list[CensusRow]:
+def census_rows(
+    user, filters: CensusFilters | None = None, *, now: datetime | None = None
+) -> list[CensusRow]:
     filters = filters or CensusFilters()
     now = now or timezone.now()
     infusions = list(census_infusions(user, filters))
@@ -386,8 +425,16 @@ def census_rows(user, filters: CensusFilters | None = None, *, now: datetime | N
         for e in GradeEvaluation.objects.filter(
             pk__in=[i.latest_evaluation_id for i in infusions if i.latest_evaluation_id]
         ).only(
-            "id", "evaluated_at", "crs_grade", "crs_max", "icans_grade", "icans_max", "icans_incomplete",
-            "icaht_early", "icaht_early_provisional", "icaht_late",
+            "id",
+            "evaluated_at",
+            "crs_grade",
+            "crs_max",
+            "icans_grade",
+            "icans_max",
+            "icans_incomplete",
+            "icaht_early",
+            "icaht_early_provisional",
+            "icaht_late",
         )
     }
     labels = dict(Indication.choices)
@@ -431,7 +478,8 @@ def census_rows(user, filters: CensusFilters | None = None, *, now: datetime | N
             continue
         rows.append(row)
     if rows:
-        kept = [i for i in infusions if i.pk in {r.infusion_id for r in rows}]
+        kept_ids = {r.infusion_id for r in rows}
+        kept = [i for i in infusions if i.pk in kept_ids]
         alerts = open_alerts_by_infusion(kept)
         checks = checks_by_infusion(kept, now, {r.infusion_id: r.icans_grade for r in rows})
         for row in rows:
@@ -479,9 +527,25 @@ def grade_text(value: int | None, *, graded: bool = True) -> str:
 
 
 CSV_HEADER = [
-    "team", "mrn", "patient", "product", "indication", "category", "infused_at_utc", "day_post_infusion",
-    "crs_current", "crs_max", "icans_current", "icans_max", "icans_incomplete", "icaht",
-    "open_alerts", "oldest_open_alert_age", "overdue_checks", "last_vitals_utc", "last_vitals_age",
+    "team",
+    "mrn",
+    "patient",
+    "product",
+    "indication",
+    "category",
+    "infused_at_utc",
+    "day_post_infusion",
+    "crs_current",
+    "crs_max",
+    "icans_current",
+    "icans_max",
+    "icans_incomplete",
+    "icaht",
+    "open_alerts",
+    "oldest_open_alert_age",
+    "overdue_checks",
+    "last_vitals_utc",
+    "last_vitals_age",
     "evaluated_at_utc",
 ]
 
@@ -502,13 +566,22 @@ def census_csv(rows: list[CensusRow], *, now: datetime) -> str:
         oldest = min((a.opened_at for a in r.alerts), default=None)
         writer.writerow(
             [
-                _csv_safe(r.team_name), _csv_safe(r.mrn), _csv_safe(r.patient_name), _csv_safe(r.product_name),
-                _csv_safe(r.indication_label), r.category, r.infused_at.astimezone(ZoneInfo("UTC")).isoformat(),
+                _csv_safe(r.team_name),
+                _csv_safe(r.mrn),
+                _csv_safe(r.patient_name),
+                _csv_safe(r.product_name),
+                _csv_safe(r.indication_label),
+                r.category,
+                r.infused_at.astimezone(ZoneInfo("UTC")).isoformat(),
                 r.day,
-                "" if r.crs_grade is None else r.crs_grade, "" if r.crs_max is None else r.crs_max,
-                "" if r.icans_grade is None else r.icans_grade, "" if r.icans_max is None else r.icans_max,
-                "yes" if r.icans_incomplete else "no", r.icaht_text,
-                len(r.alerts), format_age(now - oldest) if oldest else "",
+                "" if r.crs_grade is None else r.crs_grade,
+                "" if r.crs_max is None else r.crs_max,
+                "" if r.icans_grade is None else r.icans_grade,
+                "" if r.icans_max is None else r.icans_max,
+                "yes" if r.icans_incomplete else "no",
+                r.icaht_text,
+                len(r.alerts),
+                format_age(now - oldest) if oldest else "",
                 _csv_safe("; ".join(f"{c.label} overdue {format_age(c.overdue_by)}" for c in r.overdue)),
                 r.last_vitals_at.astimezone(ZoneInfo("UTC")).isoformat() if r.last_vitals_at else "",
                 format_age(r.vitals_age) if r.last_vitals_at else "never",
@@ -525,37 +598,45 @@ def census_rows_html(rows: list[CensusRow]) -> str:
     templates costs ~250 ms, this ~15 ms, and the census must answer within 300 ms (issue 5).
     Every value is escaped with ``django.utils.html.escape``; the result is marked safe here only.
     """
+    from html import escape  # the stdlib function Django's escape wraps (same five characters)
+
     from django.urls import reverse
-    from django.utils.html import escape
     from django.utils.safestring import mark_safe
 
     sentinel = 987654321
     head, tail = reverse("monitoring:timeline", kwargs={"patient_id": sentinel}).split(str(sentinel))
     out: list[str] = []
     for r in rows:
-        alerts = "".join(
-            f'<span class="alert-chip{"" if a.acknowledged else " alert-unack"}">{escape(a.title)} — '
-            f'{"acknowledged" if a.acknowledged else "NOT acknowledged"}, open {escape(age)}</span>'
-            for a, age in r.alert_items
-        ) or "none"
-        overdue = "".join(
-            f'<span class="overdue-chip">{escape(c.label)} overdue {escape(late)}'
-            f'{f" (not done: {escape(c.missed_reason)})" if c.missed_reason else ""}</span>'
-            for c, late in r.overdue_items
-        ) or "none"
+        alerts = (
+            "".join(
+                f'<span class="alert-chip{"" if a.acknowledged else " alert-unack"}">{escape(a.title)} — '
+                f"{'acknowledged' if a.acknowledged else 'NOT acknowledged'}, open {escape(age)}</span>"
+                for a, age in r.alert_items
+            )
+            or "none"
+        )
+        overdue = (
+            "".join(
+                f'<span class="overdue-chip">{escape(c.label)} overdue {escape(late)}'
+                f"{f' (not done: {escape(c.missed_reason)})' if c.missed_reason else ''}</span>"
+                for c, late in r.overdue_items
+            )
+            or "none"
+        )
         vitals = escape(r.vitals_age_text) + (" ago" if r.last_vitals_at else "")
         if r.vitals_stale:
             vitals += " <strong>(stale)</strong>"
         out.append(
             f'<tr data-infusion="{r.infusion_id}">'
-            f'<th scope="row"><a class="patient-link" href="{head}{r.patient_id}{tail}">{escape(r.patient_name)}</a>'
+            f'<th scope="row"><a class="patient-link" href="{head}{r.patient_id}{tail}">'
+            f"{escape(r.patient_name)}</a>"
             f'<span class="sub">MRN {escape(r.mrn)} · {escape(r.team_name)}</span></th>'
             f'<td class="num">day {r.day}</td>'
-            f'<td>{escape(r.product_name)}<span class="sub">{escape(r.indication_label)} ({escape(r.category)})'
-            f"</span></td>"
-            f'<td><span class="grade-badge {r.crs_class}">CRS {escape(r.crs_text)}</span>'
+            f'<td>{escape(r.product_name)}<span class="sub">{escape(r.indication_label)} '
+            f"({escape(r.category)})</span></td>"
+            f'<td><span class="grade grade-badge {r.crs_class}">CRS {escape(r.crs_text)}</span>'
             f'<span class="sub">{escape(r.crs_max_text)}</span></td>'
-            f'<td><span class="grade-badge {r.icans_class}">ICANS {escape(r.icans_text)}</span>'
+            f'<td><span class="grade grade-badge {r.icans_class}">ICANS {escape(r.icans_text)}</span>'
             f'<span class="sub">{escape(r.icans_max_text)}</span></td>'
             f"<td>{escape(r.icaht_text)}</td>"
             f"<td>{alerts}</td>"

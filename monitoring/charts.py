@@ -35,17 +35,38 @@ PLT_T_ICAHT = (50, 20)  # RULES §3.1 T-ICAHT thresholds (×10⁹/L)
 HGB_TRANSFUSION = 8.0  # RULES §5 supportive care: transfuse to Hb ≥ 8.0 g/dL
 
 STEROIDS = frozenset({"dexamethasone", "methylprednisolone", "hydrocortisone", "prednisone", "prednisolone"})
-ANTIPYRETICS = frozenset({"acetaminophen", "paracetamol", "ibuprofen", "naproxen", "ketorolac", "metamizole",
-                          "nsaid"})
+ANTIPYRETICS = frozenset(
+    {"acetaminophen", "paracetamol", "ibuprofen", "naproxen", "ketorolac", "metamizole", "nsaid"}
+)
 INOTROPES = frozenset({"dobutamine", "milrinone", "isoproterenol"})
 
 COLOURS = {
-    "temp": "#b03a2e", "hr": "#6c3483", "sbp": "#1f618d", "dbp": "#5dade2", "map": "#117864",
-    "spo2": "#1a5276", "o2": "#85c1e9", "vaso": "#7b241c", "crs": "#c0392b", "icans": "#1f4e9c",
-    "ice": "#145a32", "crp": "#935116", "ferritin": "#6e2c00", "il6": "#4a235a", "anc": "#0b5345",
-    "plt": "#7d3c98", "hgb": "#922b21", "threshold": "#555555", "superseded": "#8c8c8c", "error": "#c0392b",
-    "toci": "#b9770e", "steroid": "#1e8449", "antipyretic": "#2e86c1", "drug": "#566573",
-    "alert_open": "#c0392b", "alert_ack": "#196f3d",
+    "temp": "#b03a2e",
+    "hr": "#6c3483",
+    "sbp": "#1f618d",
+    "dbp": "#5dade2",
+    "map": "#117864",
+    "spo2": "#1a5276",
+    "o2": "#85c1e9",
+    "vaso": "#7b241c",
+    "crs": "#c0392b",
+    "icans": "#1f4e9c",
+    "ice": "#145a32",
+    "crp": "#935116",
+    "ferritin": "#6e2c00",
+    "il6": "#4a235a",
+    "anc": "#0b5345",
+    "plt": "#7d3c98",
+    "hgb": "#922b21",
+    "threshold": "#555555",
+    "superseded": "#8c8c8c",
+    "error": "#c0392b",
+    "toci": "#b9770e",
+    "steroid": "#1e8449",
+    "antipyretic": "#2e86c1",
+    "drug": "#566573",
+    "alert_open": "#c0392b",
+    "alert_ack": "#196f3d",
 }
 
 
@@ -173,9 +194,21 @@ class TimelineBuilder:
         observations = list(
             Observation.objects.filter(infusion=self.infusion)
             .select_related("recorded_by")
-            .only("id", "kind", "payload", "observed_at", "recorded_at", "status", "supersedes_id", "reason",
-                  "recorded_by__id", "recorded_by__username", "recorded_by__display_name",
-                  "recorded_by__first_name", "recorded_by__last_name")
+            .only(
+                "id",
+                "kind",
+                "payload",
+                "observed_at",
+                "recorded_at",
+                "status",
+                "supersedes_id",
+                "reason",
+                "recorded_by__id",
+                "recorded_by__username",
+                "recorded_by__display_name",
+                "recorded_by__first_name",
+                "recorded_by__last_name",
+            )
             .order_by("observed_at", "id")
         )
         # Corrections: the row that supersedes an original says how it was corrected.
@@ -191,8 +224,15 @@ class TimelineBuilder:
             GradeEvaluation.objects.filter(infusion=self.infusion)
             .select_related("triggered_by")
             .only(
-                "id", "evaluated_at", "crs_grade", "icans_grade", "icans_incomplete", "crs_max", "icans_max",
-                "rule_set", "triggered_by__observed_at",
+                "id",
+                "evaluated_at",
+                "crs_grade",
+                "icans_grade",
+                "icans_incomplete",
+                "crs_max",
+                "icans_max",
+                "rule_set",
+                "triggered_by__observed_at",
             )
             .order_by("evaluated_at", "id")
         )
@@ -201,9 +241,19 @@ class TimelineBuilder:
         self.alerts = list(
             Alert.objects.filter(infusion=self.infusion)
             .select_related("acknowledged_by")
-            .only("id", "syndrome", "grade", "status", "opened_at", "acknowledged_at", "resolved_at",
-                  "acknowledged_by__username", "acknowledged_by__display_name",
-                  "acknowledged_by__first_name", "acknowledged_by__last_name")
+            .only(
+                "id",
+                "syndrome",
+                "grade",
+                "status",
+                "opened_at",
+                "acknowledged_at",
+                "resolved_at",
+                "acknowledged_by__username",
+                "acknowledged_by__display_name",
+                "acknowledged_by__first_name",
+                "acknowledged_by__last_name",
+            )
             .order_by("opened_at")
         )
 
@@ -222,17 +272,32 @@ class TimelineBuilder:
             if value is None:
                 continue
             state, reason = self.state_of(obs)
-            point = Point(self.day(obs.observed_at), value, self.describe(obs, label, value, unit, state, reason))
+            point = Point(
+                self.day(obs.observed_at), value, self.describe(obs, label, value, unit, state, reason)
+            )
             {"current": out.current, "superseded": out.superseded, "error": out.in_error}[state].append(point)
         return out
 
     # --- traces ----------------------------------------------------------------------------------
     @staticmethod
-    def line(name: str, points: list[Point], colour: str, *, yaxis: str = "y", shape: str = "linear",
-             dash: str = "solid", fill: str | None = None) -> dict:
+    def line(
+        name: str,
+        points: list[Point],
+        colour: str,
+        *,
+        yaxis: str = "y",
+        shape: str = "linear",
+        dash: str = "solid",
+        fill: str | None = None,
+    ) -> dict:
         trace = {
-            "type": "scatter", "mode": "lines+markers", "name": name, "yaxis": yaxis,
-            "x": [p.x for p in points], "y": [p.y for p in points], "text": [p.text for p in points],
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": name,
+            "yaxis": yaxis,
+            "x": [p.x for p in points],
+            "y": [p.y for p in points],
+            "text": [p.text for p in points],
             "hovertemplate": "%{text}<extra></extra>",
             "line": {"color": colour, "shape": shape, "dash": dash, "width": 2},
             "marker": {"size": 6, "color": colour},
@@ -241,30 +306,72 @@ class TimelineBuilder:
             trace["fill"] = fill
         return trace
 
-    def with_corrections(self, name: str, series: Series, colour: str, *, yaxis: str = "y", **kw) -> list[dict]:
+    def with_corrections(
+        self, name: str, series: Series, colour: str, *, yaxis: str = "y", **kw
+    ) -> list[dict]:
         traces = [self.line(name, series.current, colour, yaxis=yaxis, **kw)]
         if series.superseded:
-            traces.append({
-                "type": "scatter", "mode": "markers", "name": f"{name} (superseded by amendment)", "yaxis": yaxis,
-                "x": [p.x for p in series.superseded], "y": [p.y for p in series.superseded],
-                "text": [p.text for p in series.superseded], "hovertemplate": "%{text}<extra></extra>",
-                "marker": {"symbol": "circle-open", "size": 10, "color": COLOURS["superseded"],
-                           "line": {"width": 2}},
-            })
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": f"{name} (superseded by amendment)",
+                    "yaxis": yaxis,
+                    "x": [p.x for p in series.superseded],
+                    "y": [p.y for p in series.superseded],
+                    "text": [p.text for p in series.superseded],
+                    "hovertemplate": "%{text}<extra></extra>",
+                    "marker": {
+                        "symbol": "circle-open",
+                        "size": 10,
+                        "color": COLOURS["superseded"],
+                        "line": {"width": 2},
+                    },
+                }
+            )
         if series.in_error:
-            traces.append({
-                "type": "scatter", "mode": "markers", "name": f"{name} (entered in error)", "yaxis": yaxis,
-                "x": [p.x for p in series.in_error], "y": [p.y for p in series.in_error],
-                "text": [p.text for p in series.in_error], "hovertemplate": "%{text}<extra></extra>",
-                "marker": {"symbol": "x-thin-open", "size": 11, "color": COLOURS["error"], "line": {"width": 2}},
-            })
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": f"{name} (entered in error)",
+                    "yaxis": yaxis,
+                    "x": [p.x for p in series.in_error],
+                    "y": [p.y for p in series.in_error],
+                    "text": [p.text for p in series.in_error],
+                    "hovertemplate": "%{text}<extra></extra>",
+                    "marker": {
+                        "symbol": "x-thin-open",
+                        "size": 11,
+                        "color": COLOURS["error"],
+                        "line": {"width": 2},
+                    },
+                }
+            )
         return traces
 
     def hline(self, y: float, label: str, *, yref: str = "y") -> tuple[dict, dict]:
-        shape = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": yref, "y0": y, "y1": y,
-                 "line": {"color": COLOURS["threshold"], "dash": "dash", "width": 1.5}}
-        note = {"xref": "paper", "x": 1, "xanchor": "right", "yref": yref, "y": y, "yanchor": "bottom",
-                "text": label, "showarrow": False, "font": {"size": 11, "color": "#333"}}
+        shape = {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "yref": yref,
+            "y0": y,
+            "y1": y,
+            "line": {"color": COLOURS["threshold"], "dash": "dash", "width": 1.5},
+        }
+        note = {
+            "xref": "paper",
+            "x": 1,
+            "xanchor": "right",
+            "yref": yref,
+            "y": y,
+            "yanchor": "bottom",
+            "text": label,
+            "showarrow": False,
+            "font": {"size": 11, "color": "#333"},
+        }
         return shape, note
 
     def marker_lines(self) -> list[dict]:
@@ -277,24 +384,48 @@ class TimelineBuilder:
             if drug == "tocilizumab" or drug in STEROIDS:
                 x = self.day(obs.observed_at)
                 colour = COLOURS["toci"] if drug == "tocilizumab" else COLOURS["steroid"]
-                shapes.append({"type": "line", "xref": "x", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1,
-                               "line": {"color": colour, "dash": "dot", "width": 1}})
+                shapes.append(
+                    {
+                        "type": "line",
+                        "xref": "x",
+                        "x0": x,
+                        "x1": x,
+                        "yref": "paper",
+                        "y0": 0,
+                        "y1": 1,
+                        "line": {"color": colour, "dash": "dot", "width": 1},
+                    }
+                )
         return shapes
 
-    def layout(self, title: str, ytitle: str, *, shapes=(), annotations=(), extra: dict | None = None,
-               height: int = 260) -> dict:
+    def layout(
+        self,
+        title: str,
+        ytitle: str,
+        *,
+        shapes=(),
+        annotations=(),
+        extra: dict | None = None,
+        height: int = 260,
+    ) -> dict:
         layout = {
             "title": {"text": title, "x": 0, "font": {"size": 16}},
             "height": height,
             "margin": {"l": 64, "r": 64, "t": 40, "b": 44},
-            "xaxis": {"title": {"text": "Day post-infusion"}, "range": list(self.x_range), "zeroline": True,
-                      "dtick": 1 if self.x_range[1] - self.x_range[0] <= 16 else 2, "gridcolor": "#e5e5e5"},
+            "xaxis": {
+                "title": {"text": "Day post-infusion"},
+                "range": list(self.x_range),
+                "zeroline": True,
+                "dtick": 1 if self.x_range[1] - self.x_range[0] <= 16 else 2,
+                "gridcolor": "#e5e5e5",
+            },
             "yaxis": {"title": {"text": ytitle}, "gridcolor": "#e5e5e5"},
             "shapes": list(shapes) + self.vertical_marks,
             "annotations": list(annotations),
             "legend": {"orientation": "h", "y": -0.3},
             "hovermode": "closest",
-            "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff",
+            "paper_bgcolor": "#ffffff",
+            "plot_bgcolor": "#ffffff",
         }
         if extra:
             for key, value in extra.items():
@@ -309,17 +440,32 @@ class TimelineBuilder:
         self.x_range = (round(first - 0.25, 2), round(last + 0.25, 2))
         self.vertical_marks = self.marker_lines()
         figures = [
-            self.fig_temperature(), self.fig_heart_rate(), self.fig_blood_pressure(), self.fig_oxygen(),
-            self.fig_vasopressors(), self.fig_grades(), self.fig_neuro(), self.fig_inflammation(),
-            self.fig_neutrophils(), self.fig_platelets_hb(), self.fig_events(),
+            self.fig_temperature(),
+            self.fig_heart_rate(),
+            self.fig_blood_pressure(),
+            self.fig_oxygen(),
+            self.fig_vasopressors(),
+            self.fig_grades(),
+            self.fig_neuro(),
+            self.fig_inflammation(),
+            self.fig_neutrophils(),
+            self.fig_platelets_hb(),
+            self.fig_events(),
         ]
         return figures
 
-    def figure(self, key: str, title: str, traces: list[dict], layout: dict, summary: str,
-               log_toggle: bool = False) -> dict:
+    def figure(
+        self, key: str, title: str, traces: list[dict], layout: dict, summary: str, log_toggle: bool = False
+    ) -> dict:
         has_data = any(t.get("x") for t in traces)
-        return {"id": f"chart-{key}", "title": title, "summary": summary if has_data else f"{title}: no data yet.",
-                "log_toggle": log_toggle, "has_data": has_data, "figure": {"data": traces, "layout": layout}}
+        return {
+            "id": f"chart-{key}",
+            "title": title,
+            "summary": summary if has_data else f"{title}: no data yet.",
+            "log_toggle": log_toggle,
+            "has_data": has_data,
+            "figure": {"data": traces, "layout": layout},
+        }
 
     def _last_text(self, series: Series, unit: str) -> str:
         if not series.current:
@@ -332,13 +478,23 @@ class TimelineBuilder:
         shape, note = self.hline(FEVER_C, "Fever ≥ 38.0 °C")
         layout = self.layout("Temperature", "°C", shapes=[shape], annotations=[note])
         layout["yaxis"]["range"] = [35, 41.5]
-        return self.figure("temperature", "Temperature", self.with_corrections("Temperature", s, COLOURS["temp"]),
-                           layout, f"Temperature: {self._last_text(s, '°C')}.")
+        return self.figure(
+            "temperature",
+            "Temperature",
+            self.with_corrections("Temperature", s, COLOURS["temp"]),
+            layout,
+            f"Temperature: {self._last_text(s, '°C')}.",
+        )
 
     def fig_heart_rate(self) -> dict:
         s = self.series(ObservationKind.VITALS, lambda p: _num(p.get("hr")), "Heart rate", "/min")
-        return self.figure("heart-rate", "Heart rate", self.with_corrections("Heart rate", s, COLOURS["hr"]),
-                           self.layout("Heart rate", "beats/min"), f"Heart rate: {self._last_text(s, '/min')}.")
+        return self.figure(
+            "heart-rate",
+            "Heart rate",
+            self.with_corrections("Heart rate", s, COLOURS["hr"]),
+            self.layout("Heart rate", "beats/min"),
+            f"Heart rate: {self._last_text(s, '/min')}.",
+        )
 
     def fig_blood_pressure(self) -> dict:
         sbp = self.series(ObservationKind.VITALS, lambda p: _num(p.get("sbp")), "Systolic BP", "mmHg")
@@ -354,12 +510,18 @@ class TimelineBuilder:
             s2["line"]["color"] = COLOURS["map"]
             shapes.append(s2)
             notes.append(n2)
-        traces = (self.with_corrections("Systolic", sbp, COLOURS["sbp"])
-                  + self.with_corrections("MAP", mean, COLOURS["map"])
-                  + self.with_corrections("Diastolic", dbp, COLOURS["dbp"], dash="dot"))
-        return self.figure("blood-pressure", "Blood pressure (SBP / MAP)", traces,
-                           self.layout("Blood pressure (SBP / MAP)", "mmHg", shapes=shapes, annotations=notes),
-                           f"Systolic blood pressure: {self._last_text(sbp, 'mmHg')}.")
+        traces = (
+            self.with_corrections("Systolic", sbp, COLOURS["sbp"])
+            + self.with_corrections("MAP", mean, COLOURS["map"])
+            + self.with_corrections("Diastolic", dbp, COLOURS["dbp"], dash="dot")
+        )
+        return self.figure(
+            "blood-pressure",
+            "Blood pressure (SBP / MAP)",
+            traces,
+            self.layout("Blood pressure (SBP / MAP)", "mmHg", shapes=shapes, annotations=notes),
+            f"Systolic blood pressure: {self._last_text(sbp, 'mmHg')}.",
+        )
 
     def fig_oxygen(self) -> dict:
         spo2 = self.series(ObservationKind.VITALS, lambda p: _num(p.get("spo2")), "SpO2", "%")
@@ -378,22 +540,40 @@ class TimelineBuilder:
                 extra.append(f"FiO2 {p['fio2']}")
             if p.get("o2_for_comfort_only"):
                 extra.append("for comfort only")
-            text = (f"<b>Oxygen: {device_text}, {flow:g} L/min</b>{' · ' + ', '.join(extra) if extra else ''}"
-                    f"<br>Day {self.day(obs.observed_at):.2f} · observed {self.when(obs.observed_at)}"
-                    f"<br>Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}")
+            text = (
+                f"<b>Oxygen: {device_text}, {flow:g} L/min</b>{' · ' + ', '.join(extra) if extra else ''}"
+                f"<br>Day {self.day(obs.observed_at):.2f} · observed {self.when(obs.observed_at)}"
+                f"<br>Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}"
+            )
             band.append(Point(self.day(obs.observed_at), flow if device != "room_air" else 0.0, text))
         traces = self.with_corrections("SpO2", spo2, COLOURS["spo2"])
-        o2 = self.line("O2 flow (device in hover)", band, COLOURS["o2"], yaxis="y2", shape="hv", fill="tozeroy")
+        o2 = self.line(
+            "O2 flow (device in hover)", band, COLOURS["o2"], yaxis="y2", shape="hv", fill="tozeroy"
+        )
         o2["mode"] = "lines"
         o2["line"]["width"] = 1
         traces.insert(0, o2)
-        layout = self.layout("SpO2 and oxygen", "SpO2 %", extra={
-            "yaxis2": {"title": {"text": "O2 L/min"}, "overlaying": "y", "side": "right", "rangemode": "tozero",
-                       "showgrid": False},
-        })
+        layout = self.layout(
+            "SpO2 and oxygen",
+            "SpO2 %",
+            extra={
+                "yaxis2": {
+                    "title": {"text": "O2 L/min"},
+                    "overlaying": "y",
+                    "side": "right",
+                    "rangemode": "tozero",
+                    "showgrid": False,
+                },
+            },
+        )
         layout["yaxis"]["range"] = [70, 101]
-        return self.figure("oxygen", "SpO2 with oxygen device and flow", traces, layout,
-                           f"SpO2: {self._last_text(spo2, '%')}; oxygen entries: {len(band)}.")
+        return self.figure(
+            "oxygen",
+            "SpO2 with oxygen device and flow",
+            traces,
+            layout,
+            f"SpO2: {self._last_text(spo2, '%')}; oxygen entries: {len(band)}.",
+        )
 
     def fig_vasopressors(self) -> dict:
         points: list[Point] = []
@@ -405,24 +585,46 @@ class TimelineBuilder:
             drugs = [str(d) for d in (p.get("vasopressors") or [])]
             pressors = [d for d in drugs if d not in INOTROPES]
             names = ", ".join(d.replace("_", " ") for d in drugs) or "none"
-            text = (f"<b>Vasopressors: {len(pressors)}</b> ({names})"
-                    f"<br>Day {self.day(obs.observed_at):.2f} · observed {self.when(obs.observed_at)}"
-                    f"<br>Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}")
+            text = (
+                f"<b>Vasopressors: {len(pressors)}</b> ({names})"
+                f"<br>Day {self.day(obs.observed_at):.2f} · observed {self.when(obs.observed_at)}"
+                f"<br>Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}"
+            )
             if "vasopressors" in p:
                 points.append(Point(self.day(obs.observed_at), float(len(pressors)), text))
             if p.get("fluid_bolus_for_hypotension"):
-                bolus.append(Point(self.day(obs.observed_at), 0.0, text.replace(
-                    "<b>Vasopressors", "<b>Fluid bolus for hypotension</b><br>Vasopressors", 1)))
+                bolus.append(
+                    Point(
+                        self.day(obs.observed_at),
+                        0.0,
+                        text.replace(
+                            "<b>Vasopressors", "<b>Fluid bolus for hypotension</b><br>Vasopressors", 1
+                        ),
+                    )
+                )
         traces = [self.line("Vasopressors (count)", points, COLOURS["vaso"], shape="hv")]
         if bolus:
-            traces.append({"type": "scatter", "mode": "markers", "name": "Fluid bolus", "x": [p.x for p in bolus],
-                           "y": [p.y for p in bolus], "text": [p.text for p in bolus],
-                           "hovertemplate": "%{text}<extra></extra>",
-                           "marker": {"symbol": "triangle-up", "size": 12, "color": COLOURS["sbp"]}})
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": "Fluid bolus",
+                    "x": [p.x for p in bolus],
+                    "y": [p.y for p in bolus],
+                    "text": [p.text for p in bolus],
+                    "hovertemplate": "%{text}<extra></extra>",
+                    "marker": {"symbol": "triangle-up", "size": 12, "color": COLOURS["sbp"]},
+                }
+            )
         layout = self.layout("Vasopressors", "number of drugs", height=200)
         layout["yaxis"].update({"range": [-0.3, 3.3], "dtick": 1})
-        return self.figure("vasopressors", "Vasopressors", traces, layout,
-                           f"Vasopressor entries: {len(points)}; fluid boluses: {len(bolus)}.")
+        return self.figure(
+            "vasopressors",
+            "Vasopressors",
+            traces,
+            layout,
+            f"Vasopressor entries: {len(points)}; fluid boluses: {len(bolus)}.",
+        )
 
     def fig_grades(self) -> dict:
         crs: list[Point] = []
@@ -433,11 +635,18 @@ class TimelineBuilder:
             x = self.day(moment)
             base = f"<br>Day {x:.2f} · {self.when(moment)} · rule set {ev.rule_set}"
             if ev.crs_grade is not None:
-                crs.append(Point(x, ev.crs_grade, f"<b>CRS grade {ev.crs_grade}</b> (max {ev.crs_max}){base}"))
+                crs.append(
+                    Point(x, ev.crs_grade, f"<b>CRS grade {ev.crs_grade}</b> (max {ev.crs_max}){base}")
+                )
             if ev.icans_grade is not None:
                 flag = " — incomplete" if ev.icans_incomplete else ""
-                icans.append(Point(x, ev.icans_grade,
-                                   f"<b>ICANS grade {ev.icans_grade}{flag}</b> (max {ev.icans_max}){base}"))
+                icans.append(
+                    Point(
+                        x,
+                        ev.icans_grade,
+                        f"<b>ICANS grade {ev.icans_grade}{flag}</b> (max {ev.icans_max}){base}",
+                    )
+                )
             else:
                 missing.append(Point(x, -0.4, f"<b>ICANS not assessable</b>{base}"))
         traces = [
@@ -445,17 +654,33 @@ class TimelineBuilder:
             self.line("ICANS grade", icans, COLOURS["icans"], shape="hv", dash="dash"),
         ]
         if missing:
-            traces.append({"type": "scatter", "mode": "markers", "name": "ICANS not assessable",
-                           "x": [p.x for p in missing], "y": [p.y for p in missing],
-                           "text": [p.text for p in missing], "hovertemplate": "%{text}<extra></extra>",
-                           "marker": {"symbol": "line-ew-open", "size": 12, "color": COLOURS["icans"]}})
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": "ICANS not assessable",
+                    "x": [p.x for p in missing],
+                    "y": [p.y for p in missing],
+                    "text": [p.text for p in missing],
+                    "hovertemplate": "%{text}<extra></extra>",
+                    "marker": {"symbol": "line-ew-open", "size": 12, "color": COLOURS["icans"]},
+                }
+            )
         layout = self.layout("CRS and ICANS grade (ASTCT)", "grade", height=230)
-        layout["yaxis"].update({"range": [-0.6, 5.3], "tickvals": [0, 1, 2, 3, 4, 5],
-                                "ticktext": ["0", "G1", "G2", "G3", "G4", "G5"]})
+        layout["yaxis"].update(
+            {
+                "range": [-0.6, 5.3],
+                "tickvals": [0, 1, 2, 3, 4, 5],
+                "ticktext": ["0", "G1", "G2", "G3", "G4", "G5"],
+            }
+        )
         last = self.evaluations[-1] if self.evaluations else None
-        summary = (f"Latest CRS grade {last.crs_grade}, ICANS grade "
-                   f"{'not assessable' if last.icans_grade is None else last.icans_grade}."
-                   if last else "No grade evaluated yet.")
+        summary = (
+            f"Latest CRS grade {last.crs_grade}, ICANS grade "
+            f"{'not assessable' if last.icans_grade is None else last.icans_grade}."
+            if last
+            else "No grade evaluated yet."
+        )
         return self.figure("grades", "CRS and ICANS grade", traces, layout, summary)
 
     def fig_neuro(self) -> dict:
@@ -465,39 +690,76 @@ class TimelineBuilder:
         extra = None
         if capd.current or capd.superseded or capd.in_error:
             traces += self.with_corrections("CAPD (0–32, ≥ 9 positive)", capd, COLOURS["icans"], yaxis="y2")
-            extra = {"yaxis2": {"title": {"text": "CAPD"}, "overlaying": "y", "side": "right",
-                                "range": [0, 32], "showgrid": False}}
+            extra = {
+                "yaxis2": {
+                    "title": {"text": "CAPD"},
+                    "overlaying": "y",
+                    "side": "right",
+                    "range": [0, 32],
+                    "showgrid": False,
+                }
+            }
         layout = self.layout("ICE / CAPD", "ICE score", extra=extra, height=230)
         layout["yaxis"].update({"range": [-0.5, 10.5], "dtick": 2})
-        return self.figure("neuro", "ICE / CAPD", traces, layout,
-                           f"ICE: {self._last_text(ice, '/10')}; CAPD: {self._last_text(capd, '/32')}.")
+        return self.figure(
+            "neuro",
+            "ICE / CAPD",
+            traces,
+            layout,
+            f"ICE: {self._last_text(ice, '/10')}; CAPD: {self._last_text(capd, '/32')}.",
+        )
 
     def fig_inflammation(self) -> dict:
         crp = self.series(ObservationKind.LAB, crp_mg_l, "CRP", "mg/L")
-        ferritin = self.series(ObservationKind.LAB, lambda p: _num(p.get("ferritin_ng_mL")), "Ferritin", "ng/mL")
+        ferritin = self.series(
+            ObservationKind.LAB, lambda p: _num(p.get("ferritin_ng_mL")), "Ferritin", "ng/mL"
+        )
         il6_s = self.series(ObservationKind.LAB, il6, "IL-6", "pg/mL")
-        traces = (self.with_corrections("CRP (mg/L)", crp, COLOURS["crp"])
-                  + self.with_corrections("Ferritin (ng/mL)", ferritin, COLOURS["ferritin"], yaxis="y2")
-                  + self.with_corrections("IL-6 (pg/mL)", il6_s, COLOURS["il6"], yaxis="y2", dash="dot"))
-        layout = self.layout("CRP, ferritin, IL-6", "CRP mg/L", extra={
-            "yaxis2": {"title": {"text": "ferritin ng/mL · IL-6 pg/mL"}, "overlaying": "y", "side": "right",
-                       "showgrid": False},
-        })
-        return self.figure("inflammation", "CRP, ferritin and IL-6", traces, layout,
-                           f"CRP: {self._last_text(crp, 'mg/L')}; ferritin: {self._last_text(ferritin, 'ng/mL')}; "
-                           f"IL-6: {self._last_text(il6_s, 'pg/mL')}.", log_toggle=True)
+        traces = (
+            self.with_corrections("CRP (mg/L)", crp, COLOURS["crp"])
+            + self.with_corrections("Ferritin (ng/mL)", ferritin, COLOURS["ferritin"], yaxis="y2")
+            + self.with_corrections("IL-6 (pg/mL)", il6_s, COLOURS["il6"], yaxis="y2", dash="dot")
+        )
+        layout = self.layout(
+            "CRP, ferritin, IL-6",
+            "CRP mg/L",
+            extra={
+                "yaxis2": {
+                    "title": {"text": "ferritin ng/mL · IL-6 pg/mL"},
+                    "overlaying": "y",
+                    "side": "right",
+                    "showgrid": False,
+                },
+            },
+        )
+        return self.figure(
+            "inflammation",
+            "CRP, ferritin and IL-6",
+            traces,
+            layout,
+            f"CRP: {self._last_text(crp, 'mg/L')}; ferritin: {self._last_text(ferritin, 'ng/mL')}; "
+            f"IL-6: {self._last_text(il6_s, 'pg/mL')}.",
+            log_toggle=True,
+        )
 
     def fig_neutrophils(self) -> dict:
         anc = self.series(ObservationKind.LAB, lambda p: _num(p.get("anc_per_uL")), "ANC", "/µL")
         s1, n1 = self.hline(ANC_SEVERE, "ICAHT: ANC ≤ 500")
         s2, n2 = self.hline(ANC_PROFOUND, "ANC ≤ 100")
         layout = self.layout("Neutrophils (ANC)", "/µL", shapes=[s1, s2], annotations=[n1, n2])
-        return self.figure("neutrophils", "Neutrophils (ANC) with ICAHT thresholds",
-                           self.with_corrections("ANC", anc, COLOURS["anc"]), layout,
-                           f"ANC: {self._last_text(anc, '/µL')}.", log_toggle=True)
+        return self.figure(
+            "neutrophils",
+            "Neutrophils (ANC) with ICAHT thresholds",
+            self.with_corrections("ANC", anc, COLOURS["anc"]),
+            layout,
+            f"ANC: {self._last_text(anc, '/µL')}.",
+            log_toggle=True,
+        )
 
     def fig_platelets_hb(self) -> dict:
-        plt = self.series(ObservationKind.LAB, lambda p: _num(p.get("platelets_10e9_L")), "Platelets", "×10⁹/L")
+        plt = self.series(
+            ObservationKind.LAB, lambda p: _num(p.get("platelets_10e9_L")), "Platelets", "×10⁹/L"
+        )
         hgb = self.series(ObservationKind.LAB, lambda p: _num(p.get("hgb_g_dL")), "Haemoglobin", "g/dL")
         shapes, notes = [], []
         for threshold in PLT_T_ICAHT:
@@ -509,13 +771,31 @@ class TimelineBuilder:
         n["xanchor"], n["x"] = "left", 0
         shapes.append(s)
         notes.append(n)
-        traces = (self.with_corrections("Platelets (×10⁹/L)", plt, COLOURS["plt"])
-                  + self.with_corrections("Haemoglobin (g/dL)", hgb, COLOURS["hgb"], yaxis="y2", dash="dash"))
-        layout = self.layout("Platelets and haemoglobin", "platelets ×10⁹/L", shapes=shapes, annotations=notes,
-                             extra={"yaxis2": {"title": {"text": "Hb g/dL"}, "overlaying": "y", "side": "right",
-                                               "rangemode": "tozero", "showgrid": False}})
-        return self.figure("platelets-hb", "Platelets and haemoglobin", traces, layout,
-                           f"Platelets: {self._last_text(plt, '×10⁹/L')}; haemoglobin: {self._last_text(hgb, 'g/dL')}.")
+        traces = self.with_corrections("Platelets (×10⁹/L)", plt, COLOURS["plt"]) + self.with_corrections(
+            "Haemoglobin (g/dL)", hgb, COLOURS["hgb"], yaxis="y2", dash="dash"
+        )
+        layout = self.layout(
+            "Platelets and haemoglobin",
+            "platelets ×10⁹/L",
+            shapes=shapes,
+            annotations=notes,
+            extra={
+                "yaxis2": {
+                    "title": {"text": "Hb g/dL"},
+                    "overlaying": "y",
+                    "side": "right",
+                    "rangemode": "tozero",
+                    "showgrid": False,
+                }
+            },
+        )
+        return self.figure(
+            "platelets-hb",
+            "Platelets and haemoglobin",
+            traces,
+            layout,
+            f"Platelets: {self._last_text(plt, '×10⁹/L')}; haemoglobin: {self._last_text(hgb, 'g/dL')}.",
+        )
 
     def fig_events(self) -> dict:
         rows = ["Alerts", "Other drugs", "Antipyretics", "Steroids", "Tocilizumab"]
@@ -539,16 +819,21 @@ class TimelineBuilder:
                     row = "Tocilizumab"
                     if state == "current":
                         toci_n += 1
-                        name = f"Tocilizumab dose #{toci_n}: {dose:g} mg" if dose is not None else \
-                            f"Tocilizumab dose #{toci_n}"
+                        name = (
+                            f"Tocilizumab dose #{toci_n}: {dose:g} mg"
+                            if dose is not None
+                            else f"Tocilizumab dose #{toci_n}"
+                        )
                 elif drug in STEROIDS:
                     row = "Steroids"
                 elif drug in ANTIPYRETICS:
                     row = "Antipyretics"
                 else:
                     row = "Other drugs"
-            text = (f"<b>{name}</b><br>Day {self.day(obs.observed_at):.2f} · given {self.when(obs.observed_at)}"
-                    f"<br>Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}")
+            text = (
+                f"<b>{name}</b><br>Day {self.day(obs.observed_at):.2f} · given {self.when(obs.observed_at)}"
+                f"<br>Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}"
+            )
             if state == "superseded":
                 text += f"<br>SUPERSEDED by an amendment: {reason}"
             elif state == "error":
@@ -559,48 +844,105 @@ class TimelineBuilder:
         alert_ack: list[Point] = []
         for alert in self.alerts:
             title = alert.title
-            alert_open.append(Point(self.day(alert.opened_at), 0, f"<b>Alert opened: {title}</b>"
-                                    f"<br>Day {self.day(alert.opened_at):.2f} · {self.when(alert.opened_at)}"
-                                    f"<br>Status: {alert.get_status_display()}"))
+            alert_open.append(
+                Point(
+                    self.day(alert.opened_at),
+                    0,
+                    f"<b>Alert opened: {title}</b>"
+                    f"<br>Day {self.day(alert.opened_at):.2f} · {self.when(alert.opened_at)}"
+                    f"<br>Status: {alert.get_status_display()}",
+                )
+            )
             if alert.acknowledged_at:
                 delay = (alert.acknowledged_at - alert.opened_at).total_seconds() / 60
-                alert_ack.append(Point(self.day(alert.acknowledged_at), 0,
-                                       f"<b>Alert acknowledged: {title}</b><br>by {alert.acknowledged_by} at "
-                                       f"{self.when(alert.acknowledged_at)} ({delay:.0f} min after opening)"))
+                alert_ack.append(
+                    Point(
+                        self.day(alert.acknowledged_at),
+                        0,
+                        f"<b>Alert acknowledged: {title}</b><br>by {alert.acknowledged_by} at "
+                        f"{self.when(alert.acknowledged_at)} ({delay:.0f} min after opening)",
+                    )
+                )
         traces = []
-        symbols = {"Tocilizumab": ("diamond", COLOURS["toci"]), "Steroids": ("square", COLOURS["steroid"]),
-                   "Antipyretics": ("circle", COLOURS["antipyretic"]), "Other drugs": ("circle", COLOURS["drug"])}
+        symbols = {
+            "Tocilizumab": ("diamond", COLOURS["toci"]),
+            "Steroids": ("square", COLOURS["steroid"]),
+            "Antipyretics": ("circle", COLOURS["antipyretic"]),
+            "Other drugs": ("circle", COLOURS["drug"]),
+        }
         for row, (symbol, colour) in symbols.items():
             pts = groups[row]
-            trace = {"type": "scatter", "mode": "markers+text" if row == "Tocilizumab" else "markers", "name": row,
-                     "x": [p.x for p in pts], "y": [p.y for p in pts], "text": [p.text for p in pts],
-                     "hovertemplate": "%{text}<extra></extra>",
-                     "marker": {"symbol": symbol, "size": 13, "color": colour}}
+            trace = {
+                "type": "scatter",
+                "mode": "markers+text" if row == "Tocilizumab" else "markers",
+                "name": row,
+                "x": [p.x for p in pts],
+                "y": [p.y for p in pts],
+                "text": [p.text for p in pts],
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {"symbol": symbol, "size": 13, "color": colour},
+            }
             if row == "Tocilizumab":
                 trace["texttemplate"] = [f"#{i + 1}" for i in range(len(pts))]
                 trace["textposition"] = "top center"
             traces.append(trace)
-        traces.append({"type": "scatter", "mode": "markers", "name": "Alert opened",
-                       "x": [p.x for p in alert_open], "y": [p.y for p in alert_open],
-                       "text": [p.text for p in alert_open], "hovertemplate": "%{text}<extra></extra>",
-                       "marker": {"symbol": "triangle-up", "size": 14, "color": COLOURS["alert_open"]}})
-        traces.append({"type": "scatter", "mode": "markers", "name": "Alert acknowledged",
-                       "x": [p.x for p in alert_ack], "y": [p.y for p in alert_ack],
-                       "text": [p.text for p in alert_ack], "hovertemplate": "%{text}<extra></extra>",
-                       "marker": {"symbol": "star-triangle-up-open", "size": 14, "color": COLOURS["alert_ack"],
-                                  "line": {"width": 2}}})
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "Alert opened",
+                "x": [p.x for p in alert_open],
+                "y": [p.y for p in alert_open],
+                "text": [p.text for p in alert_open],
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {"symbol": "triangle-up", "size": 14, "color": COLOURS["alert_open"]},
+            }
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "Alert acknowledged",
+                "x": [p.x for p in alert_ack],
+                "y": [p.y for p in alert_ack],
+                "text": [p.text for p in alert_ack],
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {
+                    "symbol": "star-triangle-up-open",
+                    "size": 14,
+                    "color": COLOURS["alert_ack"],
+                    "line": {"width": 2},
+                },
+            }
+        )
         if corrected:
-            traces.append({"type": "scatter", "mode": "markers", "name": "Corrected entries",
-                           "x": [p.x for p in corrected], "y": [p.y for p in corrected],
-                           "text": [p.text for p in corrected], "hovertemplate": "%{text}<extra></extra>",
-                           "marker": {"symbol": "x-thin-open", "size": 11, "color": COLOURS["superseded"],
-                                      "line": {"width": 2}}})
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": "Corrected entries",
+                    "x": [p.x for p in corrected],
+                    "y": [p.y for p in corrected],
+                    "text": [p.text for p in corrected],
+                    "hovertemplate": "%{text}<extra></extra>",
+                    "marker": {
+                        "symbol": "x-thin-open",
+                        "size": 11,
+                        "color": COLOURS["superseded"],
+                        "line": {"width": 2},
+                    },
+                }
+            )
         layout = self.layout("Medications, events and alerts", "", height=260)
         layout["yaxis"].update({"tickvals": list(range(len(rows))), "ticktext": rows, "range": [-0.6, 4.8]})
         layout["margin"]["l"] = 100
-        return self.figure("events", "Medications, events and alerts", traces, layout,
-                           f"{toci_n} tocilizumab dose(s); {len(self.alerts)} alert(s), "
-                           f"{len(alert_ack)} acknowledged.")
+        return self.figure(
+            "events",
+            "Medications, events and alerts",
+            traces,
+            layout,
+            f"{toci_n} tocilizumab dose(s); {len(self.alerts)} alert(s), {len(alert_ack)} acknowledged.",
+        )
 
 
 def timeline_figures(infusion: Infusion, *, now: datetime | None = None) -> list[dict]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -19,12 +20,25 @@ from django.views.decorators.http import require_GET
 from accounts.permissions import capability_required, require, team_ids_with
 
 from .analytics import cohort_analytics, default_range
-from .census import GRADE_FILTERS, SORTS, CensusFilters, census_choices, census_csv, census_rows, census_rows_html
+from .census import (
+    GRADE_FILTERS,
+    SORTS,
+    CensusFilters,
+    census_choices,
+    census_csv,
+    census_rows,
+    census_rows_html,
+)
 from .charts import timeline_figures
 from .models import IndicationCategory, Infusion
 from .selectors import patient_get
 
+#: Census refresh interval (seconds); ``CENSUS_POLL_SECONDS`` in settings overrides it (tests use 2).
 POLL_SECONDS = 30
+
+
+def poll_seconds() -> int:
+    return int(getattr(settings, "CENSUS_POLL_SECONDS", POLL_SECONDS))
 
 
 def _census_context(request) -> dict:
@@ -36,7 +50,7 @@ def _census_context(request) -> dict:
         "rows_html": census_rows_html(rows),
         "filters": filters,
         "now": now,
-        "poll_seconds": POLL_SECONDS,
+        "poll_seconds": poll_seconds(),
         "query": filters.as_query(),
     }
 

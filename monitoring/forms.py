@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
-from carttrack import units, vocabulary
 from django import forms
 from django.utils import timezone
+
+from carttrack import units, vocabulary
 
 YES, NO, NA = "yes", "no", "na"
 ICE_CHOICES = [(YES, "Correct"), (NO, "Wrong"), (NA, "Not assessable")]
@@ -46,7 +47,10 @@ SEIZURE_LABELS = {
     "prolonged_gt5min": "Prolonged seizure (> 5 min)",
     "repetitive_no_return": "Repeated seizures without return to baseline",
 }
-MOTOR_LABELS = {"none": "No focal weakness", "deep_focal_weakness": "Deep focal weakness (hemiparesis, paraparesis)"}
+MOTOR_LABELS = {
+    "none": "No focal weakness",
+    "deep_focal_weakness": "Deep focal weakness (hemiparesis, paraparesis)",
+}
 ICP_LABELS = {
     "none": "None",
     "focal_local_edema": "Focal/local oedema on imaging",
@@ -96,8 +100,7 @@ def _num(step: str = "1", mode: str = "numeric") -> forms.NumberInput:
 
 
 def _decimal(label: str, unit: str = "", **kw: Any) -> forms.FloatField:
-    return forms.FloatField(label=label, required=False, widget=_num("any", "decimal"),
-                            help_text=unit, **kw)
+    return forms.FloatField(label=label, required=False, widget=_num("any", "decimal"), help_text=unit, **kw)
 
 
 def _whole(label: str, unit: str = "") -> forms.FloatField:
@@ -115,7 +118,8 @@ class ObservationForm(forms.Form):
 
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
     observed_at = forms.DateTimeField(
-        label="Observed at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        label="Observed at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="When it was measured or given (ward time)",
     )
     confirm_unusual = forms.BooleanField(
@@ -157,8 +161,9 @@ class VitalsForm(ObservationForm):
     FIELD_MAP = {"temp_c": "temperature", "temp_f": "temperature"}
 
     temperature = _decimal("Temperature")
-    temp_unit = forms.ChoiceField(label="Unit", choices=[("C", "°C"), ("F", "°F")], initial="C",
-                                  widget=forms.RadioSelect)
+    temp_unit = forms.ChoiceField(
+        label="Unit", choices=[("C", "°C"), ("F", "°F")], initial="C", widget=forms.RadioSelect
+    )
     hr = _whole("Heart rate", "/min")
     sbp = _whole("Systolic BP", "mmHg")
     dbp = _whole("Diastolic BP", "mmHg")
@@ -167,10 +172,15 @@ class VitalsForm(ObservationForm):
     o2_device = forms.ChoiceField(label="Oxygen", choices=list(O2_DEVICE_LABELS.items()), initial="room_air")
     o2_flow_l_min = _decimal("Oxygen flow", "L/min")
     fio2 = _decimal("FiO₂", "% (21–100) or fraction")
-    o2_for_comfort_only = forms.BooleanField(required=False, label="Oxygen for comfort only (not for low SpO₂)")
-    fluid_bolus_for_hypotension = forms.BooleanField(required=False, label="Fluid bolus given for low blood pressure")
+    o2_for_comfort_only = forms.BooleanField(
+        required=False, label="Oxygen for comfort only (not for low SpO₂)"
+    )
+    fluid_bolus_for_hypotension = forms.BooleanField(
+        required=False, label="Fluid bolus given for low blood pressure"
+    )
     vasopressors = forms.MultipleChoiceField(
-        required=False, label="Vasopressors / inotropes running",
+        required=False,
+        label="Vasopressors / inotropes running",
         choices=[(k, k.replace("_", " ").replace("ii", "II")) for k in vocabulary.VASOPRESSORS],
         widget=forms.CheckboxSelectMultiple,
     )
@@ -185,28 +195,47 @@ class VitalsForm(ObservationForm):
         data = super().clean()
         temp, unit = data.get("temperature"), data.get("temp_unit")
         if temp is not None and unit == "C" and 77.0 <= temp <= 113.0:
-            self.add_error("temperature", forms.ValidationError(
-                f"{temp:g} looks like °F (= {units.f_to_c(temp):.1f} °C). Convert it, or switch the unit to °F.",
-                code="fahrenheit_in_celsius"))
+            self.add_error(
+                "temperature",
+                forms.ValidationError(
+                    f"{temp:g} looks like °F (= {units.f_to_c(temp):.1f} °C). "
+                    "Convert it, or switch the unit to °F.",
+                    code="fahrenheit_in_celsius",
+                ),
+            )
         if temp is not None and unit == "F" and 25.0 <= temp <= 45.0:
-            self.add_error("temperature", forms.ValidationError(
-                f"{temp:g} looks like °C, not °F. Switch the unit to °C.", code="celsius_in_fahrenheit"))
+            self.add_error(
+                "temperature",
+                forms.ValidationError(
+                    f"{temp:g} looks like °C, not °F. Switch the unit to °C.", code="celsius_in_fahrenheit"
+                ),
+            )
         sbp, dbp = data.get("sbp"), data.get("dbp")
         if sbp is not None and dbp is not None and sbp <= dbp:
             self.add_error("dbp", f"Diastolic ({dbp:g}) must be lower than systolic ({sbp:g}).")
         device, flow = data.get("o2_device"), data.get("o2_flow_l_min")
         if device == "room_air":
             if flow:
-                self.add_error("o2_flow_l_min", f"Room air has no oxygen flow; choose the oxygen device for {flow:g} L/min.")
+                self.add_error(
+                    "o2_flow_l_min",
+                    f"Room air has no oxygen flow; choose the oxygen device for {flow:g} L/min.",
+                )
             fio2 = data.get("fio2")
             if fio2 is not None and fio2 not in (21, 0.21):
                 self.add_error("fio2", "On room air FiO₂ is 21 %; choose the oxygen device.")
             if data.get("o2_for_comfort_only"):
-                self.add_error("o2_for_comfort_only", "Oxygen for comfort was ticked but the device is room air.")
+                self.add_error(
+                    "o2_for_comfort_only", "Oxygen for comfort was ticked but the device is room air."
+                )
         if device in ("cpap", "bipap", "niv_other", "invasive_mv") and data.get("o2_for_comfort_only"):
             self.add_error("o2_for_comfort_only", "Positive-pressure ventilation is not oxygen for comfort.")
-        if not any(data.get(f) is not None for f in self.VALUE_FIELDS) and device == "room_air" \
-                and not data.get("vasopressors") and not data.get("fluid_bolus_for_hypotension") and not self.errors:
+        if (
+            not any(data.get(f) is not None for f in self.VALUE_FIELDS)
+            and device == "room_air"
+            and not data.get("vasopressors")
+            and not data.get("fluid_bolus_for_hypotension")
+            and not self.errors
+        ):
             raise forms.ValidationError("Enter at least one vital sign.")
         return data
 
@@ -241,17 +270,23 @@ class NeuroDomainsForm(ObservationForm):
     """The ICANS domains shared by the ICE and the CAPD forms."""
 
     KIND = "neuro"
-    consciousness = forms.ChoiceField(label="Level of consciousness", choices=list(CONSCIOUSNESS_LABELS.items()),
-                                      initial="alert", widget=forms.RadioSelect)
+    consciousness = forms.ChoiceField(
+        label="Level of consciousness",
+        choices=list(CONSCIOUSNESS_LABELS.items()),
+        initial="alert",
+        widget=forms.RadioSelect,
+    )
     seizure = forms.ChoiceField(label="Seizure", choices=list(SEIZURE_LABELS.items()), initial="none")
     motor = forms.ChoiceField(label="Motor", choices=list(MOTOR_LABELS.items()), initial="none")
-    icp_edema = forms.ChoiceField(label="Raised intracranial pressure / oedema", choices=list(ICP_LABELS.items()),
-                                  initial="none")
+    icp_edema = forms.ChoiceField(
+        label="Raised intracranial pressure / oedema", choices=list(ICP_LABELS.items()), initial="none"
+    )
     sedated = forms.BooleanField(required=False, label="Sedated (sedating medication)")
     tremor = forms.BooleanField(required=False, label="Tremor — recorded, not graded as ICANS")
     myoclonus = forms.BooleanField(required=False, label="Myoclonus — recorded, not graded as ICANS")
     intracranial_hemorrhage = forms.BooleanField(
-        required=False, label="Intracranial haemorrhage — recorded, not graded as ICANS")
+        required=False, label="Intracranial haemorrhage — recorded, not graded as ICANS"
+    )
 
     DOMAIN_FIELDS = ("consciousness", "seizure", "motor", "icp_edema")
     FLAG_FIELDS = ("sedated", "tremor", "myoclonus", "intracranial_hemorrhage")
@@ -286,17 +321,24 @@ class IceForm(NeuroDomainsForm):
 
     ice_status = forms.ChoiceField(
         label="ICE assessment",
-        choices=[("performed", "Performed"), ("unarousable", "Unarousable: cannot perform (scores 0)"),
-                 ("not_performed", "Not performed")],
-        initial="performed", widget=forms.RadioSelect,
+        choices=[
+            ("performed", "Performed"),
+            ("unarousable", "Unarousable: cannot perform (scores 0)"),
+            ("not_performed", "Not performed"),
+        ],
+        initial="performed",
+        widget=forms.RadioSelect,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, _domain, label in self.ICE_QUESTIONS:
-            self.fields[name] = forms.ChoiceField(label=label, choices=ICE_CHOICES, required=False,
-                                                  widget=forms.RadioSelect)
-        self.order_fields(["client_uuid", "observed_at", "ice_status"] + [n for n, _d, _l in self.ICE_QUESTIONS])
+            self.fields[name] = forms.ChoiceField(
+                label=label, choices=ICE_CHOICES, required=False, widget=forms.RadioSelect
+            )
+        self.order_fields(
+            ["client_uuid", "observed_at", "ice_status"] + [n for n, _d, _l in self.ICE_QUESTIONS]
+        )
 
     def question_fields(self):
         return [self[name] for name, _d, _l in self.ICE_QUESTIONS]
@@ -313,13 +355,21 @@ class IceForm(NeuroDomainsForm):
                 if not data.get(name):
                     self.add_error(name, "Answer Correct, Wrong or Not assessable.")
             if data.get("consciousness") == "unarousable":
-                self.add_error("ice_status", "An unarousable patient cannot answer the ICE questions: "
-                                             "choose “Unarousable: cannot perform”.")
+                self.add_error(
+                    "ice_status",
+                    "An unarousable patient cannot answer the ICE questions: "
+                    "choose “Unarousable: cannot perform”.",
+                )
         elif answered:
-            self.add_error("ice_status", "ICE answers were entered but the assessment is marked as not performed.")
+            self.add_error(
+                "ice_status", "ICE answers were entered but the assessment is marked as not performed."
+            )
         if status == "unarousable" and data.get("consciousness") not in ("unarousable", None):
-            self.add_error("consciousness", "ICE was marked “unarousable” but the level of consciousness is "
-                                            f"“{CONSCIOUSNESS_LABELS.get(data.get('consciousness'), '')}”.")
+            self.add_error(
+                "consciousness",
+                "ICE was marked “unarousable” but the level of consciousness is "
+                f"“{CONSCIOUSNESS_LABELS.get(data.get('consciousness'), '')}”.",
+            )
         return data
 
     def payload(self) -> dict[str, Any]:
@@ -371,14 +421,19 @@ class CapdForm(NeuroDomainsForm):
     capd_status = forms.ChoiceField(
         label="CAPD assessment",
         choices=[("performed", "Performed"), ("not_performed", "Not performed / unable to perform")],
-        initial="performed", widget=forms.RadioSelect,
+        initial="performed",
+        widget=forms.RadioSelect,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for i, (question, reverse) in enumerate(CAPD_ITEMS, start=1):
-            self.fields[f"capd_{i}"] = forms.ChoiceField(label=f"{i}. {question}", choices=_capd_choices(reverse),
-                                                         required=False, widget=forms.RadioSelect)
+            self.fields[f"capd_{i}"] = forms.ChoiceField(
+                label=f"{i}. {question}",
+                choices=_capd_choices(reverse),
+                required=False,
+                widget=forms.RadioSelect,
+            )
         self.fields["observed_at"].help_text = "End of the shift the CAPD covers (DECISIONS B-5)"
         self.order_fields(["client_uuid", "observed_at", "capd_status"] + [f"capd_{i}" for i in range(1, 9)])
 
@@ -399,7 +454,9 @@ class CapdForm(NeuroDomainsForm):
     def payload(self) -> dict[str, Any]:
         d = self.cleaned_data
         p = self.domains_payload()
-        p["capd_items"] = [int(d[f"capd_{i}"]) for i in range(1, 9)] if d["capd_status"] == "performed" else None
+        p["capd_items"] = (
+            [int(d[f"capd_{i}"]) for i in range(1, 9)] if d["capd_status"] == "performed" else None
+        )
         return p
 
     @classmethod
@@ -415,29 +472,52 @@ class CapdForm(NeuroDomainsForm):
 class LabForm(ObservationForm):
     KIND = "lab"
     TITLE = "Labs"
-    FIELD_MAP = {"crp_mg_L": "crp", "crp_mg_dL": "crp", "creatinine_mg_dL": "creatinine",
-                 "creatinine_umol_L": "creatinine"}
+    FIELD_MAP = {
+        "crp_mg_L": "crp",
+        "crp_mg_dL": "crp",
+        "creatinine_mg_dL": "creatinine",
+        "creatinine_umol_L": "creatinine",
+    }
 
     anc_per_uL = _whole("ANC", "/µL (e.g. 450, not 0.45)")
     platelets_10e9_L = _decimal("Platelets", "×10⁹/L")
     hgb_g_dL = _decimal("Haemoglobin", "g/dL")
     crp = _decimal("CRP")
-    crp_unit = forms.ChoiceField(label="CRP unit", choices=[("mg_L", "mg/L"), ("mg_dL", "mg/dL")], initial="mg_L",
-                                 widget=forms.RadioSelect)
+    crp_unit = forms.ChoiceField(
+        label="CRP unit",
+        choices=[("mg_L", "mg/L"), ("mg_dL", "mg/dL")],
+        initial="mg_L",
+        widget=forms.RadioSelect,
+    )
     ferritin_ng_mL = _decimal("Ferritin", "ng/mL")
     fibrinogen_mg_dL = _decimal("Fibrinogen", "mg/dL")
     ldh_U_L = _decimal("LDH", "U/L")
     alt_U_L = _decimal("ALT", "U/L")
     ast_U_L = _decimal("AST", "U/L")
     creatinine = _decimal("Creatinine")
-    creatinine_unit = forms.ChoiceField(label="Creatinine unit", choices=[("mg_dL", "mg/dL"), ("umol_L", "µmol/L")],
-                                        initial="mg_dL", widget=forms.RadioSelect)
+    creatinine_unit = forms.ChoiceField(
+        label="Creatinine unit",
+        choices=[("mg_dL", "mg/dL"), ("umol_L", "µmol/L")],
+        initial="mg_dL",
+        widget=forms.RadioSelect,
+    )
     igg_mg_dL = _decimal("IgG", "mg/dL")
     cd19_per_uL = _decimal("CD19 B cells", "/µL")
     upcr_mg_mg = _decimal("Urine protein/creatinine", "mg/mg")
 
-    SIMPLE = ("anc_per_uL", "platelets_10e9_L", "hgb_g_dL", "ferritin_ng_mL", "fibrinogen_mg_dL", "ldh_U_L",
-              "alt_U_L", "ast_U_L", "igg_mg_dL", "cd19_per_uL", "upcr_mg_mg")
+    SIMPLE = (
+        "anc_per_uL",
+        "platelets_10e9_L",
+        "hgb_g_dL",
+        "ferritin_ng_mL",
+        "fibrinogen_mg_dL",
+        "ldh_U_L",
+        "alt_U_L",
+        "ast_U_L",
+        "igg_mg_dL",
+        "cd19_per_uL",
+        "upcr_mg_mg",
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -445,7 +525,9 @@ class LabForm(ObservationForm):
             raise forms.ValidationError("Enter at least one lab value.")
         crp, unit = data.get("crp"), data.get("crp_unit")
         if crp is not None and unit == "mg_dL" and crp > 100:
-            self.add_error("crp", f"CRP {crp:g} mg/dL is impossible; did you mean {crp:g} mg/L? Switch the unit.")
+            self.add_error(
+                "crp", f"CRP {crp:g} mg/dL is impossible; did you mean {crp:g} mg/L? Switch the unit."
+            )
         return data
 
     def payload(self) -> dict[str, Any]:
@@ -462,9 +544,12 @@ class LabForm(ObservationForm):
     @classmethod
     def initial_from_payload(cls, payload: dict[str, Any]) -> dict[str, Any]:
         initial = super().initial_from_payload(payload)
-        for key, field, unit in (("crp_mg_L", "crp", "mg_L"), ("crp_mg_dL", "crp", "mg_dL"),
-                                 ("creatinine_mg_dL", "creatinine", "mg_dL"),
-                                 ("creatinine_umol_L", "creatinine", "umol_L")):
+        for key, field, unit in (
+            ("crp_mg_L", "crp", "mg_L"),
+            ("crp_mg_dL", "crp", "mg_dL"),
+            ("creatinine_mg_dL", "creatinine", "mg_dL"),
+            ("creatinine_umol_L", "creatinine", "umol_L"),
+        ):
             if payload.get(key) is not None:
                 initial[field] = payload[key]
                 initial[f"{field}_unit"] = unit
@@ -475,13 +560,25 @@ class MedicationForm(ObservationForm):
     KIND = "medication"
     TITLE = "Medication given"
 
-    drug = forms.ChoiceField(label="Drug", choices=[("", "— choose —")] + [(d, d.replace("_", " ")) for d in vocabulary.DRUGS])
+    drug = forms.ChoiceField(
+        label="Drug", choices=[("", "— choose —")] + [(d, d.replace("_", " ")) for d in vocabulary.DRUGS]
+    )
     dose_mg = _decimal("Dose", "mg")
-    for_crs_icans = forms.BooleanField(required=False, initial=True,
-                                       label="Given for CRS/ICANS (untick e.g. for lupus maintenance steroids)")
-    route = forms.ChoiceField(label="Route", required=False,
-                              choices=[("", "—"), ("iv", "IV"), ("po", "Oral"), ("sc", "Subcutaneous"),
-                                       ("im", "IM"), ("it", "Intrathecal")])
+    for_crs_icans = forms.BooleanField(
+        required=False, initial=True, label="Given for CRS/ICANS (untick e.g. for lupus maintenance steroids)"
+    )
+    route = forms.ChoiceField(
+        label="Route",
+        required=False,
+        choices=[
+            ("", "—"),
+            ("iv", "IV"),
+            ("po", "Oral"),
+            ("sc", "Subcutaneous"),
+            ("im", "IM"),
+            ("it", "Intrathecal"),
+        ],
+    )
 
     def payload(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -496,15 +593,21 @@ class EventForm(ObservationForm):
     KIND = "event"
     TITLE = "Event"
 
-    event = forms.ChoiceField(label="Event", choices=[("", "— choose —")] + [
-        (e, EVENT_LABELS.get(e, e.replace("_", " "))) for e in vocabulary.EVENTS])
-    attributed_to = forms.ChoiceField(label="Attributed to (death: principal cause)", required=False,
-                                      choices=ATTRIBUTION_CHOICES)
+    event = forms.ChoiceField(
+        label="Event",
+        choices=[("", "— choose —")]
+        + [(e, EVENT_LABELS.get(e, e.replace("_", " "))) for e in vocabulary.EVENTS],
+    )
+    attributed_to = forms.ChoiceField(
+        label="Attributed to (death: principal cause)", required=False, choices=ATTRIBUTION_CHOICES
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("event") == "death" and not data.get("attributed_to"):
-            self.add_error("attributed_to", "Record the principal cause of death (grade 5 only if CRS/ICANS).")
+            self.add_error(
+                "attributed_to", "Record the principal cause of death (grade 5 only if CRS/ICANS)."
+            )
         return data
 
     def payload(self) -> dict[str, Any]:
@@ -523,8 +626,12 @@ class AttributionForm(forms.Form):
         choices=[("fever", "Fever"), ("hypotension", "Hypotension"), ("hypoxia", "Hypoxia")],
         widget=forms.CheckboxSelectMultiple,
     )
-    cause = forms.CharField(label="Other cause", max_length=120, help_text="e.g. pneumonia, sepsis, fluid overload")
-    reason = forms.CharField(label="Reason / evidence", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+    cause = forms.CharField(
+        label="Other cause", max_length=120, help_text="e.g. pneumonia, sepsis, fluid overload"
+    )
+    reason = forms.CharField(
+        label="Reason / evidence", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "attr_%s")
@@ -545,7 +652,9 @@ class AttributionForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=1000, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    reason = forms.CharField(
+        label="Reason", max_length=1000, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
     client_uuid = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
 

@@ -15,8 +15,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import carttrack
 from django.utils import timezone
+
+import carttrack
 
 from .models import CloseReason, DecisionPolicy, GradeEvaluation, Infusion, Observation
 
@@ -118,9 +119,7 @@ def _drivers(result: Any) -> list[dict[str, Any]]:
 def evaluate_infusion(*, infusion: Infusion, triggered_by: Observation | None = None) -> GradeEvaluation:
     """Grade ``infusion`` from its current observations and store the evaluation (call inside the
     caller's transaction, after the triggering observation is saved)."""
-    observations = list(
-        Observation.objects.current().filter(infusion=infusion).order_by("observed_at", "id")
-    )
+    observations = list(Observation.objects.current().filter(infusion=infusion).order_by("observed_at", "id"))
     case = carttrack.parse_case(case_dict(infusion, observations))
     settings = settings_for(infusion)
     ev = carttrack.evaluate(case, settings)

@@ -112,7 +112,9 @@ def is_febrile_tachycardic(vitals_payload: Mapping | None) -> bool:
         temp_c = (float(vitals_payload["temp_f"]) - 32.0) * 5.0 / 9.0
     hr = vitals_payload.get("hr")
     try:
-        return temp_c is not None and hr is not None and float(temp_c) >= FEVER_C and float(hr) > TACHYCARDIA_HR
+        return (
+            temp_c is not None and hr is not None and float(temp_c) >= FEVER_C and float(hr) > TACHYCARDIA_HR
+        )
     except (TypeError, ValueError):
         return False
 
@@ -169,39 +171,40 @@ def checks_for(
     ``missed`` are the infusion's :class:`MissedCheck` rows, newest first.
     """
     template = template or infusion.product.monitoring_template
-    start = infusion.infused_at
-    out: list[CheckStatus] = []
-
-    last = last_by_type.get(CheckType.VITALS)
     if febrile_tachycardic:
-        hours, why = template.vitals_febrile_interval_hours, "febrile and tachycardic"
+        vitals = (template.vitals_febrile_interval_hours, "febrile and tachycardic")
     else:
-        hours, why = template.vitals_interval_hours, "routine"
-    out.append(
-        _status(check_type=CheckType.VITALS, interval_hours=hours, reason=why, anchor=last or start,
-                last_done=last, ends=window_end(infusion, template.vitals_days), now=now, missed=missed)
-    )
-
-    last = last_by_type.get(CheckType.NEURO)
+        vitals = (template.vitals_interval_hours, "routine")
     if current_icans is not None and current_icans >= 1:
-        hours, why = template.neuro_interval_icans_hours, f"ICANS grade {current_icans}"
+        neuro = (template.neuro_interval_icans_hours, f"ICANS grade {current_icans}")
     else:
-        hours, why = template.neuro_interval_hours, "at least twice daily"
-    out.append(
-        _status(check_type=CheckType.NEURO, interval_hours=hours, reason=why, anchor=last or start,
-                last_done=last, ends=window_end(infusion, template.neuro_days), now=now, missed=missed)
+        neuro = (template.neuro_interval_hours, "at least twice daily")
+    plan = (
+        (CheckType.VITALS, vitals, template.vitals_days),
+        (CheckType.NEURO, neuro, template.neuro_days),
+        (CheckType.LABS, (template.labs_interval_hours, "daily labs"), template.labs_days),
     )
-
-    last = last_by_type.get(CheckType.LABS)
-    out.append(
-        _status(check_type=CheckType.LABS, interval_hours=template.labs_interval_hours, reason="daily labs",
-                anchor=last or start, last_done=last, ends=window_end(infusion, template.labs_days),
-                now=now, missed=missed)
-    )
+    out: list[CheckStatus] = []
+    for check_type, (hours, why), days in plan:
+        last = last_by_type.get(check_type)
+        out.append(
+            _status(
+                check_type=check_type,
+                interval_hours=hours,
+                reason=why,
+                anchor=last or infusion.infused_at,
+                last_done=last,
+                ends=window_end(infusion, days),
+                now=now,
+                missed=missed,
+            )
+        )
     return out
 
 
-def checks_for_infusions(infusions: Iterable[Infusion | int], *, now: datetime) -> dict[int, list[CheckStatus]]:
+def checks_for_infusions(
+    infusions: Iterable[Infusion | int], *, now: datetime
+) -> dict[int, list[CheckStatus]]:
     """:func:`checks_for` for many infusions in 4 queries: infusions (with template, team, latest
     vitals payload and ICANS grade), last observation per kind, missed checks.  Keyed by infusion id.
 
@@ -218,7 +221,9 @@ def checks_for_infusions(infusions: Iterable[Infusion | int], *, now: datetime) 
         .values("payload")[:1]
     )
     latest_icans = (
-        GradeEvaluation.objects.filter(infusion_id=OuterRef("pk")).order_by("-evaluated_at", "-id").values("icans_grade")[:1]
+        GradeEvaluation.objects.filter(infusion_id=OuterRef("pk"))
+        .order_by("-evaluated_at", "-id")
+        .values("icans_grade")[:1]
     )
     rows = list(
         Infusion.objects.filter(pk__in=ids)

@@ -97,7 +97,9 @@ class PatientRow:
 def my_patients(*, user, now: datetime) -> list[PatientRow]:
     """Active infusions of the user's teams with grade, vitals age and checks (≈ 6 queries in total)."""
     latest_eval_id = (
-        GradeEvaluation.objects.filter(infusion_id=OuterRef("pk")).order_by("-evaluated_at", "-id").values("id")[:1]
+        GradeEvaluation.objects.filter(infusion_id=OuterRef("pk"))
+        .order_by("-evaluated_at", "-id")
+        .values("id")[:1]
     )
     last_vitals = (
         Observation.objects.current()
@@ -137,5 +139,7 @@ def infusions_with_history(*, user, patient: Patient):
     return (
         Infusion.objects.visible_to(user)
         .filter(patient=patient)
-        .prefetch_related(Prefetch("observations", queryset=Observation.objects.order_by("observed_at", "id")))
+        .prefetch_related(
+            Prefetch("observations", queryset=Observation.objects.order_by("observed_at", "id"))
+        )
     )

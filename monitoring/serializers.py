@@ -88,6 +88,9 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class InfusionSerializer(serializers.ModelSerializer):
+    close_reason = serializers.ChoiceField(
+        choices=[("", "Not closed"), *CloseReason.choices], read_only=True, help_text="Empty while active"
+    )
     day_post_infusion = serializers.SerializerMethodField()
 
     class Meta:

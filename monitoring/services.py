@@ -22,11 +22,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import carttrack
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+import carttrack
 from accounts.permissions import can
 
 from . import grading
@@ -49,7 +49,12 @@ MAX_BEFORE_INFUSION = timedelta(days=30)
 #: Events only a physician may record (capability ``event.record_diagnosis``; DECISIONS A-3, A-11).
 DIAGNOSIS_EVENTS = frozenset({"crs_diagnosed", "icans_diagnosed", "death"})
 #: Payload keys that attribute a finding to another cause (capability ``finding.attribute``; A-9).
-ATTRIBUTION_KEYS = ("attributed_to", "fever_attributed_to", "hypotension_attributed_to", "hypoxia_attributed_to")
+ATTRIBUTION_KEYS = (
+    "attributed_to",
+    "fever_attributed_to",
+    "hypotension_attributed_to",
+    "hypoxia_attributed_to",
+)
 
 
 class ObservationConflict(Exception):
@@ -62,14 +67,25 @@ class ObservationConflict(Exception):
 
 
 def _enqueue_alert_processing(evaluation_id: int) -> None:
+    """Hand the evaluation to the alert worker; if the broker is unreachable, process it in this
+    process instead (a lost alert can harm a patient; the alert service is idempotent per evaluation)."""
     from alerts.tasks import process_evaluation
 
-    process_evaluation.delay(evaluation_id)
+    try:
+        process_evaluation.delay(evaluation_id)
+    except Exception:
+        logger.exception(
+            "could not enqueue alert processing of evaluation %s; processing in-process", evaluation_id
+        )
+        from alerts.services import alert_process_evaluation
+
+        alert_process_evaluation(evaluation_id=evaluation_id)
 
 
 def _schedule_alerts(evaluation: GradeEvaluation) -> None:
-    # robust=True: a broker outage after commit must not turn the nurse's saved observation into an
-    # error page; it is logged, and the escalation auditor re-processes evaluations without alerts.
+    # Only after commit: the worker must find the committed evaluation.  robust=True: if even the
+    # in-process fallback fails, the nurse's saved observation must not turn into an error page; the
+    # failure is logged at ERROR level (monitored) with the evaluation id.
     transaction.on_commit(lambda: _enqueue_alert_processing(evaluation.pk), robust=True)
 
 
@@ -87,7 +103,9 @@ def _validation_error_from(exc: Exception) -> ValidationError:
 def validate_payload(*, kind: str, payload: Any, t_hours: float) -> Any:
     """Parse through the clinical core; return the parsed observation or raise ValidationError."""
     if kind not in ObservationKind.values:
-        raise ValidationError({"kind": [f"unknown kind {kind!r}; allowed: {', '.join(ObservationKind.values)}"]})
+        raise ValidationError(
+            {"kind": [f"unknown kind {kind!r}; allowed: {', '.join(ObservationKind.values)}"]}
+        )
     if not isinstance(payload, dict):
         raise ValidationError({"payload": ["must be an object of case-file fields"]})
     if "kind" in payload or "t_hours" in payload:
@@ -103,14 +121,22 @@ def _check_time(*, infusion: Infusion, observed_at: datetime, now: datetime) -> 
         raise ValidationError({"observed_at": ["a date and time with time zone is required"]})
     if observed_at > now + CLOCK_SKEW:
         raise ValidationError(
-            {"observed_at": [f"{observed_at:%Y-%m-%d %H:%M} is in the future; observations can be dated at most "
-                             f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes ahead of the server clock"]}
+            {
+                "observed_at": [
+                    f"{observed_at:%Y-%m-%d %H:%M} is in the future; observations can be dated at most "
+                    f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes ahead of the server clock"
+                ]
+            }
         )
     if observed_at < infusion.infused_at - MAX_BEFORE_INFUSION:
         raise ValidationError(
-            {"observed_at": [f"{observed_at:%Y-%m-%d %H:%M} is more than {MAX_BEFORE_INFUSION.days} days before the "
-                             f"infusion ({infusion.infused_at:%Y-%m-%d %H:%M}); the limit for baseline values is "
-                             f"{MAX_BEFORE_INFUSION.days} days"]}
+            {
+                "observed_at": [
+                    f"{observed_at:%Y-%m-%d %H:%M} is more than {MAX_BEFORE_INFUSION.days} days before the "
+                    f"infusion ({infusion.infused_at:%Y-%m-%d %H:%M}); the limit for baseline values is "
+                    f"{MAX_BEFORE_INFUSION.days} days"
+                ]
+            }
         )
 
 
@@ -120,8 +146,9 @@ def _attribution(kind: str, payload: dict) -> dict:
     return {k: payload.get(k) for k in ATTRIBUTION_KEYS if payload.get(k) not in (None, "", "crs", "CRS")}
 
 
-def _check_capabilities(*, user, infusion: Infusion, kind: str, payload: dict, capability: str,
-                        previous: dict | None = None) -> None:
+def _check_capabilities(
+    *, user, infusion: Infusion, kind: str, payload: dict, capability: str, previous: dict | None = None
+) -> None:
     """``capability`` for the write itself, plus ``event.record_diagnosis`` for CRS/ICANS diagnosis and
     death events and ``finding.attribute`` for (a change of) attribution to another cause."""
     team_id = infusion.care_team_id
@@ -130,11 +157,15 @@ def _check_capabilities(*, user, infusion: Infusion, kind: str, payload: dict, c
     events = {payload.get("event"), (previous or {}).get("event")} if kind == ObservationKind.EVENT else set()
     if events & DIAGNOSIS_EVENTS and not can(user, "event.record_diagnosis", team_id):
         raise PermissionDenied("Only a physician can record (or correct) a CRS/ICANS diagnosis or a death")
-    if _attribution(kind, payload) != _attribution(kind, previous or {}) and not can(user, "finding.attribute", team_id):
+    if _attribution(kind, payload) != _attribution(kind, previous or {}) and not can(
+        user, "finding.attribute", team_id
+    ):
         raise PermissionDenied("Only a physician can attribute a finding to another cause")
 
 
-def _same_request(obs: Observation, *, infusion: Infusion, kind: str, payload: dict, observed_at: datetime) -> bool:
+def _same_request(
+    obs: Observation, *, infusion: Infusion, kind: str, payload: dict, observed_at: datetime
+) -> bool:
     return (
         obs.infusion_id == infusion.pk
         and obs.kind == kind
@@ -165,7 +196,11 @@ def _replay(existing: Observation, **request: Any) -> tuple[Observation, GradeEv
 
 
 def _lock_infusion(infusion: Infusion) -> Infusion:
-    return Infusion.objects.select_for_update().select_related("patient", "product", "care_team").get(pk=infusion.pk)
+    return (
+        Infusion.objects.select_for_update()
+        .select_related("patient", "product", "care_team")
+        .get(pk=infusion.pk)
+    )
 
 
 def observation_record(
@@ -194,14 +229,19 @@ def observation_record(
     try:
         with transaction.atomic(durable=True):
             locked = _lock_infusion(infusion)
-            _check_capabilities(user=recorded_by, infusion=locked, kind=kind, payload=payload,
-                                capability="observation.record")
+            _check_capabilities(
+                user=recorded_by, infusion=locked, kind=kind, payload=payload, capability="observation.record"
+            )
             if locked.status != InfusionStatus.ACTIVE:
                 reason = locked.get_close_reason_display() or "closed"
                 when = f" on {locked.closed_at:%Y-%m-%d %H:%M}" if locked.closed_at else ""
                 raise ValidationError(
-                    {"infusion": [f"Monitoring of this infusion was closed{when} ({reason}); no new observations "
-                                  "can be recorded. A coordinator can start a new infusion record."]}
+                    {
+                        "infusion": [
+                            f"Monitoring of this infusion was closed{when} ({reason}); no new observations "
+                            "can be recorded. A coordinator can start a new infusion record."
+                        ]
+                    }
                 )
             now = timezone.now()
             _check_time(infusion=locked, observed_at=observed_at, now=now)
@@ -247,7 +287,11 @@ def _correct(
         raise ValidationError({"client_uuid": ["must be a UUID"]}) from exc
     replay = Observation.objects.filter(client_uuid=client_uuid).first()
     if replay is not None:
-        if replay.supersedes_id == original.pk and replay.status == status and replay.recorded_by_id == user.pk:
+        if (
+            replay.supersedes_id == original.pk
+            and replay.status == status
+            and replay.recorded_by_id == user.pk
+        ):
             evaluation = replay.evaluations.order_by("-evaluated_at", "-id").first()
             return replay, evaluation  # a double tap on "save correction": nothing new is stored
         raise ObservationConflict("This form was already used for another correction. Reload and try again.")
@@ -256,15 +300,23 @@ def _correct(
             infusion = _lock_infusion(original.infusion)
             # Both the original's and the new payload must be within the user's rights
             # (a nurse can neither forge nor void a physician-only event).
-            _check_capabilities(user=user, infusion=infusion, kind=original.kind, payload=payload,
-                                capability="observation.amend", previous=original.payload)
+            _check_capabilities(
+                user=user,
+                infusion=infusion,
+                kind=original.kind,
+                payload=payload,
+                capability="observation.amend",
+                previous=original.payload,
+            )
             current = Observation.objects.filter(pk=original.pk).select_related("superseded_by").first()
             if current is None:
                 raise ValidationError({"original": ["observation not found"]})
             _raise_if_already_corrected(current)
             if status == ObservationStatus.AMENDED:
                 _check_time(infusion=infusion, observed_at=observed_at, now=timezone.now())
-                validate_payload(kind=original.kind, payload=payload, t_hours=infusion.hours_after(observed_at))
+                validate_payload(
+                    kind=original.kind, payload=payload, t_hours=infusion.hours_after(observed_at)
+                )
             row = Observation.objects.create(
                 infusion=infusion,
                 kind=original.kind,
@@ -319,8 +371,14 @@ def observation_amend(
 ) -> tuple[Observation, GradeEvaluation]:
     """Correct ``original`` with a new row (status ``amended``, ``supersedes`` = original) and re-grade."""
     return _correct(
-        original=original, user=user, reason=reason, status=ObservationStatus.AMENDED, payload=payload,
-        observed_at=observed_at or original.observed_at, client_uuid=client_uuid, source=source,
+        original=original,
+        user=user,
+        reason=reason,
+        status=ObservationStatus.AMENDED,
+        payload=payload,
+        observed_at=observed_at or original.observed_at,
+        client_uuid=client_uuid,
+        source=source,
     )
 
 
@@ -334,6 +392,12 @@ def observation_mark_entered_in_error(
 ) -> tuple[Observation, GradeEvaluation]:
     """Void ``original`` (it stays visible, marked; grading no longer uses it) and re-grade."""
     return _correct(
-        original=original, user=user, reason=reason, status=ObservationStatus.ENTERED_IN_ERROR,
-        payload=dict(original.payload), observed_at=original.observed_at, client_uuid=client_uuid, source=source,
+        original=original,
+        user=user,
+        reason=reason,
+        status=ObservationStatus.ENTERED_IN_ERROR,
+        payload=dict(original.payload),
+        observed_at=original.observed_at,
+        client_uuid=client_uuid,
+        source=source,
     )

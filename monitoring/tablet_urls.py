@@ -10,8 +10,14 @@ urlpatterns = [
     path("patients/<int:patient_id>/grade/", views.grade_panel, name="grade_panel"),
     path("patients/<int:patient_id>/record/<slug:form_key>/", views.record, name="record"),
     path("patients/<int:patient_id>/observations/<int:observation_id>/amend/", views.amend, name="amend"),
-    path("patients/<int:patient_id>/observations/<int:observation_id>/entered-in-error/",
-         views.entered_in_error, name="entered_in_error"),
-    path("patients/<int:patient_id>/observations/<int:observation_id>/attribute/", views.attribute,
-         name="attribute"),
+    path(
+        "patients/<int:patient_id>/observations/<int:observation_id>/entered-in-error/",
+        views.entered_in_error,
+        name="entered_in_error",
+    ),
+    path(
+        "patients/<int:patient_id>/observations/<int:observation_id>/attribute/",
+        views.attribute,
+        name="attribute",
+    ),
 ]

@@ -14,8 +14,6 @@ import functools
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-import carttrack
-from carttrack import limits, units
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +23,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import carttrack
 from accounts.permissions import can, require
+from carttrack import limits, units
 
 from . import schedules, selectors, services
 from .forms import FORMS, AttributionForm, ObservationForm, ReasonForm, form_key_for
@@ -65,8 +65,12 @@ def _panel_context(request: HttpRequest, patient: Patient, infusion) -> dict:
     now = timezone.now()
     evaluation = selectors.evaluation_latest(infusion=infusion) if infusion else None
     checks = schedules.checks_for_infusions([infusion], now=now).get(infusion.pk, []) if infusion else []
-    last_vitals = selectors.last_current_at(infusion=infusion, kind=ObservationKind.VITALS) if infusion else None
-    last_neuro = selectors.last_current_at(infusion=infusion, kind=ObservationKind.NEURO) if infusion else None
+    last_vitals = (
+        selectors.last_current_at(infusion=infusion, kind=ObservationKind.VITALS) if infusion else None
+    )
+    last_neuro = (
+        selectors.last_current_at(infusion=infusion, kind=ObservationKind.NEURO) if infusion else None
+    )
     team = patient.care_team_id
     return {
         "patient": patient,
@@ -87,12 +91,20 @@ def _panel_context(request: HttpRequest, patient: Patient, infusion) -> dict:
     }
 
 
-def _entry_forms(request, patient, infusion, bound: ObservationForm | None = None, bound_key: str = "") -> list:
+def _entry_forms(
+    request, patient, infusion, bound: ObservationForm | None = None, bound_key: str = ""
+) -> list:
     out = []
     for key in _entry_keys(request, patient, infusion):
         form = bound if key == bound_key and bound is not None else FORMS[key]()
-        out.append({"key": key, "form": form, "url": reverse("monitoring:record", args=[patient.pk, key]),
-                    "open": key == (bound_key or "vitals")})
+        out.append(
+            {
+                "key": key,
+                "form": form,
+                "url": reverse("monitoring:record", args=[patient.pk, key]),
+                "open": key == (bound_key or "vitals"),
+            }
+        )
     return out
 
 
@@ -130,13 +142,17 @@ def _apply_core_error(form: ObservationForm, exc: ValidationError) -> None:
             if target:
                 form.add_error(target, message)
             else:
-                form.add_error(None, f"{field.replace('_', ' ')}: {message}" if field not in ("__all__",) else message)
+                form.add_error(
+                    None, f"{field.replace('_', ' ')}: {message}" if field not in ("__all__",) else message
+                )
 
 
 def _soft_check(form: ObservationForm, *, kind: str, payload: dict, infusion, observed_at) -> bool:
     """Parse through the core (hard limits → errors) and collect soft warnings. True if OK to save."""
     try:
-        parsed = services.validate_payload(kind=kind, payload=payload, t_hours=infusion.hours_after(observed_at))
+        parsed = services.validate_payload(
+            kind=kind, payload=payload, t_hours=infusion.hours_after(observed_at)
+        )
     except ValidationError as exc:
         _apply_core_error(form, exc)
         return False
@@ -171,13 +187,23 @@ def _convert_temperature(data) -> str:
     return ""
 
 
-def _form_response(request, patient, infusion, key, form, *, status: int = 200, notice: str = "",
-                   saved=None) -> HttpResponse:
+def _form_response(
+    request, patient, infusion, key, form, *, status: int = 200, notice: str = "", saved=None, evaluation=None
+) -> HttpResponse:
     if request.htmx:
         context = _panel_context(request, patient, infusion)
-        context.update(entry={"key": key, "form": form, "open": True,
-                              "url": reverse("monitoring:record", args=[patient.pk, key])},
-                       notice=notice, saved=saved, oob=True)
+        context.update(
+            entry={
+                "key": key,
+                "form": form,
+                "open": True,
+                "url": reverse("monitoring:record", args=[patient.pk, key]),
+            },
+            notice=notice,
+            saved=saved,
+            saved_evaluation=evaluation,
+            oob=True,
+        )
         return render(request, "monitoring/partials/record_response.html", context, status=status)
     if saved is not None:
         messages.success(request, notice)
@@ -211,8 +237,13 @@ def record(request: HttpRequest, patient: Patient, form_key: str) -> HttpRespons
         return _form_response(request, patient, infusion, form_key, form, status=422)
     try:
         obs, evaluation, created = services.observation_record(
-            infusion=infusion, kind=form.KIND, payload=payload, observed_at=observed_at,
-            recorded_by=request.user, client_uuid=form.cleaned_data["client_uuid"], source=ObservationSource.TABLET,
+            infusion=infusion,
+            kind=form.KIND,
+            payload=payload,
+            observed_at=observed_at,
+            recorded_by=request.user,
+            client_uuid=form.cleaned_data["client_uuid"],
+            source=ObservationSource.TABLET,
         )
     except ValidationError as exc:
         _apply_core_error(form, exc)
@@ -226,11 +257,15 @@ def record(request: HttpRequest, patient: Patient, form_key: str) -> HttpRespons
     notice = f"{form.TITLE} saved at {timezone.localtime(obs.recorded_at):%H:%M}."
     if not created:
         notice = f"{form.TITLE} was already saved (double tap) — stored once."
-    return _form_response(request, patient, infusion, form_key, form_class(), notice=notice, saved=obs)
+    return _form_response(
+        request, patient, infusion, form_key, form_class(), notice=notice, saved=obs, evaluation=evaluation
+    )
 
 
 def _correction_target(request, patient, observation_id):
-    original = selectors.observation_get(user=request.user, patient_id=patient.pk, observation_id=observation_id)
+    original = selectors.observation_get(
+        user=request.user, patient_id=patient.pk, observation_id=observation_id
+    )
     require(request.user, "observation.amend", patient.care_team_id)
     return original
 
@@ -260,12 +295,17 @@ def amend(request: HttpRequest, patient: Patient, observation_id: int) -> HttpRe
         if form.is_valid() and reason_form.is_valid():
             payload = form.payload()
             observed_at = form.cleaned_data["observed_at"]
-            if _soft_check(form, kind=original.kind, payload=payload, infusion=original.infusion,
-                           observed_at=observed_at):
+            if _soft_check(
+                form, kind=original.kind, payload=payload, infusion=original.infusion, observed_at=observed_at
+            ):
                 try:
                     services.observation_amend(
-                        original=original, payload=payload, reason=reason_form.cleaned_data["reason"],
-                        user=request.user, observed_at=observed_at, client_uuid=form.cleaned_data["client_uuid"],
+                        original=original,
+                        payload=payload,
+                        reason=reason_form.cleaned_data["reason"],
+                        user=request.user,
+                        observed_at=observed_at,
+                        client_uuid=form.cleaned_data["client_uuid"],
                     )
                     return _after_correction(request, patient, f"{form.TITLE} amended.")
                 except ValidationError as exc:
@@ -279,9 +319,18 @@ def amend(request: HttpRequest, patient: Patient, observation_id: int) -> HttpRe
         initial["observed_at"] = timezone.localtime(original.observed_at)
         form = form_class(initial=initial)
         reason_form = ReasonForm(prefix="correction")
-    return render(request, "monitoring/amend.html", {
-        "patient": patient, "original": original, "form": form, "reason_form": reason_form, "form_key": key,
-    }, status=status)
+    return render(
+        request,
+        "monitoring/amend.html",
+        {
+            "patient": patient,
+            "original": original,
+            "form": form,
+            "reason_form": reason_form,
+            "form_key": key,
+        },
+        status=status,
+    )
 
 
 @patient_view
@@ -294,14 +343,22 @@ def entered_in_error(request: HttpRequest, patient: Patient, observation_id: int
         return redirect("monitoring:patient_detail", patient_id=patient.pk)
     try:
         services.observation_mark_entered_in_error(
-            original=original, reason=form.cleaned_data["reason"], user=request.user,
+            original=original,
+            reason=form.cleaned_data["reason"],
+            user=request.user,
             client_uuid=form.cleaned_data.get("client_uuid"),
         )
     except services.ObservationConflict as exc:
         messages.error(request, exc.message)
-        return render(request, "monitoring/conflict.html", {"patient": patient, "message": exc.message}, status=409)
-    return _after_correction(request, patient, f"{original.get_kind_display()} of "
-                                                f"{timezone.localtime(original.observed_at):%d %b %H:%M} marked entered in error.")
+        return render(
+            request, "monitoring/conflict.html", {"patient": patient, "message": exc.message}, status=409
+        )
+    return _after_correction(
+        request,
+        patient,
+        f"{original.get_kind_display()} of "
+        f"{timezone.localtime(original.observed_at):%d %b %H:%M} marked entered in error.",
+    )
 
 
 @patient_view
@@ -316,9 +373,11 @@ def attribute(request: HttpRequest, patient: Patient, observation_id: int) -> Ht
     if request.method == "POST" and form.is_valid():
         try:
             services.observation_amend(
-                original=original, payload=form.payload(original.payload),
+                original=original,
+                payload=form.payload(original.payload),
                 reason=f"Attributed to {form.cleaned_data['cause']}: {form.cleaned_data['reason']}",
-                user=request.user, client_uuid=form.cleaned_data["client_uuid"],
+                user=request.user,
+                client_uuid=form.cleaned_data["client_uuid"],
             )
             return _after_correction(request, patient, "Attribution recorded; the grade was recalculated.")
         except ValidationError as exc:
@@ -331,5 +390,9 @@ def attribute(request: HttpRequest, patient: Patient, observation_id: int) -> Ht
             status = 409
     elif request.method == "POST":
         status = 422
-    return render(request, "monitoring/attribute.html",
-                  {"patient": patient, "original": original, "form": form}, status=status)
+    return render(
+        request,
+        "monitoring/attribute.html",
+        {"patient": patient, "original": original, "form": form},
+        status=status,
+    )

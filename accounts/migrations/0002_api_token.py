@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(help_text="What uses it, e.g. 'Ward 7 monitor gateway'", max_length=120)),
-                ('prefix', models.CharField(db_index=True, help_text='First characters of the key, to recognise it', max_length=12)),
+                ('prefix', models.CharField(db_index=True, help_text='Start of the key, to recognise it', max_length=12)),
                 ('key_hash', models.CharField(max_length=64, unique=True)),
                 ('scopes', models.JSONField(default=list, validators=[accounts.models.validate_scopes])),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

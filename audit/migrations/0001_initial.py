@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('name', models.CharField(help_text="What uses it, e.g. 'Ward 7 monitor gateway'", max_length=120)),
-                ('prefix', models.CharField(db_index=True, help_text='First characters of the key, to recognise it', max_length=12)),
+                ('prefix', models.CharField(db_index=True, help_text='Start of the key, to recognise it', max_length=12)),
                 ('scopes', models.JSONField(default=list, validators=[accounts.models.validate_scopes])),
                 ('created_at', models.DateTimeField(blank=True, editable=False)),
                 ('expires_at', models.DateTimeField(blank=True, null=True)),

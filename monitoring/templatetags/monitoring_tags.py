@@ -67,13 +67,30 @@ def _fmt(v) -> str:
 
 
 LABELS = {
-    "temp_c": ("T", "°C"), "temp_f": ("T", "°F"), "hr": ("HR", "/min"), "sbp": ("SBP", ""), "dbp": ("DBP", ""),
-    "rr": ("RR", "/min"), "spo2": ("SpO₂", "%"), "o2_flow_l_min": ("O₂", "L/min"), "fio2": ("FiO₂", ""),
-    "anc_per_uL": ("ANC", "/µL"), "platelets_10e9_L": ("Plt", "×10⁹/L"), "hgb_g_dL": ("Hb", "g/dL"),
-    "crp_mg_L": ("CRP", "mg/L"), "crp_mg_dL": ("CRP", "mg/dL"), "ferritin_ng_mL": ("Ferritin", "ng/mL"),
-    "fibrinogen_mg_dL": ("Fibrinogen", "mg/dL"), "ldh_U_L": ("LDH", "U/L"), "alt_U_L": ("ALT", "U/L"),
-    "ast_U_L": ("AST", "U/L"), "creatinine_mg_dL": ("Creat", "mg/dL"), "creatinine_umol_L": ("Creat", "µmol/L"),
-    "igg_mg_dL": ("IgG", "mg/dL"), "cd19_per_uL": ("CD19", "/µL"), "upcr_mg_mg": ("UPCR", "mg/mg"),
+    "temp_c": ("T", "°C"),
+    "temp_f": ("T", "°F"),
+    "hr": ("HR", "/min"),
+    "sbp": ("SBP", ""),
+    "dbp": ("DBP", ""),
+    "rr": ("RR", "/min"),
+    "spo2": ("SpO₂", "%"),
+    "o2_flow_l_min": ("O₂", "L/min"),
+    "fio2": ("FiO₂", ""),
+    "anc_per_uL": ("ANC", "/µL"),
+    "platelets_10e9_L": ("Plt", "×10⁹/L"),
+    "hgb_g_dL": ("Hb", "g/dL"),
+    "crp_mg_L": ("CRP", "mg/L"),
+    "crp_mg_dL": ("CRP", "mg/dL"),
+    "ferritin_ng_mL": ("Ferritin", "ng/mL"),
+    "fibrinogen_mg_dL": ("Fibrinogen", "mg/dL"),
+    "ldh_U_L": ("LDH", "U/L"),
+    "alt_U_L": ("ALT", "U/L"),
+    "ast_U_L": ("AST", "U/L"),
+    "creatinine_mg_dL": ("Creat", "mg/dL"),
+    "creatinine_umol_L": ("Creat", "µmol/L"),
+    "igg_mg_dL": ("IgG", "mg/dL"),
+    "cd19_per_uL": ("CD19", "/µL"),
+    "upcr_mg_mg": ("UPCR", "mg/mg"),
 }
 
 
@@ -92,7 +109,9 @@ def obs_summary(obs) -> str:
         device = p.get("o2_device")
         if device and device != "room_air":
             flow = f" {_fmt(p['o2_flow_l_min'])} L/min" if p.get("o2_flow_l_min") is not None else ""
-            parts.append(f"{device.replace('_', ' ')}{flow}" + (" (comfort)" if p.get("o2_for_comfort_only") else ""))
+            parts.append(
+                f"{device.replace('_', ' ')}{flow}" + (" (comfort)" if p.get("o2_for_comfort_only") else "")
+            )
         if p.get("vasopressors"):
             parts.append(", ".join(p["vasopressors"]))
         if p.get("fluid_bolus_for_hypotension"):

@@ -62,7 +62,9 @@ class TestAlerts:
         assert body["acknowledged_by"] == physician.pk and body["acknowledged_at"]
         assert {"acknowledged", "note"} <= {e["event"] for e in body["events"]}
 
-        response = physician_api.post(resolve_url(alert.pk), {"note": "Afebrile, off pressors"}, format="json")
+        response = physician_api.post(
+            resolve_url(alert.pk), {"note": "Afebrile, off pressors"}, format="json"
+        )
         assert response.status_code == 200, response.content
         assert response.json()["status"] == "resolved"
         alert.refresh_from_db()

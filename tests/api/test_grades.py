@@ -37,7 +37,10 @@ class TestGrades:
         assert grade["triggered_by"] == recorded.json()["id"]
         assert grade["rule_set"]
         assert grade["drivers"]["crs"], grade["drivers"]
-        assert any("norepinephrine" in str(d).lower() or "vasopressor" in str(d).lower() for d in grade["drivers"]["crs"])
+        assert any(
+            "norepinephrine" in str(d).lower() or "vasopressor" in str(d).lower()
+            for d in grade["drivers"]["crs"]
+        )
         codes = {s["code"] for s in grade["suggestions"]}
         assert {"tocilizumab", "icu_transfer"} <= codes, codes
         toci = next(s for s in grade["suggestions"] if s["code"] == "tocilizumab")

@@ -30,7 +30,9 @@ def eie_url(pk):
 
 @pytest.mark.django_db
 class TestRecord:
-    def test_first_post_201_replay_200_same_body_one_row(self, api, infusion, django_capture_on_commit_callbacks):
+    def test_first_post_201_replay_200_same_body_one_row(
+        self, api, infusion, django_capture_on_commit_callbacks
+    ):
         body = vitals_body(infusion, temp_c=38.4, hr=110)
         with django_capture_on_commit_callbacks() as callbacks:
             first = api.post(LIST, body, format="json")
@@ -133,7 +135,9 @@ class TestRead:
         first = api.post(LIST, vitals_body(infusion, temp_c=38.9), format="json").json()
         other_api.post(LIST, vitals_body(other_infusion), format="json")
         fixed = api.post(
-            amend_url(first["id"]), {"payload": {**first["payload"], "temp_c": 37.9}, "reason": "typo"}, format="json"
+            amend_url(first["id"]),
+            {"payload": {**first["payload"], "temp_c": 37.9}, "reason": "typo"},
+            format="json",
         )
         assert fixed.status_code == 201, fixed.content
 
@@ -151,7 +155,10 @@ class TestRead:
         theirs = other_api.post(LIST, vitals_body(other_infusion), format="json").json()
         assert api.get(detail(theirs["id"])).status_code == 404
         assert api.post(eie_url(theirs["id"]), {"reason": "x"}, format="json").status_code == 404
-        assert api.post(amend_url(theirs["id"]), {"payload": {}, "reason": "x"}, format="json").status_code == 404
+        assert (
+            api.post(amend_url(theirs["id"]), {"payload": {}, "reason": "x"}, format="json").status_code
+            == 404
+        )
 
     def test_bad_filters_are_400(self, api):
         assert api.get(LIST, {"infusion": "abc"}).status_code == 400
@@ -167,7 +174,10 @@ class TestCorrections:
 
         amended = api.post(
             amend_url(original["id"]),
-            {"payload": {**original["payload"], "temp_c": 37.4}, "reason": "Thermometer in the wrong patient"},
+            {
+                "payload": {**original["payload"], "temp_c": 37.4},
+                "reason": "Thermometer in the wrong patient",
+            },
             format="json",
         )
         assert amended.status_code == 201, amended.content
@@ -188,7 +198,9 @@ class TestCorrections:
         assert rows[0].payload["temp_c"] == 39.4
 
         # Correcting a row that was already corrected: 409 naming who did it.
-        again = api.post(amend_url(original["id"]), {"payload": original["payload"], "reason": "x"}, format="json")
+        again = api.post(
+            amend_url(original["id"]), {"payload": original["payload"], "reason": "x"}, format="json"
+        )
         assert again.status_code == 409
         assert "already" in again.json()["detail"]
 
@@ -204,7 +216,9 @@ class TestCorrections:
     def test_amend_with_impossible_value_is_400(self, api, infusion):
         original = api.post(LIST, vitals_body(infusion), format="json").json()
         response = api.post(
-            amend_url(original["id"]), {"payload": {**original["payload"], "spo2": 140}, "reason": "x"}, format="json"
+            amend_url(original["id"]),
+            {"payload": {**original["payload"], "spo2": 140}, "reason": "x"},
+            format="json",
         )
         assert response.status_code == 400
         assert "spo2" in response.json()
@@ -252,7 +266,8 @@ class TestConcurrency:
         a, b = client_for(nurse), client_for(physician)
         responses = _run_concurrently(
             lambda: a.post(
-                amend_url(original["id"]), {"payload": {**original["payload"], "temp_c": 37.6}, "reason": "a"},
+                amend_url(original["id"]),
+                {"payload": {**original["payload"], "temp_c": 37.6}, "reason": "a"},
                 format="json",
             ),
             lambda: b.post(eie_url(original["id"]), {"reason": "b"}, format="json"),

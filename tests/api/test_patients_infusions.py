@@ -143,7 +143,9 @@ class TestInfusions:
 
     def test_close_with_reason(self, coordinator_api, api, infusion):
         assert api.post(close_url(infusion.pk), {"close_reason": "death"}, format="json").status_code == 403
-        response = coordinator_api.post(close_url(infusion.pk), {"close_reason": "monitoring_complete"}, format="json")
+        response = coordinator_api.post(
+            close_url(infusion.pk), {"close_reason": "monitoring_complete"}, format="json"
+        )
         assert response.status_code == 200, response.content
         assert response.json()["status"] == "closed"
         assert response.json()["close_reason"] == "monitoring_complete"

@@ -57,8 +57,15 @@ class TestTokens:
 
     def test_token_cannot_manage_patients(self, coordinator, team):
         _token, key = issue_api_token(name="ehr", user=coordinator, team=team, scopes=["patients:read"])
-        body = {"mrn": "X1", "given_name": "A", "family_name": "B", "date_of_birth": "1990-01-01",
-                "weight_kg": "70", "indication": "lbcl", "care_team": team.pk}
+        body = {
+            "mrn": "X1",
+            "given_name": "A",
+            "family_name": "B",
+            "date_of_birth": "1990-01-01",
+            "weight_kg": "70",
+            "indication": "lbcl",
+            "care_team": team.pk,
+        }
         assert bearer(key).post(PATIENTS, body, format="json").status_code == 403
 
     def test_revoked_or_expired_token_is_401(self, nurse, team):
@@ -66,7 +73,10 @@ class TestTokens:
         revoke_api_token(token=token)
         assert bearer(key).get(PATIENTS).status_code == 401
         _token, key2 = issue_api_token(
-            name="exp", user=nurse, team=team, scopes=["patients:read"],
+            name="exp",
+            user=nurse,
+            team=team,
+            scopes=["patients:read"],
             expires_at=timezone.now() - timedelta(minutes=1),
         )
         assert bearer(key2).get(PATIENTS).status_code == 401

@@ -6,8 +6,18 @@ from typing import Any
 
 import carttrack
 
-ADULT = {"age_years": 50, "weight_kg": 70, "indication": "relapsed LBCL", "product": "axicabtagene ciloleucel"}
-SLE = {"age_years": 28, "weight_kg": 62, "indication": "refractory SLE with lupus nephritis", "product": "CD19"}
+ADULT = {
+    "age_years": 50,
+    "weight_kg": 70,
+    "indication": "relapsed LBCL",
+    "product": "axicabtagene ciloleucel",
+}
+SLE = {
+    "age_years": 28,
+    "weight_kg": 62,
+    "indication": "refractory SLE with lupus nephritis",
+    "product": "CD19",
+}
 NORMAL_ICE = {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 1}
 
 
@@ -21,8 +31,13 @@ def vitals(t: float, **kw: Any) -> dict[str, Any]:
 
 def neuro(t: float, **kw: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "kind": "neuro", "t_hours": t, "ice": dict(NORMAL_ICE), "consciousness": "alert", "seizure": "none",
-        "motor": "none", "icp_edema": "none",
+        "kind": "neuro",
+        "t_hours": t,
+        "ice": dict(NORMAL_ICE),
+        "consciousness": "alert",
+        "seizure": "none",
+        "motor": "none",
+        "icp_edema": "none",
     }
     base.update(kw)
     return base
@@ -40,12 +55,18 @@ def lab(t: float, **kw: Any) -> dict[str, Any]:
     return {"kind": "lab", "t_hours": t, **kw}
 
 
-def case(observations: list[dict[str, Any]], patient: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+def case(
+    observations: list[dict[str, Any]], patient: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     return {"id": "T", "patient": dict(patient or ADULT), "observations": observations, **extra}
 
 
-def run(observations: list[dict[str, Any]], patient: dict[str, Any] | None = None,
-        settings: carttrack.DecisionSettings | None = None, **extra: Any) -> carttrack.Evaluation:
+def run(
+    observations: list[dict[str, Any]],
+    patient: dict[str, Any] | None = None,
+    settings: carttrack.DecisionSettings | None = None,
+    **extra: Any,
+) -> carttrack.Evaluation:
     return carttrack.evaluate(carttrack.parse_case(case(observations, patient, **extra)), settings)
 
 
@@ -57,5 +78,7 @@ def withheld(ev: carttrack.Evaluation) -> dict[str, str | None]:
     return {s.code: s.withheld_reason for s in ev.withheld}
 
 
-def anc_course(values_by_day: dict[int, float], extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def anc_course(
+    values_by_day: dict[int, float], extra: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     return [lab(24.0 * d + 6, anc_per_uL=v) for d, v in sorted(values_by_day.items())] + (extra or [])

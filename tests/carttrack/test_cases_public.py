@@ -29,7 +29,10 @@ def test_public_case(raw):
 def test_cli_check_passes_all_public_cases():
     proc = subprocess.run(
         [sys.executable, "-m", "carttrack.cases", "--check", str(CASES_FILE)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout == ""
@@ -39,15 +42,29 @@ def test_cli_check_passes_all_public_cases():
 def test_cli_prints_json_array_in_file_order():
     proc = subprocess.run(
         [sys.executable, "-m", "carttrack.cases", str(CASES_FILE)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert [o["id"] for o in out] == [c["id"] for c in CASES]
     first = out[0]
-    for key in ("id", "crs_grade", "crs_grade_at_last_observation", "icans_grade",
-                "icans_grade_at_last_observation", "icaht_grade", "suggestions", "computed",
-                "iec_hs_screen_positive", "licats_screen_positive", "drivers", "rule_set"):
+    for key in (
+        "id",
+        "crs_grade",
+        "crs_grade_at_last_observation",
+        "icans_grade",
+        "icans_grade_at_last_observation",
+        "icaht_grade",
+        "suggestions",
+        "computed",
+        "iec_hs_screen_positive",
+        "licats_screen_positive",
+        "drivers",
+        "rule_set",
+    ):
         assert key in first
 
 
@@ -56,8 +73,13 @@ def test_cli_check_reports_mismatch(tmp_path):
     raw["expected"] = {"crs_grade": 3, "suggestions_must_include": ["icu_transfer"]}
     f = tmp_path / "one.json"
     f.write_text(json.dumps(raw))
-    proc = subprocess.run([sys.executable, "-m", "carttrack.cases", "--check", str(f)],
-                          cwd=ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "carttrack.cases", "--check", str(f)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 2
@@ -67,7 +89,12 @@ def test_cli_check_reports_mismatch(tmp_path):
 def test_single_case_object_file(tmp_path):
     f = tmp_path / "single.json"
     f.write_text(json.dumps(CASES[1]))
-    proc = subprocess.run([sys.executable, "-m", "carttrack.cases", str(f)],
-                          cwd=ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "carttrack.cases", str(f)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0
     assert json.loads(proc.stdout)[0]["id"] == CASES[1]["id"]

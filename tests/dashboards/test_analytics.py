@@ -30,10 +30,17 @@ def cohort_data(team, other_team, product, nurse, physician):
     obs(a, "medication", {"drug": "tocilizumab", "dose_mg": 496}, hours=32, user=physician)
     evaluation(a, hours=72, crs=1, icans=3, icaht_early=2)
     evaluation(a, hours=96, crs=0, icans=0, crs_max=2, icans_max=3, icaht_early=2)
-    alert(a, grade=2, opened_at=a.infused_at + timedelta(hours=30),
-          acknowledged_at=a.infused_at + timedelta(hours=30, minutes=12), acknowledged_by=physician)
+    alert(
+        a,
+        grade=2,
+        opened_at=a.infused_at + timedelta(hours=30),
+        acknowledged_at=a.infused_at + timedelta(hours=30, minutes=12),
+        acknowledged_by=physician,
+    )
     # 2: tisa-cel, lupus: CRS 1 only.
-    b = factories.make_infusion(factories.make_patient(team, indication=Indication.SLE), tisa, hours_ago=24 * 10)
+    b = factories.make_infusion(
+        factories.make_patient(team, indication=Indication.SLE), tisa, hours_ago=24 * 10
+    )
     evaluation(b, hours=48, crs=1, icans=0, icaht_early=0)
     evaluation(b, hours=72, crs=0, icans=0, crs_max=1)
     alert(b, grade=1, opened_at=now - timedelta(days=8))

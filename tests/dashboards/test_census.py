@@ -37,7 +37,9 @@ def ward(team, other_team, product, nurse):
         factories.make_patient(team, family_name="Birch", indication=Indication.SLE), tisa, hours_ago=24 * 9
     )
     c = factories.make_infusion(factories.make_patient(team, family_name="Cedar"), tisa, hours_ago=24 * 3)
-    closed = factories.make_infusion(factories.make_patient(team, family_name="Closed"), axi, hours_ago=24 * 40)
+    closed = factories.make_infusion(
+        factories.make_patient(team, family_name="Closed"), axi, hours_ago=24 * 40
+    )
     closed.status = InfusionStatus.CLOSED
     closed.closed_at = timezone.now()
     closed.save()
@@ -60,10 +62,10 @@ def test_census_shows_only_active_infusions_of_my_teams(coordinator, ward):
 
 def test_grade_is_text_and_colour(client, coordinator, ward):
     html = login(client, coordinator).get(URL).content.decode()
-    assert 'class="grade-badge grade-3">CRS grade 3<' in html
-    assert 'class="grade-badge grade-1">ICANS grade 1<' in html
+    assert 'class="grade grade-badge grade-3">CRS grade 3<' in html
+    assert 'class="grade grade-badge grade-1">ICANS grade 1<' in html
     # Birch: ICANS not assessable is said in words, never shown as grade 0; its CRS maximum is kept.
-    assert 'class="grade-badge grade-na">ICANS not assessable<' in html
+    assert 'class="grade grade-badge grade-na">ICANS not assessable<' in html
     assert "max 2" in html
     # Cedar: never graded.
     assert "CRS not graded yet" in html
@@ -109,7 +111,10 @@ def test_filters(coordinator, ward, query, expected):
 
 
 def test_filter_by_team_and_product(coordinator, ward, other_team):
-    assert names(census_rows(coordinator, CensusFilters(product=ward["tisa"].pk, sort="name"))) == ["Birch", "Cedar"]
+    assert names(census_rows(coordinator, CensusFilters(product=ward["tisa"].pk, sort="name"))) == [
+        "Birch",
+        "Cedar",
+    ]
     # A team the user is not in shows nothing (scoping is not bypassed by the filter).
     assert census_rows(coordinator, CensusFilters(team=other_team.pk)) == []
 
@@ -128,8 +133,14 @@ def test_sort_by_crs_and_by_day(coordinator, ward):
 def test_open_alerts_with_age_and_acknowledgement(client, coordinator, physician, ward):
     now = timezone.now()
     alert(ward["a"], grade=3, opened_at=now - timedelta(minutes=42))
-    alert(ward["b"], syndrome="icans", grade=2, opened_at=now - timedelta(hours=3),
-          acknowledged_at=now - timedelta(hours=2), acknowledged_by=physician)
+    alert(
+        ward["b"],
+        syndrome="icans",
+        grade=2,
+        opened_at=now - timedelta(hours=3),
+        acknowledged_at=now - timedelta(hours=2),
+        acknowledged_by=physician,
+    )
     alert(ward["c"], grade=1, opened_at=now - timedelta(hours=5), status="resolved")
     html = login(client, coordinator).get(URL + "?sort=alerts").content.decode()
     assert "CRS grade 3 — NOT acknowledged, open 42 min" in html
@@ -152,8 +163,9 @@ def test_htmx_refresh_returns_rows_only_and_polls_in_background(client, coordina
     assert 'hx-headers=\'{"X-Background-Poll": "1"}\'' in page
     assert 'hx-trigger="every 30s"' in page
     assert 'hx-include="#census-filters"' in page
-    partial = client.get(URL, {"partial": "rows", "grade": "3"}, HTTP_HX_REQUEST="true",
-                         HTTP_X_BACKGROUND_POLL="1")
+    partial = client.get(
+        URL, {"partial": "rows", "grade": "3"}, HTTP_HX_REQUEST="true", HTTP_X_BACKGROUND_POLL="1"
+    )
     body = partial.content.decode()
     assert partial.status_code == 200
     assert "<html" not in body and "census-table" in body
@@ -196,7 +208,7 @@ def test_csv_export_is_forbidden_without_the_capability(client, nurse, physician
 
 
 def test_csv_neutralises_spreadsheet_formulas(client, coordinator, team, product):
-    factories.make_infusion(factories.make_patient(team, family_name="=HYPERLINK(\"x\")"), product)
+    factories.make_infusion(factories.make_patient(team, family_name='=HYPERLINK("x")'), product)
     body = login(client, coordinator).get(reverse("monitoring:census_export")).content.decode()
     assert "'=HYPERLINK" in body
 
@@ -221,8 +233,9 @@ def _populate(team, product, nurse, n):
         alert(inf, grade=2)
 
 
-def test_census_query_count_does_not_grow_with_patients(client, coordinator, team, product, nurse,
-                                                        django_assert_max_num_queries):
+def test_census_query_count_does_not_grow_with_patients(
+    client, coordinator, team, product, nurse, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

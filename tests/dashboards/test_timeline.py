@@ -27,11 +27,30 @@ def course(infusion, nurse, physician):
     """A CRS grade 2 course: fever, hypotension, tocilizumab ×2, an amended and a voided value."""
     nurse.display_name = "Nurse Ratched"
     nurse.save()
-    v1 = obs(infusion, "vitals", {"temp_c": 37.2, "hr": 80, "sbp": 120, "dbp": 70, "spo2": 98,
-                                  "o2_device": "room_air"}, hours=4, user=nurse)
-    v2 = obs(infusion, "vitals", {"temp_c": 39.1, "hr": 125, "sbp": 85, "dbp": 50, "spo2": 91,
-                                  "o2_device": "nasal_cannula", "o2_flow_l_min": 3,
-                                  "vasopressors": [], "fluid_bolus_for_hypotension": True}, hours=20, user=nurse)
+    v1 = obs(
+        infusion,
+        "vitals",
+        {"temp_c": 37.2, "hr": 80, "sbp": 120, "dbp": 70, "spo2": 98, "o2_device": "room_air"},
+        hours=4,
+        user=nurse,
+    )
+    v2 = obs(
+        infusion,
+        "vitals",
+        {
+            "temp_c": 39.1,
+            "hr": 125,
+            "sbp": 85,
+            "dbp": 50,
+            "spo2": 91,
+            "o2_device": "nasal_cannula",
+            "o2_flow_l_min": 3,
+            "vasopressors": [],
+            "fluid_bolus_for_hypotension": True,
+        },
+        hours=20,
+        user=nurse,
+    )
     typo = obs(infusion, "vitals", {"temp_c": 36.0, "hr": 100}, hours=22, user=nurse)
     amend(typo, {"temp_c": 38.6, "hr": 100}, user=nurse, reason="typed 36.0 for 38.6")
     wrong = obs(infusion, "vitals", {"temp_c": 40.5, "hr": 150}, hours=23, user=nurse)
@@ -40,15 +59,39 @@ def course(infusion, nurse, physician):
     obs(infusion, "medication", {"drug": "tocilizumab", "dose_mg": 496}, hours=29, user=physician)
     obs(infusion, "medication", {"drug": "acetaminophen", "dose_mg": 1000}, hours=20.5, user=nurse)
     obs(infusion, "medication", {"drug": "dexamethasone", "dose_mg": 10}, hours=30, user=physician)
-    obs(infusion, "neuro", {"ice": {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 0},
-                            "consciousness": "alert"}, hours=12, user=nurse)
-    obs(infusion, "lab", {"crp_mg_dL": 12.5, "ferritin_ng_mL": 2400, "anc_per_uL": 400, "platelets_10e9_L": 45,
-                          "hgb_g_dL": 8.9}, hours=18, user=nurse)
+    obs(
+        infusion,
+        "neuro",
+        {
+            "ice": {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 0},
+            "consciousness": "alert",
+        },
+        hours=12,
+        user=nurse,
+    )
+    obs(
+        infusion,
+        "lab",
+        {
+            "crp_mg_dL": 12.5,
+            "ferritin_ng_mL": 2400,
+            "anc_per_uL": 400,
+            "platelets_10e9_L": 45,
+            "hgb_g_dL": 8.9,
+        },
+        hours=18,
+        user=nurse,
+    )
     evaluation(infusion, hours=4, crs=0, icans=0, trigger=v1)
     e2 = evaluation(infusion, hours=20, crs=2, icans=0, trigger=v2)
     evaluation(infusion, hours=21, crs=2, icans=None, crs_max=2, icans_max=0, trigger=t1)
-    alert(infusion, grade=2, opened_at=e2.evaluated_at + timedelta(minutes=1),
-          acknowledged_at=e2.evaluated_at + timedelta(minutes=9), acknowledged_by=physician)
+    alert(
+        infusion,
+        grade=2,
+        opened_at=e2.evaluated_at + timedelta(minutes=1),
+        acknowledged_at=e2.evaluated_at + timedelta(minutes=9),
+        acknowledged_by=physician,
+    )
     return infusion
 
 
@@ -65,11 +108,22 @@ def test_timeline_page_renders_figures_as_json(client, coordinator, course):
     response = client.get(url(course.patient_id))
     assert response.status_code == 200
     html = response.content.decode()
-    data = json.loads(re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', html,
-                                re.S).group(1))
+    data = json.loads(
+        re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', html, re.S).group(1)
+    )
     ids = {d["id"] for d in data}
-    assert {"chart-temperature", "chart-heart-rate", "chart-blood-pressure", "chart-oxygen", "chart-grades",
-            "chart-neuro", "chart-inflammation", "chart-neutrophils", "chart-platelets-hb", "chart-events"} <= ids
+    assert {
+        "chart-temperature",
+        "chart-heart-rate",
+        "chart-blood-pressure",
+        "chart-oxygen",
+        "chart-grades",
+        "chart-neuro",
+        "chart-inflammation",
+        "chart-neutrophils",
+        "chart-platelets-hb",
+        "chart-events",
+    } <= ids
     assert "plotly/plotly.min.js" in html and "js/charts.js" in html
     for tag in re.findall(r"<script[^>]*>", html):  # no inline script (strict CSP)
         assert "src=" in tag or 'type="application/json"' in tag, tag
@@ -197,6 +251,6 @@ def _listed():
 def test_plotly_static_url_answers(live_server):
     import urllib.request
 
-    with urllib.request.urlopen(f"{live_server.url}/static/plotly/plotly.min.js") as response:  # noqa: S310
+    with urllib.request.urlopen(f"{live_server.url}/static/plotly/plotly.min.js") as response:
         assert response.status == 200
         assert b"plotly.js" in response.read(200)

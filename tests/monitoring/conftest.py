@@ -40,7 +40,21 @@ def enqueued(monkeypatch):
 
 
 FEVER_NOREPI = {
-    "temp_c": 39.1, "hr": 124, "sbp": 84, "dbp": 48, "rr": 24, "spo2": 95, "o2_device": "room_air",
+    "temp_c": 39.1,
+    "hr": 124,
+    "sbp": 84,
+    "dbp": 48,
+    "rr": 24,
+    "spo2": 95,
+    "o2_device": "room_air",
     "vasopressors": ["norepinephrine"],
 }
-NORMAL_VITALS = {"temp_c": 36.8, "hr": 78, "sbp": 124, "dbp": 76, "rr": 14, "spo2": 98, "o2_device": "room_air"}
+NORMAL_VITALS = {
+    "temp_c": 36.8,
+    "hr": 78,
+    "sbp": 124,
+    "dbp": 76,
+    "rr": 14,
+    "spo2": 98,
+    "o2_device": "room_air",
+}

@@ -26,8 +26,16 @@ def by_type(statuses):
 
 
 def status(inf, now, *, last=None, icans=None, febrile=False, missed=()):
-    return by_type(schedules.checks_for(inf, now=now, last_by_type=last or {}, current_icans=icans,
-                                        febrile_tachycardic=febrile, missed=missed))
+    return by_type(
+        schedules.checks_for(
+            inf,
+            now=now,
+            last_by_type=last or {},
+            current_icans=icans,
+            febrile_tachycardic=febrile,
+            missed=missed,
+        )
+    )
 
 
 def test_vitals_every_4_hours_overdue_one_minute_after(inf):
@@ -42,8 +50,9 @@ def test_vitals_every_4_hours_overdue_one_minute_after(inf):
 def test_febrile_and_tachycardic_vitals_every_2_hours(inf):
     s = status(inf, T0 + 3 * H, last={CheckType.VITALS: T0 + H}, febrile=True)[CheckType.VITALS]
     assert s.interval_hours == 2 and s.next_due == T0 + 3 * H and not s.is_overdue
-    assert status(inf, T0 + 3 * H + timedelta(seconds=1), last={CheckType.VITALS: T0 + H},
-                  febrile=True)[CheckType.VITALS].is_overdue
+    assert status(inf, T0 + 3 * H + timedelta(seconds=1), last={CheckType.VITALS: T0 + H}, febrile=True)[
+        CheckType.VITALS
+    ].is_overdue
     assert schedules.is_febrile_tachycardic({"temp_c": 38.0, "hr": 101})
     assert not schedules.is_febrile_tachycardic({"temp_c": 38.0, "hr": 100})
     assert not schedules.is_febrile_tachycardic({"temp_c": 37.9, "hr": 130})
@@ -80,30 +89,53 @@ def test_day_boundaries_follow_the_team_time_zone(product):
 
 
 def test_missed_check_reason_is_shown_for_the_open_slot(inf, nurse):
-    missed = MissedCheck(infusion=inf, check_type=CheckType.VITALS, due_at=T0 + 4 * H, reason="patient in CT",
-                         recorded_by=nurse)
+    missed = MissedCheck(
+        infusion=inf,
+        check_type=CheckType.VITALS,
+        due_at=T0 + 4 * H,
+        reason="patient in CT",
+        recorded_by=nurse,
+    )
     s = status(inf, T0 + 6 * H, missed=[missed])[CheckType.VITALS]
     assert s.is_overdue and s.missed_reason == "patient in CT"
-    done_after = status(inf, T0 + 6 * H, last={CheckType.VITALS: T0 + 5 * H}, missed=[missed])[CheckType.VITALS]
+    done_after = status(inf, T0 + 6 * H, last={CheckType.VITALS: T0 + 5 * H}, missed=[missed])[
+        CheckType.VITALS
+    ]
     assert done_after.missed_reason == ""
 
 
-def test_batched_variant_uses_a_bounded_number_of_queries(team, product, nurse, django_assert_max_num_queries,
-                                                          monkeypatch):
+def test_batched_variant_uses_a_bounded_number_of_queries(
+    team, product, nurse, django_assert_max_num_queries, monkeypatch
+):
     monkeypatch.setattr("monitoring.services._enqueue_alert_processing", lambda evaluation_id: None)
     from django.utils import timezone
 
     infusions = []
     for _ in range(6):
         inf = factories.make_infusion(factories.make_patient(team), product, hours_ago=20)
-        services.observation_record(infusion=inf, kind="vitals", payload={**NORMAL_VITALS, "temp_c": 38.5, "hr": 120},
-                                    observed_at=timezone.now() - H, recorded_by=nurse)
+        services.observation_record(
+            infusion=inf,
+            kind="vitals",
+            payload={**NORMAL_VITALS, "temp_c": 38.5, "hr": 120},
+            observed_at=timezone.now() - H,
+            recorded_by=nurse,
+        )
         infusions.append(inf)
-    wrong, _, _ = services.observation_record(infusion=infusions[0], kind="lab", payload={"anc_per_uL": 900},
-                                              observed_at=timezone.now() - H, recorded_by=nurse)
+    wrong, _, _ = services.observation_record(
+        infusion=infusions[0],
+        kind="lab",
+        payload={"anc_per_uL": 900},
+        observed_at=timezone.now() - H,
+        recorded_by=nurse,
+    )
     services.observation_mark_entered_in_error(original=wrong, reason="wrong patient", user=nurse)
-    MissedCheck.objects.create(infusion=infusions[1], check_type=CheckType.NEURO, due_at=timezone.now() - 8 * H,
-                               reason="asleep, charge nurse informed", recorded_by=nurse)
+    MissedCheck.objects.create(
+        infusion=infusions[1],
+        check_type=CheckType.NEURO,
+        due_at=timezone.now() - 8 * H,
+        reason="asleep, charge nurse informed",
+        recorded_by=nurse,
+    )
     now = timezone.now()
     with django_assert_max_num_queries(4):
         result = schedules.checks_for_infusions(infusions, now=now)

@@ -79,7 +79,9 @@ def test_unknown_field_is_refused(infusion, record):
 
 def test_closed_infusion_refuses_observations_with_the_reason(infusion, record):
     Infusion.objects.filter(pk=infusion.pk).update(
-        status=InfusionStatus.CLOSED, close_reason="transferred", closed_at=timezone.now() - timedelta(hours=2)
+        status=InfusionStatus.CLOSED,
+        close_reason="transferred",
+        closed_at=timezone.now() - timedelta(hours=2),
     )
     with pytest.raises(ValidationError) as exc:
         record(infusion, "vitals", NORMAL_VITALS)
@@ -101,7 +103,9 @@ def test_times_long_before_the_infusion_are_refused_naming_the_limit(infusion, r
     assert "30 days" in exc.value.message_dict["observed_at"][0]
 
 
-def test_alert_task_is_enqueued_only_after_commit(infusion, record, enqueued, django_capture_on_commit_callbacks):
+def test_alert_task_is_enqueued_only_after_commit(
+    infusion, record, enqueued, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _obs, evaluation, _ = record(infusion, "vitals", FEVER_NOREPI)
         assert enqueued == []  # nothing reaches the broker inside the transaction
@@ -110,10 +114,11 @@ def test_alert_task_is_enqueued_only_after_commit(infusion, record, enqueued, dj
     assert enqueued == [evaluation.pk]
 
 
-def test_no_task_when_the_transaction_rolls_back(infusion, record, enqueued, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(ValidationError):
-            record(infusion, "vitals", {"temp_c": 60})
+def test_no_task_when_the_transaction_rolls_back(
+    infusion, record, enqueued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(ValidationError):
+        record(infusion, "vitals", {"temp_c": 60})
     assert callbacks == [] and enqueued == []
 
 
@@ -122,19 +127,28 @@ def test_amend_adds_a_row_keeps_the_original_and_regrades(infusion, record, nurs
     with pytest.raises(ValidationError):
         services.observation_amend(original=original, payload=NORMAL_VITALS, reason="  ", user=nurse)
     amended, evaluation = services.observation_amend(
-        original=original, payload={**FEVER_NOREPI, "vasopressors": []}, reason="pressor was not running", user=nurse
+        original=original,
+        payload={**FEVER_NOREPI, "vasopressors": []},
+        reason="pressor was not running",
+        user=nurse,
     )
     assert amended.status == ObservationStatus.AMENDED and amended.supersedes == original
     original.refresh_from_db()
     assert original.payload == FEVER_NOREPI  # never updated
     assert list(Observation.objects.current()) == [amended]
-    assert evaluation.triggered_by == amended and evaluation.crs_grade == 2  # fever + hypotension, fluids only
+    assert (
+        evaluation.triggered_by == amended and evaluation.crs_grade == 2
+    )  # fever + hypotension, fluids only
     assert first_eval.crs_grade == 3
 
 
-def test_a_second_correction_of_the_same_observation_is_told_who_won(infusion, record, nurse, physician, enqueued):
+def test_a_second_correction_of_the_same_observation_is_told_who_won(
+    infusion, record, nurse, physician, enqueued
+):
     original, _, _ = record(infusion, "vitals", FEVER_NOREPI)
-    services.observation_amend(original=original, payload=NORMAL_VITALS, reason="wrong patient's chart", user=nurse)
+    services.observation_amend(
+        original=original, payload=NORMAL_VITALS, reason="wrong patient's chart", user=nurse
+    )
     with pytest.raises(services.ObservationConflict) as exc:
         services.observation_mark_entered_in_error(original=original, reason="duplicate", user=physician)
     assert "already amended" in exc.value.message and "wrong patient's chart" in exc.value.message
@@ -147,8 +161,12 @@ def test_concurrent_amendments_one_wins_the_other_gets_a_conflict(enqueued):
     nurse_b = factories.make_user(Role.NURSE, team, username="nurse_b")
     infusion = factories.make_infusion(factories.make_patient(team))
     original, _, _ = services.observation_record(
-        infusion=infusion, kind="vitals", payload=FEVER_NOREPI, observed_at=timezone.now() - timedelta(hours=1),
-        recorded_by=nurse_a, client_uuid=uuid.uuid4(),
+        infusion=infusion,
+        kind="vitals",
+        payload=FEVER_NOREPI,
+        observed_at=timezone.now() - timedelta(hours=1),
+        recorded_by=nurse_a,
+        client_uuid=uuid.uuid4(),
     )
     barrier = threading.Barrier(2)
     results: list[object] = []
@@ -156,10 +174,15 @@ def test_concurrent_amendments_one_wins_the_other_gets_a_conflict(enqueued):
     def amend(user, temp):
         try:
             barrier.wait(timeout=10)
-            results.append(services.observation_amend(
-                original=Observation.objects.get(pk=original.pk), payload={**FEVER_NOREPI, "temp_c": temp},
-                reason=f"typo by {user.username}", user=user))
-        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            results.append(
+                services.observation_amend(
+                    original=Observation.objects.get(pk=original.pk),
+                    payload={**FEVER_NOREPI, "temp_c": temp},
+                    reason=f"typo by {user.username}",
+                    user=user,
+                )
+            )
+        except Exception as exc:
             results.append(exc)
         finally:
             connection.close()
@@ -180,7 +203,9 @@ def test_entered_in_error_removes_the_value_from_grading_but_keeps_it(infusion, 
     record(infusion, "vitals", NORMAL_VITALS, hours_ago=3)
     wrong, evaluation, _ = record(infusion, "vitals", FEVER_NOREPI, hours_ago=1)
     assert evaluation.crs_grade == 3
-    marker, evaluation = services.observation_mark_entered_in_error(original=wrong, reason="wrong patient", user=nurse)
+    marker, evaluation = services.observation_mark_entered_in_error(
+        original=wrong, reason="wrong patient", user=nurse
+    )
     assert marker.status == ObservationStatus.ENTERED_IN_ERROR and marker.supersedes == wrong
     assert evaluation.crs_grade == 0 and evaluation.crs_max == 0
     assert Observation.objects.filter(pk=wrong.pk).exists()
@@ -196,7 +221,9 @@ def test_a_nurse_cannot_record_a_death_or_a_crs_diagnosis(infusion, record, nurs
 
 def test_a_physician_records_death_attributed_to_crs_as_grade_5(infusion, record, physician, enqueued):
     record(infusion, "vitals", FEVER_NOREPI, hours_ago=3)
-    _obs, evaluation, _ = record(infusion, "event", {"event": "death", "attributed_to": "crs"}, user=physician)
+    _obs, evaluation, _ = record(
+        infusion, "event", {"event": "death", "attributed_to": "crs"}, user=physician
+    )
     assert evaluation.crs_grade == 5 or evaluation.crs_max == 5
 
 
@@ -205,8 +232,9 @@ def test_only_a_physician_attributes_a_finding_to_another_cause(infusion, record
     attributed = {**FEVER_NOREPI, "hypotension_attributed_to": "sepsis"}
     with pytest.raises(PermissionDenied):
         services.observation_amend(original=original, payload=attributed, reason="septic shock", user=nurse)
-    _row, evaluation = services.observation_amend(original=original, payload=attributed, reason="septic shock",
-                                                  user=physician)
+    _row, evaluation = services.observation_amend(
+        original=original, payload=attributed, reason="septic shock", user=physician
+    )
     assert evaluation.crs_grade == 1  # fever remains, hypotension is no longer counted as CRS
 
 
@@ -217,7 +245,11 @@ def test_a_coordinator_cannot_record_observations(infusion, record, coordinator)
 
 def test_product_tocilizumab_rule_under_30_kg_is_used(team, record, enqueued):
     product = factories.make_product("Tisagenlecleucel", tocilizumab_mg_per_kg_under_30kg=Decimal("12.0"))
-    child = factories.make_patient(team, weight_kg=Decimal("20.0"), date_of_birth=timezone.now().date().replace(year=timezone.now().year - 9))
+    child = factories.make_patient(
+        team,
+        weight_kg=Decimal("20.0"),
+        date_of_birth=timezone.now().date().replace(year=timezone.now().year - 9),
+    )
     infusion = factories.make_infusion(child, product)
     _obs, evaluation, _ = record(infusion, "vitals", FEVER_NOREPI)
     assert suggestion(evaluation, "tocilizumab")["dose_mg"] == 240.0
@@ -225,3 +257,22 @@ def test_product_tocilizumab_rule_under_30_kg_is_used(team, record, enqueued):
     product.save()
     _obs, evaluation, _ = record(infusion, "vitals", FEVER_NOREPI, hours_ago=0.5)
     assert suggestion(evaluation, "tocilizumab")["dose_mg"] == 160.0
+
+
+def test_broker_outage_falls_back_to_processing_the_alert_in_process(
+    infusion, record, monkeypatch, django_capture_on_commit_callbacks
+):
+    from alerts import services as alert_services
+    from alerts.tasks import process_evaluation
+
+    def broker_down(evaluation_id):
+        raise ConnectionError("redis unreachable")
+
+    processed: list[int] = []
+    monkeypatch.setattr(process_evaluation, "delay", broker_down)
+    monkeypatch.setattr(
+        alert_services, "alert_process_evaluation", lambda *, evaluation_id: processed.append(evaluation_id)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        _obs, evaluation, _ = record(infusion, "vitals", FEVER_NOREPI)
+    assert processed == [evaluation.pk]

@@ -14,8 +14,6 @@ from django.utils import timezone
 from monitoring.models import Infusion, InfusionStatus, Observation, ObservationStatus
 from tests import factories
 
-from .conftest import FEVER_NOREPI
-
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -35,8 +33,42 @@ def vitals_post(**overrides):
     data = {
         "client_uuid": str(uuid.uuid4()),
         "observed_at": timezone.localtime(timezone.now() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
-        "temperature": "39.1", "temp_unit": "C", "hr": "124", "sbp": "84", "dbp": "48", "rr": "24", "spo2": "95",
-        "o2_device": "room_air", "vasopressors": ["norepinephrine"],
+        "temperature": "39.1",
+        "temp_unit": "C",
+        "hr": "124",
+        "sbp": "84",
+        "dbp": "48",
+        "rr": "24",
+        "spo2": "95",
+        "o2_device": "room_air",
+        "vasopressors": ["norepinephrine"],
+    }
+    data.update(overrides)
+    return data
+
+
+ICE_QUESTIONS = (
+    "orientation_year",
+    "orientation_month",
+    "orientation_city",
+    "orientation_hospital",
+    "naming_1",
+    "naming_2",
+    "naming_3",
+    "commands",
+    "writing",
+    "attention",
+)
+
+
+def neuro_post(**overrides):
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "observed_at": vitals_post()["observed_at"],
+        "consciousness": "alert",
+        "seizure": "none",
+        "motor": "none",
+        "icp_edema": "none",
     }
     data.update(overrides)
     return data
@@ -50,10 +82,24 @@ def test_patient_page_shows_header_and_entry_forms(nurse_client, patient, infusi
     response = nurse_client.get(reverse("monitoring:patient_detail", args=[patient.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    assert patient.mrn in html and f"Day {infusion.day_post_infusion()}" in html and "62.0 kg" in html and infusion.product.name in html
+    assert (
+        patient.mrn in html
+        and f"Day {infusion.day_post_infusion()}" in html
+        and "62.0 kg" in html
+        and infusion.product.name in html
+    )
     assert "Large B-cell lymphoma" in html
-    for text in ("Vitals", "Neuro check (ICE)", "Labs", "Medication given", 'name="client_uuid"',
-                 "Orientation: knows the year", "Not assessable", "not graded as ICANS", "°F"):
+    for text in (
+        "Vitals",
+        "Neuro check (ICE)",
+        "Labs",
+        "Medication given",
+        'name="client_uuid"',
+        "Orientation: knows the year",
+        "Not assessable",
+        "not graded as ICANS",
+        "°F",
+    ):
         assert text in html, text
     assert "<script>" not in html and " onclick=" not in html and "hx-on" not in html
 
@@ -103,7 +149,9 @@ def test_impossible_value_names_field_and_range_and_keeps_what_was_typed(nurse_c
     assert Observation.objects.count() == 0
 
 
-def test_fahrenheit_typed_in_the_celsius_field_is_caught_and_converted(nurse_client, patient, infusion, enqueued):
+def test_fahrenheit_typed_in_the_celsius_field_is_caught_and_converted(
+    nurse_client, patient, infusion, enqueued
+):
     data = vitals_post(temperature="101.3", vasopressors=[])
     response = nurse_client.post(record_url(patient), data, **HX)
     assert response.status_code == 422
@@ -138,7 +186,9 @@ def test_soft_limit_value_needs_confirmation(nurse_client, patient, infusion, en
 
 
 def test_impossible_combinations_are_named(nurse_client, patient, infusion):
-    response = nurse_client.post(record_url(patient), vitals_post(sbp="70", dbp="90", o2_flow_l_min="4"), **HX)
+    response = nurse_client.post(
+        record_url(patient), vitals_post(sbp="70", dbp="90", o2_flow_l_min="4"), **HX
+    )
     html = response.content.decode()
     assert response.status_code == 422
     assert "Diastolic (90) must be lower than systolic (70)" in html
@@ -146,8 +196,11 @@ def test_impossible_combinations_are_named(nurse_client, patient, infusion):
 
 
 def test_closed_infusion_refuses_with_the_reason(nurse_client, patient, infusion):
-    Infusion.objects.filter(pk=infusion.pk).update(status=InfusionStatus.CLOSED, close_reason="monitoring_complete",
-                                                   closed_at=timezone.now() - timedelta(hours=1))
+    Infusion.objects.filter(pk=infusion.pk).update(
+        status=InfusionStatus.CLOSED,
+        close_reason="monitoring_complete",
+        closed_at=timezone.now() - timedelta(hours=1),
+    )
     page = nurse_client.get(reverse("monitoring:patient_detail", args=[patient.pk])).content.decode()
     assert "Monitoring of this infusion is closed" in page
     response = nurse_client.post(record_url(patient), vitals_post(), **HX)
@@ -170,8 +223,12 @@ def test_another_teams_patient_is_404(nurse_client, other_patient, product):
 
 
 def test_a_nurse_cannot_record_a_death(nurse_client, patient, infusion):
-    data = {"client_uuid": str(uuid.uuid4()), "observed_at": vitals_post()["observed_at"], "event": "death",
-            "attributed_to": "crs"}
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "observed_at": vitals_post()["observed_at"],
+        "event": "death",
+        "attributed_to": "crs",
+    }
     response = nurse_client.post(record_url(patient, "event"), data, **HX)
     assert response.status_code == 403
     assert "Only a physician" in response.content.decode()
@@ -179,20 +236,18 @@ def test_a_nurse_cannot_record_a_death(nurse_client, patient, infusion):
 
 
 def test_a_physician_records_crs_diagnosed(physician_client, patient, infusion, enqueued):
-    data = {"client_uuid": str(uuid.uuid4()), "observed_at": vitals_post()["observed_at"], "event": "crs_diagnosed"}
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "observed_at": vitals_post()["observed_at"],
+        "event": "crs_diagnosed",
+    }
     assert physician_client.post(record_url(patient, "event"), data, **HX).status_code == 200
     assert Observation.objects.get().payload == {"event": "crs_diagnosed"}
 
 
 def test_ice_questions_make_the_ice_score(nurse_client, patient, infusion, enqueued):
-    data = {"client_uuid": str(uuid.uuid4()), "observed_at": vitals_post()["observed_at"], "ice_status": "performed",
-            "consciousness": "alert", "seizure": "none", "motor": "none", "icp_edema": "none"}
-    for name in ("orientation_year", "orientation_month", "orientation_city", "orientation_hospital", "naming_1",
-                 "naming_2", "naming_3", "commands", "writing", "attention"):
-        data[name] = "yes"
-    data["orientation_year"] = "no"
-    data["attention"] = "no"
-    data["writing"] = "na"
+    data = neuro_post(ice_status="performed", **dict.fromkeys(ICE_QUESTIONS, "yes"))
+    data.update(orientation_year="no", attention="no", writing="na")
     response = nurse_client.post(record_url(patient, "ice"), data, **HX)
     assert response.status_code == 200, response.content.decode()[:2000]
     payload = Observation.objects.get().payload
@@ -201,18 +256,19 @@ def test_ice_questions_make_the_ice_score(nurse_client, patient, infusion, enque
 
 
 def test_unanswered_ice_question_is_named(nurse_client, patient, infusion):
-    data = {"client_uuid": str(uuid.uuid4()), "observed_at": vitals_post()["observed_at"], "ice_status": "performed",
-            "consciousness": "alert", "seizure": "none", "motor": "none", "icp_edema": "none"}
+    data = neuro_post(ice_status="performed")
     response = nurse_client.post(record_url(patient, "ice"), data, **HX)
-    assert response.status_code == 422 and "Answer Correct, Wrong or Not assessable" in response.content.decode()
+    assert (
+        response.status_code == 422 and "Answer Correct, Wrong or Not assessable" in response.content.decode()
+    )
 
 
 def test_capd_form_records_items(nurse_client, team, product, enqueued):
-    child = factories.make_patient(team, date_of_birth=timezone.now().date() - timedelta(days=365 * 6),
-                                   weight_kg=Decimal("21.0"))
+    child = factories.make_patient(
+        team, date_of_birth=timezone.now().date() - timedelta(days=365 * 6), weight_kg=Decimal("21.0")
+    )
     factories.make_infusion(child, product)
-    data = {"client_uuid": str(uuid.uuid4()), "observed_at": vitals_post()["observed_at"], "capd_status": "performed",
-            "consciousness": "alert", "seizure": "none", "motor": "none", "icp_edema": "none"}
+    data = neuro_post(capd_status="performed")
     for i, v in enumerate((2, 2, 1, 1, 1, 1, 1, 1), start=1):
         data[f"capd_{i}"] = str(v)
     response = nurse_client.post(record_url(child, "capd"), data, **HX)
@@ -222,25 +278,51 @@ def test_capd_form_records_items(nurse_client, team, product, enqueued):
 
 
 def test_labs_with_unit_switches(nurse_client, patient, infusion, enqueued):
-    data = {"client_uuid": str(uuid.uuid4()), "observed_at": vitals_post()["observed_at"], "crp": "12.5",
-            "crp_unit": "mg_dL", "creatinine": "97", "creatinine_unit": "umol_L", "anc_per_uL": "450"}
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "observed_at": vitals_post()["observed_at"],
+        "crp": "12.5",
+        "crp_unit": "mg_dL",
+        "creatinine": "97",
+        "creatinine_unit": "umol_L",
+        "anc_per_uL": "450",
+    }
     response = nurse_client.post(record_url(patient, "lab"), data, **HX)
     assert response.status_code == 200
-    assert Observation.objects.get().payload == {"anc_per_uL": 450, "crp_mg_dL": 12.5, "creatinine_umol_L": 97}
+    assert Observation.objects.get().payload == {
+        "anc_per_uL": 450,
+        "crp_mg_dL": 12.5,
+        "creatinine_umol_L": 97,
+    }
 
 
 def test_medication_given(nurse_client, patient, infusion, enqueued):
-    data = {"client_uuid": str(uuid.uuid4()), "observed_at": vitals_post()["observed_at"], "drug": "tocilizumab",
-            "dose_mg": "496", "for_crs_icans": "on", "route": "iv"}
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "observed_at": vitals_post()["observed_at"],
+        "drug": "tocilizumab",
+        "dose_mg": "496",
+        "for_crs_icans": "on",
+        "route": "iv",
+    }
     assert nurse_client.post(record_url(patient, "medication"), data, **HX).status_code == 200
-    assert Observation.objects.get().payload == {"drug": "tocilizumab", "dose_mg": 496, "for_crs_icans": True,
-                                                 "route": "iv"}
+    assert Observation.objects.get().payload == {
+        "drug": "tocilizumab",
+        "dose_mg": 496,
+        "for_crs_icans": True,
+        "route": "iv",
+    }
 
 
-def test_entered_in_error_from_the_list_stays_visible_and_leaves_grading(nurse_client, patient, infusion, enqueued):
+def test_entered_in_error_from_the_list_stays_visible_and_leaves_grading(
+    nurse_client, patient, infusion, enqueued
+):
     earlier = timezone.localtime(timezone.now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
-    nurse_client.post(record_url(patient), vitals_post(temperature="36.9", sbp="120", dbp="70", hr="80",
-                                                       vasopressors=[], observed_at=earlier), **HX)
+    nurse_client.post(
+        record_url(patient),
+        vitals_post(temperature="36.9", sbp="120", dbp="70", hr="80", vasopressors=[], observed_at=earlier),
+        **HX,
+    )
     nurse_client.post(record_url(patient), vitals_post(), **HX)
     obs = Observation.objects.latest("observed_at")
     url = reverse("monitoring:entered_in_error", args=[patient.pk, obs.pk])
@@ -259,26 +341,40 @@ def test_amend_page_is_prefilled_and_saves_a_correction(nurse_client, patient, i
     url = reverse("monitoring:amend", args=[patient.pk, obs.pk])
     page = nurse_client.get(url).content.decode()
     assert 'value="39.1"' in page and 'value="124"' in page
-    data = vitals_post(vasopressors=[], client_uuid=str(uuid.uuid4()),
-                       observed_at=timezone.localtime(obs.observed_at).strftime("%Y-%m-%dT%H:%M"))
+    data = vitals_post(
+        vasopressors=[],
+        client_uuid=str(uuid.uuid4()),
+        observed_at=timezone.localtime(obs.observed_at).strftime("%Y-%m-%dT%H:%M"),
+    )
     no_reason = nurse_client.post(url, data)
     assert no_reason.status_code == 422
-    response = nurse_client.post(url, {**data, "correction-reason": "pressor was stopped before"}, follow=True)
+    response = nurse_client.post(
+        url, {**data, "correction-reason": "pressor was stopped before"}, follow=True
+    )
     html = response.content.decode()
     assert "Superseded by a correction" in html and "Corrected value" in html and "CRS grade 2" in html
-    conflict = nurse_client.post(url, {**data, "client_uuid": str(uuid.uuid4()), "correction-reason": "again"})
+    conflict = nurse_client.post(
+        url, {**data, "client_uuid": str(uuid.uuid4()), "correction-reason": "again"}
+    )
     assert conflict.status_code == 409 and "already amended" in conflict.content.decode()
 
 
-def test_my_patients_lists_active_infusions_of_my_teams(nurse_client, patient, infusion, other_patient, product,
-                                                        enqueued):
+def test_my_patients_lists_active_infusions_of_my_teams(
+    nurse_client, patient, infusion, other_patient, product, enqueued
+):
     factories.make_infusion(other_patient, product)
     nurse_client.post(record_url(patient), vitals_post(), **HX)
     response = nurse_client.get(reverse("monitoring:my_patients"))
     html = response.content.decode()
     assert patient.mrn in html and other_patient.mrn not in html
-    assert "CRS grade 3" in html and f"Day {infusion.day_post_infusion()}" in html and "X-Background-Poll" in html
-    partial = nurse_client.get(reverse("monitoring:my_patients") + "?partial=1", HTTP_X_BACKGROUND_POLL="1", **HX)
+    assert (
+        "CRS grade 3" in html
+        and f"Day {infusion.day_post_infusion()}" in html
+        and "X-Background-Poll" in html
+    )
+    partial = nurse_client.get(
+        reverse("monitoring:my_patients") + "?partial=1", HTTP_X_BACKGROUND_POLL="1", **HX
+    )
     assert partial.status_code == 200 and "<html" not in partial.content.decode()
     assert "Neuro check (ICE/CAPD)" in html and "overdue" in html  # no neuro check for 30 h
 
@@ -297,3 +393,64 @@ def test_base_layout_navigation_and_logout_form(nurse_client, patient, infusion)
     html = nurse_client.get(reverse("monitoring:my_patients")).content.decode()
     assert "CAR-T Track" in html and "My patients" in html and "Nurse" in html
     assert re.search(r'<form method="post" action="[^"]*logout', html)
+
+
+def test_physician_attributes_hypotension_to_another_cause(physician_client, patient, infusion, enqueued):
+    physician_client.post(record_url(patient), vitals_post(), **HX)
+    obs = Observation.objects.get()
+    url = reverse("monitoring:attribute", args=[patient.pk, obs.pk])
+    assert physician_client.get(url).status_code == 200
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "findings": ["hypotension"],
+        "cause": "septic shock",
+        "reason": "positive blood cultures",
+    }
+    response = physician_client.post(url, data, follow=True)
+    html = response.content.decode()
+    assert "hypotension attributed to septic shock" in html and "CRS grade 1" in html
+    amended = Observation.objects.get(supersedes=obs)
+    assert amended.payload["hypotension_attributed_to"] == "septic shock"
+    assert "positive blood cultures" in amended.reason
+
+
+def test_a_nurse_cannot_open_the_attribution_page(nurse_client, patient, infusion, enqueued):
+    nurse_client.post(record_url(patient), vitals_post(), **HX)
+    obs = Observation.objects.get()
+    assert nurse_client.get(reverse("monitoring:attribute", args=[patient.pk, obs.pk])).status_code == 403
+    page = nurse_client.get(reverse("monitoring:patient_detail", args=[patient.pk])).content.decode()
+    assert "Attribute to other cause" not in page
+
+
+def test_my_patients_query_count_does_not_grow_with_patients(
+    nurse_client, team, product, nurse, django_assert_max_num_queries, enqueued
+):
+    from monitoring import services
+
+    for _ in range(8):
+        inf = factories.make_infusion(factories.make_patient(team), product)
+        services.observation_record(
+            infusion=inf,
+            kind="vitals",
+            payload={"temp_c": 38.2, "hr": 110},
+            observed_at=timezone.now() - timedelta(hours=1),
+            recorded_by=nurse,
+            client_uuid=uuid.uuid4(),
+        )
+    with django_assert_max_num_queries(14):
+        response = nurse_client.get(reverse("monitoring:my_patients"))
+    assert response.content.decode().count("patient-link") == 8
+
+
+def test_coordinator_sees_the_patient_but_no_entry_forms(client, coordinator, patient, infusion):
+    client.force_login(coordinator)
+    html = client.get(reverse("monitoring:patient_detail", args=[patient.pk])).content.decode()
+    assert "not record observations" in html and 'id="form-vitals"' not in html
+    assert client.post(record_url(patient), vitals_post(), **HX).status_code == 403
+
+
+def test_decimal_slip_is_explained(nurse_client, patient, infusion):
+    response = nurse_client.post(record_url(patient), vitals_post(temperature="3.8", vasopressors=[]), **HX)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "25–45 °C" in html and "did you mean 38" in html and 'value="3.8"' in html

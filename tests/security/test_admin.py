@@ -41,14 +41,19 @@ class TestAdminScoping:
         assert not model_admin.has_add_permission(request)
         assert not model_admin.has_change_permission(request, observation)
         assert not model_admin.has_delete_permission(request, observation)
-        change = admin_client.post(reverse("admin:monitoring_observation_change", args=[observation.pk]),
-                                   {"payload": "{}", "status": "entered_in_error"})
+        change = admin_client.post(
+            reverse("admin:monitoring_observation_change", args=[observation.pk]),
+            {"payload": "{}", "status": "entered_in_error"},
+        )
         assert change.status_code == 403
         observation.refresh_from_db()
         assert observation.status == "final" and observation.payload["temp_c"] == 37.0
-        assert admin_client.post(
-            reverse("admin:monitoring_observation_delete", args=[observation.pk]), {"post": "yes"}
-        ).status_code == 403
+        assert (
+            admin_client.post(
+                reverse("admin:monitoring_observation_delete", args=[observation.pk]), {"post": "yes"}
+            ).status_code
+            == 403
+        )
         assert Observation.objects.filter(pk=observation.pk).exists()
 
     def test_staff_without_an_admin_role_sees_no_patients(self, nurse, patient):

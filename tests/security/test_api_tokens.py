@@ -25,7 +25,10 @@ def bearer(key: str) -> APIClient:
 
 def vitals(infusion) -> dict:
     return {
-        "client_uuid": str(uuid.uuid4()), "infusion": infusion.pk, "kind": "vitals", "payload": NORMAL_VITALS,
+        "client_uuid": str(uuid.uuid4()),
+        "infusion": infusion.pk,
+        "kind": "vitals",
+        "payload": NORMAL_VITALS,
         "observed_at": (timezone.now() - timedelta(minutes=2)).isoformat(),
     }
 
@@ -45,8 +48,9 @@ class TestApiTokens:
         assert stored.key_hash == hash_key(key) and key not in str(stored.__dict__)
 
     def test_write_scope_records_an_observation(self, gateway, team, infusion):
-        _, key = issue_api_token(name="Monitors", user=gateway, team=team,
-                                 scopes=["observations:write", "patients:read"])
+        _, key = issue_api_token(
+            name="Monitors", user=gateway, team=team, scopes=["observations:write", "patients:read"]
+        )
         response = bearer(key).post("/api/observations/", vitals(infusion), format="json")
         assert response.status_code == 201, response.content
 
@@ -86,6 +90,22 @@ class TestApiTokens:
             HasScope.for_("everything")
 
     def test_people_signed_in_hold_the_scopes_of_their_roles(self, nurse, physician, coordinator, team):
-        assert scopes_for_user(nurse) == {"patients:read", "observations:read", "observations:write", "alerts:read"}
+        assert scopes_for_user(nurse) == {
+            "patients:read",
+            "observations:read",
+            "observations:write",
+            "alerts:read",
+        }
         assert "alerts:write" in scopes_for_user(physician)
         assert "observations:write" not in scopes_for_user(coordinator)
+
+
+@pytest.mark.django_db
+def test_issue_command_prints_a_working_key_once(gateway, team, patient, capsys):
+    from django.core.management import call_command
+
+    call_command("issue_api_token", "EHR", "--user", "monitor-gateway", "--team", team.slug,
+                 "--scope", "patients:read", "--days", "30")
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    assert bearer(key).get(f"/api/patients/{patient.pk}/").status_code == 200
+    assert ApiToken.objects.get().expires_at > timezone.now() + timedelta(days=29)

@@ -47,7 +47,7 @@ class TestAccessLog:
         assert not AccessLog.objects.exists()
 
     def test_api_detail_read_of_a_patient_is_logged_with_the_token(self, nurse, team, patient):
-        token, key = issue_api_token(name="EHR bridge", user=nurse, team=team, scopes=["patients:read"])
+        _, key = issue_api_token(name="EHR bridge", user=nurse, team=team, scopes=["patients:read"])
         api = APIClient()
         response = api.get(f"/api/patients/{patient.pk}/", HTTP_AUTHORIZATION=f"Bearer {key}", **BROWSER)
         assert response.status_code == 200, response.content
@@ -98,7 +98,10 @@ class TestAmendmentChain:
     def test_chain_from_any_member_lists_original_then_corrections(self, nurse, infusion):
         original, _ = record_vitals(infusion, nurse, temp_c=38.9)
         amended, _ = services.observation_amend(
-            original=original, payload={**NORMAL_VITALS, "temp_c": 37.9}, reason="Typo: 37.9 not 38.9", user=nurse
+            original=original,
+            payload={**NORMAL_VITALS, "temp_c": 37.9},
+            reason="Typo: 37.9 not 38.9",
+            user=nurse,
         )
         voided, _ = services.observation_mark_entered_in_error(
             original=amended, reason="Wrong patient", user=nurse
@@ -110,7 +113,9 @@ class TestAmendmentChain:
 
 @pytest.mark.django_db
 class TestAuditView:
-    def test_admin_filters_the_access_log_by_user_patient_and_date(self, site_admin, nurse, patient, infusion, team):
+    def test_admin_filters_the_access_log_by_user_patient_and_date(
+        self, site_admin, nurse, patient, infusion, team
+    ):
         other = factories.make_patient(team)
         verified_client(nurse).get(reverse("monitoring:patient_detail", args=[patient.pk]))
         verified_client(nurse).get(reverse("monitoring:patient_detail", args=[other.pk]))
@@ -119,7 +124,9 @@ class TestAuditView:
         assert page.status_code == 200
         assert page.context["page"].paginator.count == 1
         day = AccessLog.objects.first().at.date()
-        in_range = admin.get(reverse("audit:access_log"), {"date_from": day.isoformat(), "date_to": day.isoformat()})
+        in_range = admin.get(
+            reverse("audit:access_log"), {"date_from": day.isoformat(), "date_to": day.isoformat()}
+        )
         assert in_range.context["page"].paginator.count == 2  # the list itself is not a patient read
         before = admin.get(reverse("audit:access_log"), {"date_to": (day - timedelta(days=1)).isoformat()})
         assert before.context["page"].paginator.count == 0
@@ -131,10 +138,16 @@ class TestAuditView:
         assert response.status_code == 400
         assert b"valid date" in response.content
 
-    def test_patient_audit_page_shows_changes_reads_and_amendments(self, site_admin, nurse, patient, infusion):
+    def test_patient_audit_page_shows_changes_reads_and_amendments(
+        self, site_admin, nurse, patient, infusion
+    ):
         original, _ = record_vitals(infusion, nurse, temp_c=38.9)
-        services.observation_amend(original=original, payload={**NORMAL_VITALS, "temp_c": 37.9},
-                                   reason="Typo in temperature", user=nurse)
+        services.observation_amend(
+            original=original,
+            payload={**NORMAL_VITALS, "temp_c": 37.9},
+            reason="Typo in temperature",
+            user=nurse,
+        )
         Patient.objects.filter(pk=patient.pk)  # the factory created it: one "created" history row
         verified_client(nurse).get(reverse("monitoring:patient_detail", args=[patient.pk]))
         page = verified_client(site_admin).get(reverse("audit:patient", args=[patient.pk]))
@@ -146,7 +159,8 @@ class TestAuditView:
     def test_observation_history_page(self, site_admin, nurse, infusion):
         original, _ = record_vitals(infusion, nurse, temp_c=38.9)
         amended, _ = services.observation_amend(
-            original=original, payload={**NORMAL_VITALS, "temp_c": 37.9}, reason="Typo", user=nurse)
+            original=original, payload={**NORMAL_VITALS, "temp_c": 37.9}, reason="Typo", user=nurse
+        )
         page = verified_client(site_admin).get(reverse("audit:observation", args=[original.pk]))
         assert page.status_code == 200
         assert [o.pk for o in page.context["chain"]] == [original.pk, amended.pk]

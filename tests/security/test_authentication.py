@@ -98,7 +98,11 @@ class TestIdleTimeout:
 class TestTwoFactor:
     def test_who_needs_it(self, nurse, physician, coordinator, site_admin):
         assert not requires_two_factor(nurse)
-        assert requires_two_factor(physician) and requires_two_factor(coordinator) and requires_two_factor(site_admin)
+        assert (
+            requires_two_factor(physician)
+            and requires_two_factor(coordinator)
+            and requires_two_factor(site_admin)
+        )
 
     def test_nurse_goes_straight_to_patients_after_password(self, nurse, client):
         response = password_login(client, "nurse")
@@ -117,7 +121,9 @@ class TestTwoFactor:
         device = TOTPDevice.objects.get(user=physician, confirmed=False)
         assert secret and len(secret) >= 16
 
-        response = client.post(reverse("accounts:two_factor"), {"otp_token": current_code(device), "next": "/"})
+        response = client.post(
+            reverse("accounts:two_factor"), {"otp_token": current_code(device), "next": "/"}
+        )
         assert response.status_code == 302 and response["Location"] == "/"
         assert TOTPDevice.objects.get(user=physician).confirmed
         assert client.get(HOME).status_code == 200
@@ -136,7 +142,10 @@ class TestTwoFactor:
         page = client.get(reverse("accounts:two_factor"))
         assert b"Enter your sign-in code" in page.content and b"otp-secret" not in page.content
         device = TOTPDevice.objects.get(user=coordinator)
-        assert client.post(reverse("accounts:two_factor"), {"otp_token": current_code(device)}).status_code == 302
+        assert (
+            client.post(reverse("accounts:two_factor"), {"otp_token": current_code(device)}).status_code
+            == 302
+        )
         assert client.get(HOME).status_code == 200
 
     def test_unverified_session_is_blocked_from_api_and_polls(self, physician, client):
@@ -150,7 +159,8 @@ class TestTwoFactor:
         password_login(client, "physician")
         device = TOTPDevice.objects.get(user=physician)
         response = client.post(
-            reverse("accounts:two_factor"), {"otp_token": current_code(device), "next": "https://evil.example/"}
+            reverse("accounts:two_factor"),
+            {"otp_token": current_code(device), "next": "https://evil.example/"},
         )
         assert response["Location"] == reverse("monitoring:my_patients")
 

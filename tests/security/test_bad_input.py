@@ -14,7 +14,7 @@ HUGE = 3_000_000  # above DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
 
 
 def _no_trace(content: bytes) -> None:
-    for marker in (b"Traceback", b"File \"", b"django/", b"Exception Value", b"Request Method"):
+    for marker in (b"Traceback", b'File "', b"django/", b"Exception Value", b"Request Method"):
         assert marker not in content
 
 
@@ -35,35 +35,46 @@ class TestOversized:
 
     def test_lying_content_length_is_400(self, nurse):
         client = verified_client(nurse)
-        response = client.post("/api/observations/", "{}", content_type="application/json", CONTENT_LENGTH="-5")
+        response = client.post(
+            "/api/observations/", "{}", content_type="application/json", CONTENT_LENGTH="-5"
+        )
         assert response.status_code == 400
 
     def test_too_many_form_fields_is_400(self, nurse, patient, infusion):
         client = verified_client(nurse)
         body = "&".join(f"f{i}=1" for i in range(1200))
-        response = client.post(reverse("monitoring:record", args=[patient.pk, "vitals"]), body,
-                               content_type="application/x-www-form-urlencoded")
+        response = client.post(
+            reverse("monitoring:record", args=[patient.pk, "vitals"]),
+            body,
+            content_type="application/x-www-form-urlencoded",
+        )
         assert response.status_code == 400
         _no_trace(response.content)
 
 
 @pytest.mark.django_db
 class TestMalformed:
-    @pytest.mark.parametrize("body", ["{", "[1,2", "null", "\"text\"", "{\"payload\": NaN}", "\udcff"])
+    @pytest.mark.parametrize("body", ["{", "[1,2", "null", '"text"', '{"payload": NaN}', "\udcff"])
     def test_malformed_json_to_the_api_is_400(self, nurse, body):
         client = verified_client(nurse)
-        response = client.post("/api/observations/", body.encode("utf-8", "surrogatepass"),
-                               content_type="application/json")
+        response = client.post(
+            "/api/observations/", body.encode("utf-8", "surrogatepass"), content_type="application/json"
+        )
         assert response.status_code == 400, response.content
 
-    @pytest.mark.parametrize("values", [
-        {"temp_c": "abc", "hr": "", "sbp": "1e309"},
-        {"temp_c": "NaN", "hr": "-inf", "spo2": "120"},
-        {"temp_c": "38.5", "hr": "9" * 400, "o2_device": "<script>"},
-        {"observed_at": "2026-02-30T99:99", "client_uuid": "not-a-uuid"},
-        {"vasopressors": ["'; DROP TABLE monitoring_observation; --"]},
-    ])
-    def test_garbage_in_the_vitals_form_is_refused_with_the_form_not_saved(self, nurse, patient, infusion, values):
+    @pytest.mark.parametrize(
+        "values",
+        [
+            {"temp_c": "abc", "hr": "", "sbp": "1e309"},
+            {"temp_c": "NaN", "hr": "-inf", "spo2": "120"},
+            {"temp_c": "38.5", "hr": "9" * 400, "o2_device": "<script>"},
+            {"observed_at": "2026-02-30T99:99", "client_uuid": "not-a-uuid"},
+            {"vasopressors": ["'; DROP TABLE monitoring_observation; --"]},
+        ],
+    )
+    def test_garbage_in_the_vitals_form_is_refused_with_the_form_not_saved(
+        self, nurse, patient, infusion, values
+    ):
         client = verified_client(nurse)
         response = client.post(reverse("monitoring:record", args=[patient.pk, "vitals"]), values)
         assert 400 <= response.status_code < 500 or response.status_code == 200

@@ -33,7 +33,11 @@ def test_strict_content_security_policy_and_frame_protection():
     assert csp["default-src"] == {"'self'"}
     assert csp["frame-ancestors"] == {"'none'"} and csp["object-src"] == {"'none'"}
     assert csp["img-src"] == {"'self'", "data:"}
-    assert csp["form-action"] == {"'self'"} and csp["base-uri"] == {"'self'"} and csp["connect-src"] == {"'self'"}
+    assert (
+        csp["form-action"] == {"'self'"}
+        and csp["base-uri"] == {"'self'"}
+        and csp["connect-src"] == {"'self'"}
+    )
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
@@ -63,7 +67,11 @@ def test_check_deploy_is_clean():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout

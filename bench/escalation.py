@@ -1,0 +1,216 @@
+"""Benchmark of the escalation chain on PostgreSQL + Redis + one Celery worker (with its beat).
+
+    .venv/bin/python bench/escalation.py [--alerts 200] [--spacing 20] [--keep-db]
+
+1. Creates (drops first) the database ``bench_escalation`` and migrates it.
+2. Starts one worker (``celery -A config worker -P solo -B``; the tick runs every ``ALERT_TICK_SECONDS``,
+   10 s by default, as in production) with SMS/pager going to a local signed-webhook receiver.
+3. Records one febrile observation for each of N patients through ``monitoring.services.observation_record``
+   (the real path: commit → on_commit → ``alerts.process_evaluation`` → worker → first notification).
+   Each opens a CRS alert with a 3-step policy (on-call primary, backup, all physicians) + the leads step.
+4. Compresses the policy waits of the open alerts to ``--spacing`` seconds (the step rows are the timers;
+   this is the controlled clock) and waits until every step is sent.
+
+Prints lateness of steps (sent − due) p50/p95/max and commit → first notification p50/p95; the last line
+is a JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DB_NAME = "bench_escalation"
+PG = "postgres://postgres@127.0.0.1:5432"
+BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/4")
+SECRET = "bench-webhook-secret"
+sys.path.insert(0, str(ROOT))
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.count = 0
+        self.keys: set[str] = set()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.count += 1
+                receiver.keys.add(self.headers.get("Idempotency-Key", ""))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--alerts", type=int, default=200)
+    parser.add_argument("--spacing", type=int, default=20, help="seconds between the steps of one alert")
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+
+    receiver = Receiver()
+    var_dir = ROOT / "var" / "bench-escalation"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings.base", "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "CELERY_BROKER_URL": BROKER, "CARTTRACK_VAR_DIR": str(var_dir), "LOG_LEVEL": "WARNING",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "ALERT_WEBHOOK_URL": receiver.url, "ALERT_WEBHOOK_SECRET": SECRET, "SITE_URL": "https://carttrack.test",
+    })
+    os.environ.update(env)
+    recreate_database()
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+
+    import django
+
+    django.setup()
+    import redis
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Role
+    from alerts.models import Alert, EscalationStep, StepStatus
+    from monitoring.models import ObservationKind
+    from monitoring.services import observation_record
+    from tests import factories
+
+    redis.Redis.from_url(BROKER).flushdb()
+    team = factories.make_team("Bench ward")
+    nurse = factories.make_user(Role.NURSE, team, username="bench_nurse")
+    for name, lead in (("bench_primary", False), ("bench_backup", False), ("bench_attending", True)):
+        user = factories.make_user(Role.PHYSICIAN, team, username=name, is_lead=lead)
+        user.phone = "+4915100000000"
+        user.save()
+    factories.make_user(Role.COORDINATOR, team, username="bench_coordinator")
+    from alerts.demo import seed_alerting
+
+    seed_alerting([team])  # 3-step policy (primary, backup, physicians) + primary/backup rotations
+    product = factories.make_product("Bench product")
+    infusions = [factories.make_infusion(factories.make_patient(team), product, hours_ago=30)
+                 for _ in range(args.alerts)]
+
+    worker = subprocess.Popen(
+        [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-P", "solo", "-B", "-n", "bench@%h",
+         "-s", str(var_dir / "beat-schedule"), "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
+        cwd=ROOT, env=env, stdout=open(var_dir / "worker.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        start_new_session=True)
+    try:
+        time.sleep(6)  # worker + beat start-up
+        commits: dict[int, float] = {}
+        t_start = time.time()
+        vitals = {"temp_c": 39.0, "hr": 110, "sbp": 120, "dbp": 70, "rr": 18, "spo2": 97, "o2_device": "room_air"}
+        for infusion in infusions:
+            observation_record(infusion=infusion, kind=ObservationKind.VITALS, payload=vitals,
+                               observed_at=timezone.now() - timedelta(minutes=1), recorded_by=nurse,
+                               client_uuid=uuid.uuid4())
+            commits[infusion.pk] = time.time()
+            time.sleep(0.05)  # a busy ward, not a single burst
+        record_s = time.time() - t_start
+        deadline = time.time() + 120
+        while Alert.objects.filter(first_notified_at__isnull=True).exists() or \
+                Alert.objects.count() < args.alerts:
+            if time.time() > deadline:
+                raise SystemExit("alerts were not all notified within 120 s")
+            time.sleep(0.5)
+        # Controlled clock: the remaining steps of each alert become due `spacing` seconds apart.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE alerts_escalationstep s SET due_at = now() + (s.sequence * %s) * interval '1 second' "
+                "WHERE s.status = 'pending' AND s.sequence > 0", [args.spacing])
+        last_due = EscalationStep.objects.order_by("-due_at").values_list("due_at", flat=True).first()
+        wait = (last_due - timezone.now()).total_seconds() + 60
+        deadline = time.time() + wait
+        total = EscalationStep.objects.count()
+        while EscalationStep.objects.filter(status__in=[StepStatus.PENDING, StepStatus.SENDING],
+                                            kind__in=["page", "final"], sequence__lt=4).exists():
+            if time.time() > deadline:
+                break
+            time.sleep(1)
+        time.sleep(2)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+
+    steps = list(EscalationStep.objects.filter(status=StepStatus.SENT, sequence__lt=4)
+                 .values_list("due_at", "sent_at", "sequence"))
+    lateness = [(sent - due).total_seconds() for due, sent, seq in steps if seq > 0]
+    first = [(a.first_notified_at.timestamp() - commits[a.infusion_id])
+             for a in Alert.objects.filter(first_notified_at__isnull=False)]
+    unsent = EscalationStep.objects.filter(status__in=[StepStatus.PENDING, StepStatus.SENDING],
+                                           sequence__lt=4).count()
+    result = {
+        "alerts": Alert.objects.count(), "steps_total": total, "steps_measured": len(lateness),
+        "steps_unsent": unsent, "tick_s": int(env.get("ALERT_TICK_SECONDS", "10")),
+        "lateness_p50_s": round(pct(lateness, 50), 2), "lateness_p95_s": round(pct(lateness, 95), 2),
+        "lateness_max_s": round(max(lateness), 2) if lateness else None,
+        "commit_to_first_notification_p50_s": round(pct(first, 50), 3),
+        "commit_to_first_notification_p95_s": round(pct(first, 95), 3),
+        "commit_to_first_notification_max_s": round(max(first), 3) if first else None,
+        "webhook_requests": receiver.count, "webhook_unique_keys": len(receiver.keys),
+        "record_200_observations_s": round(record_s, 1),
+    }
+    result["targets_met"] = bool(result["lateness_p95_s"] <= 15 and (result["lateness_max_s"] or 0) <= 30
+                                 and result["commit_to_first_notification_p95_s"] <= 2 and unsent == 0)
+    print(f"alerts: {result['alerts']}, steps: {total} ({len(lateness)} escalation steps after the first measured, "
+          f"{unsent} unsent)")
+    print(f"lateness (sent - due): p50 {result['lateness_p50_s']} s, p95 {result['lateness_p95_s']} s, "
+          f"max {result['lateness_max_s']} s (tick every {result['tick_s']} s)")
+    print(f"observation commit -> first notification: p50 {result['commit_to_first_notification_p50_s']} s, "
+          f"p95 {result['commit_to_first_notification_p95_s']} s, max {result['commit_to_first_notification_max_s']} s")
+    print(f"webhook (SMS) requests {receiver.count}, unique idempotency keys {len(receiver.keys)}")
+    connection.close()
+    if not args.keep_db:
+        recreate_database_drop()
+    print(json.dumps(result))
+    return 0 if result["targets_met"] else 1
+
+
+def recreate_database_drop() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

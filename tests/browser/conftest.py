@@ -1,0 +1,61 @@
+"""Playwright (Debian's Chromium, headless) against pytest-django's live server.
+
+Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make to set up
+data are synchronous and safe there, so Django's async-safety guard is relaxed for this package.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORTS = {"landscape-1024x768": (1024, 768), "portrait-820x1180": (820, 1180)}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def page(request, chromium, live_server, settings):
+    """A fresh browser context per test and viewport; console CSP violations are collected."""
+    settings.TWO_FACTOR_REQUIRED = True  # physicians and coordinators pass the TOTP step, as in production
+    width, height = VIEWPORTS[request.param]
+    context = chromium.new_context(
+        viewport={"width": width, "height": height}, base_url=live_server.url, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.console_errors = []
+    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: page.console_errors.append(f"pageerror: {exc}"))
+    page.viewport_name = request.param
+    yield page
+    context.close()
