@@ -14,6 +14,7 @@ from .two_factor import requires_two_factor
 
 POLL_HEADER = "HTTP_X_BACKGROUND_POLL"
 LAST_ACTIVITY_KEY = "carttrack_last_activity"
+REFRESH_SECONDS = 30
 
 
 def is_background_poll(request) -> bool:
@@ -65,7 +66,9 @@ class IdleTimeoutMiddleware:
                     status=401,
                     message="Signed out after inactivity. Sign in again.",
                 )
-            if not is_background_poll(request) or last is None:
+            # Refreshed at most every REFRESH_SECONDS so a busy page does not write the session
+            # on every request (the timeout is exact to within that much).
+            if last is None or (not is_background_poll(request) and now - float(last) > REFRESH_SECONDS):
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
 

@@ -59,8 +59,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyAdmin):
-    list_display = ["id", "care_team", "syndrome", "grade", "urgency", "status", "opened_at", "first_notified_at",
-                    "acknowledged_at"]
+    list_display = [
+        "id",
+        "care_team",
+        "syndrome",
+        "grade",
+        "urgency",
+        "status",
+        "opened_at",
+        "first_notified_at",
+        "acknowledged_at",
+    ]
     list_filter = ["status", "urgency", "syndrome", "care_team"]
 
 

@@ -35,9 +35,7 @@ from .serializers import (
         ],
         responses={200: AlertSerializer(many=True), 400: ERRORS[400]},
     ),
-    retrieve=extend_schema(
-        summary="One alert with its timeline", responses={200: AlertSerializer, **ERRORS}
-    ),
+    retrieve=extend_schema(summary="One alert with its timeline", responses={200: AlertSerializer, **ERRORS}),
 )
 class AlertViewSet(
     ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet

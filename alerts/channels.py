@@ -98,16 +98,27 @@ def _send_webhook(out: Outgoing) -> None:
     if not url or not secret:
         raise DeliveryError("ALERT_WEBHOOK_URL / ALERT_WEBHOOK_SECRET not configured")
     body = json.dumps(
-        {"channel": out.channel, "to": out.address, "message": out.text[:160], "link": out.link,
-         "urgency": out.urgency, "idempotency_key": out.idempotency_key},
+        {
+            "channel": out.channel,
+            "to": out.address,
+            "message": out.text[:160],
+            "link": out.link,
+            "urgency": out.urgency,
+            "idempotency_key": out.idempotency_key,
+        },
         separators=(",", ":"),
     ).encode()
     timestamp = str(int(time.time()))
     request = urllib.request.Request(  # noqa: S310 - URL comes from settings, http(s) only
-        url, data=body, method="POST",
-        headers={"Content-Type": "application/json", "X-CarTTrack-Timestamp": timestamp,
-                 "X-CarTTrack-Signature": sign(secret, timestamp, body),
-                 "Idempotency-Key": out.idempotency_key},
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-CarTTrack-Timestamp": timestamp,
+            "X-CarTTrack-Signature": sign(secret, timestamp, body),
+            "Idempotency-Key": out.idempotency_key,
+        },
     )
     if not url.startswith(("https://", "http://")):
         raise DeliveryError("ALERT_WEBHOOK_URL must be http(s)")

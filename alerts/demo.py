@@ -14,12 +14,33 @@ from django.utils import timezone
 
 from accounts.models import CareTeam, Membership, Role
 
-from .models import Channel, EscalationPolicy, EscalationPolicyStep, OnCallMember, OnCallSchedule, Slot, Target
+from .models import (
+    Channel,
+    EscalationPolicy,
+    EscalationPolicyStep,
+    OnCallMember,
+    OnCallSchedule,
+    Slot,
+    Target,
+)
 
 DEMO_STEPS = [
-    {"target": Target.ONCALL_PRIMARY, "channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS], "wait_minutes": 5},
-    {"target": Target.ONCALL_BACKUP, "channels": [Channel.INAPP, Channel.SMS, Channel.PAGER], "wait_minutes": 5},
-    {"target": Target.ROLE, "role": Role.PHYSICIAN, "channels": [Channel.INAPP, Channel.EMAIL], "wait_minutes": 10},
+    {
+        "target": Target.ONCALL_PRIMARY,
+        "channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS],
+        "wait_minutes": 5,
+    },
+    {
+        "target": Target.ONCALL_BACKUP,
+        "channels": [Channel.INAPP, Channel.SMS, Channel.PAGER],
+        "wait_minutes": 5,
+    },
+    {
+        "target": Target.ROLE,
+        "role": Role.PHYSICIAN,
+        "channels": [Channel.INAPP, Channel.EMAIL],
+        "wait_minutes": 10,
+    },
 ]
 
 
@@ -32,21 +53,37 @@ def seed_alerting(teams: Iterable[CareTeam] | None = None, *, start: date | None
     with transaction.atomic():
         for team in teams:
             policy, made = EscalationPolicy.objects.get_or_create(
-                team=team, defaults={"name": f"{team.name} escalation", "repeat_count": 1,
-                                     "reminder_minutes": 30, "final_wait_minutes": 5,
-                                     "final_channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS]})
+                team=team,
+                defaults={
+                    "name": f"{team.name} escalation",
+                    "repeat_count": 1,
+                    "reminder_minutes": 30,
+                    "final_wait_minutes": 5,
+                    "final_channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS],
+                },
+            )
             created["policies"] += int(made)
             if made or not policy.steps.exists():
                 for i, step in enumerate(DEMO_STEPS):
-                    EscalationPolicyStep.objects.create(policy=policy, position=i, target=step["target"],
-                                                        role=step.get("role", ""), channels=step["channels"],
-                                                        wait_minutes=step["wait_minutes"])
-            physicians = list(Membership.objects.filter(team=team, role=Role.PHYSICIAN)
-                              .order_by("-is_lead", "user_id").values_list("user_id", flat=True))
+                    EscalationPolicyStep.objects.create(
+                        policy=policy,
+                        position=i,
+                        target=step["target"],
+                        role=step.get("role", ""),
+                        channels=step["channels"],
+                        wait_minutes=step["wait_minutes"],
+                    )
+            physicians = list(
+                Membership.objects.filter(team=team, role=Role.PHYSICIAN)
+                .order_by("-is_lead", "user_id")
+                .values_list("user_id", flat=True)
+            )
             for offset, slot in enumerate((Slot.PRIMARY, Slot.BACKUP)):
                 schedule, made = OnCallSchedule.objects.get_or_create(
-                    team=team, slot=slot, defaults={"start_date": start, "handover_time": time(8, 0),
-                                                    "shift_days": 1})
+                    team=team,
+                    slot=slot,
+                    defaults={"start_date": start, "handover_time": time(8, 0), "shift_days": 1},
+                )
                 created["schedules"] += int(made)
                 if made and physicians:
                     rotated = physicians[offset:] + physicians[:offset]

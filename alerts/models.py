@@ -34,8 +34,11 @@ class Syndrome(models.TextChoices):
 
 
 GRADED_SYNDROMES = frozenset({Syndrome.CRS, Syndrome.ICANS})
-OVERDUE_SYNDROMES = {"vitals": Syndrome.OVERDUE_VITALS, "neuro": Syndrome.OVERDUE_NEURO,
-                     "labs": Syndrome.OVERDUE_LABS}
+OVERDUE_SYNDROMES = {
+    "vitals": Syndrome.OVERDUE_VITALS,
+    "neuro": Syndrome.OVERDUE_NEURO,
+    "labs": Syndrome.OVERDUE_LABS,
+}
 
 
 class Urgency(models.TextChoices):
@@ -82,11 +85,13 @@ class EscalationPolicy(models.Model):
         default=1, validators=[MaxValueValidator(5)], help_text="How many times the steps repeat"
     )
     reminder_minutes = models.PositiveSmallIntegerField(
-        default=30, validators=[MinValueValidator(1)],
+        default=30,
+        validators=[MinValueValidator(1)],
         help_text="Acknowledged without a note or order for this long: remind, then un-acknowledge",
     )
     final_wait_minutes = models.PositiveSmallIntegerField(
-        default=5, help_text="Wait after the last repeat before notifying attending, charge nurse, coordinator"
+        default=5,
+        help_text="Wait after the last repeat before notifying attending, charge nurse, coordinator",
     )
     final_channels = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -112,8 +117,9 @@ class EscalationPolicyStep(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     target = models.CharField(max_length=20, choices=Target.choices, default=Target.ONCALL_PRIMARY)
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     channels = models.JSONField(default=list)
     wait_minutes = models.PositiveSmallIntegerField(
         default=5, help_text="Wait after this step before the next one"
@@ -122,9 +128,17 @@ class EscalationPolicyStep(models.Model):
     class Meta:
         ordering = ["position", "id"]
 
+    def __str__(self) -> str:
+        return f"Step {self.position + 1}: {self.get_target_display()}"
+
     def snapshot(self) -> dict:
-        return {"target": self.target, "role": self.role, "user_id": self.user_id,
-                "channels": list(self.channels or [Channel.INAPP]), "wait_minutes": self.wait_minutes}
+        return {
+            "target": self.target,
+            "role": self.role,
+            "user_id": self.user_id,
+            "channels": list(self.channels or [Channel.INAPP]),
+            "wait_minutes": self.wait_minutes,
+        }
 
 
 DEFAULT_POLICY: dict = {
@@ -135,12 +149,27 @@ DEFAULT_POLICY: dict = {
     "final_wait_minutes": 5,
     "final_channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS],
     "steps": [
-        {"target": Target.ONCALL_PRIMARY, "role": "", "user_id": None,
-         "channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS], "wait_minutes": 5},
-        {"target": Target.ONCALL_BACKUP, "role": "", "user_id": None,
-         "channels": [Channel.INAPP, Channel.SMS, Channel.PAGER], "wait_minutes": 5},
-        {"target": Target.ROLE, "role": Role.PHYSICIAN, "user_id": None,
-         "channels": [Channel.INAPP, Channel.EMAIL], "wait_minutes": 10},
+        {
+            "target": Target.ONCALL_PRIMARY,
+            "role": "",
+            "user_id": None,
+            "channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS],
+            "wait_minutes": 5,
+        },
+        {
+            "target": Target.ONCALL_BACKUP,
+            "role": "",
+            "user_id": None,
+            "channels": [Channel.INAPP, Channel.SMS, Channel.PAGER],
+            "wait_minutes": 5,
+        },
+        {
+            "target": Target.ROLE,
+            "role": Role.PHYSICIAN,
+            "user_id": None,
+            "channels": [Channel.INAPP, Channel.EMAIL],
+            "wait_minutes": 10,
+        },
     ],
 }
 
@@ -162,8 +191,12 @@ class OnCallSchedule(models.Model):
 
     team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="oncall_schedules")
     slot = models.CharField(max_length=10, choices=Slot.choices, default=Slot.PRIMARY)
-    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone],
-                                 help_text="Empty: the care team's time zone")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Empty: the care team's time zone",
+    )
     start_date = models.DateField(help_text="Local date of the first handover")
     handover_time = models.TimeField(default="08:00")
     shift_days = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
@@ -184,8 +217,10 @@ class OnCallSchedule(models.Model):
         tz = self.tz
         start_day = self.start_date + timedelta(days=index * self.shift_days)
         end_day = start_day + timedelta(days=self.shift_days)
-        return (datetime.combine(start_day, self.handover_time, tzinfo=tz),
-                datetime.combine(end_day, self.handover_time, tzinfo=tz))
+        return (
+            datetime.combine(start_day, self.handover_time, tzinfo=tz),
+            datetime.combine(end_day, self.handover_time, tzinfo=tz),
+        )
 
     def shift_index_at(self, moment: datetime) -> int | None:
         local = moment.astimezone(self.tz)
@@ -211,6 +246,9 @@ class OnCallMember(models.Model):
     class Meta:
         ordering = ["position", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.user} (position {self.position + 1})"
+
 
 class OnCallOverride(models.Model):
     """``user`` is on call for the schedule's slot from ``starts_at`` to ``ends_at`` (swaps too)."""
@@ -220,14 +258,21 @@ class OnCallOverride(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                              name="override_ends_after_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="override_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on call {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,23 +304,33 @@ class Alert(models.Model):
     current_grade = models.PositiveSmallIntegerField(null=True, blank=True)
     urgency = models.CharField(max_length=10, choices=Urgency.choices)
     status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)
-    evaluation = models.ForeignKey(GradeEvaluation, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="alerts", help_text="Latest evaluation behind this alert")
+    evaluation = models.ForeignKey(
+        GradeEvaluation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        help_text="Latest evaluation behind this alert",
+    )
     drivers = models.JSONField(default=list, blank=True)
     suggestions = models.JSONField(default=list, blank=True)
     rule_set = models.CharField(max_length=60, blank=True)
     summary = models.CharField(max_length=200, blank=True)
     policy_snapshot = models.JSONField(default=dict)
     generation = models.PositiveIntegerField(default=1, help_text="Bumped at each re-page (upgrade, un-ack)")
-    due_at = models.DateTimeField(null=True, blank=True, help_text="Overdue-check alerts: when the check was due")
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Overdue-check alerts: when the check was due"
+    )
     opened_at = models.DateTimeField(default=timezone.now)
     first_notified_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                        on_delete=models.PROTECT, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     last_action_at = models.DateTimeField(null=True, blank=True, help_text="Last note or order")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -286,7 +341,8 @@ class Alert(models.Model):
         indexes = [models.Index(fields=["care_team", "status"], name="alert_team_status")]
         constraints = [
             models.UniqueConstraint(
-                fields=["infusion", "syndrome"], condition=Q(status__in=["open", "acknowledged"]),
+                fields=["infusion", "syndrome"],
+                condition=Q(status__in=["open", "acknowledged"]),
                 name="one_active_alert_per_infusion_syndrome",
             ),
         ]
@@ -333,12 +389,16 @@ class AlertEvent(models.Model):
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=16, choices=EventKind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     text = models.TextField(blank=True)
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,8 +436,11 @@ class EscalationStep(models.Model):
     class Meta:
         ordering = ["due_at", "id"]
         indexes = [models.Index(fields=["status", "due_at"], name="step_status_due")]
-        constraints = [models.UniqueConstraint(fields=["alert", "generation", "sequence"],
-                                               name="uniq_step_alert_generation_sequence")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "generation", "sequence"], name="uniq_step_alert_generation_sequence"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Step {self.sequence} ({self.kind}) of alert {self.alert_id}, due {self.due_at:%H:%M:%S}"
@@ -390,15 +453,23 @@ class NotificationStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
-    step = models.ForeignKey(EscalationStep, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="notifications")
-    alarm = models.ForeignKey("OperationsAlarm", null=True, blank=True, on_delete=models.CASCADE,
-                              related_name="notifications")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    step = models.ForeignKey(
+        EscalationStep, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    alarm = models.ForeignKey(
+        "OperationsAlarm", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+    )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     idempotency_key = models.CharField(max_length=120, unique=True)
-    status = models.CharField(max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    status = models.CharField(
+        max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
     message = models.CharField(max_length=300, help_text="What was sent: no patient data")
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -410,6 +481,9 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "channel", "read_at"], name="notif_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to user {self.recipient_id} ({self.status})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,13 +507,17 @@ class OperationsAlarm(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now)
     occurrences = models.PositiveIntegerField(default=1)
     cleared_at = models.DateTimeField(null=True, blank=True)
-    cleared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-raised_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["key"], condition=Q(cleared_at__isnull=True),
-                                               name="one_open_alarm_per_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(cleared_at__isnull=True), name="one_open_alarm_per_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message}"
@@ -450,6 +528,9 @@ class AuditorHeartbeat(models.Model):
 
     last_run_at = models.DateTimeField()
     findings = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"Auditor ran at {self.last_run_at:%Y-%m-%d %H:%M:%S}"
 
 
 class CheckTaskStatus(models.TextChoices):
@@ -472,8 +553,12 @@ class CheckTask(models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["infusion", "check_type", "due_at"],
-                                               name="uniq_check_task")]
+        constraints = [
+            models.UniqueConstraint(fields=["infusion", "check_type", "due_at"], name="uniq_check_task")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_type} due {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
 
 
 def new_token() -> uuid.UUID:

@@ -12,8 +12,12 @@ from .models import OnCallOverride, OnCallSchedule, Slot
 def oncall_user_id(schedule: OnCallSchedule, at: datetime | None = None) -> int | None:
     """The user on call for ``schedule`` at ``at``: the newest covering override, else the rotation."""
     at = at or timezone.now()
-    override = (OnCallOverride.objects.filter(schedule=schedule, starts_at__lte=at, ends_at__gt=at)
-                .order_by("-created_at", "-id").values_list("user_id", flat=True).first())
+    override = (
+        OnCallOverride.objects.filter(schedule=schedule, starts_at__lte=at, ends_at__gt=at)
+        .order_by("-created_at", "-id")
+        .values_list("user_id", flat=True)
+        .first()
+    )
     if override:
         return override
     member_ids = list(schedule.members.order_by("position", "id").values_list("user_id", flat=True))

@@ -34,24 +34,37 @@ def alerts_visible_to(user) -> QuerySet[Alert]:
 
 def inbox_alerts(user) -> list[Alert]:
     """Open and acknowledged alerts of the user's teams, most urgent and oldest first."""
-    qs = (alerts_visible_to(user).filter(status__in=ACTIVE_STATUSES)
-          .select_related("patient", "infusion__product", "care_team", "acknowledged_by")
-          .annotate(unread=Count("notifications", filter=Q(notifications__recipient=user,
-                                                           notifications__channel=Channel.INAPP,
-                                                           notifications__read_at__isnull=True))))
+    qs = (
+        alerts_visible_to(user)
+        .filter(status__in=ACTIVE_STATUSES)
+        .select_related("patient", "infusion__product", "care_team", "acknowledged_by")
+        .annotate(
+            unread=Count(
+                "notifications",
+                filter=Q(
+                    notifications__recipient=user,
+                    notifications__channel=Channel.INAPP,
+                    notifications__read_at__isnull=True,
+                ),
+            )
+        )
+    )
     rank = {"emergent": 0, "urgent": 1, "routine": 2}
     return sorted(qs, key=lambda a: (a.status != "open", rank.get(a.urgency, 3), a.opened_at))
 
 
 def alert_detail(user, alert_id: int, patient_id: int | None = None) -> Alert:
-    qs = alerts_visible_to(user).select_related("patient", "infusion__product", "care_team", "acknowledged_by",
-                                                "resolved_by", "evaluation")
+    qs = alerts_visible_to(user).select_related(
+        "patient", "infusion__product", "care_team", "acknowledged_by", "resolved_by", "evaluation"
+    )
     if patient_id is not None:
         qs = qs.filter(patient_id=patient_id)
     return qs.prefetch_related(
         Prefetch("events", queryset=AlertEvent.objects.select_related("user").order_by("at", "id")),
         Prefetch("steps", queryset=EscalationStep.objects.order_by("generation", "sequence")),
-        Prefetch("notifications", queryset=Notification.objects.select_related("recipient").order_by("created_at")),
+        Prefetch(
+            "notifications", queryset=Notification.objects.select_related("recipient").order_by("created_at")
+        ),
     ).get(pk=alert_id)
 
 
@@ -60,8 +73,11 @@ def pending_steps(alert: Alert) -> list[EscalationStep]:
 
 
 def open_check_tasks(user) -> QuerySet[CheckTask]:
-    return (CheckTask.objects.filter(status=CheckTaskStatus.OPEN, care_team_id__in=user.team_ids())
-            .select_related("infusion__patient", "alert").order_by("due_at"))
+    return (
+        CheckTask.objects.filter(status=CheckTaskStatus.OPEN, care_team_id__in=user.team_ids())
+        .select_related("infusion__patient", "alert")
+        .order_by("due_at")
+    )
 
 
 def unread_count(user) -> int:
@@ -72,8 +88,12 @@ def oncall_overview(user, *, now: datetime | None = None, shifts_ahead: int = 7)
     """Per team of the user: who is on call now (primary, backup) and the next shifts."""
     now = now or timezone.now()
     teams = CareTeam.objects.filter(pk__in=user.team_ids()).order_by("name")
-    schedules = {(s.team_id, s.slot): s for s in OnCallSchedule.objects.filter(team__in=teams)
-                 .select_related("team").prefetch_related("members__user", "overrides__user")}
+    schedules = {
+        (s.team_id, s.slot): s
+        for s in OnCallSchedule.objects.filter(team__in=teams)
+        .select_related("team")
+        .prefetch_related("members__user", "overrides__user")
+    }
     manage = set(team_ids_with(user, "schedule.manage"))
     users = {}
     out = []
@@ -81,8 +101,14 @@ def oncall_overview(user, *, now: datetime | None = None, shifts_ahead: int = 7)
         row = {"team": team, "slots": [], "can_manage": team.pk in manage}
         for slot in (Slot.PRIMARY, Slot.BACKUP):
             schedule = schedules.get((team.pk, slot))
-            entry = {"slot": slot, "label": Slot(slot).label, "schedule": schedule, "now": None, "upcoming": [],
-                     "overrides": []}
+            entry = {
+                "slot": slot,
+                "label": Slot(slot).label,
+                "schedule": schedule,
+                "now": None,
+                "upcoming": [],
+                "overrides": [],
+            }
             if schedule is not None:
                 uid = oncall_user_id(schedule, now)
                 entry["now"] = _user(users, uid)
@@ -90,8 +116,14 @@ def oncall_overview(user, *, now: datetime | None = None, shifts_ahead: int = 7)
                 start_index = 0 if index is None else index
                 for i in range(start_index, start_index + shifts_ahead):
                     start, end = schedule.shift_bounds(i)
-                    entry["upcoming"].append({"index": i, "start": start, "end": end,
-                                              "user": _user(users, oncall_user_id(schedule, start))})
+                    entry["upcoming"].append(
+                        {
+                            "index": i,
+                            "start": start,
+                            "end": end,
+                            "user": _user(users, oncall_user_id(schedule, start)),
+                        }
+                    )
                 entry["overrides"] = [o for o in schedule.overrides.all() if o.ends_at > now]
                 entry["members"] = [m.user for m in schedule.members.all()]
             row["slots"].append(entry)
@@ -111,7 +143,8 @@ def _user(cache: dict, uid: int | None) -> User | None:
 def open_alarms(user) -> QuerySet[OperationsAlarm]:
     teams = team_ids_with(user, "schedule.manage")
     return OperationsAlarm.objects.filter(Q(team_id__in=teams) | Q(team__isnull=True)).order_by(
-        "cleared_at", "-last_seen_at")
+        "cleared_at", "-last_seen_at"
+    )
 
 
 def recent_alarms(user, *, days: int = 7) -> QuerySet[OperationsAlarm]:

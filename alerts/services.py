@@ -30,7 +30,14 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, User
 from accounts.permissions import require
-from monitoring.models import GradeEvaluation, Infusion, InfusionStatus, MissedCheck, Observation, ObservationKind
+from monitoring.models import (
+    GradeEvaluation,
+    Infusion,
+    InfusionStatus,
+    MissedCheck,
+    Observation,
+    ObservationKind,
+)
 
 from . import channels
 from .models import (
@@ -71,7 +78,11 @@ MAX_STEP_ATTEMPTS = 5
 ICU_SUGGESTION = {
     "code": "icu_transfer",
     "text": "Grade ≥ 3: consider ICU transfer (RULES §4.4)",
-    "dose_mg": None, "dose_text": "", "source": "alerts", "withheld": False, "withheld_reason": "",
+    "dose_mg": None,
+    "dose_text": "",
+    "source": "alerts",
+    "withheld": False,
+    "withheld_reason": "",
 }
 
 
@@ -136,17 +147,20 @@ def alert_process_evaluation(*, evaluation_id: int, now: datetime | None = None)
         if ev is None:
             log.warning("evaluation %s not found (rolled back?)", evaluation_id)
             return []
-        infusion = Infusion.objects.select_for_update().select_related("care_team", "patient").get(
-            pk=ev.infusion_id)
+        infusion = (
+            Infusion.objects.select_for_update().select_related("care_team", "patient").get(pk=ev.infusion_id)
+        )
         at = _now(now)
         for syndrome, grade, urgency in _wanted_alerts(ev):
-            alert = _raise_or_upgrade(infusion=infusion, ev=ev, syndrome=syndrome, grade=grade,
-                                      urgency=urgency, now=at)
+            alert = _raise_or_upgrade(
+                infusion=infusion, ev=ev, syndrome=syndrome, grade=grade, urgency=urgency, now=at
+            )
             if alert is not None:
                 touched.append(alert.pk)
         # Newer evaluations keep the current grade of active graded alerts up to date (no page).
-        for alert in Alert.objects.filter(infusion=infusion, status__in=ACTIVE_STATUSES,
-                                          syndrome__in=GRADED_SYNDROMES).exclude(pk__in=touched):
+        for alert in Alert.objects.filter(
+            infusion=infusion, status__in=ACTIVE_STATUSES, syndrome__in=GRADED_SYNDROMES
+        ).exclude(pk__in=touched):
             _track_current(alert, ev)
     if touched:
         dispatch_due_steps(alert_ids=touched, now=now)
@@ -167,10 +181,14 @@ def _track_current(alert: Alert, ev: GradeEvaluation) -> None:
     Alert.objects.filter(pk=alert.pk).update(current_grade=grade, evaluation=ev, updated_at=timezone.now())
 
 
-def _raise_or_upgrade(*, infusion: Infusion, ev: GradeEvaluation, syndrome: str, grade: int | None,
-                      urgency: str, now: datetime) -> Alert | None:
-    alert = (Alert.objects.select_for_update()
-             .filter(infusion=infusion, syndrome=syndrome, status__in=ACTIVE_STATUSES).first())
+def _raise_or_upgrade(
+    *, infusion: Infusion, ev: GradeEvaluation, syndrome: str, grade: int | None, urgency: str, now: datetime
+) -> Alert | None:
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(infusion=infusion, syndrome=syndrome, status__in=ACTIVE_STATUSES)
+        .first()
+    )
     if alert is None:
         return _open_alert(infusion=infusion, ev=ev, syndrome=syndrome, grade=grade, urgency=urgency, now=now)
     higher = grade is not None and (alert.grade is None or grade > alert.grade)
@@ -205,17 +223,34 @@ def _raise_or_upgrade(*, infusion: Infusion, ev: GradeEvaluation, syndrome: str,
     return alert
 
 
-def _open_alert(*, infusion: Infusion, ev: GradeEvaluation | None, syndrome: str, grade: int | None,
-                urgency: str, now: datetime, snapshot: dict | None = None, due_at: datetime | None = None,
-                summary: str = "") -> Alert:
+def _open_alert(
+    *,
+    infusion: Infusion,
+    ev: GradeEvaluation | None,
+    syndrome: str,
+    grade: int | None,
+    urgency: str,
+    now: datetime,
+    snapshot: dict | None = None,
+    due_at: datetime | None = None,
+    summary: str = "",
+) -> Alert:
     alert = Alert.objects.create(
-        infusion=infusion, patient_id=infusion.patient_id, care_team_id=infusion.care_team_id,
-        syndrome=syndrome, grade=grade, current_grade=grade, urgency=urgency, evaluation=ev,
+        infusion=infusion,
+        patient_id=infusion.patient_id,
+        care_team_id=infusion.care_team_id,
+        syndrome=syndrome,
+        grade=grade,
+        current_grade=grade,
+        urgency=urgency,
+        evaluation=ev,
         drivers=_drivers_for(ev, syndrome) if ev else [],
         suggestions=_suggestions_for(ev, urgency) if ev else [],
-        rule_set=ev.rule_set if ev else "", summary=summary,
+        rule_set=ev.rule_set if ev else "",
+        summary=summary,
         policy_snapshot=snapshot or policy_snapshot_for(infusion.care_team_id),
-        opened_at=now, due_at=due_at,
+        opened_at=now,
+        due_at=due_at,
     )
     _event(alert, EventKind.OPENED, f"{alert.title}, {alert.get_urgency_display().lower()} urgency", at=now)
     _expand_chain(alert, start=now)
@@ -254,17 +289,37 @@ def _expand_chain(alert: Alert, *, start: datetime, from_index: int = 0) -> list
                 steps = [s for s in steps[1:] if s not in oncall]
         groups.extend(([s], int(s.get("wait_minutes", 5))) for s in steps)
         for targets, wait in groups:
-            rows.append(EscalationStep(alert=alert, generation=alert.generation, sequence=seq,
-                                       kind=StepKind.PAGE, targets=targets, due_at=due))
+            rows.append(
+                EscalationStep(
+                    alert=alert,
+                    generation=alert.generation,
+                    sequence=seq,
+                    kind=StepKind.PAGE,
+                    targets=targets,
+                    due_at=due,
+                )
+            )
             seq += 1
             due = due + timedelta(minutes=wait)
-    final = {"target": Target.LEADS, "role": "", "user_id": None,
-             "channels": list(snap.get("final_channels") or [Channel.INAPP, Channel.EMAIL, Channel.SMS]),
-             "wait_minutes": int(snap.get("final_wait_minutes", 5))}
+    final = {
+        "target": Target.LEADS,
+        "role": "",
+        "user_id": None,
+        "channels": list(snap.get("final_channels") or [Channel.INAPP, Channel.EMAIL, Channel.SMS]),
+        "wait_minutes": int(snap.get("final_wait_minutes", 5)),
+    }
     if rows:
         due = due - timedelta(minutes=wait) + timedelta(minutes=int(snap.get("final_wait_minutes", 5)))
-    rows.append(EscalationStep(alert=alert, generation=alert.generation, sequence=seq, kind=StepKind.FINAL,
-                               targets=[final], due_at=due))
+    rows.append(
+        EscalationStep(
+            alert=alert,
+            generation=alert.generation,
+            sequence=seq,
+            kind=StepKind.FINAL,
+            targets=[final],
+            due_at=due,
+        )
+    )
     return EscalationStep.objects.bulk_create(rows)
 
 
@@ -278,13 +333,15 @@ def _cancel_pending(alert: Alert, *, reason: str, kinds: Iterable[str] | None = 
 # =============================================================================================
 # 2. Claiming and sending due steps
 # =============================================================================================
-def claim_due_steps(*, now: datetime | None = None, alert_ids: Iterable[int] | None = None,
-                    limit: int = 50) -> list[tuple[int, str]]:
+def claim_due_steps(
+    *, now: datetime | None = None, alert_ids: Iterable[int] | None = None, limit: int = 50
+) -> list[tuple[int, str]]:
     """Claim up to ``limit`` due pending steps (skip rows another worker holds); returns (id, token)."""
     at = _now(now)
     with transaction.atomic():
         qs = EscalationStep.objects.select_for_update(skip_locked=True).filter(
-            status=StepStatus.PENDING, due_at__lte=at)
+            status=StepStatus.PENDING, due_at__lte=at
+        )
         if alert_ids is not None:
             qs = qs.filter(alert_id__in=list(alert_ids))
         ids = list(qs.order_by("due_at", "id").values_list("id", flat=True)[:limit])
@@ -292,15 +349,23 @@ def claim_due_steps(*, now: datetime | None = None, alert_ids: Iterable[int] | N
         for step_id in ids:
             token = new_token()
             n = EscalationStep.objects.filter(pk=step_id, status=StepStatus.PENDING).update(
-                status=StepStatus.SENDING, claim_token=token, claimed_at=timezone.now(),
-                attempts=F("attempts") + 1)
+                status=StepStatus.SENDING,
+                claim_token=token,
+                claimed_at=timezone.now(),
+                attempts=F("attempts") + 1,
+            )
             if n:
                 claimed.append((step_id, str(token)))
     return claimed
 
 
-def dispatch_due_steps(*, now: datetime | None = None, alert_ids: Iterable[int] | None = None,
-                       limit: int = 50, max_batches: int = 20) -> int:
+def dispatch_due_steps(
+    *,
+    now: datetime | None = None,
+    alert_ids: Iterable[int] | None = None,
+    limit: int = 50,
+    max_batches: int = 20,
+) -> int:
     """Claim and send every due step (in batches). Returns how many steps were processed."""
     done = 0
     alert_ids = list(alert_ids) if alert_ids is not None else None
@@ -317,14 +382,19 @@ def dispatch_due_steps(*, now: datetime | None = None, alert_ids: Iterable[int] 
     return done
 
 
-def _finish_step(step_id: int, token: str, *, status: str, outcome: str, due_at: datetime | None = None) -> bool:
+def _finish_step(
+    step_id: int, token: str, *, status: str, outcome: str, due_at: datetime | None = None
+) -> bool:
     values: dict = {"status": status, "outcome": outcome[:200]}
     if status == StepStatus.SENT:
         values["sent_at"] = timezone.now()
     if status == StepStatus.PENDING:
         values.update(claim_token=None, due_at=due_at)
-    return bool(EscalationStep.objects.filter(pk=step_id, status=StepStatus.SENDING, claim_token=token)
-                .update(**values))
+    return bool(
+        EscalationStep.objects.filter(pk=step_id, status=StepStatus.SENDING, claim_token=token).update(
+            **values
+        )
+    )
 
 
 def send_step(*, step_id: int, token: str, now: datetime | None = None) -> str:
@@ -365,7 +435,9 @@ def leads_of(team_id: int) -> list[User]:
     return list(seen.values())
 
 
-def resolve_recipients(alert: Alert, targets: list[dict], *, now: datetime) -> tuple[list[tuple[User, str]], list[str]]:
+def resolve_recipients(
+    alert: Alert, targets: list[dict], *, now: datetime
+) -> tuple[list[tuple[User, str]], list[str]]:
     """(user, channel) pairs for a step's targets at ``now``, plus notes about gaps."""
     team_id = alert.care_team_id
     pairs: dict[tuple[int, str], tuple[User, str]] = {}
@@ -417,34 +489,59 @@ def _send_page(step: EscalationStep, token: str, *, now: datetime | None) -> str
         leads = leads_of(alert.care_team_id)
         pairs = [(u, ch) for u in leads for ch in (Channel.INAPP, Channel.EMAIL, Channel.SMS)]
         text = "; ".join(notes) or "no recipient"
-        _event(alert, EventKind.NO_RECIPIENT, f"Step {step.sequence + 1}: {text}; notifying the leads instead")
-        raise_alarm(kind=AlarmKind.NO_RECIPIENT, key=f"no_recipient:{step.pk}", team_id=alert.care_team_id,
-                    message=f"Alert #{alert.pk} step {step.sequence + 1}: {text}")
+        _event(
+            alert, EventKind.NO_RECIPIENT, f"Step {step.sequence + 1}: {text}; notifying the leads instead"
+        )
+        raise_alarm(
+            kind=AlarmKind.NO_RECIPIENT,
+            key=f"no_recipient:{step.pk}",
+            team_id=alert.care_team_id,
+            message=f"Alert #{alert.pk} step {step.sequence + 1}: {text}",
+        )
     subject, text, link = _message(alert)
     sent = failed = 0
     fenced = False
+    failed_channels: set[str] = set()
     for user, channel in pairs:
-        result = _notify(alert=alert, step=step, token=token, user=user, channel=channel, subject=subject,
-                         text=text, link=link, require_status=AlertStatus.OPEN)
+        result = _notify(
+            alert=alert,
+            step=step,
+            token=token,
+            user=user,
+            channel=channel,
+            subject=subject,
+            text=text,
+            link=link,
+            require_status=AlertStatus.OPEN,
+        )
         if result == "sent":
             sent += 1
         elif result == "failed":
             failed += 1
+            failed_channels.add(channel)
         elif result == "fenced":
             fenced = True
             break
     if fenced:
         _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="alert no longer open")
         return "cancelled"
-    if sent == 0 and failed and step.attempts < MAX_STEP_ATTEMPTS:
+    if failed and step.attempts < MAX_STEP_ATTEMPTS:
+        # Retry only what failed (delivered notifications are skipped by their idempotency key).
         retry_at = timezone.now() + timedelta(seconds=15 * step.attempts)
-        _finish_step(step.pk, token, status=StepStatus.PENDING, outcome=f"{failed} failed; retrying",
-                     due_at=retry_at)
-        return "retry"
-    if failed:
-        raise_alarm(kind=AlarmKind.DELIVERY_FAILED, key=f"delivery_failed:{step.pk}",
-                    team_id=alert.care_team_id,
-                    message=f"Alert #{alert.pk} step {step.sequence + 1}: {failed} notification(s) failed")
+        _finish_step(
+            step.pk, token, status=StepStatus.PENDING, outcome=f"{failed} failed; retrying", due_at=retry_at
+        )
+        if sent == 0:
+            return "retry"
+        return "partly sent; retrying"
+    for channel in sorted(failed_channels):  # one open alarm per team and channel, counted
+        raise_alarm(
+            kind=AlarmKind.DELIVERY_FAILED,
+            key=f"delivery_failed:{alert.care_team_id}:{channel}",
+            team_id=alert.care_team_id,
+            message=f"{Channel(channel).label} notifications fail for this care team "
+            f"(last: alert #{alert.pk}, step {step.sequence + 1}); check contact details and the gateway",
+        )
     status = StepStatus.SENT if sent else StepStatus.FAILED
     _finish_step(step.pk, token, status=status, outcome=f"{sent} sent, {failed} failed")
     if step.kind == StepKind.FINAL:
@@ -459,14 +556,30 @@ def _schedule_repeat_final(alert: Alert, step: EscalationStep) -> None:
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
         if locked.status != AlertStatus.OPEN or locked.generation != step.generation:
             return
-        EscalationStep.objects.create(alert=locked, generation=locked.generation, sequence=_next_sequence(locked),
-                                      kind=StepKind.FINAL, targets=step.targets,
-                                      due_at=timezone.now() + timedelta(minutes=wait))
+        EscalationStep.objects.create(
+            alert=locked,
+            generation=locked.generation,
+            sequence=_next_sequence(locked),
+            kind=StepKind.FINAL,
+            targets=step.targets,
+            due_at=timezone.now() + timedelta(minutes=wait),
+        )
 
 
-def _notify(*, alert: Alert | None, step: EscalationStep | None, token: str | None, user: User, channel: str,
-            subject: str, text: str, link: str, require_status: str | None, alarm: OperationsAlarm | None = None,
-            key: str | None = None) -> str:
+def _notify(
+    *,
+    alert: Alert | None,
+    step: EscalationStep | None,
+    token: str | None,
+    user: User,
+    channel: str,
+    subject: str,
+    text: str,
+    link: str,
+    require_status: str | None,
+    alarm: OperationsAlarm | None = None,
+    key: str | None = None,
+) -> str:
     """Deliver one notification at most once per idempotency key. Returns sent/failed/fenced/duplicate."""
     key = key or f"step:{step.pk}:{user.pk}:{channel}"
     with transaction.atomic():
@@ -474,31 +587,51 @@ def _notify(*, alert: Alert | None, step: EscalationStep | None, token: str | No
             locked = Alert.objects.select_for_update().only("id", "status").get(pk=alert.pk)
             if require_status and locked.status != require_status:
                 return "fenced"
-        if step is not None and not EscalationStep.objects.filter(
-                pk=step.pk, status=StepStatus.SENDING, claim_token=token).exists():
+        if (
+            step is not None
+            and not EscalationStep.objects.filter(
+                pk=step.pk, status=StepStatus.SENDING, claim_token=token
+            ).exists()
+        ):
             return "fenced"
         notification, created = Notification.objects.get_or_create(
             idempotency_key=key,
-            defaults={"alert": alert, "step": step, "alarm": alarm, "recipient": user, "channel": channel,
-                      "urgency": alert.urgency if alert else Urgency.URGENT, "message": text[:300]},
+            defaults={
+                "alert": alert,
+                "step": step,
+                "alarm": alarm,
+                "recipient": user,
+                "channel": channel,
+                "urgency": alert.urgency if alert else Urgency.URGENT,
+                "message": text[:300],
+            },
         )
         if not created and notification.status == NotificationStatus.SENT:
             return "duplicate"
         Notification.objects.filter(pk=notification.pk).update(attempts=F("attempts") + 1)
-    out = channels.Outgoing(channel=channel, idempotency_key=key, recipient_id=user.pk,
-                            address=channels.address_for(channel, user), subject=subject, text=text,
-                            link=link, urgency=notification.urgency)
+    out = channels.Outgoing(
+        channel=channel,
+        idempotency_key=key,
+        recipient_id=user.pk,
+        address=channels.address_for(channel, user),
+        subject=subject,
+        text=text,
+        link=link,
+        urgency=notification.urgency,
+    )
     try:
         channels.deliver(out)
     except channels.DeliveryError as exc:
-        Notification.objects.filter(pk=notification.pk).update(status=NotificationStatus.FAILED,
-                                                               error=str(exc)[:300])
+        Notification.objects.filter(pk=notification.pk).update(
+            status=NotificationStatus.FAILED, error=str(exc)[:300]
+        )
         if alert is not None:
             _event(alert, EventKind.NOTIFY_FAILED, f"{Channel(channel).label} to {user}: {exc}")
         return "failed"
     sent_at = timezone.now()
-    Notification.objects.filter(pk=notification.pk).update(status=NotificationStatus.SENT, sent_at=sent_at,
-                                                           error="")
+    Notification.objects.filter(pk=notification.pk).update(
+        status=NotificationStatus.SENT, sent_at=sent_at, error=""
+    )
     if alert is not None:
         Alert.objects.filter(pk=alert.pk, first_notified_at__isnull=True).update(first_notified_at=sent_at)
         _event(alert, EventKind.NOTIFIED, f"{Channel(channel).label} to {user}", at=sent_at)
@@ -516,9 +649,19 @@ def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) ->
     user = alert.acknowledged_by
     subject, text, link = _message(alert, prefix="REMINDER ")
     results = [
-        _notify(alert=alert, step=step, token=token, user=user, channel=ch, subject=subject, text=text, link=link,
-                require_status=AlertStatus.ACKNOWLEDGED)
-        for ch in (Channel.INAPP, Channel.SMS) if user is not None
+        _notify(
+            alert=alert,
+            step=step,
+            token=token,
+            user=user,
+            channel=ch,
+            subject=subject,
+            text=text,
+            link=link,
+            require_status=AlertStatus.ACKNOWLEDGED,
+        )
+        for ch in (Channel.INAPP, Channel.SMS)
+        if user is not None
     ]
     if "fenced" in results:
         _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="alert changed")
@@ -527,11 +670,19 @@ def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) ->
     with transaction.atomic():
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
         if locked.status == AlertStatus.ACKNOWLEDGED and locked.generation == step.generation:
-            _event(locked, EventKind.REMINDER,
-                   f"No note or order {reminder} min after acknowledgement: reminded {user}")
-            EscalationStep.objects.create(alert=locked, generation=locked.generation,
-                                          sequence=_next_sequence(locked), kind=StepKind.UNACK, targets=[],
-                                          due_at=_now(now) + timedelta(minutes=reminder))
+            _event(
+                locked,
+                EventKind.REMINDER,
+                f"No note or order {reminder} min after acknowledgement: reminded {user}",
+            )
+            EscalationStep.objects.create(
+                alert=locked,
+                generation=locked.generation,
+                sequence=_next_sequence(locked),
+                kind=StepKind.UNACK,
+                targets=[],
+                due_at=_now(now) + timedelta(minutes=reminder),
+            )
         _finish_step(step.pk, token, status=StepStatus.SENT, outcome="reminded")
     return "sent"
 
@@ -541,8 +692,9 @@ def _acted_since_ack(alert: Alert) -> bool:
         return False
     if alert.last_action_at and alert.last_action_at >= alert.acknowledged_at:
         return True
-    return Observation.objects.filter(infusion_id=alert.infusion_id, kind=ObservationKind.MEDICATION,
-                                      recorded_at__gte=alert.acknowledged_at).exists()
+    return Observation.objects.filter(
+        infusion_id=alert.infusion_id, kind=ObservationKind.MEDICATION, recorded_at__gte=alert.acknowledged_at
+    ).exists()
 
 
 def _unacknowledge(step: EscalationStep, token: str, *, now: datetime | None) -> str:
@@ -561,8 +713,12 @@ def _unacknowledge(step: EscalationStep, token: str, *, now: datetime | None) ->
         alert.acknowledged_by = None
         alert.generation += 1
         alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "generation", "updated_at"])
-        _event(alert, EventKind.UNACKNOWLEDGED,
-               f"Acknowledged by {who} but no note or order after the reminder: escalating", at=at)
+        _event(
+            alert,
+            EventKind.UNACKNOWLEDGED,
+            f"Acknowledged by {who} but no note or order after the reminder: escalating",
+            at=at,
+        )
         n_steps = len((alert.policy_snapshot or {}).get("steps") or [])
         _expand_chain(alert, start=at, from_index=1 if n_steps > 1 else 0)
         _event(alert, EventKind.ESCALATED, "Escalation restarted at the next level", at=at)
@@ -592,17 +748,25 @@ def alert_acknowledge(*, alert: Alert, user, note: str = "", now: datetime | Non
             locked.acknowledged_by = user
             if note.strip():
                 locked.last_action_at = at
-            locked.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "last_action_at",
-                                       "updated_at"])
-            cancelled = _cancel_pending(locked, reason=f"acknowledged by user {user.pk}",
-                                        kinds=[StepKind.PAGE, StepKind.FINAL])
+            locked.save(
+                update_fields=["status", "acknowledged_at", "acknowledged_by", "last_action_at", "updated_at"]
+            )
+            cancelled = _cancel_pending(
+                locked, reason=f"acknowledged by user {user.pk}", kinds=[StepKind.PAGE, StepKind.FINAL]
+            )
             _event(locked, EventKind.ACKNOWLEDGED, f"{cancelled} pending step(s) cancelled", user=user, at=at)
             reminder = int((locked.policy_snapshot or {}).get("reminder_minutes", 30))
-            EscalationStep.objects.create(alert=locked, generation=locked.generation,
-                                          sequence=_next_sequence(locked), kind=StepKind.REMINDER,
-                                          targets=[], due_at=at + timedelta(minutes=reminder))
-            Notification.objects.filter(alert=locked, recipient=user, channel=Channel.INAPP,
-                                        read_at__isnull=True).update(read_at=at)
+            EscalationStep.objects.create(
+                alert=locked,
+                generation=locked.generation,
+                sequence=_next_sequence(locked),
+                kind=StepKind.REMINDER,
+                targets=[],
+                due_at=at + timedelta(minutes=reminder),
+            )
+            Notification.objects.filter(
+                alert=locked, recipient=user, channel=Channel.INAPP, read_at__isnull=True
+            ).update(read_at=at)
         if note.strip():
             _event(locked, EventKind.NOTE, note.strip(), user=user, at=at)
     return locked
@@ -640,14 +804,22 @@ def alert_resolve(*, alert: Alert, user, note: str, now: datetime | None = None)
         locked.last_action_at = at
         locked.save()
         cancelled = _cancel_pending(locked, reason=f"resolved by user {user.pk}")
-        _event(locked, EventKind.RESOLVED, f"{note.strip()} ({cancelled} pending step(s) cancelled)",
-               user=user, at=at)
+        _event(
+            locked,
+            EventKind.RESOLVED,
+            f"{note.strip()} ({cancelled} pending step(s) cancelled)",
+            user=user,
+            at=at,
+        )
         CheckTask.objects.filter(alert=locked, status=CheckTaskStatus.OPEN).update(
-            status=CheckTaskStatus.DONE, closed_at=at)
+            status=CheckTaskStatus.DONE, closed_at=at
+        )
     return locked
 
 
-def notifications_mark_read(*, user, alert_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
+def notifications_mark_read(
+    *, user, alert_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> int:
     qs = Notification.objects.filter(recipient=user, channel=Channel.INAPP, read_at__isnull=True)
     if alert_ids is not None:
         qs = qs.filter(alert_id__in=list(alert_ids))
@@ -657,16 +829,23 @@ def notifications_mark_read(*, user, alert_ids: Iterable[int] | None = None, now
 # =============================================================================================
 # 4. On-call management
 # =============================================================================================
-def oncall_override_create(*, schedule: OnCallSchedule, user: User, starts_at: datetime, ends_at: datetime,
-                           by, reason: str = "") -> OnCallOverride:
+def oncall_override_create(
+    *, schedule: OnCallSchedule, user: User, starts_at: datetime, ends_at: datetime, by, reason: str = ""
+) -> OnCallOverride:
     require(by, "schedule.manage", schedule.team_id)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": ["The override must end after it starts."]})
     if not Membership.objects.filter(team_id=schedule.team_id, user=user).exists():
         raise ValidationError({"user": ["Only members of the care team can be on call for it."]})
     with transaction.atomic(durable=True):
-        return OnCallOverride.objects.create(schedule=schedule, user=user, starts_at=starts_at, ends_at=ends_at,
-                                             reason=reason[:200], created_by=by)
+        return OnCallOverride.objects.create(
+            schedule=schedule,
+            user=user,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason[:200],
+            created_by=by,
+        )
 
 
 def oncall_swap(*, schedule: OnCallSchedule, shift_a: int, shift_b: int, by, reason: str = "") -> tuple:
@@ -682,54 +861,83 @@ def oncall_swap(*, schedule: OnCallSchedule, shift_a: int, shift_b: int, by, rea
         raise ValidationError("Both shifts need someone on call to be swapped.")
     text = (reason or "swap")[:200]
     with transaction.atomic(durable=True):
-        first = OnCallOverride.objects.create(schedule=schedule, user_id=user_b, starts_at=a_start, ends_at=a_end,
-                                              reason=text, created_by=by)
-        second = OnCallOverride.objects.create(schedule=schedule, user_id=user_a, starts_at=b_start,
-                                               ends_at=b_end, reason=text, created_by=by)
+        first = OnCallOverride.objects.create(
+            schedule=schedule, user_id=user_b, starts_at=a_start, ends_at=a_end, reason=text, created_by=by
+        )
+        second = OnCallOverride.objects.create(
+            schedule=schedule, user_id=user_a, starts_at=b_start, ends_at=b_end, reason=text, created_by=by
+        )
     return first, second
 
 
 # =============================================================================================
 # 5. Operations alarms, auditor, overdue checks
 # =============================================================================================
-def raise_alarm(*, kind: str, key: str, message: str, team_id: int | None = None,
-                now: datetime | None = None) -> OperationsAlarm:
+def raise_alarm(
+    *, kind: str, key: str, message: str, team_id: int | None = None, now: datetime | None = None
+) -> OperationsAlarm:
     """Open (or refresh) the alarm with ``key``; coordinators are told once per alarm."""
     at = _now(now)
     try:
         with transaction.atomic():
-            alarm = OperationsAlarm.objects.select_for_update().filter(key=key, cleared_at__isnull=True).first()
+            alarm = (
+                OperationsAlarm.objects.select_for_update().filter(key=key, cleared_at__isnull=True).first()
+            )
             if alarm is not None:
-                OperationsAlarm.objects.filter(pk=alarm.pk).update(last_seen_at=at, occurrences=F("occurrences") + 1)
+                OperationsAlarm.objects.filter(pk=alarm.pk).update(
+                    last_seen_at=at, occurrences=F("occurrences") + 1
+                )
                 return alarm
-            alarm = OperationsAlarm.objects.create(kind=kind, key=key[:120], message=message[:300], team_id=team_id,
-                                                   raised_at=at, last_seen_at=at)
+            alarm = OperationsAlarm.objects.create(
+                kind=kind,
+                key=key[:120],
+                message=message[:300],
+                team_id=team_id,
+                raised_at=at,
+                last_seen_at=at,
+            )
     except IntegrityError:  # raised concurrently by another auditor/worker
         return OperationsAlarm.objects.get(key=key, cleared_at__isnull=True)
     log.warning("operations alarm %s: %s", kind, key)
     if team_id is not None:
         recipients = _team_members(team_id, roles=[Role.COORDINATOR])
     else:
-        recipients = list(User.objects.filter(memberships__role__in=[Role.COORDINATOR, Role.ADMIN],
-                                              is_active=True).distinct())
+        recipients = list(
+            User.objects.filter(
+                memberships__role__in=[Role.COORDINATOR, Role.ADMIN], is_active=True
+            ).distinct()
+        )
     link = settings.SITE_URL + reverse("alerts:operations")
     subject = f"[CAR-T Track] Operations alarm: {alarm.get_kind_display()}"
     for user in recipients:
         for channel in (Channel.INAPP, Channel.EMAIL):
-            _notify(alert=None, step=None, token=None, user=user, channel=channel, subject=subject,
-                    text=f"{subject}. {alarm.message}. {link}", link=link, require_status=None, alarm=alarm,
-                    key=f"alarm:{alarm.pk}:{user.pk}:{channel}")
+            _notify(
+                alert=None,
+                step=None,
+                token=None,
+                user=user,
+                channel=channel,
+                subject=subject,
+                text=f"{subject}. {alarm.message}. {link}",
+                link=link,
+                require_status=None,
+                alarm=alarm,
+                key=f"alarm:{alarm.pk}:{user.pk}:{channel}",
+            )
     return alarm
 
 
 def clear_alarm(*, alarm: OperationsAlarm, by, now: datetime | None = None) -> None:
     require(by, "schedule.manage", alarm.team_id) if alarm.team_id else require(by, "schedule.manage")
-    OperationsAlarm.objects.filter(pk=alarm.pk, cleared_at__isnull=True).update(cleared_at=_now(now), cleared_by=by)
+    OperationsAlarm.objects.filter(pk=alarm.pk, cleared_at__isnull=True).update(
+        cleared_at=_now(now), cleared_by=by
+    )
 
 
 def _clear_alarms(keys_prefix: str, still_open: set[str], at: datetime) -> None:
     OperationsAlarm.objects.filter(key__startswith=keys_prefix, cleared_at__isnull=True).exclude(
-        key__in=still_open).update(cleared_at=at)
+        key__in=still_open
+    ).update(cleared_at=at)
 
 
 def run_auditor(*, now: datetime | None = None) -> dict:
@@ -737,53 +945,96 @@ def run_auditor(*, now: datetime | None = None) -> dict:
     at = _now(now)
     findings: dict[str, list] = {"overdue": [], "stuck": [], "idle_alerts": [], "oncall_gaps": []}
     overdue_after = timedelta(seconds=max(60, 3 * settings.ALERT_TICK_SECONDS))
-    for step in EscalationStep.objects.filter(status=StepStatus.PENDING, due_at__lt=at - overdue_after,
-                                              alert__status__in=ACTIVE_STATUSES).select_related("alert")[:200]:
+    for step in EscalationStep.objects.filter(
+        status=StepStatus.PENDING, due_at__lt=at - overdue_after, alert__status__in=ACTIVE_STATUSES
+    ).select_related("alert")[:200]:
         findings["overdue"].append(step.pk)
-        raise_alarm(kind=AlarmKind.OVERDUE_STEP, key=f"overdue_step:{step.pk}", team_id=step.alert.care_team_id,
-                    message=f"Alert #{step.alert_id} step {step.sequence + 1} was due at "
-                            f"{step.due_at:%H:%M:%S} UTC and not sent (scheduler tick not running?)", now=at)
+        raise_alarm(
+            kind=AlarmKind.OVERDUE_STEP,
+            key=f"overdue_step:{step.pk}",
+            team_id=step.alert.care_team_id,
+            message=f"Alert #{step.alert_id} step {step.sequence + 1} was due at "
+            f"{step.due_at:%H:%M:%S} UTC and not sent (scheduler tick not running?)",
+            now=at,
+        )
     stuck_before = at - timedelta(seconds=settings.ALERT_STEP_STUCK_SECONDS)
-    for step in EscalationStep.objects.filter(status=StepStatus.SENDING, claimed_at__lt=stuck_before
-                                              ).select_related("alert")[:200]:
-        if EscalationStep.objects.filter(pk=step.pk, status=StepStatus.SENDING, claim_token=step.claim_token
-                                         ).update(status=StepStatus.PENDING, claim_token=None,
-                                                  outcome="re-kicked by the auditor (stuck in sending)"):
+    for step in EscalationStep.objects.filter(
+        status=StepStatus.SENDING, claimed_at__lt=stuck_before
+    ).select_related("alert")[:200]:
+        if EscalationStep.objects.filter(
+            pk=step.pk, status=StepStatus.SENDING, claim_token=step.claim_token
+        ).update(
+            status=StepStatus.PENDING, claim_token=None, outcome="re-kicked by the auditor (stuck in sending)"
+        ):
             findings["stuck"].append(step.pk)
-            raise_alarm(kind=AlarmKind.STUCK_STEP, key=f"stuck_step:{step.pk}", team_id=step.alert.care_team_id,
-                        message=f"Alert #{step.alert_id} step {step.sequence + 1} was stuck in sending "
-                                "(worker lost?); re-sent", now=at)
+            raise_alarm(
+                kind=AlarmKind.STUCK_STEP,
+                key=f"stuck_step:{step.pk}",
+                team_id=step.alert.care_team_id,
+                message=f"Alert #{step.alert_id} step {step.sequence + 1} was stuck in sending "
+                "(worker lost?); re-sent",
+                now=at,
+            )
     for alert in Alert.objects.filter(status=AlertStatus.OPEN).exclude(
-            steps__status__in=[StepStatus.PENDING, StepStatus.SENDING])[:200]:
+        steps__status__in=[StepStatus.PENDING, StepStatus.SENDING]
+    )[:200]:
         findings["idle_alerts"].append(alert.pk)
         with transaction.atomic():
             locked = Alert.objects.select_for_update().get(pk=alert.pk)
-            if locked.status == AlertStatus.OPEN and not locked.steps.filter(
-                    status__in=[StepStatus.PENDING, StepStatus.SENDING]).exists():
-                final = {"target": Target.LEADS, "role": "", "user_id": None,
-                         "channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS], "wait_minutes": 5}
-                EscalationStep.objects.create(alert=locked, generation=locked.generation,
-                                              sequence=_next_sequence(locked), kind=StepKind.FINAL,
-                                              targets=[final], due_at=at)
-        raise_alarm(kind=AlarmKind.ALERT_WITHOUT_STEPS, key=f"alert_idle:{alert.pk}:{alert.generation}",
-                    team_id=alert.care_team_id,
-                    message=f"Open alert #{alert.pk} had no pending escalation step; the leads are paged", now=at)
+            if (
+                locked.status == AlertStatus.OPEN
+                and not locked.steps.filter(status__in=[StepStatus.PENDING, StepStatus.SENDING]).exists()
+            ):
+                final = {
+                    "target": Target.LEADS,
+                    "role": "",
+                    "user_id": None,
+                    "channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS],
+                    "wait_minutes": 5,
+                }
+                EscalationStep.objects.create(
+                    alert=locked,
+                    generation=locked.generation,
+                    sequence=_next_sequence(locked),
+                    kind=StepKind.FINAL,
+                    targets=[final],
+                    due_at=at,
+                )
+        raise_alarm(
+            kind=AlarmKind.ALERT_WITHOUT_STEPS,
+            key=f"alert_idle:{alert.pk}:{alert.generation}",
+            team_id=alert.care_team_id,
+            message=f"Open alert #{alert.pk} had no pending escalation step; the leads are paged",
+            now=at,
+        )
     gap_keys: set[str] = set()
-    team_ids = set(Infusion.objects.filter(status=InfusionStatus.ACTIVE).values_list("care_team_id", flat=True))
+    team_ids = set(
+        Infusion.objects.filter(status=InfusionStatus.ACTIVE).values_list("care_team_id", flat=True)
+    )
     team_ids |= set(OnCallSchedule.objects.values_list("team_id", flat=True))
     for team_id in sorted(team_ids):
         if oncall_for_team(team_id, Slot.PRIMARY, at) is None:
             key = f"oncall_gap:{team_id}:primary"
             gap_keys.add(key)
             findings["oncall_gaps"].append(team_id)
-            raise_alarm(kind=AlarmKind.ONCALL_GAP, key=key, team_id=team_id,
-                        message="Nobody is on call (primary) for this care team right now", now=at)
+            raise_alarm(
+                kind=AlarmKind.ONCALL_GAP,
+                key=key,
+                team_id=team_id,
+                message="Nobody is on call (primary) for this care team right now",
+                now=at,
+            )
     _clear_alarms("oncall_gap:", gap_keys, at)
-    kicked = dispatch_due_steps(now=now) if (findings["overdue"] or findings["stuck"]
-                                             or findings["idle_alerts"]) else 0
+    kicked = (
+        dispatch_due_steps(now=now)
+        if (findings["overdue"] or findings["stuck"] or findings["idle_alerts"])
+        else 0
+    )
     summary = {k: v[:50] for k, v in findings.items()}
     summary["kicked"] = kicked
-    AuditorHeartbeat.objects.update_or_create(pk=1, defaults={"last_run_at": timezone.now(), "findings": summary})
+    AuditorHeartbeat.objects.update_or_create(
+        pk=1, defaults={"last_run_at": timezone.now(), "findings": summary}
+    )
     return summary
 
 
@@ -792,14 +1043,23 @@ def escalation_health(*, now: datetime | None = None) -> tuple[bool, dict]:
     beat = AuditorHeartbeat.objects.filter(pk=1).first()
     max_age = settings.ALERT_HEARTBEAT_MAX_AGE_SECONDS
     if beat is None:
-        return False, {"status": "fail", "reason": "the escalation auditor has never run", "max_age_s": max_age}
+        return False, {
+            "status": "fail",
+            "reason": "the escalation auditor has never run",
+            "max_age_s": max_age,
+        }
     age = (at - beat.last_run_at).total_seconds()
     pending_overdue = EscalationStep.objects.filter(
         status=StepStatus.PENDING, due_at__lt=at - timedelta(seconds=max(60, 3 * settings.ALERT_TICK_SECONDS))
     ).count()
-    body = {"status": "ok" if age <= max_age else "fail", "auditor_last_run": beat.last_run_at.isoformat(),
-            "auditor_age_s": round(age, 1), "max_age_s": max_age, "overdue_steps": pending_overdue,
-            "open_alarms": OperationsAlarm.objects.filter(cleared_at__isnull=True).count()}
+    body = {
+        "status": "ok" if age <= max_age else "fail",
+        "auditor_last_run": beat.last_run_at.isoformat(),
+        "auditor_age_s": round(age, 1),
+        "max_age_s": max_age,
+        "overdue_steps": pending_overdue,
+        "open_alarms": OperationsAlarm.objects.filter(cleared_at__isnull=True).count(),
+    }
     if age > max_age:
         body["reason"] = f"the escalation auditor has not run for {int(age)} s"
     return age <= max_age, body
@@ -813,8 +1073,12 @@ def overdue_checks_scan(*, now: datetime | None = None) -> dict:
     at = _now(now)
     infusion_ids = list(Infusion.objects.filter(status=InfusionStatus.ACTIVE).values_list("id", flat=True))
     statuses = checks_for_infusions(infusion_ids, now=at)
-    infusions = {i.pk: i for i in Infusion.objects.filter(pk__in=infusion_ids).select_related(
-        "product__monitoring_template", "care_team")}
+    infusions = {
+        i.pk: i
+        for i in Infusion.objects.filter(pk__in=infusion_ids).select_related(
+            "product__monitoring_template", "care_team"
+        )
+    }
     overdue_now: set[tuple[int, str]] = set()
     opened = tasks = 0
     for infusion_id, checks in statuses.items():
@@ -825,17 +1089,26 @@ def overdue_checks_scan(*, now: datetime | None = None) -> dict:
                 continue
             overdue_now.add((infusion_id, check.check_type))
             task, created = CheckTask.objects.get_or_create(
-                infusion_id=infusion_id, check_type=check.check_type, due_at=check.next_due,
-                defaults={"care_team_id": infusion.care_team_id})
+                infusion_id=infusion_id,
+                check_type=check.check_type,
+                due_at=check.next_due,
+                defaults={"care_team_id": infusion.care_team_id},
+            )
             tasks += int(created)
             if check.missed_reason:
                 if task.status == CheckTaskStatus.OPEN:
-                    CheckTask.objects.filter(pk=task.pk).update(status=CheckTaskStatus.REASON_RECORDED,
-                                                                closed_at=at)
+                    CheckTask.objects.filter(pk=task.pk).update(
+                        status=CheckTaskStatus.REASON_RECORDED, closed_at=at
+                    )
                 continue
             if task.status == CheckTaskStatus.OPEN and task.alert_id is None and check.overdue_by >= grace:
-                alert = _open_overdue_alert(infusion=infusion, check_type=check.check_type, due_at=check.next_due,
-                                            minutes=check.overdue_minutes, now=at)
+                alert = _open_overdue_alert(
+                    infusion=infusion,
+                    check_type=check.check_type,
+                    due_at=check.next_due,
+                    minutes=check.overdue_minutes,
+                    now=at,
+                )
                 if alert is not None:
                     CheckTask.objects.filter(pk=task.pk).update(alert=alert)
                     opened += 1
@@ -845,10 +1118,14 @@ def overdue_checks_scan(*, now: datetime | None = None) -> dict:
             still = next((c for c in statuses[task.infusion_id] if c.check_type == task.check_type), None)
             if still is not None and still.next_due == task.due_at:
                 continue
-        reason = MissedCheck.objects.filter(infusion_id=task.infusion_id, check_type=task.check_type,
-                                            due_at__gte=task.due_at - timedelta(minutes=1)).exists()
+        reason = MissedCheck.objects.filter(
+            infusion_id=task.infusion_id,
+            check_type=task.check_type,
+            due_at__gte=task.due_at - timedelta(minutes=1),
+        ).exists()
         CheckTask.objects.filter(pk=task.pk, status=CheckTaskStatus.OPEN).update(
-            status=CheckTaskStatus.REASON_RECORDED if reason else CheckTaskStatus.DONE, closed_at=at)
+            status=CheckTaskStatus.REASON_RECORDED if reason else CheckTaskStatus.DONE, closed_at=at
+        )
         if task.alert_id and task.alert.is_active:
             _close_overdue_alert(task.alert, at=at, reason="reason recorded" if reason else "check done")
     if opened:
@@ -856,23 +1133,45 @@ def overdue_checks_scan(*, now: datetime | None = None) -> dict:
     return {"tasks_created": tasks, "alerts_opened": opened}
 
 
-def _open_overdue_alert(*, infusion: Infusion, check_type: str, due_at: datetime, minutes: int,
-                        now: datetime) -> Alert | None:
+def _open_overdue_alert(
+    *, infusion: Infusion, check_type: str, due_at: datetime, minutes: int, now: datetime
+) -> Alert | None:
     syndrome = OVERDUE_SYNDROMES[check_type]
     snapshot = {
-        "policy_id": None, "name": "Overdue check: charge nurse", "repeat_count": 1, "reminder_minutes": 30,
-        "final_wait_minutes": 15, "final_channels": [Channel.INAPP, Channel.EMAIL],
-        "steps": [{"target": Target.CHARGE_NURSE, "role": "", "user_id": None,
-                   "channels": [Channel.INAPP, Channel.SMS], "wait_minutes": 15}],
+        "policy_id": None,
+        "name": "Overdue check: charge nurse",
+        "repeat_count": 1,
+        "reminder_minutes": 30,
+        "final_wait_minutes": 15,
+        "final_channels": [Channel.INAPP, Channel.EMAIL],
+        "steps": [
+            {
+                "target": Target.CHARGE_NURSE,
+                "role": "",
+                "user_id": None,
+                "channels": [Channel.INAPP, Channel.SMS],
+                "wait_minutes": 15,
+            }
+        ],
     }
     try:
         with transaction.atomic():
             Infusion.objects.select_for_update().get(pk=infusion.pk)
-            if Alert.objects.filter(infusion=infusion, syndrome=syndrome, status__in=ACTIVE_STATUSES).exists():
+            if Alert.objects.filter(
+                infusion=infusion, syndrome=syndrome, status__in=ACTIVE_STATUSES
+            ).exists():
                 return None
-            return _open_alert(infusion=infusion, ev=None, syndrome=syndrome, grade=None, urgency=Urgency.URGENT,
-                               now=now, snapshot=snapshot, due_at=due_at,
-                               summary=f"{Syndrome(syndrome).label}: due {due_at:%H:%M} UTC, {minutes} min overdue")
+            return _open_alert(
+                infusion=infusion,
+                ev=None,
+                syndrome=syndrome,
+                grade=None,
+                urgency=Urgency.URGENT,
+                now=now,
+                snapshot=snapshot,
+                due_at=due_at,
+                summary=f"{Syndrome(syndrome).label}: due {due_at:%H:%M} UTC, {minutes} min overdue",
+            )
     except IntegrityError:
         return None
 
@@ -889,18 +1188,26 @@ def _close_overdue_alert(alert: Alert, *, at: datetime, reason: str) -> None:
         _event(locked, EventKind.RESOLVED, f"Closed automatically: {reason}", at=at)
 
 
-def missed_check_record(*, infusion: Infusion, check_type: str, due_at: datetime, reason: str, user,
-                        now: datetime | None = None) -> MissedCheck:
+def missed_check_record(
+    *, infusion: Infusion, check_type: str, due_at: datetime, reason: str, user, now: datetime | None = None
+) -> MissedCheck:
     """A nurse records why a due check was not done; the task closes and any overdue alert resolves."""
     require(user, "check.record_missed", infusion.care_team_id)
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the check was not done."]})
     at = _now(now)
     with transaction.atomic(durable=True):
-        missed = MissedCheck.objects.create(infusion=infusion, check_type=check_type, due_at=due_at,
-                                            reason=reason.strip()[:300], recorded_by=user, recorded_at=at)
-        for task in CheckTask.objects.select_for_update().filter(infusion=infusion, check_type=check_type,
-                                                                 status=CheckTaskStatus.OPEN):
+        missed = MissedCheck.objects.create(
+            infusion=infusion,
+            check_type=check_type,
+            due_at=due_at,
+            reason=reason.strip()[:300],
+            recorded_by=user,
+            recorded_at=at,
+        )
+        for task in CheckTask.objects.select_for_update().filter(
+            infusion=infusion, check_type=check_type, status=CheckTaskStatus.OPEN
+        ):
             CheckTask.objects.filter(pk=task.pk).update(status=CheckTaskStatus.REASON_RECORDED, closed_at=at)
             if task.alert_id:
                 alert = Alert.objects.select_for_update().get(pk=task.alert_id)

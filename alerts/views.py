@@ -37,7 +37,9 @@ def _inbox_context(request) -> dict:
     tasks = list(selectors.open_check_tasks(user))
     for task in tasks:
         task.can_record = can(user, "check.record_missed", task.care_team_id)
-        task.label = CheckType(task.check_type).label if task.check_type in CheckType.values else task.check_type
+        task.label = (
+            CheckType(task.check_type).label if task.check_type in CheckType.values else task.check_type
+        )
     return {"alerts": alerts, "tasks": tasks, "now": timezone.now(), "unread": selectors.unread_count(user)}
 
 
@@ -139,8 +141,13 @@ def record_missed(request, task_id: int):
     task = get_object_or_404(CheckTask.objects.filter(care_team_id__in=request.user.team_ids()), pk=task_id)
     infusion = get_object_or_404(Infusion.objects.visible_to(request.user), pk=task.infusion_id)
     try:
-        services.missed_check_record(infusion=infusion, check_type=task.check_type, due_at=task.due_at,
-                                     reason=request.POST.get("reason", ""), user=request.user)
+        services.missed_check_record(
+            infusion=infusion,
+            check_type=task.check_type,
+            due_at=task.due_at,
+            reason=request.POST.get("reason", ""),
+            user=request.user,
+        )
         messages.success(request, "Reason recorded.")
     except ValidationError as exc:
         messages.error(request, _errors(exc))
@@ -151,13 +158,18 @@ def record_missed(request, task_id: int):
 @login_required
 @require_GET
 def oncall(request):
-    return render(request, "alerts/oncall.html", {"teams": selectors.oncall_overview(request.user),
-                                                  "now": timezone.now()})
+    return render(
+        request,
+        "alerts/oncall.html",
+        {"teams": selectors.oncall_overview(request.user), "now": timezone.now()},
+    )
 
 
 def _managed_schedule(request, schedule_id: int) -> OnCallSchedule:
-    schedule = get_object_or_404(OnCallSchedule.objects.filter(team_id__in=request.user.team_ids())
-                                 .select_related("team"), pk=schedule_id)
+    schedule = get_object_or_404(
+        OnCallSchedule.objects.filter(team_id__in=request.user.team_ids()).select_related("team"),
+        pk=schedule_id,
+    )
     require(request.user, "schedule.manage", schedule.team_id)
     return schedule
 
@@ -175,13 +187,19 @@ def _parse_local(value: str, tz: ZoneInfo) -> datetime:
 def oncall_override(request, schedule_id: int):
     schedule = _managed_schedule(request, schedule_id)
     try:
-        user = User.objects.filter(memberships__team_id=schedule.team_id, pk=request.POST.get("user") or 0).first()
+        user = User.objects.filter(
+            memberships__team_id=schedule.team_id, pk=request.POST.get("user") or 0
+        ).first()
         if user is None:
             raise ValidationError({"user": ["Pick a member of the care team."]})
         services.oncall_override_create(
-            schedule=schedule, user=user, by=request.user, reason=request.POST.get("reason", ""),
+            schedule=schedule,
+            user=user,
+            by=request.user,
+            reason=request.POST.get("reason", ""),
             starts_at=_parse_local(request.POST.get("starts_at", ""), schedule.tz),
-            ends_at=_parse_local(request.POST.get("ends_at", ""), schedule.tz))
+            ends_at=_parse_local(request.POST.get("ends_at", ""), schedule.tz),
+        )
         messages.success(request, f"{user} is on call for the override period.")
     except ValidationError as exc:
         messages.error(request, _errors(exc))
@@ -193,9 +211,13 @@ def oncall_override(request, schedule_id: int):
 def oncall_swap(request, schedule_id: int):
     schedule = _managed_schedule(request, schedule_id)
     try:
-        services.oncall_swap(schedule=schedule, shift_a=int(request.POST.get("shift_a", "")),
-                             shift_b=int(request.POST.get("shift_b", "")), by=request.user,
-                             reason=request.POST.get("reason", ""))
+        services.oncall_swap(
+            schedule=schedule,
+            shift_a=int(request.POST.get("shift_a", "")),
+            shift_b=int(request.POST.get("shift_b", "")),
+            by=request.user,
+            reason=request.POST.get("reason", ""),
+        )
         messages.success(request, "Shifts swapped.")
     except ValueError:
         messages.error(request, "Pick two shifts to swap.")
@@ -210,8 +232,11 @@ def oncall_swap(request, schedule_id: int):
 @require_GET
 def operations(request):
     ok, health = services.escalation_health()
-    return render(request, "alerts/operations.html", {"alarms": selectors.recent_alarms(request.user),
-                                                      "health_ok": ok, "health": health})
+    return render(
+        request,
+        "alerts/operations.html",
+        {"alarms": selectors.recent_alarms(request.user), "health_ok": ok, "health": health},
+    )
 
 
 @login_required
@@ -228,4 +253,3 @@ def health_escalations(request):
     """200 when the auditor ran within the last 3 minutes, else 503 (JSON body, no patient data)."""
     ok, body = services.escalation_health()
     return JsonResponse(body, status=200 if ok else 503)
-

@@ -215,16 +215,23 @@ def populate(n_patients: int):
     return coordinator, long_patient, len(rows)
 
 
+CPU: dict[str, float] = {}
+
+
 def timed(client: Client, url: str, repeat: int) -> tuple[float, int]:
+    """Median wall-clock ms of ``repeat`` requests (after a warm-up); the median CPU ms of this
+    process is kept in ``CPU[url]`` (less sensitive to other load on a shared machine)."""
     response = client.get(url)  # warm-up (template loading, connection)
     assert response.status_code == 200, (url, response.status_code)
-    samples = []
+    samples, cpu = [], []
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as queries:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             samples.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200
+    CPU[url] = statistics.median(cpu)
     return statistics.median(samples), len(queries.captured_queries)
 
 
@@ -278,6 +285,9 @@ def main() -> None:
         "analytics_ms": round(analytics_ms, 1),
         "analytics_queries": analytics_q,
         "census_rows_partial_ms": round(poll_ms, 1),
+        "census_cpu_ms": round(CPU[reverse("monitoring:census")], 1),
+        "timeline_cpu_ms": round(CPU[timeline_url], 1),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "setup_s": round(setup_s, 1),
         "repeat": args.repeat,
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import types
 from dataclasses import fields
+from functools import lru_cache
 from typing import Any
 
 from .crs import FEVER_C, CrsTracker
@@ -44,6 +45,13 @@ _LAB_KEYS = tuple(f.name for f in fields(Lab) if f.name not in ("t_hours", "inde
 _DEATH_EVENTS = ("death",)
 
 
+def _tie_key(obs: Observation) -> tuple[int, str]:
+    """Same time and kind: a febrile vitals observation first, so hypotension/hypoxia charted separately
+    at the same moment is graded with that fever (simultaneous findings); then by content."""
+    febrile = isinstance(obs, Vitals) and obs.temp_c is not None and obs.temp_c >= FEVER_C
+    return (0 if febrile else 1, _content(obs))
+
+
 def _content(obs: Observation) -> str:
     return repr(tuple(getattr(obs, f.name) for f in fields(obs) if f.name != "index"))  # type: ignore[arg-type]
 
@@ -61,7 +69,7 @@ class Evaluator:
         self.settings = settings or DEFAULT_SETTINGS
         self.follow_up = follow_up
         self._autoimmune = is_autoimmune(patient.indication, self.settings)
-        self._settings_dict = types.MappingProxyType(self.settings.to_dict())
+        self._settings_dict = _settings_view(self.settings)
         self._keys: list[tuple[float, int]] = []
         self._obs: list[Observation] = []
         self._seq = 0
@@ -162,21 +170,23 @@ class Evaluator:
     def _sort(self) -> None:
         """Sort by (t_hours, kind rank); ties broken by content so input order never matters."""
         obs = self._obs
-        keyed = sorted(((o.t_hours, _RANK[o.kind]), i) for i, o in enumerate(obs))
-        out: list[Observation] = []
-        j = 0
-        n = len(keyed)
-        while j < n:
-            k = j + 1
-            while k < n and keyed[k][0] == keyed[j][0]:
+        keys = [(o.t_hours, _RANK[o.kind]) for o in obs]
+        order = sorted(range(len(obs)), key=keys.__getitem__)
+        sorted_keys = [keys[i] for i in order]
+        out = [obs[i] for i in order]
+        m = 0
+        n = len(out)
+        while m < n - 1:
+            if sorted_keys[m] != sorted_keys[m + 1]:
+                m += 1
+                continue
+            k = m + 1
+            while k < n and sorted_keys[k] == sorted_keys[m]:
                 k += 1
-            if k - j == 1:
-                out.append(obs[keyed[j][1]])
-            else:
-                out.extend(sorted((obs[keyed[m][1]] for m in range(j, k)), key=_content))
-            j = k
+            out[m:k] = sorted(out[m:k], key=_tie_key)
+            m = k
         self._obs = out
-        self._keys = [(o.t_hours, _RANK[o.kind]) for o in out]
+        self._keys = sorted_keys
 
     @property
     def observations(self) -> tuple[Observation, ...]:
@@ -308,6 +318,11 @@ class Evaluator:
             screen_drivers=tuple(screen_drivers),
             warnings=tuple(warnings),
         )
+
+
+@lru_cache(maxsize=64)
+def _settings_view(settings: DecisionSettings) -> types.MappingProxyType[str, Any]:
+    return types.MappingProxyType(settings.to_dict())
 
 
 def _with_index(obs: Observation, index: int) -> Observation:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from .results import Driver
 from .settings import DecisionSettings
@@ -27,10 +28,12 @@ def _t(t: float) -> str:
 
 
 def is_autoimmune(indication: str, settings: DecisionSettings) -> bool:
-    text = indication.lower()
-    return any(
-        re.search(r"(?<![a-z])" + re.escape(term) + r"(?![a-z])", text) for term in settings.autoimmune_terms
-    )
+    return _matches_terms(indication.lower(), settings.autoimmune_terms)
+
+
+@lru_cache(maxsize=1024)
+def _matches_terms(text: str, terms: tuple[str, ...]) -> bool:
+    return any(re.search(r"(?<![a-z])" + re.escape(term) + r"(?![a-z])", text) for term in terms)
 
 
 def _latest_at(

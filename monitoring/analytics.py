@@ -103,6 +103,7 @@ class GroupStats:
     crs_distribution: dict
     icans_distribution: dict
     icaht_distribution: dict
+    icaht_late_distribution: dict
     crs_onset_day: Summary
     crs_duration_days: Summary
     icans_onset_day: Summary
@@ -281,6 +282,7 @@ def _group(label: str, courses: list[Course]) -> GroupStats:
         crs_distribution=_distribution([c.crs_max for c in graded]),
         icans_distribution=_distribution([c.icans_max for c in graded]),
         icaht_distribution=_distribution([c.icaht_early for c in graded]),
+        icaht_late_distribution=_distribution([c.icaht_late for c in graded]),
         crs_onset_day=Summary.of(crs_onset),
         crs_duration_days=Summary.of(crs_dur),
         icans_onset_day=Summary.of(icans_onset),

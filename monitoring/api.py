@@ -12,6 +12,7 @@ different body, or a correction that lost the race).  Nothing here answers 500 o
 from __future__ import annotations
 
 import functools
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -101,6 +103,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return drf_exception_handler(exc, context)
 
 
+class SafeJSONParser(JSONParser):
+    """DRF's JSON parser, plus: JSON nested deeper than Python can parse is a 400, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply") from None
+
+
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input: field → messages"),
     403: OpenApiResponse(ErrorSerializer, description="Your role does not allow this"),
@@ -127,6 +139,8 @@ class ApiViewSetMixin:
             else [ApiTokenAuthentication]
         ),
     ]
+
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
 
     def get_exception_handler(self):
         return api_exception_handler
@@ -178,6 +192,49 @@ class TokenScope(BasePermission):
         if not isinstance(getattr(request, "auth", None), ApiToken):
             return True
         return self.scope is not None and HasScope.for_(self.scope)().has_permission(request, view)
+
+
+#: Larger than any physiological or laboratory value (the widest hard limit is 2 000 000 ng/mL).
+MAX_PAYLOAD_NUMBER = 10**12
+MAX_PAYLOAD_DEPTH = 8
+
+
+def check_payload_values(payload: dict) -> None:
+    """Reject what no clinical value can be before it reaches the core or the database: NUL
+    characters (PostgreSQL cannot store them in JSON), absurdly large numbers and deep nesting.
+    Raises a 400 keyed by the payload field, like the clinical core's own errors."""
+
+    def walk(value: Any, field: str, depth: int) -> None:
+        if depth > MAX_PAYLOAD_DEPTH:
+            raise exceptions.ValidationError({field: ["is nested too deeply"]})
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise exceptions.ValidationError({field: ["must not contain NUL characters"]})
+        elif isinstance(value, bool) or value is None:
+            return
+        elif isinstance(value, int | float):
+            if abs(value) > MAX_PAYLOAD_NUMBER or (isinstance(value, float) and not math.isfinite(value)):
+                raise exceptions.ValidationError(
+                    {
+                        field: [
+                            f"{field} is not a plausible number (allowed: at most {MAX_PAYLOAD_NUMBER:.0e})"
+                        ]
+                    }
+                )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in str(key):
+                    raise exceptions.ValidationError({field: ["field names must not contain NUL characters"]})
+                walk(item, field, depth + 1)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item, field, depth + 1)
+
+    for key, value in payload.items():
+        name = str(key)
+        if "\x00" in name:
+            raise exceptions.ValidationError({"payload": ["field names must not contain NUL characters"]})
+        walk(value, name, 1)
 
 
 def int_query_param(request, name: str) -> int | None:
@@ -479,6 +536,7 @@ class ObservationViewSet(
         serializer = ObservationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        check_payload_values(data["payload"])
         infusion = (
             self.limit_to_token_team(Infusion.objects.visible_to(request.user))
             .select_related("patient", "product", "care_team")
@@ -515,6 +573,7 @@ class ObservationViewSet(
         serializer = ObservationAmendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        check_payload_values(data["payload"])
         kwargs = {"observed_at": data["observed_at"]} if "observed_at" in data else {}
         observation, evaluation = services.observation_amend(
             original=original, payload=data["payload"], reason=data["reason"], user=request.user, **kwargs

@@ -22,6 +22,7 @@ from django.utils import timezone
 from . import schedules
 from .models import (
     AUTOIMMUNE_INDICATIONS,
+    CheckType,
     GradeEvaluation,
     Indication,
     IndicationCategory,
@@ -29,7 +30,6 @@ from .models import (
     MissedCheck,
     Observation,
     ObservationKind,
-    ObservationStatus,
     indication_category,
 )
 from .selectors import VITALS_STALE_AFTER
@@ -236,17 +236,6 @@ def _latest_evaluation_id():
     )
 
 
-def _last_vitals_at():
-    return Subquery(
-        Observation.objects.filter(infusion=OuterRef("pk"), kind=ObservationKind.VITALS)
-        .exclude(status=ObservationStatus.ENTERED_IN_ERROR)
-        .filter(superseded_by__isnull=True)
-        .values("infusion")
-        .annotate(last=Max("observed_at"))
-        .values("last")[:1]
-    )
-
-
 _TEMPLATE_FIELDS = (
     "id",
     "vitals_interval_hours",
@@ -299,7 +288,6 @@ def census_infusions(user, filters: CensusFilters | None = None):
         )
         .annotate(
             latest_evaluation_id=_latest_evaluation_id(),
-            last_vitals_at=_last_vitals_at(),
             last_vitals_payload=_last_vitals_payload(),
         )
     )
@@ -336,12 +324,8 @@ def open_alerts_by_infusion(infusions: list[Infusion]) -> dict[int, list[OpenAle
     return out
 
 
-def checks_by_infusion(
-    infusions: list[Infusion], now: datetime, current_icans: dict[int, int | None]
-) -> dict[int, list[CheckState]]:
-    """Due/overdue checks by the tablet's schedule rules (``monitoring.schedules.checks_for``, pure),
-    fed with what the census already loaded plus two queries (last check per kind, missed checks)."""
-    ids = [i.pk for i in infusions]
+def last_checks_by_infusion(ids: list[int]) -> dict[int, dict[str, datetime]]:
+    """Time of the last current vitals / neuro / lab observation per infusion (one query)."""
     last: dict[int, dict[str, datetime]] = defaultdict(dict)
     for r in (
         Observation.objects.current()
@@ -351,6 +335,20 @@ def checks_by_infusion(
         .order_by()
     ):
         last[r["infusion_id"]][schedules.CHECK_FOR_KIND[r["kind"]]] = r["last"]
+    return last
+
+
+def checks_by_infusion(
+    infusions: list[Infusion],
+    now: datetime,
+    current_icans: dict[int, int | None],
+    last: dict[int, dict[str, datetime]] | None = None,
+) -> dict[int, list[CheckState]]:
+    """Due/overdue checks by the tablet's schedule rules (``monitoring.schedules.checks_for``, pure),
+    fed with what the census already loaded plus the missed-check reasons (one query)."""
+    ids = [i.pk for i in infusions]
+    if last is None:
+        last = last_checks_by_infusion(ids)
     missed: dict[int, list[MissedCheck]] = defaultdict(list)
     for m in MissedCheck.objects.filter(infusion_id__in=ids).order_by("-recorded_at", "-id"):
         missed[m.infusion_id].append(m)
@@ -438,9 +436,11 @@ def census_rows(
         )
     }
     labels = dict(Indication.choices)
+    last_checks = last_checks_by_infusion([i.pk for i in infusions]) if infusions else {}
     rows: list[CensusRow] = []
     for inf in infusions:
         patient = inf.patient
+        last_vitals_at = last_checks.get(inf.pk, {}).get(CheckType.VITALS)
         row = CensusRow(
             infusion_id=inf.pk,
             patient_id=patient.pk,
@@ -455,11 +455,11 @@ def census_rows(
             category=str(indication_category(patient.indication)),
             infused_at=inf.infused_at,
             day=_day(inf.infused_at, inf.care_team.time_zone, now),
-            last_vitals_at=inf.last_vitals_at,
+            last_vitals_at=last_vitals_at,
             now=now,
         )
-        if inf.last_vitals_at is not None:
-            row.vitals_age = now - inf.last_vitals_at
+        if last_vitals_at is not None:
+            row.vitals_age = now - last_vitals_at
             row.vitals_stale = row.vitals_age > STALE_VITALS
         ev = evaluations.get(inf.latest_evaluation_id)
         if ev is not None:
@@ -481,7 +481,7 @@ def census_rows(
         kept_ids = {r.infusion_id for r in rows}
         kept = [i for i in infusions if i.pk in kept_ids]
         alerts = open_alerts_by_infusion(kept)
-        checks = checks_by_infusion(kept, now, {r.infusion_id: r.icans_grade for r in rows})
+        checks = checks_by_infusion(kept, now, {r.infusion_id: r.icans_grade for r in rows}, last_checks)
         for row in rows:
             row.alerts = alerts.get(row.infusion_id, [])
             row.checks = checks.get(row.infusion_id, [])

@@ -113,6 +113,7 @@ class ObservationForm(forms.Form):
 
     KIND: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
+    SAVE_LABEL: ClassVar[str] = "Save"
     #: case-file / canonical field name -> this form's field (for errors from the clinical core)
     FIELD_MAP: ClassVar[dict[str, str]] = {}
 
@@ -158,6 +159,7 @@ def _put(payload: dict[str, Any], key: str, value: Any) -> None:
 class VitalsForm(ObservationForm):
     KIND = "vitals"
     TITLE = "Vitals"
+    SAVE_LABEL = "Save vitals"
     FIELD_MAP = {"temp_c": "temperature", "temp_f": "temperature"}
 
     temperature = _decimal("Temperature")
@@ -304,6 +306,7 @@ class IceForm(NeuroDomainsForm):
     """ICE (age ≥ 12 y, RULES §2.1): each question a big Correct / Wrong / Not assessable toggle (B-1)."""
 
     TITLE = "Neuro check (ICE)"
+    SAVE_LABEL = "Save neuro check"
     field_order = ["observed_at", "ice_status"]
     ICE_QUESTIONS = (
         ("orientation_year", "orientation", "Orientation: knows the year"),
@@ -416,6 +419,7 @@ class CapdForm(NeuroDomainsForm):
     """CAPD (children < 12 y or developmental delay; RULES §2.3): 8 items 0–4 over the shift (B-5)."""
 
     TITLE = "Neuro check (CAPD)"
+    SAVE_LABEL = "Save CAPD"
     FIELD_MAP = {"capd_items": "capd_status"}
 
     capd_status = forms.ChoiceField(
@@ -472,6 +476,7 @@ class CapdForm(NeuroDomainsForm):
 class LabForm(ObservationForm):
     KIND = "lab"
     TITLE = "Labs"
+    SAVE_LABEL = "Save labs"
     FIELD_MAP = {
         "crp_mg_L": "crp",
         "crp_mg_dL": "crp",
@@ -559,6 +564,7 @@ class LabForm(ObservationForm):
 class MedicationForm(ObservationForm):
     KIND = "medication"
     TITLE = "Medication given"
+    SAVE_LABEL = "Save medication"
 
     drug = forms.ChoiceField(
         label="Drug", choices=[("", "— choose —")] + [(d, d.replace("_", " ")) for d in vocabulary.DRUGS]
@@ -592,6 +598,7 @@ class MedicationForm(ObservationForm):
 class EventForm(ObservationForm):
     KIND = "event"
     TITLE = "Event"
+    SAVE_LABEL = "Save event"
 
     event = forms.ChoiceField(
         label="Event",
@@ -656,6 +663,13 @@ class ReasonForm(forms.Form):
         label="Reason", max_length=1000, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
     client_uuid = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+
+class MissedCheckForm(forms.Form):
+    """Why a due check was not done (kept with the check; closes the nurse's task)."""
+
+    due_at = forms.DateTimeField(widget=forms.HiddenInput)
+    reason = forms.CharField(label="Why was it not done?", max_length=300)
 
 
 FORMS: dict[str, type[ObservationForm]] = {

@@ -20,4 +20,9 @@ urlpatterns = [
         views.attribute,
         name="attribute",
     ),
+    path(
+        "patients/<int:patient_id>/checks/<slug:check_type>/missed/",
+        views.record_missed_check,
+        name="record_missed_check",
+    ),
 ]

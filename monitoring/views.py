@@ -27,9 +27,9 @@ import carttrack
 from accounts.permissions import can, require
 from carttrack import limits, units
 
-from . import schedules, selectors, services
-from .forms import FORMS, AttributionForm, ObservationForm, ReasonForm, form_key_for
-from .models import InfusionStatus, ObservationKind, ObservationSource, ObservationStatus, Patient
+from . import grading, schedules, selectors, services
+from .forms import FORMS, AttributionForm, MissedCheckForm, ObservationForm, ReasonForm, form_key_for
+from .models import CheckType, InfusionStatus, ObservationKind, ObservationSource, ObservationStatus, Patient
 
 POLL_SECONDS = 60
 
@@ -52,7 +52,8 @@ def patient_view(view: Callable) -> Callable:
 def _neuro_form_key(patient: Patient, infusion) -> str:
     """CAPD below 12.0 years at infusion or with developmental delay, else ICE (DECISIONS B-4)."""
     age = patient.age_years_at(infusion.infused_at if infusion else timezone.now())
-    threshold = carttrack.DecisionSettings().capd_below_age_years
+    settings = grading.settings_for(infusion) if infusion else carttrack.DecisionSettings()
+    threshold = settings.capd_below_age_years
     return "capd" if patient.developmental_delay or age < threshold else "ice"
 
 
@@ -87,6 +88,7 @@ def _panel_context(request: HttpRequest, patient: Patient, infusion) -> dict:
         "can_amend": can(request.user, "observation.amend", team),
         "can_attribute": can(request.user, "finding.attribute", team),
         "can_diagnose": can(request.user, "event.record_diagnosis", team),
+        "can_record_missed": can(request.user, "check.record_missed", team),
         "active": infusion is not None and infusion.status == InfusionStatus.ACTIVE,
     }
 
@@ -271,7 +273,8 @@ def _correction_target(request, patient, observation_id):
 
 
 def _after_correction(request, patient, notice: str) -> HttpResponse:
-    messages.success(request, notice)
+    if notice:
+        messages.success(request, notice)
     url = reverse("monitoring:patient_detail", args=[patient.pk])
     if request.htmx:
         response = HttpResponse(status=204)
@@ -396,3 +399,34 @@ def attribute(request: HttpRequest, patient: Patient, observation_id: int) -> Ht
         {"patient": patient, "original": original, "form": form},
         status=status,
     )
+
+
+@patient_view
+@require_POST
+def record_missed_check(request: HttpRequest, patient: Patient, check_type: str) -> HttpResponse:
+    """A nurse records why an overdue check was not done (through the alerts service, which also
+    closes the overdue task and its alert)."""
+    from alerts.services import missed_check_record
+
+    if check_type not in CheckType.values:
+        raise Http404("Unknown check")
+    infusion = selectors.infusion_current(patient=patient)
+    if infusion is None or infusion.status != InfusionStatus.ACTIVE:
+        raise Http404("No active infusion")
+    require(request.user, "check.record_missed", patient.care_team_id)
+    form = MissedCheckForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the check was not done — nothing was recorded.")
+        return _after_correction(request, patient, "")
+    try:
+        missed_check_record(
+            infusion=infusion,
+            check_type=check_type,
+            due_at=form.cleaned_data["due_at"],
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _after_correction(request, patient, "")
+    return _after_correction(request, patient, f"{CheckType(check_type).label}: reason recorded.")

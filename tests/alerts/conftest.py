@@ -38,14 +38,32 @@ def charge_nurse(team):
 
 @pytest.fixture
 def policy(team):
-    p = EscalationPolicy.objects.create(team=team, name="Ward", repeat_count=1, reminder_minutes=30,
-                                        final_wait_minutes=5, final_channels=[Channel.INAPP])
-    EscalationPolicyStep.objects.create(policy=p, position=0, target=Target.ONCALL_PRIMARY,
-                                        channels=[Channel.INAPP, Channel.EMAIL], wait_minutes=5)
-    EscalationPolicyStep.objects.create(policy=p, position=1, target=Target.ONCALL_BACKUP,
-                                        channels=[Channel.INAPP], wait_minutes=5)
-    EscalationPolicyStep.objects.create(policy=p, position=2, target=Target.ROLE, role=Role.PHYSICIAN,
-                                        channels=[Channel.INAPP], wait_minutes=10)
+    p = EscalationPolicy.objects.create(
+        team=team,
+        name="Ward",
+        repeat_count=1,
+        reminder_minutes=30,
+        final_wait_minutes=5,
+        final_channels=[Channel.INAPP],
+    )
+    EscalationPolicyStep.objects.create(
+        policy=p,
+        position=0,
+        target=Target.ONCALL_PRIMARY,
+        channels=[Channel.INAPP, Channel.EMAIL],
+        wait_minutes=5,
+    )
+    EscalationPolicyStep.objects.create(
+        policy=p, position=1, target=Target.ONCALL_BACKUP, channels=[Channel.INAPP], wait_minutes=5
+    )
+    EscalationPolicyStep.objects.create(
+        policy=p,
+        position=2,
+        target=Target.ROLE,
+        role=Role.PHYSICIAN,
+        channels=[Channel.INAPP],
+        wait_minutes=10,
+    )
     return p
 
 
@@ -53,11 +71,13 @@ def policy(team):
 def oncall(team, physician, backup_physician):
     """physician is primary and backup_physician backup, all day, every day."""
     start = timezone.now().date() - timedelta(days=2)
-    primary = OnCallSchedule.objects.create(team=team, slot=Slot.PRIMARY, start_date=start,
-                                            handover_time=time(8, 0), shift_days=1)
+    primary = OnCallSchedule.objects.create(
+        team=team, slot=Slot.PRIMARY, start_date=start, handover_time=time(8, 0), shift_days=1
+    )
     OnCallMember.objects.create(schedule=primary, user=physician, position=0)
-    backup = OnCallSchedule.objects.create(team=team, slot=Slot.BACKUP, start_date=start,
-                                           handover_time=time(8, 0), shift_days=1)
+    backup = OnCallSchedule.objects.create(
+        team=team, slot=Slot.BACKUP, start_date=start, handover_time=time(8, 0), shift_days=1
+    )
     OnCallMember.objects.create(schedule=backup, user=backup_physician, position=0)
     return primary, backup
 
@@ -68,20 +88,42 @@ def ward(policy, oncall, attending, charge_nurse, coordinator, infusion):
     return infusion
 
 
-def make_evaluation(infusion, *, crs=None, icans=None, sepsis=False, iec_hs=False, licats=False,
-                    at=None) -> GradeEvaluation:
+def make_evaluation(
+    infusion, *, crs=None, icans=None, sepsis=False, iec_hs=False, licats=False, at=None
+) -> GradeEvaluation:
     suggestions = []
     if crs:
-        suggestions.append({"code": "tocilizumab", "text": "Tocilizumab 8 mg/kg IV", "dose_mg": 496.0,
-                            "dose_text": "496 mg IV over 1 h", "source": "ASCO 2021", "withheld": False,
-                            "withheld_reason": ""})
+        suggestions.append(
+            {
+                "code": "tocilizumab",
+                "text": "Tocilizumab 8 mg/kg IV",
+                "dose_mg": 496.0,
+                "dose_text": "496 mg IV over 1 h",
+                "source": "ASCO 2021",
+                "withheld": False,
+                "withheld_reason": "",
+            }
+        )
     return GradeEvaluation.objects.create(
-        infusion=infusion, evaluated_at=at or timezone.now(), crs_grade=crs, crs_max=crs, icans_grade=icans,
-        icans_max=icans, sepsis_alert=sepsis, iec_hs_screen_positive=iec_hs, licats_screen_positive=licats,
+        infusion=infusion,
+        evaluated_at=at or timezone.now(),
+        crs_grade=crs,
+        crs_max=crs,
+        icans_grade=icans,
+        icans_max=icans,
+        sepsis_alert=sepsis,
+        iec_hs_screen_positive=iec_hs,
+        licats_screen_positive=licats,
         suggestions=suggestions,
-        drivers={"crs": [{"criterion": "fever", "observation_index": 0, "t_hours": 30.0,
-                          "text": "Temperature 39.1 °C"}] if crs else [],
-                 "icans": [{"criterion": "ice", "observation_index": 1, "t_hours": 30.0,
-                            "text": "ICE score 6"}] if icans else []},
+        drivers={
+            "crs": [
+                {"criterion": "fever", "observation_index": 0, "t_hours": 30.0, "text": "Temperature 39.1 °C"}
+            ]
+            if crs
+            else [],
+            "icans": [{"criterion": "ice", "observation_index": 1, "t_hours": 30.0, "text": "ICE score 6"}]
+            if icans
+            else [],
+        },
         rule_set="test-rules-1",
     )

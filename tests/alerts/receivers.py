@@ -33,12 +33,22 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                ok = verify(receiver.secret, self.headers.get("X-CarTTrack-Timestamp", ""), body,
-                            self.headers.get("X-CarTTrack-Signature", ""))
+                ok = verify(
+                    receiver.secret,
+                    self.headers.get("X-CarTTrack-Timestamp", ""),
+                    body,
+                    self.headers.get("X-CarTTrack-Signature", ""),
+                )
                 with receiver.lock:
                     n = len(receiver.requests)
-                    receiver.requests.append({"body": json.loads(body), "key": self.headers.get("Idempotency-Key"),
-                                              "ok": ok, "at": time.time()})
+                    receiver.requests.append(
+                        {
+                            "body": json.loads(body),
+                            "key": self.headers.get("Idempotency-Key"),
+                            "ok": ok,
+                            "at": time.time(),
+                        }
+                    )
                     if not ok:
                         receiver.bad_signatures += 1
                 if n == 0 and receiver.delay_first:

@@ -22,7 +22,9 @@ def _open_without_dispatch(infusion, grade=2, at=None):
     at = at or timezone.now()
     ev = make_evaluation(infusion, crs=grade)
     with transaction.atomic():
-        return services._open_alert(infusion=infusion, ev=ev, syndrome="crs", grade=grade, urgency="urgent", now=at)
+        return services._open_alert(
+            infusion=infusion, ev=ev, syndrome="crs", grade=grade, urgency="urgent", now=at
+        )
 
 
 def test_stuck_sending_step_is_rekicked_and_sent_once(ward, physician):
@@ -74,7 +76,11 @@ def test_beat_schedule_ticks_within_15_seconds():
 
     assert BEAT_SCHEDULE["alerts-tick"]["schedule"] <= 15
     assert BEAT_SCHEDULE["alerts-audit"]["schedule"] <= 60
-    assert {e["task"] for e in BEAT_SCHEDULE.values()} == {"alerts.tick", "alerts.audit", "alerts.overdue_checks"}
+    assert {e["task"] for e in BEAT_SCHEDULE.values()} == {
+        "alerts.tick",
+        "alerts.audit",
+        "alerts.overdue_checks",
+    }
 
 
 def test_alert_ids_are_all_the_task_gets(ward):

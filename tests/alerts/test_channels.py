@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -14,7 +15,7 @@ from .conftest import make_evaluation
 from .receivers import WebhookReceiver
 
 pytestmark = pytest.mark.django_db
-SECRET = "test-webhook-secret"  # noqa: S105
+SECRET = "test-webhook-secret"
 
 
 def test_signature_round_trip_and_tamper_detection():
@@ -22,6 +23,7 @@ def test_signature_round_trip_and_tamper_detection():
     sig = channels.sign(SECRET, "1700000000", body)
     assert sig.startswith("sha256=")
     import time
+
     ts = str(int(time.time()))
     assert channels.verify(SECRET, ts, body, channels.sign(SECRET, ts, body))
     assert not channels.verify(SECRET, ts, b'{"a":2}', channels.sign(SECRET, ts, body))
@@ -68,6 +70,7 @@ def test_failed_delivery_is_retried_then_alarmed(ward, physician, policy, settin
         from datetime import timedelta
 
         import time_machine
+
         with time_machine.travel(first.due_at + timedelta(seconds=1), tick=False):
             services.dispatch_due_steps()
     first.refresh_from_db()
@@ -87,4 +90,19 @@ def test_missing_webhook_configuration_fails_loudly(ward, physician, policy, set
     sms = Notification.objects.get(channel=Channel.SMS)
     assert sms.status == "failed" and "not configured" in sms.error
     assert Notification.objects.get(channel=Channel.INAPP, recipient=physician).status == "sent"
-    assert OperationsAlarm.objects.filter(kind="delivery_failed").exists()
+    alert = Alert.objects.get()
+    assert alert.first_notified_at is not None
+    first = alert.steps.order_by("sequence").first()
+    assert first.status == StepStatus.PENDING  # the failed SMS is retried; the in-app one is not resent
+    import time_machine
+    from django.utils import timezone
+
+    for minute in range(1, 6):
+        with time_machine.travel(timezone.now() + timedelta(minutes=minute), tick=False):
+            services.dispatch_due_steps(alert_ids=[alert.pk])
+    first.refresh_from_db()
+    assert first.status == StepStatus.SENT and first.attempts == 5
+    assert Notification.objects.filter(channel=Channel.INAPP, recipient=physician, step=first).count() == 1
+    assert Notification.objects.get(channel=Channel.SMS).attempts == 5
+    alarm = OperationsAlarm.objects.get(kind="delivery_failed")
+    assert alarm.key == f"delivery_failed:{ward.care_team_id}:sms"

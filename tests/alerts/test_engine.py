@@ -52,8 +52,11 @@ def test_grade_1_opens_routine_alert_and_notifies_primary_at_once(ward, physicia
     # 3 policy steps × 2 rounds + final leads step
     steps = list(alert.steps.order_by("sequence"))
     assert len(steps) == 7 and steps[-1].kind == StepKind.FINAL
-    assert [s.due_at - alert.opened_at for s in steps[:3]] == [timedelta(0), timedelta(minutes=5),
-                                                               timedelta(minutes=10)]
+    assert [s.due_at - alert.opened_at for s in steps[:3]] == [
+        timedelta(0),
+        timedelta(minutes=5),
+        timedelta(minutes=10),
+    ]
 
 
 def test_processing_the_same_evaluation_twice_changes_nothing(ward, physician):
@@ -113,12 +116,24 @@ def test_database_allows_one_active_alert_per_patient_and_syndrome(ward):
     services.alert_process_evaluation(evaluation_id=make_evaluation(ward, crs=1).pk)
     first = Alert.objects.get()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Alert.objects.create(infusion=ward, patient=ward.patient, care_team=ward.care_team, syndrome="crs",
-                             grade=2, urgency="urgent")
+        Alert.objects.create(
+            infusion=ward,
+            patient=ward.patient,
+            care_team=ward.care_team,
+            syndrome="crs",
+            grade=2,
+            urgency="urgent",
+        )
     first.status = AlertStatus.RESOLVED
     first.save()
-    Alert.objects.create(infusion=ward, patient=ward.patient, care_team=ward.care_team, syndrome="crs",
-                         grade=2, urgency="urgent")  # a new episode after resolution is fine
+    Alert.objects.create(
+        infusion=ward,
+        patient=ward.patient,
+        care_team=ward.care_team,
+        syndrome="crs",
+        grade=2,
+        urgency="urgent",
+    )  # a new episode after resolution is fine
 
 
 def test_policy_is_frozen_on_the_alert(ward, policy):
@@ -219,9 +234,13 @@ def test_note_or_order_after_acknowledgement_prevents_the_reminder(ward, physici
         alert = Alert.objects.get()
         services.alert_acknowledge(alert=alert, user=physician)
     with time_machine.travel(start + timedelta(minutes=10), tick=False):
-        Observation.objects.create(infusion=ward, kind=ObservationKind.MEDICATION,
-                                   payload={"drug": "tocilizumab", "dose_mg": 496},
-                                   observed_at=timezone.now(), recorded_by=nurse)
+        Observation.objects.create(
+            infusion=ward,
+            kind=ObservationKind.MEDICATION,
+            payload={"drug": "tocilizumab", "dose_mg": 496},
+            observed_at=timezone.now(),
+            recorded_by=nurse,
+        )
     with time_machine.travel(start + timedelta(minutes=90), tick=False):
         services.dispatch_due_steps()
     alert.refresh_from_db()
@@ -264,7 +283,8 @@ def test_nurse_and_coordinator_cannot_acknowledge_or_resolve(ward, nurse, coordi
 
 
 def test_final_step_notifies_attending_charge_nurse_and_coordinator_and_repeats(
-        ward, attending, charge_nurse, coordinator, nurse):
+    ward, attending, charge_nurse, coordinator, nurse
+):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         services.alert_process_evaluation(evaluation_id=make_evaluation(ward, crs=1).pk)
@@ -284,5 +304,6 @@ def test_nobody_on_call_falls_back_to_leads_and_alarms(team, policy, infusion, a
     assert inapp_to(attending, alert).exists()
     assert alert.events.filter(kind=EventKind.NO_RECIPIENT).exists()
     from alerts.models import OperationsAlarm
+
     assert OperationsAlarm.objects.filter(kind="no_recipient", team=team).exists()
     assert Notification.objects.filter(alarm__isnull=False, recipient=coordinator).exists()

@@ -24,8 +24,9 @@ def berlin_schedule():
     a = factories.make_user(Role.PHYSICIAN, team, username="doc_a")
     b = factories.make_user(Role.PHYSICIAN, team, username="doc_b")
     coord = factories.make_user(Role.COORDINATOR, team, username="coord_b")
-    schedule = OnCallSchedule.objects.create(team=team, slot=Slot.PRIMARY, start_date=date(2026, 3, 27),
-                                             handover_time=time(8, 0), shift_days=1)
+    schedule = OnCallSchedule.objects.create(
+        team=team, slot=Slot.PRIMARY, start_date=date(2026, 3, 27), handover_time=time(8, 0), shift_days=1
+    )
     OnCallMember.objects.create(schedule=schedule, user=a, position=0)
     OnCallMember.objects.create(schedule=schedule, user=b, position=1)
     return schedule, a, b, coord
@@ -51,8 +52,14 @@ def test_handover_at_local_wall_time_across_dst(berlin_schedule):
 
 def test_override_wins_and_swap_exchanges_two_shifts(berlin_schedule):
     schedule, a, b, coord = berlin_schedule
-    services.oncall_override_create(schedule=schedule, user=b, starts_at=at(2026, 3, 27, 12),
-                                    ends_at=at(2026, 3, 27, 18), by=coord, reason="clinic")
+    services.oncall_override_create(
+        schedule=schedule,
+        user=b,
+        starts_at=at(2026, 3, 27, 12),
+        ends_at=at(2026, 3, 27, 18),
+        by=coord,
+        reason="clinic",
+    )
     assert oncall_user_id(schedule, at(2026, 3, 27, 13)) == b.pk
     assert oncall_user_id(schedule, at(2026, 3, 27, 19)) == a.pk
     services.oncall_swap(schedule=schedule, shift_a=2, shift_b=3, by=coord)
@@ -63,16 +70,18 @@ def test_override_wins_and_swap_exchanges_two_shifts(berlin_schedule):
 def test_only_schedule_managers_edit(berlin_schedule):
     schedule, a, b, _ = berlin_schedule
     with pytest.raises(PermissionDenied):
-        services.oncall_override_create(schedule=schedule, user=b, starts_at=at(2026, 3, 27, 12),
-                                        ends_at=at(2026, 3, 27, 18), by=a)
+        services.oncall_override_create(
+            schedule=schedule, user=b, starts_at=at(2026, 3, 27, 12), ends_at=at(2026, 3, 27, 18), by=a
+        )
 
 
 def test_gap_is_an_alarm_for_the_coordinator_and_clears(berlin_schedule):
-    schedule, a, b, coord = berlin_schedule
+    schedule, a, _b, coord = berlin_schedule
     services.run_auditor(now=at(2026, 3, 27, 7))  # before the rotation starts: gap
     alarm = OperationsAlarm.objects.get(kind="oncall_gap")
     assert alarm.team_id == schedule.team_id and alarm.cleared_at is None
     from alerts.models import Notification
+
     assert Notification.objects.filter(alarm=alarm, recipient=coord, channel="inapp").exists()
     services.run_auditor(now=at(2026, 3, 27, 7, 30))
     assert OperationsAlarm.objects.filter(kind="oncall_gap").count() == 1  # not re-raised, counted

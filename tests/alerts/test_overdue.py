@@ -42,8 +42,13 @@ def test_nurse_records_why_check_was_not_done(fresh_infusion, nurse, charge_nurs
     now = timezone.now()
     services.overdue_checks_scan(now=now + timedelta(minutes=45))
     task = CheckTask.objects.get(infusion=fresh_infusion, check_type="vitals")
-    services.missed_check_record(infusion=fresh_infusion, check_type="vitals", due_at=task.due_at,
-                                 reason="Patient off the ward in CT", user=nurse)
+    services.missed_check_record(
+        infusion=fresh_infusion,
+        check_type="vitals",
+        due_at=task.due_at,
+        reason="Patient off the ward in CT",
+        user=nurse,
+    )
     task.refresh_from_db()
     assert task.status == CheckTaskStatus.REASON_RECORDED
     assert Alert.objects.get(syndrome="overdue_vitals").status == AlertStatus.RESOLVED
@@ -54,5 +59,6 @@ def test_coordinator_cannot_record_missed_check(fresh_infusion, coordinator):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.missed_check_record(infusion=fresh_infusion, check_type="vitals", due_at=timezone.now(),
-                                     reason="x", user=coordinator)
+        services.missed_check_record(
+            infusion=fresh_infusion, check_type="vitals", due_at=timezone.now(), reason="x", user=coordinator
+        )

@@ -8,6 +8,8 @@ and every documented response matches its schema.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -72,13 +74,13 @@ def fuzz_token(team, product, other_team):
         Membership.objects.create(user=user, team=team, role=role)
     patient = factories.make_patient(team)
     infusion = factories.make_infusion(patient, product)
-    for temp in (37.0, 39.2):
+    for hours, temp in ((1, 37.0), (2, 39.2)):
         body = vitals_body(infusion, temp_c=temp, vasopressors=["norepinephrine"] if temp > 39 else [])
         _obs, evaluation, _ = observation_record(
             infusion=infusion,
             kind="vitals",
             payload=body["payload"],
-            observed_at=infusion.infused_at,
+            observed_at=infusion.infused_at + timedelta(hours=hours),
             recorded_by=user,
             client_uuid=body["client_uuid"],
             source="api",

@@ -280,3 +280,30 @@ class TestConcurrency:
 
 def test_uuid_helper_is_unique():
     assert vitals_body.__doc__ and uuid.uuid4() != uuid.uuid4()
+
+
+@pytest.mark.django_db
+class TestHostileInput:
+    """Values no device or nurse can mean are 400s naming the field, never a server error."""
+
+    @pytest.mark.parametrize(
+        "kind, payload, field",
+        [
+            ("event", {"event": "crs_diagnosed", "attributed_to": "CRS\x00"}, "attributed_to"),
+            ("vitals", {"hr": 10**400}, "hr"),
+            ("vitals", {"hr": -(10**30)}, "hr"),
+            ("vitals", {"vasopressors": ["norepinephrine\x00"]}, "vasopressors"),
+            ("neuro", {"ice": {"orientation": [[[[[[[[[[1]]]]]]]]]]}}, "ice"),
+        ],
+    )
+    def test_rejected_with_field(self, physician_api, infusion, kind, payload, field):
+        body = vitals_body(infusion)
+        body.update(kind=kind, payload=payload)
+        response = physician_api.post(LIST, body, format="json")
+        assert response.status_code == 400, response.content
+        assert field in response.json()
+        assert not Observation.objects.exists()
+
+    def test_json_nested_beyond_the_parser_is_400(self, api):
+        response = api.post(LIST, data="[" * 100_000 + "]" * 100_000, content_type="application/json")
+        assert response.status_code == 400

@@ -253,3 +253,12 @@ def test_drivers_name_criterion_and_observation():
     d = ev.crs.drivers[0]
     assert d.observation_index == 0 and d.t_hours == 50
     assert d.text == "CRS grade 3: norepinephrine (one vasopressor) (fever 39.1 °C), t=+50.0 h"
+
+
+def test_fever_and_hypotension_charted_separately_at_same_time():
+    for obs in (
+        [vitals(50, temp_c=38.6), {"kind": "vitals", "t_hours": 50, "sbp": 80, "dbp": 50}],
+        [{"kind": "vitals", "t_hours": 50, "sbp": 80, "dbp": 50}, vitals(50, temp_c=38.6)],
+    ):
+        ev = run(obs)
+        assert (ev.crs.maximum, ev.crs.current, ev.sepsis_alert) == (2, 2, False)

@@ -247,3 +247,12 @@ def test_census_query_count_does_not_grow_with_patients(
     with django_assert_max_num_queries(len(five.captured_queries)):
         response = client.get(URL)
     assert response.content.decode().count('data-infusion="') == 50
+
+
+def test_census_escapes_patient_data(client, coordinator, team, product):
+    factories.make_infusion(
+        factories.make_patient(team, family_name="<script>x()</script>", given_name='"><b>'), product
+    )
+    html = login(client, coordinator).get(URL).content.decode()
+    assert "<script>x()" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
+    assert '"><b>' not in html

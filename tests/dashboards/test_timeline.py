@@ -254,3 +254,32 @@ def test_plotly_static_url_answers(live_server):
     with urllib.request.urlopen(f"{live_server.url}/static/plotly/plotly.min.js") as response:
         assert response.status == 200
         assert b"plotly.js" in response.read(200)
+
+
+def test_timeline_query_count_does_not_grow_with_observations(
+    client, coordinator, infusion, nurse, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(coordinator)
+    for h in range(0, 24, 4):
+        obs(infusion, "vitals", {"temp_c": 37.0, "hr": 80}, hours=h, user=nurse)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url(infusion.patient_id)).status_code == 200
+    for h in range(24, 24 * 20, 4):
+        obs(infusion, "vitals", {"temp_c": 37.0, "hr": 80}, hours=h, user=nurse)
+        obs(infusion, "lab", {"anc_per_uL": 900}, hours=h + 1, user=nurse)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url(infusion.patient_id)).status_code == 200
+
+
+def test_late_icaht_distribution(coordinator, infusion):
+    from django.utils import timezone as tz
+
+    from monitoring.analytics import cohort_analytics
+
+    evaluation(infusion, hours=24 * 40, crs=0, icans=0, icaht_early=1, icaht_late=3)
+    today = tz.now().date()
+    c = cohort_analytics(coordinator, start=today - timedelta(days=30), end=today)
+    assert c.overall.icaht_late_distribution["3"] == 1 and c.overall.icaht_distribution["1"] == 1

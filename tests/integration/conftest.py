@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,12 +20,20 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Role
-from alerts.models import Channel, EscalationPolicy, EscalationPolicyStep, OnCallMember, OnCallSchedule, Slot, Target
+from alerts.models import (
+    Channel,
+    EscalationPolicy,
+    EscalationPolicyStep,
+    OnCallMember,
+    OnCallSchedule,
+    Slot,
+    Target,
+)
 from tests import factories
 from tests.alerts.receivers import SmtpReceiver, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "integration-webhook-secret"  # noqa: S105
+SECRET = "integration-webhook-secret"
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.2):
@@ -40,20 +49,30 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0, interval: f
 class Worker:
     def __init__(self, name: str, env: dict, log_dir: Path, *, beat: bool = True):
         self.name = name
-        args = [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-P", "solo", "-n", f"{name}@%h",
-                "--without-gossip", "--without-mingle", "--loglevel=INFO"]
+        args = [
+            str(ROOT / ".venv/bin/celery"),
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "solo",
+            "-n",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ]
         if beat:
             args += ["-B", "-s", str(log_dir / f"{name}-beat-schedule")]
         self.log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -88,15 +107,24 @@ def start_worker(transactional_db, broker_url, tmp_path, receivers):
 
     def start(name: str = "w1", *, beat: bool = True, webhook_url: str | None = None, **extra_env) -> Worker:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
-        env.update({
-            "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
-            "DATABASE_URL": database_url, "DB_CONN_MAX_AGE": "0",
-            "CELERY_BROKER_URL": broker_url, "CARTTRACK_VAR_DIR": str(tmp_path),
-            "ALERT_TICK_SECONDS": "1", "ALERT_AUDITOR_SECONDS": "2", "ALERT_STEP_STUCK_SECONDS": "3",
-            "ALERT_WEBHOOK_URL": webhook_url or hook.url, "ALERT_WEBHOOK_SECRET": SECRET,
-            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp.port), "PYTHONUNBUFFERED": "1",
-            "SITE_URL": "https://carttrack.test",
-        })
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
+                "DATABASE_URL": database_url,
+                "DB_CONN_MAX_AGE": "0",
+                "CELERY_BROKER_URL": broker_url,
+                "CARTTRACK_VAR_DIR": str(tmp_path),
+                "ALERT_TICK_SECONDS": "1",
+                "ALERT_AUDITOR_SECONDS": "2",
+                "ALERT_STEP_STUCK_SECONDS": "3",
+                "ALERT_WEBHOOK_URL": webhook_url or hook.url,
+                "ALERT_WEBHOOK_SECRET": SECRET,
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(smtp.port),
+                "PYTHONUNBUFFERED": "1",
+                "SITE_URL": "https://carttrack.test",
+            }
+        )
         env.update({k: str(v) for k, v in extra_env.items()})
         worker = Worker(name, env, tmp_path, beat=beat)
         workers.append(worker)
@@ -120,15 +148,28 @@ def ward(transactional_db):
     for user, phone in ((primary, "+4915100000001"), (backup, "+4915100000002")):
         user.phone = phone
         user.save()
-    policy = EscalationPolicy.objects.create(team=team, repeat_count=0, reminder_minutes=30, final_wait_minutes=5,
-                                             final_channels=[Channel.INAPP])
-    EscalationPolicyStep.objects.create(policy=policy, position=0, target=Target.ONCALL_PRIMARY,
-                                        channels=[Channel.INAPP, Channel.SMS, Channel.EMAIL], wait_minutes=5)
-    EscalationPolicyStep.objects.create(policy=policy, position=1, target=Target.ONCALL_BACKUP,
-                                        channels=[Channel.INAPP, Channel.SMS, Channel.EMAIL], wait_minutes=5)
+    policy = EscalationPolicy.objects.create(
+        team=team, repeat_count=0, reminder_minutes=30, final_wait_minutes=5, final_channels=[Channel.INAPP]
+    )
+    EscalationPolicyStep.objects.create(
+        policy=policy,
+        position=0,
+        target=Target.ONCALL_PRIMARY,
+        channels=[Channel.INAPP, Channel.SMS, Channel.EMAIL],
+        wait_minutes=5,
+    )
+    EscalationPolicyStep.objects.create(
+        policy=policy,
+        position=1,
+        target=Target.ONCALL_BACKUP,
+        channels=[Channel.INAPP, Channel.SMS, Channel.EMAIL],
+        wait_minutes=5,
+    )
     start = timezone.now().date() - timedelta(days=2)
     for slot, user in ((Slot.PRIMARY, primary), (Slot.BACKUP, backup)):
-        schedule = OnCallSchedule.objects.create(team=team, slot=slot, start_date=start, handover_time=dtime(0, 0))
+        schedule = OnCallSchedule.objects.create(
+            team=team, slot=slot, start_date=start, handover_time=dtime(0, 0)
+        )
         OnCallMember.objects.create(schedule=schedule, user=user)
     patient = factories.make_patient(team)
     infusion = factories.make_infusion(patient, factories.make_product(), hours_ago=30)

@@ -33,18 +33,36 @@ def open_alert(infusion, *, grade=2, at=None) -> Alert:
     at = at or timezone.now()
     ev = make_evaluation(infusion, crs=grade)
     with transaction.atomic():
-        return services._open_alert(infusion=infusion, ev=ev, syndrome="crs", grade=grade,
-                                    urgency="urgent" if grade == 2 else "emergent", now=at)
+        return services._open_alert(
+            infusion=infusion,
+            ev=ev,
+            syndrome="crs",
+            grade=grade,
+            urgency="urgent" if grade == 2 else "emergent",
+            now=at,
+        )
 
 
 def test_observation_commit_reaches_the_worker_and_pages(start_worker, ward, receivers):
     hook, smtp = receivers
     start_worker("w1")
     t0 = time.monotonic()
-    obs, evaluation, created = observation_record(
-        infusion=ward["infusion"], kind=ObservationKind.VITALS, recorded_by=ward["nurse"],
-        payload={"temp_c": 39.1, "hr": 124, "sbp": 118, "dbp": 70, "rr": 20, "spo2": 97, "o2_device": "room_air"},
-        observed_at=timezone.now() - timedelta(minutes=1), client_uuid=uuid.uuid4())
+    _obs, evaluation, created = observation_record(
+        infusion=ward["infusion"],
+        kind=ObservationKind.VITALS,
+        recorded_by=ward["nurse"],
+        payload={
+            "temp_c": 39.1,
+            "hr": 124,
+            "sbp": 118,
+            "dbp": 70,
+            "rr": 20,
+            "spo2": 97,
+            "o2_device": "room_air",
+        },
+        observed_at=timezone.now() - timedelta(minutes=1),
+        client_uuid=uuid.uuid4(),
+    )
     assert created and evaluation.crs_grade == 1
     alert = wait_for(lambda: Alert.objects.filter(infusion=ward["infusion"], syndrome="crs").first(), 30)
     wait_for(lambda: Alert.objects.get(pk=alert.pk).first_notified_at, 15)
@@ -76,7 +94,7 @@ def test_sigkill_while_sending_then_restart_delivers_exactly_once(start_worker, 
 
 
 def test_broker_flushed_while_steps_pending_every_step_still_sent_on_time(start_worker, ward, receivers):
-    hook, smtp = receivers
+    hook, _smtp = receivers
     now = timezone.now()
     alert = open_alert(ward["infusion"], at=now)
     first, second, final = alert.steps.order_by("sequence")
@@ -133,5 +151,7 @@ def test_acknowledged_between_due_time_and_send_nothing_is_sent(start_worker, wa
     time.sleep(6)  # several ticks and an auditor run
     assert Notification.objects.filter(alert=alert).exclude(step__kind="reminder").count() == 0
     assert hook.requests == [] and smtp.messages == []
-    assert not alert.steps.filter(status=StepStatus.SENT, sent_at__gte=ack_at, kind__in=["page", "final"]).exists()
+    assert not alert.steps.filter(
+        status=StepStatus.SENT, sent_at__gte=ack_at, kind__in=["page", "final"]
+    ).exists()
     assert Alert.objects.get(pk=alert.pk).status == AlertStatus.ACKNOWLEDGED

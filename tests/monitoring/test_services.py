@@ -276,3 +276,40 @@ def test_broker_outage_falls_back_to_processing_the_alert_in_process(
     with django_capture_on_commit_callbacks(execute=True):
         _obs, evaluation, _ = record(infusion, "vitals", FEVER_NOREPI)
     assert processed == [evaluation.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_submissions_with_one_client_uuid_store_one_row(enqueued):
+    team = factories.make_team("Idempotency ward")
+    nurse = factories.make_user(Role.NURSE, team, username="nurse_idem")
+    infusion = factories.make_infusion(factories.make_patient(team))
+    key, when = uuid.uuid4(), timezone.now() - timedelta(minutes=3)
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def submit():
+        try:
+            barrier.wait(timeout=10)
+            results.append(
+                services.observation_record(
+                    infusion=infusion,
+                    kind="vitals",
+                    payload=NORMAL_VITALS,
+                    observed_at=when,
+                    recorded_by=nurse,
+                    client_uuid=key,
+                )
+            )
+        except Exception as exc:
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(r[2] for r in results) == [False, True], results
+    assert Observation.objects.filter(client_uuid=key).count() == 1
+    assert GradeEvaluation.objects.count() == 1

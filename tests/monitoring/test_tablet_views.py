@@ -454,3 +454,32 @@ def test_decimal_slip_is_explained(nurse_client, patient, infusion):
     html = response.content.decode()
     assert response.status_code == 422
     assert "25–45 °C" in html and "did you mean 38" in html and 'value="3.8"' in html
+
+
+def test_nurse_records_why_an_overdue_check_was_not_done(nurse_client, patient, infusion):
+    from monitoring.models import MissedCheck
+
+    page = nurse_client.get(reverse("monitoring:patient_detail", args=[patient.pk])).content.decode()
+    assert "OVERDUE" in page and "Not done — record why" in page
+    due = re.search(r'checks/neuro/missed/".*?name="due_at" value="([^"]+)"', page, re.S).group(1)
+    url = reverse("monitoring:record_missed_check", args=[patient.pk, "neuro"])
+    response = nurse_client.post(url, {"due_at": due, "reason": "patient off the ward in CT"}, follow=True)
+    html = response.content.decode()
+    assert "Not done: patient off the ward in CT" in html
+    missed = MissedCheck.objects.get()
+    assert missed.check_type == "neuro" and missed.recorded_by.username == "nurse"
+    assert (
+        nurse_client.post(
+            reverse("monitoring:record_missed_check", args=[patient.pk, "bogus"]),
+            {"due_at": due, "reason": "x"},
+        ).status_code
+        == 404
+    )
+
+
+def test_forms_work_without_javascript(nurse_client, patient, infusion, enqueued):
+    bad = nurse_client.post(record_url(patient), vitals_post(temperature="60"))
+    assert bad.status_code == 422 and "<html" in bad.content.decode() and "25–45 °C" in bad.content.decode()
+    ok = nurse_client.post(record_url(patient), vitals_post(), follow=True)
+    assert ok.redirect_chain[-1][1] == 302 and "Vitals saved" in ok.content.decode()
+    assert "CRS grade 3" in ok.content.decode()
