@@ -514,7 +514,7 @@ def _send_page(step: EscalationStep, token: str, *, now: datetime | None) -> str
             link=link,
             require_status=AlertStatus.OPEN,
         )
-        if result == "sent":
+        if result in ("sent", "duplicate"):  # duplicate: delivered by an earlier attempt
             sent += 1
         elif result == "failed":
             failed += 1
