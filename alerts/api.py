@@ -19,6 +19,7 @@ from . import services
 from .models import Alert, AlertStatus, Syndrome
 from .serializers import (
     AlertAcknowledgeSerializer,
+    AlertNoteSerializer,
     AlertResolveSerializer,
     AlertSerializer,
 )
@@ -47,9 +48,10 @@ class AlertViewSet(
         "retrieve": "alert.view",
         "acknowledge": "alert.acknowledge",
         "resolve": "alert.resolve",
+        "note": "alert.acknowledge",
     }
     read_scope = "alerts:read"
-    scopes = {"acknowledge": "alerts:write", "resolve": "alerts:write"}
+    scopes = {"acknowledge": "alerts:write", "resolve": "alerts:write", "note": "alerts:write"}
 
     def get_queryset(self):
         qs = self.limit_to_token_team(Alert.objects.visible_to(self.request.user))
@@ -88,6 +90,20 @@ class AlertViewSet(
         serializer = AlertAcknowledgeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.alert_acknowledge(alert=alert, user=request.user, note=serializer.validated_data["note"])
+        return self._changed(alert)
+
+    @extend_schema(
+        summary="Add a note to an alert: what was done or ordered (physicians; stops the reminder)",
+        request=AlertNoteSerializer,
+        responses={200: AlertSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def note(self, request, pk=None):
+        alert = self.get_object()
+        self.require("alert.acknowledge", alert.care_team_id)
+        serializer = AlertNoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.alert_add_note(alert=alert, user=request.user, text=serializer.validated_data["text"])
         return self._changed(alert)
 
     @extend_schema(

@@ -56,3 +56,7 @@ class AlertAcknowledgeSerializer(serializers.Serializer):
 
 class AlertResolveSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, help_text="What was done (kept with the alert)")
+
+
+class AlertNoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000, help_text="What was done, ordered or decided")

@@ -502,18 +502,17 @@ def _send_page(step: EscalationStep, token: str, *, now: datetime | None) -> str
     sent = failed = 0
     fenced = False
     failed_channels: set[str] = set()
-    for user, channel in pairs:
-        result = _notify(
-            alert=alert,
-            step=step,
-            token=token,
-            user=user,
-            channel=channel,
-            subject=subject,
-            text=text,
-            link=link,
-            require_status=AlertStatus.OPEN,
-        )
+    results = _notify_many(
+        alert=alert,
+        step=step,
+        token=token,
+        pairs=pairs,
+        subject=subject,
+        text=text,
+        link=link,
+        require_status=AlertStatus.OPEN,
+    )
+    for (_user, channel), result in zip(pairs, results, strict=False):
         if result in ("sent", "duplicate"):  # duplicate: delivered by an earlier attempt
             sent += 1
         elif result == "failed":
@@ -521,7 +520,6 @@ def _send_page(step: EscalationStep, token: str, *, now: datetime | None) -> str
             failed_channels.add(channel)
         elif result == "fenced":
             fenced = True
-            break
     if fenced:
         _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="alert no longer open")
         return "cancelled"
@@ -566,76 +564,113 @@ def _schedule_repeat_final(alert: Alert, step: EscalationStep) -> None:
         )
 
 
-def _notify(
+def _still_deliverable(
+    alert: Alert | None, step: EscalationStep | None, token: str | None, require_status: str | None
+) -> bool:
+    """One query just before each hand-over to a channel: an acknowledgement (or a re-kick that took
+    the step away from this sender) committed before this point stops the notification."""
+    if step is not None:
+        qs = EscalationStep.objects.filter(pk=step.pk, status=StepStatus.SENDING, claim_token=token)
+        if require_status:
+            qs = qs.filter(alert__status=require_status)
+        return qs.exists()
+    if alert is not None and require_status:
+        return Alert.objects.filter(pk=alert.pk, status=require_status).exists()
+    return True
+
+
+def _notify_many(
     *,
     alert: Alert | None,
     step: EscalationStep | None,
     token: str | None,
-    user: User,
-    channel: str,
+    pairs: list[tuple[User, str]],
     subject: str,
     text: str,
     link: str,
     require_status: str | None,
     alarm: OperationsAlarm | None = None,
-    key: str | None = None,
-) -> str:
-    """Deliver one notification at most once per idempotency key. Returns sent/failed/fenced/duplicate."""
-    key = key or f"step:{step.pk}:{user.pk}:{channel}"
-    with transaction.atomic():
-        if alert is not None:
-            locked = Alert.objects.select_for_update().only("id", "status").get(pk=alert.pk)
-            if require_status and locked.status != require_status:
-                return "fenced"
-        if (
-            step is not None
-            and not EscalationStep.objects.filter(
-                pk=step.pk, status=StepStatus.SENDING, claim_token=token
-            ).exists()
-        ):
-            return "fenced"
-        notification, created = Notification.objects.get_or_create(
-            idempotency_key=key,
-            defaults={
-                "alert": alert,
-                "step": step,
-                "alarm": alarm,
-                "recipient": user,
-                "channel": channel,
-                "urgency": alert.urgency if alert else Urgency.URGENT,
-                "message": text[:300],
-            },
-        )
-        if not created and notification.status == NotificationStatus.SENT:
-            return "duplicate"
+    key_prefix: str | None = None,
+) -> list[str]:
+    """Deliver each (user, channel) at most once per idempotency key.
+
+    Returns one result per pair: ``sent``, ``duplicate`` (delivered by an earlier attempt), ``failed``
+    or ``fenced`` (the alert was acknowledged/resolved or the step re-claimed: nothing more is sent).
+    """
+    prefix = key_prefix or f"step:{step.pk}"
+    keyed = [(f"{prefix}:{user.pk}:{channel}", user, channel) for user, channel in pairs]
+    if not keyed:
+        return []
+    urgency = alert.urgency if alert else Urgency.URGENT
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                idempotency_key=key,
+                alert=alert,
+                step=step,
+                alarm=alarm,
+                recipient=user,
+                channel=channel,
+                urgency=urgency,
+                message=text[:300],
+            )
+            for key, user, channel in keyed
+        ],
+        ignore_conflicts=True,
+    )
+    rows = {
+        n.idempotency_key: n
+        for n in Notification.objects.filter(idempotency_key__in=[k for k, _, _ in keyed])
+    }
+    results: list[str] = []
+    delivered: list[str] = []
+    failures: list[str] = []
+    first_sent_at = None
+    for index, (key, user, channel) in enumerate(keyed):
+        notification = rows[key]
+        if notification.status == NotificationStatus.SENT:
+            results.append("duplicate")
+            continue
+        if not _still_deliverable(alert, step, token, require_status):
+            results.extend(["fenced"] * (len(keyed) - index))
+            break
         Notification.objects.filter(pk=notification.pk).update(attempts=F("attempts") + 1)
-    out = channels.Outgoing(
-        channel=channel,
-        idempotency_key=key,
-        recipient_id=user.pk,
-        address=channels.address_for(channel, user),
-        subject=subject,
-        text=text,
-        link=link,
-        urgency=notification.urgency,
-    )
-    try:
-        channels.deliver(out)
-    except channels.DeliveryError as exc:
-        Notification.objects.filter(pk=notification.pk).update(
-            status=NotificationStatus.FAILED, error=str(exc)[:300]
+        out = channels.Outgoing(
+            channel=channel,
+            idempotency_key=key,
+            recipient_id=user.pk,
+            address=channels.address_for(channel, user),
+            subject=subject,
+            text=text,
+            link=link,
+            urgency=urgency,
         )
-        if alert is not None:
-            _event(alert, EventKind.NOTIFY_FAILED, f"{Channel(channel).label} to {user}: {exc}")
-        return "failed"
-    sent_at = timezone.now()
-    Notification.objects.filter(pk=notification.pk).update(
-        status=NotificationStatus.SENT, sent_at=sent_at, error=""
-    )
+        try:
+            channels.deliver(out)
+        except channels.DeliveryError as exc:
+            Notification.objects.filter(pk=notification.pk).update(
+                status=NotificationStatus.FAILED, error=str(exc)[:300]
+            )
+            failures.append(f"{Channel(channel).label} to {user}: {exc}")
+            results.append("failed")
+            continue
+        sent_at = timezone.now()
+        first_sent_at = first_sent_at or sent_at
+        Notification.objects.filter(pk=notification.pk).update(
+            status=NotificationStatus.SENT, sent_at=sent_at, error=""
+        )
+        delivered.append(f"{Channel(channel).label} to {user}")
+        results.append("sent")
     if alert is not None:
-        Alert.objects.filter(pk=alert.pk, first_notified_at__isnull=True).update(first_notified_at=sent_at)
-        _event(alert, EventKind.NOTIFIED, f"{Channel(channel).label} to {user}", at=sent_at)
-    return "sent"
+        if first_sent_at is not None:
+            Alert.objects.filter(pk=alert.pk, first_notified_at__isnull=True).update(
+                first_notified_at=first_sent_at
+            )
+        if delivered:
+            _event(alert, EventKind.NOTIFIED, "; ".join(delivered), at=first_sent_at)
+        if failures:
+            _event(alert, EventKind.NOTIFY_FAILED, "; ".join(failures))
+    return results
 
 
 def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) -> str:
@@ -648,21 +683,17 @@ def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) ->
         return "not needed"
     user = alert.acknowledged_by
     subject, text, link = _message(alert, prefix="REMINDER ")
-    results = [
-        _notify(
-            alert=alert,
-            step=step,
-            token=token,
-            user=user,
-            channel=ch,
-            subject=subject,
-            text=text,
-            link=link,
-            require_status=AlertStatus.ACKNOWLEDGED,
-        )
-        for ch in (Channel.INAPP, Channel.SMS)
-        if user is not None
-    ]
+    pairs = [(user, ch) for ch in (Channel.INAPP, Channel.SMS)] if user is not None else []
+    results = _notify_many(
+        alert=alert,
+        step=step,
+        token=token,
+        pairs=pairs,
+        subject=subject,
+        text=text,
+        link=link,
+        require_status=AlertStatus.ACKNOWLEDGED,
+    )
     if "fenced" in results:
         _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="alert changed")
         return "cancelled"
@@ -909,21 +940,18 @@ def raise_alarm(
         )
     link = settings.SITE_URL + reverse("alerts:operations")
     subject = f"[CAR-T Track] Operations alarm: {alarm.get_kind_display()}"
-    for user in recipients:
-        for channel in (Channel.INAPP, Channel.EMAIL):
-            _notify(
-                alert=None,
-                step=None,
-                token=None,
-                user=user,
-                channel=channel,
-                subject=subject,
-                text=f"{subject}. {alarm.message}. {link}",
-                link=link,
-                require_status=None,
-                alarm=alarm,
-                key=f"alarm:{alarm.pk}:{user.pk}:{channel}",
-            )
+    _notify_many(
+        alert=None,
+        step=None,
+        token=None,
+        pairs=[(user, ch) for user in recipients for ch in (Channel.INAPP, Channel.EMAIL)],
+        subject=subject,
+        text=f"{subject}. {alarm.message}. {link}",
+        link=link,
+        require_status=None,
+        alarm=alarm,
+        key_prefix=f"alarm:{alarm.pk}",
+    )
     return alarm
 
 

@@ -152,7 +152,7 @@ def main() -> int:
             str(var_dir / "beat-schedule"),
             "--without-gossip",
             "--without-mingle",
-            "--loglevel=WARNING",
+            f"--loglevel={os.environ.get('BENCH_WORKER_LOGLEVEL', 'WARNING')}",
         ],
         cwd=ROOT,
         env=env,
@@ -195,9 +195,12 @@ def main() -> int:
             time.sleep(0.5)
         # Controlled clock: the remaining steps of each alert become due `spacing` seconds apart.
         with connection.cursor() as cursor:
+            # Each alert keeps its own offset (alerts opened over the recording window, as on a ward).
             cursor.execute(
-                "UPDATE alerts_escalationstep s SET due_at = now() + (s.sequence * %s) * interval '1 second' "
-                "WHERE s.status = 'pending' AND s.sequence > 0",
+                "UPDATE alerts_escalationstep s SET due_at = now() + (a.opened_at - m.first) "
+                "+ (s.sequence * %s) * interval '1 second' "
+                "FROM alerts_alert a, (SELECT min(opened_at) AS first FROM alerts_alert) m "
+                "WHERE a.id = s.alert_id AND s.status = 'pending' AND s.sequence > 0",
                 [args.spacing],
             )
         last_due = EscalationStep.objects.order_by("-due_at").values_list("due_at", flat=True).first()

@@ -33,8 +33,10 @@ DOCS_TEMPLATE = """{% extends "base.html" %}
 <h1>{{ schema.info.title }} <small>{{ schema.info.version }}</small></h1>
 <p>{{ schema.info.description }}</p>
 <p>Machine-readable schema: <a href="{{ schema_url }}">OpenAPI 3 (YAML)</a>,
-<a href="{{ schema_url }}?format=json">JSON</a>. Authenticate with a session or an
-<code>Authorization: Token &lt;key&gt;</code> header. Errors: 400 <code>{"field": ["message"]}</code>,
+<a href="{{ schema_url }}?format=json">JSON</a>. Authenticate with a session, a personal
+<code>Authorization: Token &lt;key&gt;</code> or an integration token with scopes
+(<code>Authorization: Bearer ctk_…</code>, limited to one care team).
+Errors: 400 <code>{"field": ["message"]}</code>,
 403 role lacks the capability, 404 not found or another team's patient, 409 conflict.</p>
 <nav aria-label="Operations"><ul>
 {% for op in operations %}<li><a href="#{{ op.id }}"><code>{{ op.method }} {{ op.path }}</code></a>

@@ -332,14 +332,14 @@ def _distribution_figure(key: str, title: str, groups: list[GroupStats], attr: s
             {
                 "type": "bar",
                 "orientation": "h",
-                "name": f"grade {grade}" if grade != "n/a" else "not assessable",
+                "name": f"grade {grade}" if grade != "n/a" else "not graded / not assessable",
                 "y": labels,
                 "x": counts,
                 "marker": {"color": colours[i], "line": {"color": "#333", "width": 1}},
                 "text": [str(c) if c else "" for c in counts],
                 "textposition": "inside",
                 "hovertemplate": "%{y}: %{x} patient(s) with maximum "
-                + (f"grade {grade}" if grade != "n/a" else "not assessable")
+                + (f"grade {grade}" if grade != "n/a" else "not graded / not assessable")
                 + "<extra></extra>",
             }
         )
@@ -354,14 +354,13 @@ def _distribution_figure(key: str, title: str, groups: list[GroupStats], attr: s
             "layout": {
                 "barmode": "stack",
                 "height": 120 + 40 * max(1, len(groups)),
-                "margin": {"l": 180, "r": 20, "t": 40, "b": 40},
-                "title": {"text": title, "x": 0, "font": {"size": 16}},
+                "margin": {"l": 180, "r": 20, "t": 16, "b": 90},
                 "xaxis": {
                     "title": {"text": "patients"},
                     "dtick": 1 if max((g.graded for g in groups), default=0) <= 12 else None,
                 },
                 "yaxis": {"automargin": True},
-                "legend": {"orientation": "h", "y": -0.25},
+                "legend": {"orientation": "h", "yanchor": "top", "y": -0.35},
             },
         },
     }

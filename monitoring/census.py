@@ -631,17 +631,20 @@ def census_rows_html(rows: list[CensusRow]) -> str:
             f'<th scope="row"><a class="patient-link" href="{head}{r.patient_id}{tail}">'
             f"{escape(r.patient_name)}</a>"
             f'<span class="sub">MRN {escape(r.mrn)} · {escape(r.team_name)}</span></th>'
-            f'<td class="num">day {r.day}</td>'
-            f'<td>{escape(r.product_name)}<span class="sub">{escape(r.indication_label)} '
+            f'<td class="num" data-label="Day">day {r.day}</td>'
+            f'<td data-label="Product">{escape(r.product_name)}'
+            f'<span class="sub">{escape(r.indication_label)} '
             f"({escape(r.category)})</span></td>"
-            f'<td><span class="grade grade-badge {r.crs_class}">CRS {escape(r.crs_text)}</span>'
+            f'<td data-label="CRS"><span class="grade grade-badge {r.crs_class}">'
+            f"CRS {escape(r.crs_text)}</span>"
             f'<span class="sub">{escape(r.crs_max_text)}</span></td>'
-            f'<td><span class="grade grade-badge {r.icans_class}">ICANS {escape(r.icans_text)}</span>'
+            f'<td data-label="ICANS"><span class="grade grade-badge {r.icans_class}">'
+            f"ICANS {escape(r.icans_text)}</span>"
             f'<span class="sub">{escape(r.icans_max_text)}</span></td>'
-            f"<td>{escape(r.icaht_text)}</td>"
-            f"<td>{alerts}</td>"
-            f"<td>{overdue}</td>"
-            f'<td class="{"stale" if r.vitals_stale else ""}">{vitals}</td>'
+            f'<td data-label="ICAHT">{escape(r.icaht_text)}</td>'
+            f'<td data-label="Open alerts">{alerts}</td>'
+            f'<td data-label="Overdue checks">{overdue}</td>'
+            f'<td class="{"stale" if r.vitals_stale else ""}" data-label="Last vitals">{vitals}</td>'
             "</tr>"
         )
     return mark_safe("\n".join(out))  # noqa: S308 - every interpolated value above is escaped

@@ -409,9 +409,9 @@ class TimelineBuilder:
         height: int = 260,
     ) -> dict:
         layout = {
-            "title": {"text": title, "x": 0, "font": {"size": 16}},
+            "meta": {"title": title},  # the page shows the title as a heading above the chart
             "height": height,
-            "margin": {"l": 64, "r": 64, "t": 40, "b": 44},
+            "margin": {"l": 64, "r": 64, "t": 16, "b": 44},
             "xaxis": {
                 "title": {"text": "Day post-infusion"},
                 "range": list(self.x_range),

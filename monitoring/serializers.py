@@ -30,7 +30,6 @@ from .models import (
 MAX_REASON_LENGTH = 2000
 
 
-
 class PatientSerializer(serializers.ModelSerializer):
     indication_category = serializers.CharField(read_only=True)
 

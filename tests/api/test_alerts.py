@@ -101,3 +101,14 @@ class TestAlerts:
         response = physician_api.post(ack_url(alert.pk), {}, format="json")
         assert response.status_code in (400, 409)
         assert "resolved" in str(response.json())
+
+    def test_physician_adds_a_note_nurse_cannot(self, api, physician_api, infusion):
+        alert = raise_crs_alert(api, infusion)
+        url = reverse("api-alert-note", args=[alert.pk])
+        assert api.post(url, {"text": "x"}, format="json").status_code == 403
+        assert physician_api.post(url, {"text": ""}, format="json").status_code == 400
+        response = physician_api.post(url, {"text": "Tocilizumab 496 mg given"}, format="json")
+        assert response.status_code == 200, response.content
+        assert any(e["event"] == "note" and "496" in e["text"] for e in response.json()["events"])
+        alert.refresh_from_db()
+        assert alert.last_action_at is not None

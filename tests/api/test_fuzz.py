@@ -108,7 +108,7 @@ def with_id_examples(raw: dict) -> dict:
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] == "id" and collection in FUZZ_IDS:
-                    parameter["example"] = FUZZ_IDS[collection]
+                    parameter["example"] = str(FUZZ_IDS[collection])
     return raw
 
 

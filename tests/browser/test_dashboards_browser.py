@@ -3,6 +3,7 @@ the strict CSP; analytics renders; axe finds no serious/critical violation; targ
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 
@@ -79,11 +80,20 @@ def test_coordinator_filters_census_and_opens_timeline(page, coordinator, ward):
     assert page.evaluate("document.getElementById('chart-inflammation').layout.yaxis.type") == "log"
     assert csp_errors(page) == []
     assert serious_axe_violations(page) == []
+    _screenshot(page, "timeline")
+
+
+def _screenshot(page, name: str) -> None:
+    """With DASH_SCREENSHOTS=<dir>, keep full-page screenshots for a human look."""
+    folder = os.environ.get("DASH_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}-{page.viewport_name}.png", full_page=True)
 
 
 def test_census_is_accessible_and_touch_friendly(page, coordinator, ward):
     login(page, coordinator, totp_device(coordinator), next_path="/census/")
     page.goto("/census/")
+    _screenshot(page, "census")
     assert serious_axe_violations(page) == []
     assert (
         small_targets(
@@ -119,5 +129,6 @@ def test_analytics_renders_with_small_n_caution(page, coordinator, ward):
     assert page.locator("#small-n-caution").is_visible()
     page.wait_for_selector("html[data-charts-ready='1']")
     assert page.locator("#chart-crs-product .main-svg").count() >= 1
+    _screenshot(page, "analytics")
     assert csp_errors(page) == []
     assert serious_axe_violations(page) == []

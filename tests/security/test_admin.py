@@ -63,3 +63,22 @@ class TestAdminScoping:
         client = verified_client(nurse)
         assert client.get(reverse("admin:monitoring_patient_changelist")).status_code == 403
         assert Patient.objects.exists()
+
+
+@pytest.mark.django_db
+def test_access_log_in_admin_is_read_only_and_scoped(admin_client, nurse, patient, other_patient, infusion):
+    from audit.models import AccessLog
+
+    verified_client(nurse).get(reverse("monitoring:patient_detail", args=[patient.pk]))
+    AccessLog.objects.create(username="x", patient_id=other_patient.pk, view_name="v", path="/", method="GET")
+    page = admin_client.get(reverse("admin:audit_accesslog_changelist"))
+    assert page.status_code == 200
+    assert [e.patient_id for e in page.context["cl"].queryset] == [patient.pk]
+    entry = AccessLog.objects.get(patient_id=patient.pk)
+    assert (
+        admin_client.post(
+            reverse("admin:audit_accesslog_delete", args=[entry.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert AccessLog.objects.filter(pk=entry.pk).exists()

@@ -104,8 +104,18 @@ class TestApiTokens:
 def test_issue_command_prints_a_working_key_once(gateway, team, patient, capsys):
     from django.core.management import call_command
 
-    call_command("issue_api_token", "EHR", "--user", "monitor-gateway", "--team", team.slug,
-                 "--scope", "patients:read", "--days", "30")
+    call_command(
+        "issue_api_token",
+        "EHR",
+        "--user",
+        "monitor-gateway",
+        "--team",
+        team.slug,
+        "--scope",
+        "patients:read",
+        "--days",
+        "30",
+    )
     key = capsys.readouterr().out.strip().splitlines()[-1]
     assert bearer(key).get(f"/api/patients/{patient.pk}/").status_code == 200
     assert ApiToken.objects.get().expires_at > timezone.now() + timedelta(days=29)

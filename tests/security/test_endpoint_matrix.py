@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from alerts.models import Alert, AlarmKind, CheckTask, OnCallSchedule, OperationsAlarm
+from alerts.models import AlarmKind, Alert, CheckTask, OnCallSchedule, OperationsAlarm
 from alerts.services import alert_process_evaluation
 from tests import factories
 
@@ -60,6 +60,7 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("monitoring:amend", "GET"): CLINICAL,
     ("monitoring:amend", "POST"): CLINICAL,
     ("monitoring:entered_in_error", "POST"): CLINICAL,
+    ("monitoring:record_missed_check", "POST"): CLINICAL,
     ("monitoring:attribute", "GET"): PHYSICIAN,
     ("monitoring:attribute", "POST"): PHYSICIAN,
     # Dashboards
@@ -117,12 +118,24 @@ TABLE: dict[tuple[str, str], dict | str] = {
 
 # URL kwarg -> which object of the world it names (team-bound, so the other team's is a 404).
 KWARG_OBJECT = {
-    "patient_id": "patient", "observation_id": "observation", "alert_id": "alert", "task_id": "task",
-    "schedule_id": "schedule", "alarm_id": "alarm", "form_key": None, "pk": None,
+    "patient_id": "patient",
+    "observation_id": "observation",
+    "alert_id": "alert",
+    "task_id": "task",
+    "schedule_id": "schedule",
+    "alarm_id": "alarm",
+    "form_key": None,
+    "check_type": None,
+    "pk": None,
 }
 # For the API's ``pk``: which object the route names.
-API_PK_OBJECT = {"patient": "patient", "infusion": "infusion", "observation": "observation",
-                 "grade": "evaluation", "alert": "alert"}
+API_PK_OBJECT = {
+    "patient": "patient",
+    "infusion": "infusion",
+    "observation": "observation",
+    "grade": "evaluation",
+    "alert": "alert",
+}
 
 
 def walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
@@ -169,13 +182,28 @@ def world(team, other_team, product, nurse):
         alert_process_evaluation(evaluation_id=evaluation.pk)
         alert = Alert.objects.filter(patient=patient).first()
         assert alert is not None, "a fever of 39.4 °C opens a CRS alert"
-        task = CheckTask.objects.create(infusion=infusion, care_team=care_team, check_type="vitals",
-                                        due_at=timezone.now() - timedelta(hours=1))
-        schedule, _ = OnCallSchedule.objects.get_or_create(team=care_team, defaults={"start_date": date.today()})
-        alarm = OperationsAlarm.objects.create(kind=AlarmKind.ONCALL_GAP, team=care_team,
-                                               key=f"gap-{care_team.pk}", message="Nobody on call")
-        return {"patient": patient, "infusion": infusion, "observation": observation, "evaluation": evaluation,
-                "alert": alert, "task": task, "schedule": schedule, "alarm": alarm}
+        task = CheckTask.objects.create(
+            infusion=infusion,
+            care_team=care_team,
+            check_type="vitals",
+            due_at=timezone.now() - timedelta(hours=1),
+        )
+        schedule, _ = OnCallSchedule.objects.get_or_create(
+            team=care_team, defaults={"start_date": date.today()}
+        )
+        alarm = OperationsAlarm.objects.create(
+            kind=AlarmKind.ONCALL_GAP, team=care_team, key=f"gap-{care_team.pk}", message="Nobody on call"
+        )
+        return {
+            "patient": patient,
+            "infusion": infusion,
+            "observation": observation,
+            "evaluation": evaluation,
+            "alert": alert,
+            "task": task,
+            "schedule": schedule,
+            "alarm": alarm,
+        }
 
     other_nurse = factories.make_user("nurse", other_team, username="othernurse")
     return {"own": build(team, nurse), "other": build(other_team, other_nurse)}
@@ -187,7 +215,7 @@ def url_for(name: str, objects: dict, *, missing: bool = False) -> tuple[str, bo
     pattern = patterns()[name]
     kwargs, bound = {}, False
     for kwarg in pattern.pattern.regex.groupindex:
-        if kwarg == "form_key":
+        if kwarg in ("form_key", "check_type"):
             kwargs[kwarg] = "vitals"
         elif kwarg == "pk":
             resource = name.removeprefix("api-").split("-")[0]
@@ -231,8 +259,16 @@ def test_role_gets_the_documented_answer(name, method, role, world, request_fixt
         assert "<script>" not in html and " onclick=" not in html.lower()  # CSP: nothing inline
 
 
-BOUND = sorted({(n, m) for (n, m) in TABLE if any(
-    k in KWARG_OBJECT and k != "form_key" for k in patterns()[n].pattern.regex.groupindex)})
+BOUND = sorted(
+    {
+        (n, m)
+        for (n, m) in TABLE
+        if any(
+            k in KWARG_OBJECT and k not in ("form_key", "check_type")
+            for k in patterns()[n].pattern.regex.groupindex
+        )
+    }
+)
 
 
 @pytest.mark.django_db
