@@ -283,7 +283,10 @@ def _number(data: Mapping[str, Any], key: str, *, limit_key: str | None = None) 
     value = data[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ObservationError(key, value, "a number", problem=f"{_show(value)} is not a number")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float range, e.g. 10**400
+        raise ObservationError(key, value, "a finite number", problem="the number is too large") from None
     if not math.isfinite(value):
         raise ObservationError(key, value, "a finite number", problem=f"{value} is not a finite number")
     lim = HARD_LIMITS.get(limit_key or key)
@@ -309,12 +312,22 @@ def _bool(data: Mapping[str, Any], key: str, default: bool = False) -> bool:
     return value
 
 
+MAX_TEXT_LENGTH = 500  # free-text fields (causes, drug names); longer is not a clinical fact
+
+
 def _text(data: Mapping[str, Any], key: str) -> str | None:
     if key not in data or data[key] is None:
         return None
     value = data[key]
     if not isinstance(value, str):
         raise ObservationError(key, value, "text", problem=f"{_show(value)} is not text")
+    if len(value) > MAX_TEXT_LENGTH or any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise ObservationError(
+            key,
+            value[:40],
+            f"printable text of at most {MAX_TEXT_LENGTH} characters",
+            problem="contains control characters or is too long",
+        )
     return value
 
 

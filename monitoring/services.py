@@ -66,6 +66,9 @@ class ObservationConflict(Exception):
         self.existing = existing
 
 
+
+MAX_REASON_LENGTH = 1000  # a correction reason is a sentence or two, never a document
+
 def _enqueue_alert_processing(evaluation_id: int) -> None:
     """Hand the evaluation to the alert worker; if the broker is unreachable, process it in this
     process instead (a lost alert can harm a patient; the alert service is idempotent per evaluation)."""
@@ -281,6 +284,10 @@ def _correct(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Give a reason for the correction (it is kept with the record)."]})
+    if len(reason) > MAX_REASON_LENGTH or any(ord(ch) < 32 and ch not in "\t\n\r" for ch in reason):
+        raise ValidationError(
+            {"reason": [f"The reason must be printable text of at most {MAX_REASON_LENGTH} characters."]}
+        )
     try:
         client_uuid = uuid.UUID(str(client_uuid)) if client_uuid else uuid.uuid4()
     except ValueError as exc:
