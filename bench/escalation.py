@@ -80,6 +80,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--alerts", type=int, default=200)
     parser.add_argument("--spacing", type=int, default=20, help="seconds between the steps of one alert")
+    parser.add_argument("--interval", type=float, default=0.25, help="seconds between two observations")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
 
@@ -183,7 +184,7 @@ def main() -> int:
                 client_uuid=uuid.uuid4(),
             )
             commits[infusion.pk] = time.time()
-            time.sleep(0.05)  # a busy ward, not a single burst
+            time.sleep(args.interval)  # arrival rate: 200 new alerts in about a minute
         record_s = time.time() - t_start
         deadline = time.time() + 120
         while (

@@ -59,6 +59,7 @@ _HARD: tuple[Limit, ...] = (
     Limit("crp_mg_L", 0.0, 1000.0, "mg/L"),
     Limit("crp_mg_dL", 0.0, 100.0, "mg/dL"),
     Limit("ferritin_ng_mL", 0.0, 2000000.0, "ng/mL"),
+    Limit("il6_pg_mL", 0.0, 1000000.0, "pg/mL"),
     Limit("fibrinogen_mg_dL", 0.0, 2000.0, "mg/dL"),
     Limit("ldh_U_L", 0.0, 100000.0, "U/L"),
     Limit("alt_U_L", 0.0, 50000.0, "U/L"),

@@ -197,6 +197,7 @@ class Lab:
     hgb_g_dL: float | None = None
     crp_mg_dL: float | None = None
     ferritin_ng_mL: float | None = None
+    il6_pg_mL: float | None = None  # informational; tocilizumab raises measured IL-6 (RULES §5.2, S18d)
     fibrinogen_mg_dL: float | None = None
     ldh_U_L: float | None = None
     alt_U_L: float | None = None

@@ -180,6 +180,7 @@ LAB_FIELDS: dict[str, str] = {
     "crp_mg_L": "mg/L",
     "crp_mg_dL": "mg/dL",
     "ferritin_ng_mL": "ng/mL",
+    "il6_pg_mL": "pg/mL",
     "fibrinogen_mg_dL": "mg/dL",
     "ldh_U_L": "U/L",
     "alt_U_L": "U/L",

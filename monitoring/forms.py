@@ -495,6 +495,7 @@ class LabForm(ObservationForm):
         widget=forms.RadioSelect,
     )
     ferritin_ng_mL = _decimal("Ferritin", "ng/mL")
+    il6_pg_mL = _decimal("IL-6", "pg/mL (rises after tocilizumab)")
     fibrinogen_mg_dL = _decimal("Fibrinogen", "mg/dL")
     ldh_U_L = _decimal("LDH", "U/L")
     alt_U_L = _decimal("ALT", "U/L")
@@ -515,6 +516,7 @@ class LabForm(ObservationForm):
         "platelets_10e9_L",
         "hgb_g_dL",
         "ferritin_ng_mL",
+        "il6_pg_mL",
         "fibrinogen_mg_dL",
         "ldh_U_L",
         "alt_U_L",

@@ -158,3 +158,23 @@ def test_vocabulary_exports():
     assert v.VASOPRESSORS["dobutamine"] is False and v.VASOPRESSORS["vasopressin"] is True
     assert "tocilizumab" in v.SUGGESTION_CODES and len(set(v.SUGGESTION_CODES)) == 34
     assert v.LAB_FIELDS["crp_mg_L"] == "mg/L"
+
+
+def test_il6_is_recorded_in_pg_per_ml_and_bounded():
+    lab = carttrack.parse_observation({"kind": "lab", "t_hours": 30, "il6_pg_mL": 1250})
+    assert lab.il6_pg_mL == 1250.0
+    with pytest.raises(carttrack.ObservationError) as err:
+        carttrack.parse_observation({"kind": "lab", "t_hours": 30, "il6_pg_mL": -1})
+    assert err.value.field == "il6_pg_mL"
+
+
+def test_a_number_beyond_float_range_is_a_validation_error_not_a_crash():
+    with pytest.raises(carttrack.ObservationError) as err:
+        carttrack.parse_observation({"kind": "vitals", "t_hours": 1, "temp_c": 10**400})
+    assert err.value.field == "temp_c"
+
+
+def test_free_text_with_control_characters_is_refused():
+    with pytest.raises(carttrack.ObservationError) as err:
+        carttrack.parse_observation({"kind": "vitals", "t_hours": 1, "temp_c": 38.2, "attributed_to": "se\x00psis"})
+    assert err.value.field == "attributed_to"
