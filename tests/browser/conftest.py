@@ -33,7 +33,10 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def chromium():
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
+        message = f"{CHROMIUM} not installed (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI must run the browser tests, never skip them silently
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
