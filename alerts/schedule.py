@@ -1,19 +1,30 @@
 """The Celery beat schedule: the one place that defines periodic tasks."""
 
+import os
+
 from django.conf import settings
+
+
+def _seconds(name: str, default: int) -> float:
+    """From Django settings (env-driven in config/settings/base.py); env if settings are not loaded."""
+    if settings.configured:
+        return float(getattr(settings, name, default))
+    return float(os.environ.get(name) or default)
+
 
 BEAT_SCHEDULE: dict[str, dict] = {
     # The escalation timer: claims due EscalationStep rows (≤ 15 s between ticks).
     "alerts-tick": {
         "task": "alerts.tick",
-        "schedule": float(settings.ALERT_TICK_SECONDS),
+        "schedule": _seconds("ALERT_TICK_SECONDS", 10),
         "options": {"expires": 60},
     },
     # The auditor: re-kicks overdue/stuck steps, raises operations alarms, writes the heartbeat.
     "alerts-audit": {
         "task": "alerts.audit",
-        "schedule": float(settings.ALERT_AUDITOR_SECONDS),
+        "schedule": _seconds("ALERT_AUDITOR_SECONDS", 60),
         "options": {"expires": 120},
     },
+    # Overdue bedside checks → nurse tasks → charge-nurse alerts after the grace period.
     "alerts-overdue-checks": {"task": "alerts.overdue_checks", "schedule": 60.0, "options": {"expires": 120}},
 }

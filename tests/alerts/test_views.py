@@ -107,3 +107,50 @@ def test_selector_scopes_alerts(alert, physician, other_team):
     stranger = factories.make_user("physician", other_team, username="stranger2")
     assert list(alerts_visible_to(physician)) == [alert]
     assert list(alerts_visible_to(stranger)) == []
+
+
+def test_coordinator_adds_override_and_swap_through_the_screen(
+    client, ward, oncall, coordinator, backup_physician
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alerts.models import OnCallOverride
+    from alerts.oncall import oncall_user_id
+
+    primary, _backup = oncall
+    login(client, coordinator)
+    start = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    client.post(
+        reverse("alerts:oncall_override", args=[primary.pk]),
+        {
+            "user": backup_physician.pk,
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "reason": "cover",
+        },
+    )
+    assert OnCallOverride.objects.filter(schedule=primary, user=backup_physician).exists()
+    assert oncall_user_id(primary) == backup_physician.pk
+    index = primary.shift_index_at(timezone.now())
+    client.post(
+        reverse("alerts:oncall_swap", args=[primary.pk]), {"shift_a": index + 1, "shift_b": index + 2}
+    )
+    assert OnCallOverride.objects.filter(schedule=primary).count() == 3
+
+
+def test_nurse_cannot_manage_schedules_or_clear_alarms(client, ward, oncall, nurse, physician):
+    primary, _backup = oncall
+    login(client, nurse)
+    response = client.post(reverse("alerts:oncall_override", args=[primary.pk]), {"user": physician.pk})
+    assert response.status_code == 403
+
+
+def test_coordinator_clears_an_alarm(client, ward, coordinator):
+    from alerts.models import OperationsAlarm
+
+    alarm = services.raise_alarm(kind="oncall_gap", key="test:1", message="gap", team_id=ward.care_team_id)
+    login(client, coordinator)
+    client.post(reverse("alerts:clear_alarm", args=[alarm.pk]))
+    assert OperationsAlarm.objects.get(pk=alarm.pk).cleared_at is not None
