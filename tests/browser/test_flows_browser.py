@@ -90,11 +90,6 @@ def test_physician_acknowledges_an_alert(page, physician, nurse, infusion):
     assert csp_errors(page) == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="alerts CSS (escalation engineer): urgent .al-badge is white on #c75a00, contrast 4.29:1 < 4.5:1 "
-    "(axe color-contrast, serious); darken it (e.g. #a84b00) and this passes",
-)
 def test_alert_inbox_is_accessible(page, physician, nurse, infusion):
     _grade_2_alert(infusion, nurse)
     login(page, physician, totp_device(physician), next_path="/alerts/")
