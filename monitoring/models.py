@@ -273,13 +273,19 @@ class Observation(models.Model):
     observed_at = models.DateTimeField(help_text="When it was measured or given")
     recorded_at = models.DateTimeField(default=timezone.now, help_text="When it was entered")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=16, choices=ObservationStatus.choices, default=ObservationStatus.FINAL)
+    status = models.CharField(
+        max_length=16, choices=ObservationStatus.choices, default=ObservationStatus.FINAL
+    )
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
     reason = models.TextField(blank=True, help_text="Why it was amended or marked entered-in-error")
-    client_uuid = models.UUIDField(unique=True, default=uuid.uuid4, help_text="Idempotency key from the client")
-    source = models.CharField(max_length=8, choices=ObservationSource.choices, default=ObservationSource.TABLET)
+    client_uuid = models.UUIDField(
+        unique=True, default=uuid.uuid4, help_text="Idempotency key from the client"
+    )
+    source = models.CharField(
+        max_length=8, choices=ObservationSource.choices, default=ObservationSource.TABLET
+    )
 
     objects = ObservationQuerySet.as_manager()
 

@@ -12,7 +12,7 @@ from accounts.models import CareTeam, Membership, Role, User
 from monitoring.models import Indication, Infusion, MonitoringTemplate, Patient, Product
 
 _seq = itertools.count(1)
-PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+PASSWORD = "correct-horse-battery-staple"
 
 
 def make_team(name: str | None = None, time_zone: str = "UTC") -> CareTeam:

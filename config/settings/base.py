@@ -48,7 +48,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     # Development only: production settings refuse to start without SECRET_KEY.
-    SECRET_KEY = "dev-insecure-carttrack-key-change-me-" + "x" * 20  # noqa: S105
+    SECRET_KEY = "dev-insecure-carttrack-key-change-me-" + "x" * 20
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")

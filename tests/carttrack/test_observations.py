@@ -176,5 +176,7 @@ def test_a_number_beyond_float_range_is_a_validation_error_not_a_crash():
 
 def test_free_text_with_control_characters_is_refused():
     with pytest.raises(carttrack.ObservationError) as err:
-        carttrack.parse_observation({"kind": "vitals", "t_hours": 1, "temp_c": 38.2, "attributed_to": "se\x00psis"})
+        carttrack.parse_observation(
+            {"kind": "vitals", "t_hours": 1, "temp_c": 38.2, "attributed_to": "se\x00psis"}
+        )
     assert err.value.field == "attributed_to"

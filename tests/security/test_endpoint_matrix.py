@@ -114,6 +114,7 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("api-alert-detail", "GET"): ALL,
     ("api-alert-acknowledge", "POST"): PHYSICIAN,
     ("api-alert-resolve", "POST"): PHYSICIAN,
+    ("api-alert-note", "POST"): PHYSICIAN,
 }
 
 # URL kwarg -> which object of the world it names (team-bound, so the other team's is a 404).
