@@ -71,6 +71,21 @@ def observation_dict(obs: Observation, infusion: Infusion) -> dict[str, Any]:
     return {**obs.payload, "kind": obs.kind, "t_hours": infusion.hours_after(obs.observed_at)}
 
 
+def current_observation_dicts(infusion: Infusion) -> list[dict[str, Any]]:
+    """The infusion's current observations as case-file dicts, read as plain values (grading runs on
+    every save, so it skips building model instances it would only take three fields from)."""
+    rows = (
+        Observation.objects.current()
+        .filter(infusion=infusion)
+        .order_by("observed_at", "id")
+        .values_list("payload", "kind", "observed_at")
+    )
+    return [
+        {**payload, "kind": kind, "t_hours": infusion.hours_after(observed_at)}
+        for payload, kind, observed_at in rows
+    ]
+
+
 def follow_up_dict(infusion: Infusion) -> dict[str, float] | None:
     """Censoring from the infusion's close reason (windows such as early ICAHT close there)."""
     if infusion.closed_at is None:
@@ -86,12 +101,14 @@ def follow_up_dict(infusion: Infusion) -> dict[str, float] | None:
 
 def case_dict(infusion: Infusion, observations: Iterable[Observation] | None = None) -> dict[str, Any]:
     """The infusion as a ``carttrack-case/1`` case (current observations only)."""
-    if observations is None:
-        observations = Observation.objects.current().filter(infusion=infusion).order_by("observed_at", "id")
     case: dict[str, Any] = {
         "id": f"infusion-{infusion.pk}",
         "patient": patient_dict(infusion),
-        "observations": [observation_dict(o, infusion) for o in observations],
+        "observations": (
+            current_observation_dicts(infusion)
+            if observations is None
+            else [observation_dict(o, infusion) for o in observations]
+        ),
     }
     follow_up = follow_up_dict(infusion)
     if follow_up:
@@ -119,8 +136,8 @@ def _drivers(result: Any) -> list[dict[str, Any]]:
 def evaluate_infusion(*, infusion: Infusion, triggered_by: Observation | None = None) -> GradeEvaluation:
     """Grade ``infusion`` from its current observations and store the evaluation (call inside the
     caller's transaction, after the triggering observation is saved)."""
-    observations = list(Observation.objects.current().filter(infusion=infusion).order_by("observed_at", "id"))
-    case = carttrack.parse_case(case_dict(infusion, observations))
+    case_data = case_dict(infusion)
+    case = carttrack.parse_case(case_data)
     settings = settings_for(infusion)
     ev = carttrack.evaluate(case, settings)
     icaht = ev.icaht
@@ -152,5 +169,5 @@ def evaluate_infusion(*, infusion: Infusion, triggered_by: Observation | None = 
         rule_set=str(ev.rule_set),
         settings=jsonable(settings.to_dict()),
         result=jsonable(ev.to_dict()),
-        observation_count=len(observations),
+        observation_count=len(case_data["observations"]),
     )

@@ -119,3 +119,20 @@ def test_issue_command_prints_a_working_key_once(gateway, team, patient, capsys)
     key = capsys.readouterr().out.strip().splitlines()[-1]
     assert bearer(key).get(f"/api/patients/{patient.pk}/").status_code == 200
     assert ApiToken.objects.get().expires_at > timezone.now() + timedelta(days=29)
+
+
+def test_last_used_is_kept_to_the_minute_without_a_write_per_request(gateway, team, patient, time_machine):
+    token, key = issue_api_token(name="Reader", user=gateway, team=team, scopes=["patients:read"])
+    client = bearer(key)
+    time_machine.move_to(timezone.now(), tick=False)
+    assert client.get("/api/patients/").status_code == 200
+    first = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert first is not None
+
+    time_machine.shift(timedelta(seconds=30))
+    assert client.get("/api/patients/").status_code == 200
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == first
+
+    time_machine.shift(timedelta(seconds=31))
+    assert client.get("/api/patients/").status_code == 200
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > first
