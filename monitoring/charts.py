@@ -306,47 +306,47 @@ class TimelineBuilder:
             trace["fill"] = fill
         return trace
 
+    @staticmethod
+    def markers(name: str, points: list[Point], marker: dict, *, yaxis: str = "y") -> dict:
+        """A markers-only trace (corrections, boluses, alerts): hover shows each point's text."""
+        return {
+            "type": "scatter",
+            "mode": "markers",
+            "name": name,
+            "yaxis": yaxis,
+            "x": [p.x for p in points],
+            "y": [p.y for p in points],
+            "text": [p.text for p in points],
+            "hovertemplate": "%{text}<extra></extra>",
+            "marker": marker,
+        }
+
     def with_corrections(
         self, name: str, series: Series, colour: str, *, yaxis: str = "y", **kw
     ) -> list[dict]:
         traces = [self.line(name, series.current, colour, yaxis=yaxis, **kw)]
         if series.superseded:
             traces.append(
-                {
-                    "type": "scatter",
-                    "mode": "markers",
-                    "name": f"{name} (superseded by amendment)",
-                    "yaxis": yaxis,
-                    "x": [p.x for p in series.superseded],
-                    "y": [p.y for p in series.superseded],
-                    "text": [p.text for p in series.superseded],
-                    "hovertemplate": "%{text}<extra></extra>",
-                    "marker": {
+                self.markers(
+                    f"{name} (superseded by amendment)",
+                    series.superseded,
+                    {
                         "symbol": "circle-open",
                         "size": 10,
                         "color": COLOURS["superseded"],
                         "line": {"width": 2},
                     },
-                }
+                    yaxis=yaxis,
+                )
             )
         if series.in_error:
             traces.append(
-                {
-                    "type": "scatter",
-                    "mode": "markers",
-                    "name": f"{name} (entered in error)",
-                    "yaxis": yaxis,
-                    "x": [p.x for p in series.in_error],
-                    "y": [p.y for p in series.in_error],
-                    "text": [p.text for p in series.in_error],
-                    "hovertemplate": "%{text}<extra></extra>",
-                    "marker": {
-                        "symbol": "x-thin-open",
-                        "size": 11,
-                        "color": COLOURS["error"],
-                        "line": {"width": 2},
-                    },
-                }
+                self.markers(
+                    f"{name} (entered in error)",
+                    series.in_error,
+                    {"symbol": "x-thin-open", "size": 11, "color": COLOURS["error"], "line": {"width": 2}},
+                    yaxis=yaxis,
+                )
             )
         return traces
 
@@ -605,16 +605,9 @@ class TimelineBuilder:
         traces = [self.line("Vasopressors (count)", points, COLOURS["vaso"], shape="hv")]
         if bolus:
             traces.append(
-                {
-                    "type": "scatter",
-                    "mode": "markers",
-                    "name": "Fluid bolus",
-                    "x": [p.x for p in bolus],
-                    "y": [p.y for p in bolus],
-                    "text": [p.text for p in bolus],
-                    "hovertemplate": "%{text}<extra></extra>",
-                    "marker": {"symbol": "triangle-up", "size": 12, "color": COLOURS["sbp"]},
-                }
+                self.markers(
+                    "Fluid bolus", bolus, {"symbol": "triangle-up", "size": 12, "color": COLOURS["sbp"]}
+                )
             )
         layout = self.layout("Vasopressors", "number of drugs", height=200)
         layout["yaxis"].update({"range": [-0.3, 3.3], "dtick": 1})
@@ -655,16 +648,11 @@ class TimelineBuilder:
         ]
         if missing:
             traces.append(
-                {
-                    "type": "scatter",
-                    "mode": "markers",
-                    "name": "ICANS not assessable",
-                    "x": [p.x for p in missing],
-                    "y": [p.y for p in missing],
-                    "text": [p.text for p in missing],
-                    "hovertemplate": "%{text}<extra></extra>",
-                    "marker": {"symbol": "line-ew-open", "size": 12, "color": COLOURS["icans"]},
-                }
+                self.markers(
+                    "ICANS not assessable",
+                    missing,
+                    {"symbol": "line-ew-open", "size": 12, "color": COLOURS["icans"]},
+                )
             )
         layout = self.layout("CRS and ICANS grade (ASTCT)", "grade", height=230)
         layout["yaxis"].update(
@@ -887,51 +875,36 @@ class TimelineBuilder:
                 trace["textposition"] = "top center"
             traces.append(trace)
         traces.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": "Alert opened",
-                "x": [p.x for p in alert_open],
-                "y": [p.y for p in alert_open],
-                "text": [p.text for p in alert_open],
-                "hovertemplate": "%{text}<extra></extra>",
-                "marker": {"symbol": "triangle-up", "size": 14, "color": COLOURS["alert_open"]},
-            }
+            self.markers(
+                "Alert opened",
+                alert_open,
+                {"symbol": "triangle-up", "size": 14, "color": COLOURS["alert_open"]},
+            )
         )
         traces.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": "Alert acknowledged",
-                "x": [p.x for p in alert_ack],
-                "y": [p.y for p in alert_ack],
-                "text": [p.text for p in alert_ack],
-                "hovertemplate": "%{text}<extra></extra>",
-                "marker": {
+            self.markers(
+                "Alert acknowledged",
+                alert_ack,
+                {
                     "symbol": "star-triangle-up-open",
                     "size": 14,
                     "color": COLOURS["alert_ack"],
                     "line": {"width": 2},
                 },
-            }
+            )
         )
         if corrected:
             traces.append(
-                {
-                    "type": "scatter",
-                    "mode": "markers",
-                    "name": "Corrected entries",
-                    "x": [p.x for p in corrected],
-                    "y": [p.y for p in corrected],
-                    "text": [p.text for p in corrected],
-                    "hovertemplate": "%{text}<extra></extra>",
-                    "marker": {
+                self.markers(
+                    "Corrected entries",
+                    corrected,
+                    {
                         "symbol": "x-thin-open",
                         "size": 11,
                         "color": COLOURS["superseded"],
                         "line": {"width": 2},
                     },
-                }
+                )
             )
         layout = self.layout("Medications, events and alerts", "", height=260)
         layout["yaxis"].update({"tickvals": list(range(len(rows))), "ticktext": rows, "range": [-0.6, 4.8]})
