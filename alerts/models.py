@@ -496,6 +496,7 @@ class AlarmKind(models.TextChoices):
     ALERT_WITHOUT_STEPS = "alert_idle", "Open alert with nothing pending"
     DELIVERY_FAILED = "delivery_failed", "Notification delivery failed"
     NO_RECIPIENT = "no_recipient", "Escalation step found nobody to notify"
+    UNPROCESSED_EVALUATION = "unprocessed_eval", "Grade evaluation missed by the alert task"
 
 
 class OperationsAlarm(models.Model):

@@ -162,6 +162,9 @@ def alert_process_evaluation(*, evaluation_id: int, now: datetime | None = None)
             infusion=infusion, status__in=ACTIVE_STATUSES, syndrome__in=GRADED_SYNDROMES
         ).exclude(pk__in=touched):
             _track_current(alert, ev)
+        GradeEvaluation.objects.filter(pk=ev.pk, alerts_processed_at__isnull=True).update(
+            alerts_processed_at=at
+        )
     if touched:
         dispatch_due_steps(alert_ids=touched, now=now)
     return touched
@@ -971,7 +974,31 @@ def _clear_alarms(keys_prefix: str, still_open: set[str], at: datetime) -> None:
 def run_auditor(*, now: datetime | None = None) -> dict:
     """Find what the tick missed, repair it, raise alarms, write the heartbeat."""
     at = _now(now)
-    findings: dict[str, list] = {"overdue": [], "stuck": [], "idle_alerts": [], "oncall_gaps": []}
+    findings: dict[str, list] = {
+        "unprocessed_evaluations": [],
+        "overdue": [],
+        "stuck": [],
+        "idle_alerts": [],
+        "oncall_gaps": [],
+    }
+    # A grade whose alert task never ran (message lost by the broker, worker gone before it
+    # started) must still raise its alert: process it here, oldest first, and say so.
+    unprocessed_before = at - timedelta(seconds=settings.ALERT_EVALUATION_GRACE_SECONDS)
+    for evaluation_id in GradeEvaluation.objects.filter(
+        alerts_processed_at__isnull=True,
+        evaluated_at__lt=unprocessed_before,
+        evaluated_at__gte=at - timedelta(hours=settings.ALERT_EVALUATION_SWEEP_HOURS),
+    ).order_by("evaluated_at", "id").values_list("pk", flat=True)[:200]:
+        findings["unprocessed_evaluations"].append(evaluation_id)
+        alert_process_evaluation(evaluation_id=evaluation_id, now=now)
+    if findings["unprocessed_evaluations"]:
+        raise_alarm(
+            kind=AlarmKind.UNPROCESSED_EVALUATION,
+            key=f"unprocessed_evaluations:{at:%Y%m%d%H%M}",
+            message=f"{len(findings['unprocessed_evaluations'])} grade evaluation(s) had not reached the "
+            "alert task (broker or worker trouble?); the auditor processed them",
+            now=at,
+        )
     overdue_after = timedelta(seconds=max(60, 3 * settings.ALERT_TICK_SECONDS))
     for step in EscalationStep.objects.filter(
         status=StepStatus.PENDING, due_at__lt=at - overdue_after, alert__status__in=ACTIVE_STATUSES

@@ -337,11 +337,23 @@ class GradeEvaluation(models.Model):
     settings = models.JSONField(default=dict)
     result = models.JSONField(default=dict, help_text="Full result of the clinical core")
     observation_count = models.PositiveIntegerField(default=0)
+    alerts_processed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the alert task handled this evaluation; the auditor processes any it missed",
+    )
 
     class Meta:
         ordering = ["-evaluated_at", "-id"]
         get_latest_by = ["evaluated_at", "id"]
-        indexes = [models.Index(fields=["infusion", "-evaluated_at"], name="eval_infusion_latest")]
+        indexes = [
+            models.Index(fields=["infusion", "-evaluated_at"], name="eval_infusion_latest"),
+            models.Index(
+                fields=["evaluated_at"],
+                condition=Q(alerts_processed_at__isnull=True),
+                name="eval_alerts_unprocessed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"CRS {self.crs_grade} / ICANS {self.icans_grade} at {self.evaluated_at:%Y-%m-%d %H:%M}"

@@ -295,4 +295,8 @@ ALERT_WEBHOOK_TIMEOUT = env_int("ALERT_WEBHOOK_TIMEOUT", 10)
 ALERT_TICK_SECONDS = env_int("ALERT_TICK_SECONDS", 10)  # the beat tick that claims due steps (≤ 15 s)
 ALERT_STEP_STUCK_SECONDS = env_int("ALERT_STEP_STUCK_SECONDS", 120)  # "sending" longer than this: re-kick
 ALERT_AUDITOR_SECONDS = env_int("ALERT_AUDITOR_SECONDS", 60)
+# A grade evaluation not handled by the alert task within this many seconds is processed by the
+# auditor (lost broker message); evaluations older than the sweep window are left alone.
+ALERT_EVALUATION_GRACE_SECONDS = env_int("ALERT_EVALUATION_GRACE_SECONDS", 30)
+ALERT_EVALUATION_SWEEP_HOURS = env_int("ALERT_EVALUATION_SWEEP_HOURS", 24)
 ALERT_HEARTBEAT_MAX_AGE_SECONDS = env_int("ALERT_HEARTBEAT_MAX_AGE_SECONDS", 180)

@@ -90,3 +90,32 @@ def test_alert_ids_are_all_the_task_gets(ward):
     ev = make_evaluation(ward, crs=1)
     tasks.process_evaluation.apply(args=[ev.pk])  # runs locally, takes only the id
     assert Alert.objects.count() == 1
+
+
+def test_a_grade_whose_alert_task_was_lost_is_alerted_by_the_auditor(ward, physician):
+    """The broker lost the task message: the evaluation sits unprocessed until the auditor runs."""
+    start = timezone.now()
+    ev = make_evaluation(ward, crs=3, at=start)  # committed grade, no task ever ran
+    assert not Alert.objects.filter(infusion=ward).exists()
+
+    with time_machine.travel(start + timedelta(seconds=10), tick=False):
+        assert services.run_auditor()["unprocessed_evaluations"] == []  # still within the grace period
+    with time_machine.travel(start + timedelta(seconds=90), tick=False):
+        findings = services.run_auditor()
+
+    assert findings["unprocessed_evaluations"] == [ev.pk]
+    alert = Alert.objects.get(infusion=ward, syndrome="crs")
+    assert alert.grade == 3 and alert.urgency == "emergent"
+    assert Notification.objects.filter(alert=alert, recipient=physician, channel="inapp").exists()
+    assert OperationsAlarm.objects.filter(kind="unprocessed_eval").exists()
+    ev.refresh_from_db()
+    assert ev.alerts_processed_at is not None
+    with time_machine.travel(start + timedelta(seconds=150), tick=False):
+        assert services.run_auditor()["unprocessed_evaluations"] == []  # handled once
+
+
+def test_the_alert_task_marks_its_evaluation_processed(ward):
+    ev = make_evaluation(ward, crs=1)
+    services.alert_process_evaluation(evaluation_id=ev.pk)
+    ev.refresh_from_db()
+    assert ev.alerts_processed_at is not None
