@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -66,14 +65,9 @@ def _patient_info_accepts(name: str) -> bool:
         return False
 
 
-def observation_dict(obs: Observation, infusion: Infusion) -> dict[str, Any]:
-    """One stored observation as a case-file observation (``kind`` + ``t_hours`` + payload)."""
-    return {**obs.payload, "kind": obs.kind, "t_hours": infusion.hours_after(obs.observed_at)}
-
-
 def current_observation_dicts(infusion: Infusion) -> list[dict[str, Any]]:
-    """The infusion's current observations as case-file dicts, read as plain values (grading runs on
-    every save, so it skips building model instances it would only take three fields from)."""
+    """The infusion's current observations as case-file dicts (payload + ``kind`` + ``t_hours``),
+    read as plain values: grading runs on every save and needs only these three fields."""
     rows = (
         Observation.objects.current()
         .filter(infusion=infusion)
@@ -99,16 +93,12 @@ def follow_up_dict(infusion: Infusion) -> dict[str, float] | None:
     return {key: hours}
 
 
-def case_dict(infusion: Infusion, observations: Iterable[Observation] | None = None) -> dict[str, Any]:
+def case_dict(infusion: Infusion) -> dict[str, Any]:
     """The infusion as a ``carttrack-case/1`` case (current observations only)."""
     case: dict[str, Any] = {
         "id": f"infusion-{infusion.pk}",
         "patient": patient_dict(infusion),
-        "observations": (
-            current_observation_dicts(infusion)
-            if observations is None
-            else [observation_dict(o, infusion) for o in observations]
-        ),
+        "observations": current_observation_dicts(infusion),
     }
     follow_up = follow_up_dict(infusion)
     if follow_up:
