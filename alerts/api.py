@@ -74,7 +74,14 @@ class AlertViewSet(
                 qs = qs.filter(patient_id=patient_id)
         return qs.prefetch_related("events").order_by("-opened_at", "-id")
 
-    def _changed(self, alert: Alert) -> Response:
+    def _act(self, request, capability: str, serializer_class, service) -> Response:
+        """The shape of every alert action: find the alert (404 outside my teams), check the
+        capability in its team, validate the body, call the service, answer the fresh alert."""
+        alert = self.get_object()
+        self.require(capability, alert.care_team_id)
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        service(alert, serializer.validated_data)
         fresh = self.get_queryset().get(pk=alert.pk)
         return Response(AlertSerializer(fresh).data)
 
@@ -85,12 +92,12 @@ class AlertViewSet(
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        alert = self.get_object()
-        self.require("alert.acknowledge", alert.care_team_id)
-        serializer = AlertAcknowledgeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.alert_acknowledge(alert=alert, user=request.user, note=serializer.validated_data["note"])
-        return self._changed(alert)
+        return self._act(
+            request,
+            "alert.acknowledge",
+            AlertAcknowledgeSerializer,
+            lambda alert, data: services.alert_acknowledge(alert=alert, user=request.user, note=data["note"]),
+        )
 
     @extend_schema(
         summary="Add a note to an alert: what was done or ordered (physicians; stops the reminder)",
@@ -99,12 +106,12 @@ class AlertViewSet(
     )
     @action(detail=True, methods=["post"])
     def note(self, request, pk=None):
-        alert = self.get_object()
-        self.require("alert.acknowledge", alert.care_team_id)
-        serializer = AlertNoteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.alert_add_note(alert=alert, user=request.user, text=serializer.validated_data["text"])
-        return self._changed(alert)
+        return self._act(
+            request,
+            "alert.acknowledge",
+            AlertNoteSerializer,
+            lambda alert, data: services.alert_add_note(alert=alert, user=request.user, text=data["text"]),
+        )
 
     @extend_schema(
         summary="Resolve an alert with a note (physicians)",
@@ -113,9 +120,9 @@ class AlertViewSet(
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        alert = self.get_object()
-        self.require("alert.resolve", alert.care_team_id)
-        serializer = AlertResolveSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.alert_resolve(alert=alert, user=request.user, note=serializer.validated_data["note"])
-        return self._changed(alert)
+        return self._act(
+            request,
+            "alert.resolve",
+            AlertResolveSerializer,
+            lambda alert, data: services.alert_resolve(alert=alert, user=request.user, note=data["note"]),
+        )
