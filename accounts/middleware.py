@@ -42,6 +42,20 @@ def _with_next(url_name: str, request) -> str:
     return f"{url}?{urlencode({'next': target})}" if target else url
 
 
+class RequestRolesMiddleware:
+    """The signed-in user of a request reads their memberships once: every permission check and
+    team scope of that request then uses the same roles (``User.team_roles``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            user.remember_roles_for_request()
+        return self.get_response(request)
+
+
 class IdleTimeoutMiddleware:
     """Sign out a session idle for ``SESSION_IDLE_TIMEOUT_MINUTES`` (default 15).
 

@@ -36,23 +36,40 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
+    #: Set on the user of a request (``accounts.middleware.RequestRolesMiddleware``, API token
+    #: authentication): its memberships are then read once per request instead of once per check.
+    ROLES_CACHE_ATTR = "_team_roles_cache"
+
+    def remember_roles_for_request(self) -> None:
+        """Let this instance (the user of one request) keep its memberships after the first read."""
+        self.__dict__.setdefault(self.ROLES_CACHE_ATTR, None)
+
+    def team_roles(self) -> dict[int, frozenset[str]]:
+        """Care team id → the roles this user holds there (one query; cached on a request's user)."""
+        cached = self.__dict__.get(self.ROLES_CACHE_ATTR)
+        if cached is not None:
+            return cached
+        roles: dict[int, set[str]] = {}
+        if self.is_authenticated and self.is_active and self.pk is not None:
+            for team_id, role in Membership.objects.filter(user_id=self.pk).values_list("team_id", "role"):
+                roles.setdefault(team_id, set()).add(role)
+        result = {team_id: frozenset(r) for team_id, r in roles.items()}
+        if self.ROLES_CACHE_ATTR in self.__dict__:
+            self.__dict__[self.ROLES_CACHE_ATTR] = result
+        return result
+
     def team_ids(self, *roles: str) -> list[int]:
         """Ids of the care teams where this user holds any of ``roles`` (any role if none given)."""
         if not self.is_authenticated or not self.is_active:
             return []
-        qs = self.memberships.all()
-        if roles:
-            qs = qs.filter(role__in=roles)
-        return list(qs.values_list("team_id", flat=True).distinct())
+        wanted = set(roles)
+        return sorted(t for t, held in self.team_roles().items() if not wanted or held & wanted)
 
     def has_role(self, role: str, team_id: int | None = None) -> bool:
-        qs = self.memberships.filter(role=role)
-        if team_id is not None:
-            qs = qs.filter(team_id=team_id)
-        return qs.exists()
+        return any(role in held for t, held in self.team_roles().items() if team_id is None or t == team_id)
 
     def roles(self) -> set[str]:
-        return set(self.memberships.values_list("role", flat=True))
+        return set().union(*self.team_roles().values())
 
 
 class CareTeam(models.Model):

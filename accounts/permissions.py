@@ -57,10 +57,7 @@ def can(user: Any, capability: str, team_id: int | None = None) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     roles = roles_for(capability)
-    memberships = user.memberships.filter(role__in=roles)
-    if team_id is not None:
-        memberships = memberships.filter(team_id=team_id)
-    return memberships.exists()
+    return any(held & roles for team, held in user.team_roles().items() if team_id is None or team == team_id)
 
 
 def team_ids_with(user: Any, capability: str) -> list[int]:

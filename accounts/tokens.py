@@ -64,11 +64,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token.") from exc
-        token = (
-            ApiToken.objects.usable().select_related("user", "team").filter(key_hash=hash_key(key)).first()
-        )
+        token = ApiToken.objects.usable().select_related("user").filter(key_hash=hash_key(key)).first()
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        token.user.remember_roles_for_request()
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             # At most one write a minute per token: "last used" is for audit, not per request.

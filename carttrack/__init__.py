@@ -21,7 +21,9 @@ from .observations import (
     PatientInfo,
     Vitals,
     parse_case,
+    parse_follow_up,
     parse_observation,
+    parse_patient,
 )
 from .results import Driver, Evaluation, IcahtResult, Suggestion, SyndromeResult
 from .settings import DecisionSettings
@@ -50,6 +52,8 @@ __all__ = [
     "evaluate",
     "limits",
     "parse_case",
+    "parse_follow_up",
     "parse_observation",
+    "parse_patient",
     "vocabulary",
 ]

@@ -537,18 +537,12 @@ class ObservationViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         check_payload_values(data["payload"])
-        infusion = (
-            self.limit_to_token_team(Infusion.objects.visible_to(request.user))
-            .select_related("patient", "product", "care_team")
-            .filter(pk=data["infusion"])
-            .first()
-        )
-        if infusion is None:
-            raise exceptions.ValidationError({"infusion": ["No such infusion in your care teams."]})
-        # The service checks observation.record (and the physician-only events) in the infusion's
+        # The service finds the infusion among those visible to the caller (else 400 "no such
+        # infusion"), checks observation.record (and the physician-only events) in the infusion's
         # team and raises PermissionDenied (403); no second check here.
         observation, evaluation, created = services.observation_record(
-            infusion=infusion,
+            infusion=data["infusion"],
+            within=self.limit_to_token_team(Infusion.objects.visible_to(request.user)),
             kind=data["kind"],
             payload=data["payload"],
             observed_at=data["observed_at"],

@@ -10,15 +10,30 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
+import logging
+import threading
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
+from django.db.models import Count, IntegerField, Subquery
 from django.utils import timezone
 
 import carttrack
 
-from .models import CloseReason, DecisionPolicy, GradeEvaluation, Infusion, Observation
+from .course_cache import COURSES, Course
+from .models import (
+    CloseReason,
+    DecisionPolicy,
+    GradeEvaluation,
+    Infusion,
+    Observation,
+    ObservationStatus,
+)
+
+logger = logging.getLogger(__name__)
 
 #: Settings key names of the product's tocilizumab dose below 30 kg (DECISIONS A-12), tried in order.
 _TOCI_UNDER_30_KEYS = ("tocilizumab_low_weight_mg_per_kg",)
@@ -106,32 +121,83 @@ def case_dict(infusion: Infusion) -> dict[str, Any]:
     return case
 
 
+#: Decision settings by (policy id, product's tocilizumab mg/kg under 30 kg): policies are versioned
+#: by row (a change is a new row, never an edit), so a policy id always means the same settings.
+_SETTINGS: dict[tuple[int | None, float], tuple[carttrack.DecisionSettings, dict[str, Any]]] = {}
+_SETTINGS_LOCK = threading.Lock()
+
+
+def latest_policy_id() -> int | None:
+    return DecisionPolicy.objects.order_by("-created_at", "-id").values_list("id", flat=True).first()
+
+
+def latest_policy_subquery() -> Subquery:
+    """The id of the policy in force, as a subquery (annotated onto the locked infusion)."""
+    return Subquery(DecisionPolicy.objects.order_by("-created_at", "-id").values("id")[:1])
+
+
+def _settings_and_json(infusion: Infusion, policy_id: int | None) -> tuple[carttrack.DecisionSettings, dict]:
+    key = (policy_id, float(infusion.product.tocilizumab_mg_per_kg_under_30kg))
+    hit = _SETTINGS.get(key)
+    if hit is not None:
+        return hit
+    data = dict(carttrack.DecisionSettings().to_dict())
+    overrides = (
+        DecisionPolicy.objects.filter(pk=policy_id).values_list("overrides", flat=True).first()
+        if policy_id is not None
+        else None
+    )
+    if overrides:
+        data.update(overrides)
+    for name in _TOCI_UNDER_30_KEYS:
+        if name in data:
+            data[name] = key[1]
+            break
+    settings = carttrack.DecisionSettings.from_dict(data)
+    value = (settings, jsonable(settings.to_dict()))
+    with _SETTINGS_LOCK:
+        if len(_SETTINGS) > 256:  # policies change rarely; this only guards against unbounded growth
+            _SETTINGS.clear()
+        _SETTINGS[key] = value
+    return value
+
+
 def settings_for(infusion: Infusion) -> carttrack.DecisionSettings:
     """DECISIONS.md defaults + the newest site policy + the product's tocilizumab rule under 30 kg."""
-    data = dict(carttrack.DecisionSettings().to_dict())
-    policy = DecisionPolicy.objects.order_by("-created_at", "-id").first()
-    if policy and policy.overrides:
-        data.update(policy.overrides)
-    for key in _TOCI_UNDER_30_KEYS:
-        if key in data:
-            data[key] = float(infusion.product.tocilizumab_mg_per_kg_under_30kg)
-            break
-    return carttrack.DecisionSettings.from_dict(data)
+    return _settings_and_json(infusion, _policy_id_of(infusion))[0]
+
+
+def _policy_id_of(infusion: Infusion) -> int | None:
+    """The policy id annotated by ``services`` when it locked the infusion, else read now."""
+    if "policy_id" in infusion.__dict__:
+        return infusion.policy_id
+    return latest_policy_id()
 
 
 def _drivers(result: Any) -> list[dict[str, Any]]:
     return [jsonable(d) for d in (getattr(result, "drivers", None) or ())]
 
 
-def evaluate_infusion(*, infusion: Infusion, triggered_by: Observation | None = None) -> GradeEvaluation:
-    """Grade ``infusion`` from its current observations and store the evaluation (call inside the
-    caller's transaction, after the triggering observation is saved)."""
-    case_data = case_dict(infusion)
-    case = carttrack.parse_case(case_data)
-    settings = settings_for(infusion)
-    ev = carttrack.evaluate(case, settings)
+def evaluate_infusion(
+    *,
+    infusion: Infusion,
+    triggered_by: Observation | None = None,
+    parsed: carttrack.Observation | None = None,
+) -> GradeEvaluation:
+    """Grade ``infusion`` from its current observations and store the evaluation.
+
+    Call inside the caller's transaction, with the infusion row locked, after the triggering
+    observation is saved; ``parsed`` is that observation as the clinical core already parsed it.
+    """
+    settings, settings_json = _settings_and_json(infusion, _policy_id_of(infusion))
+    patient = carttrack.parse_patient(patient_dict(infusion))
+    follow_up = carttrack.parse_follow_up(follow_up_dict(infusion))
+    basis = (infusion.infused_at, patient, settings, follow_up)
+    known = {triggered_by.pk: parsed} if triggered_by is not None and parsed is not None else {}
+    course = _course_up_to_date(infusion, COURSES.take(infusion.pk), basis, known)
+    ev = course.evaluator.evaluate()
     icaht = ev.icaht
-    return GradeEvaluation.objects.create(
+    evaluation = GradeEvaluation.objects.create(
         infusion=infusion,
         triggered_by=triggered_by,
         evaluated_at=timezone.now(),
@@ -157,7 +223,71 @@ def evaluate_infusion(*, infusion: Infusion, triggered_by: Observation | None = 
         },
         computed=jsonable(dict(ev.computed or {})),
         rule_set=str(ev.rule_set),
-        settings=jsonable(settings.to_dict()),
+        settings=settings_json,
         result=jsonable(ev.to_dict()),
-        observation_count=len(case_data["observations"]),
+        observation_count=len(course.current),
+    )
+    transaction.on_commit(functools.partial(COURSES.put, infusion.pk, course))
+    return evaluation
+
+
+def _course_up_to_date(
+    infusion: Infusion,
+    course: Course | None,
+    basis: tuple[Any, ...],
+    known: dict[int, carttrack.Observation],
+) -> Course:
+    """``course`` brought up to the infusion's stored rows (read only the rows it has not seen), or a
+    new course read in full when there is none, it was built for another day 0, or rows are missing.
+
+    In a driver, ``observation_index`` is the observation's row id."""
+    if course is not None and course.basis[0] != infusion.infused_at:
+        course = None  # every t_hours would move
+    all_rows = Observation.objects.filter(infusion_id=infusion.pk)
+    total = Subquery(
+        all_rows.order_by().values("infusion_id").annotate(n=Count("id")).values("n")[:1],
+        output_field=IntegerField(),
+    )
+    unseen = all_rows if course is None else all_rows.filter(id__gt=course.last_id)
+    rows = list(
+        unseen.order_by("id")
+        .annotate(total=total)
+        .values_list("id", "kind", "payload", "observed_at", "status", "supersedes_id", "total")
+    )
+    if course is not None:
+        expected = rows[0][-1] if rows else all_rows.count()
+        if course.rows + len(rows) != expected:
+            logger.warning("infusion %s: cached course missed rows; reading the whole course", infusion.pk)
+            return _course_up_to_date(infusion, None, basis, known)
+    seen = course.rows if course else 0
+    current = course.current if course else {}
+    replay = course is None or course.basis != basis
+    added: list[carttrack.Observation] = []
+    for row_id, kind, payload, observed_at, status, supersedes_id, _total in rows:
+        if supersedes_id is not None and current.pop(supersedes_id, None) is not None:
+            replay = True
+        if status == ObservationStatus.ENTERED_IN_ERROR:
+            continue
+        obs = known.get(row_id)
+        if obs is None:
+            obs = carttrack.parse_observation(
+                {**payload, "kind": kind, "t_hours": infusion.hours_after(observed_at)}, index=row_id
+            )
+        else:
+            obs = dataclasses.replace(obs, index=row_id)
+        current[row_id] = obs
+        added.append(obs)
+    if replay:
+        evaluator = carttrack.Evaluator(basis[1], basis[2], basis[3])
+        evaluator.extend(list(current.values()))
+    else:
+        evaluator = course.evaluator
+        for obs in added:
+            evaluator.add(obs)
+    return Course(
+        basis=basis,
+        last_id=rows[-1][0] if rows else (course.last_id if course else 0),
+        rows=seen + len(rows),
+        current=current,
+        evaluator=evaluator,
     )

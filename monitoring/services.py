@@ -24,6 +24,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 import carttrack
@@ -66,8 +67,8 @@ class ObservationConflict(Exception):
         self.existing = existing
 
 
-
 MAX_REASON_LENGTH = 1000  # a correction reason is a sentence or two, never a document
+
 
 def _enqueue_alert_processing(evaluation_id: int) -> None:
     """Hand the evaluation to the alert worker; if the broker is unreachable, process it in this
@@ -167,10 +168,10 @@ def _check_capabilities(
 
 
 def _same_request(
-    obs: Observation, *, infusion: Infusion, kind: str, payload: dict, observed_at: datetime
+    obs: Observation, *, infusion_id: int, kind: str, payload: dict, observed_at: datetime
 ) -> bool:
     return (
-        obs.infusion_id == infusion.pk
+        obs.infusion_id == infusion_id
         and obs.kind == kind
         and _normalised(obs.payload) == _normalised(payload)
         and obs.observed_at == observed_at
@@ -198,76 +199,121 @@ def _replay(existing: Observation, **request: Any) -> tuple[Observation, GradeEv
     return existing, evaluation, False
 
 
-def _lock_infusion(infusion: Infusion) -> Infusion:
-    return (
-        Infusion.objects.select_for_update()
-        .select_related("patient", "product", "care_team")
-        .get(pk=infusion.pk)
+def _lock_infusion(
+    infusion: Infusion | int,
+    *,
+    within: QuerySet[Infusion] | None = None,
+    client_uuid: uuid.UUID | None = None,
+) -> Infusion:
+    """Lock the infusion's row (only that row: patient and product are read, not locked) for the rest
+    of the transaction: observations of one infusion are written and graded one at a time.
+
+    ``within`` limits the search (the API passes the caller's visible infusions: anything else is
+    "no such infusion").  Annotated on the result, read in the same query: ``policy_id`` (the
+    decision policy in force) and, given ``client_uuid``, ``replay_of`` (the row already stored
+    under that UUID, if any)."""
+    pk = infusion if isinstance(infusion, int) else infusion.pk
+    qs: QuerySet[Infusion] = (
+        (Infusion.objects.all() if within is None else within)
+        .select_for_update(of=("self",))
+        .select_related("patient", "product")
+        .annotate(policy_id=grading.latest_policy_subquery())
     )
+    if client_uuid is not None:
+        qs = qs.annotate(
+            replay_of=Subquery(Observation.objects.filter(client_uuid=client_uuid).values("id")[:1])
+        )
+    locked = qs.filter(pk=pk).first()
+    if locked is None:
+        raise ValidationError({"infusion": ["No such infusion in your care teams."]})
+    return locked
 
 
 def observation_record(
     *,
-    infusion: Infusion,
+    infusion: Infusion | int,
     kind: str,
     payload: dict,
     observed_at: datetime,
     recorded_by,
     client_uuid: uuid.UUID | str | None = None,
     source: str = ObservationSource.TABLET,
+    within: QuerySet[Infusion] | None = None,
 ) -> tuple[Observation, GradeEvaluation | None, bool]:
     """Record one observation, grade the infusion and schedule alert processing after commit.
 
     Returns ``(observation, evaluation, created)``; a resubmission with the same ``client_uuid`` and the
-    same content returns the stored row with ``created=False`` and writes nothing.
+    same content returns the stored row with ``created=False`` and writes nothing.  ``infusion`` may be
+    an id; ``within`` limits which infusions may be found (else ``infusion`` answers "no such infusion").
     """
     try:
         client_uuid = uuid.UUID(str(client_uuid)) if client_uuid else uuid.uuid4()
     except ValueError as exc:
         raise ValidationError({"client_uuid": ["must be a UUID"]}) from exc
-    request = {"infusion": infusion, "kind": kind, "payload": payload, "observed_at": observed_at}
-    existing = Observation.objects.filter(client_uuid=client_uuid).first()
-    if existing is not None:
-        return _replay(existing, **request)
+    infusion_id = infusion if isinstance(infusion, int) else infusion.pk
+    request = {"infusion_id": infusion_id, "kind": kind, "payload": payload, "observed_at": observed_at}
+    replay_of = None
     try:
         with transaction.atomic(durable=True):
-            locked = _lock_infusion(infusion)
-            _check_capabilities(
-                user=recorded_by, infusion=locked, kind=kind, payload=payload, capability="observation.record"
-            )
-            if locked.status != InfusionStatus.ACTIVE:
-                reason = locked.get_close_reason_display() or "closed"
-                when = f" on {locked.closed_at:%Y-%m-%d %H:%M}" if locked.closed_at else ""
-                raise ValidationError(
-                    {
-                        "infusion": [
-                            f"Monitoring of this infusion was closed{when} ({reason}); no new observations "
-                            "can be recorded. A coordinator can start a new infusion record."
-                        ]
-                    }
+            locked = _lock_infusion(infusion_id, within=within, client_uuid=client_uuid)
+            replay_of = locked.replay_of
+            if replay_of is not None:
+                # Read after the lock: a concurrent first submission of this UUID has committed.
+                existing = Observation.objects.get(pk=replay_of)
+            else:
+                obs, evaluation = _record_locked(
+                    locked=locked,
+                    kind=kind,
+                    payload=payload,
+                    observed_at=observed_at,
+                    recorded_by=recorded_by,
+                    client_uuid=client_uuid,
+                    source=source,
                 )
-            now = timezone.now()
-            _check_time(infusion=locked, observed_at=observed_at, now=now)
-            validate_payload(kind=kind, payload=payload, t_hours=locked.hours_after(observed_at))
-            obs = Observation.objects.create(
-                infusion=locked,
-                kind=kind,
-                payload=payload,
-                observed_at=observed_at,
-                recorded_at=now,
-                recorded_by=recorded_by,
-                status=ObservationStatus.FINAL,
-                client_uuid=client_uuid,
-                source=source,
-            )
-            evaluation = grading.evaluate_infusion(infusion=locked, triggered_by=obs)
-            _schedule_alerts(evaluation)
     except IntegrityError:
         existing = Observation.objects.filter(client_uuid=client_uuid).first()
         if existing is None:
             raise
         return _replay(existing, **request)
+    if replay_of is not None:
+        return _replay(existing, **request)
     return obs, evaluation, True
+
+
+def _record_locked(
+    *, locked: Infusion, kind: str, payload: dict, observed_at: datetime, recorded_by, client_uuid, source
+) -> tuple[Observation, GradeEvaluation]:
+    _check_capabilities(
+        user=recorded_by, infusion=locked, kind=kind, payload=payload, capability="observation.record"
+    )
+    if locked.status != InfusionStatus.ACTIVE:
+        reason = locked.get_close_reason_display() or "closed"
+        when = f" on {locked.closed_at:%Y-%m-%d %H:%M}" if locked.closed_at else ""
+        raise ValidationError(
+            {
+                "infusion": [
+                    f"Monitoring of this infusion was closed{when} ({reason}); no new observations "
+                    "can be recorded. A coordinator can start a new infusion record."
+                ]
+            }
+        )
+    now = timezone.now()
+    _check_time(infusion=locked, observed_at=observed_at, now=now)
+    parsed = validate_payload(kind=kind, payload=payload, t_hours=locked.hours_after(observed_at))
+    obs = Observation.objects.create(
+        infusion=locked,
+        kind=kind,
+        payload=payload,
+        observed_at=observed_at,
+        recorded_at=now,
+        recorded_by=recorded_by,
+        status=ObservationStatus.FINAL,
+        client_uuid=client_uuid,
+        source=source,
+    )
+    evaluation = grading.evaluate_infusion(infusion=locked, triggered_by=obs, parsed=parsed)
+    _schedule_alerts(evaluation)
+    return obs, evaluation
 
 
 def _correct(
@@ -321,9 +367,11 @@ def _correct(
             _raise_if_already_corrected(current)
             if status == ObservationStatus.AMENDED:
                 _check_time(infusion=infusion, observed_at=observed_at, now=timezone.now())
-                validate_payload(
+                parsed = validate_payload(
                     kind=original.kind, payload=payload, t_hours=infusion.hours_after(observed_at)
                 )
+            else:
+                parsed = None
             row = Observation.objects.create(
                 infusion=infusion,
                 kind=original.kind,
@@ -337,7 +385,7 @@ def _correct(
                 client_uuid=client_uuid,
                 source=source,
             )
-            evaluation = grading.evaluate_infusion(infusion=infusion, triggered_by=row)
+            evaluation = grading.evaluate_infusion(infusion=infusion, triggered_by=row, parsed=parsed)
             _schedule_alerts(evaluation)
     except IntegrityError as exc:
         winner = Observation.objects.filter(supersedes_id=original.pk).select_related("recorded_by").first()

@@ -56,3 +56,13 @@ def infusion(patient, product):
 @pytest.fixture
 def other_patient(other_team):
     return factories.make_patient(other_team)
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_courses():
+    """Each test starts with no graded course in memory (ids may repeat after a database reset)."""
+    from monitoring.course_cache import COURSES
+
+    COURSES.clear()
+    yield
+    COURSES.clear()

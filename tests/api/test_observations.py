@@ -31,21 +31,28 @@ def eie_url(pk):
 @pytest.mark.django_db
 class TestRecord:
     def test_first_post_201_replay_200_same_body_one_row(
-        self, api, infusion, django_capture_on_commit_callbacks
+        self, api, infusion, django_capture_on_commit_callbacks, monkeypatch
     ):
+        from alerts.tasks import process_evaluation
+
+        enqueued: list[int] = []
+        monkeypatch.setattr(process_evaluation, "delay", enqueued.append)
         body = vitals_body(infusion, temp_c=38.4, hr=110)
-        with django_capture_on_commit_callbacks() as callbacks:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
             first = api.post(LIST, body, format="json")
         assert first.status_code == 201, first.content
         assert first.json()["status"] == "final"
         assert first.json()["grade"]["crs_grade"] == 1
-        assert len(callbacks) == 1  # the alert task is enqueued once, after commit
+        assert enqueued == []  # nothing is enqueued before the commit ...
+        for callback in callbacks:
+            callback()
+        assert enqueued == [first.json()["grade"]["id"]]  # ... then the alert task, once
 
-        with django_capture_on_commit_callbacks() as callbacks:
+        with django_capture_on_commit_callbacks(execute=True):
             replay = api.post(LIST, body, format="json")
         assert replay.status_code == 200
         assert replay.json() == first.json()
-        assert callbacks == []
+        assert enqueued == [first.json()["grade"]["id"]]  # a replay enqueues nothing
         assert Observation.objects.filter(client_uuid=body["client_uuid"]).count() == 1
         assert GradeEvaluation.objects.filter(infusion=infusion).count() == 1
 
@@ -307,3 +314,27 @@ class TestHostileInput:
     def test_json_nested_beyond_the_parser_is_400(self, api):
         response = api.post(LIST, data="[" * 100_000 + "]" * 100_000, content_type="application/json")
         assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_device_post_reads_and_writes_a_bounded_number_of_times(
+    infusion, nurse, team, django_assert_max_num_queries, monkeypatch
+):
+    """Token, the caller's roles (once for every check), the locked infusion (with the policy in force
+    and any earlier row of this UUID), the row, the rows grading has not seen, the grade; plus
+    BEGIN/COMMIT (13 before the course cache and the per-request roles)."""
+    from rest_framework.test import APIClient
+
+    from accounts.tokens import issue_api_token
+    from alerts.tasks import process_evaluation
+
+    monkeypatch.setattr(process_evaluation, "delay", lambda evaluation_id: None)
+    _token, key = issue_api_token(name="gateway", user=nurse, team=team, scopes=["observations:write"])
+    device = APIClient()
+    device.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    # The first use of the token also stamps its last-used time (at most once a minute).
+    for temp, queries in ((37.2, 9), (38.4, 8)):
+        with django_assert_max_num_queries(queries):
+            response = device.post(LIST, vitals_body(infusion, temp_c=temp), format="json")
+        assert response.status_code == 201, response.content
+    assert response.json()["grade"]["crs_grade"] == 1
