@@ -156,7 +156,7 @@ def vitals_payload(rng: random.Random) -> dict:
     }
 
 
-def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int, threads: int, worker_connections: int) -> subprocess.Popen:
     cmd = [
         str(Path(sys.executable).with_name("gunicorn")),
         "config.wsgi:application",
@@ -168,6 +168,8 @@ def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
         str(workers),
         "--threads",
         str(threads),
+        "--worker-connections",
+        str(worker_connections),
         "--keep-alive",
         "30",
         "--log-level",
@@ -303,6 +305,13 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=40, help="prior observations per infusion")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=0,
+        help="keep-alive connections one worker may hold (0: clients / workers, rounded up, so the "
+        "clients spread over all workers instead of piling onto the first one to accept)",
+    )
     parser.add_argument("--serial-requests", type=int, default=100, help="extra 1-client phase (0: skip)")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
@@ -315,7 +324,8 @@ def main() -> int:
         seeded = seed(args.clients, args.history)
         log(f"seeded {args.clients} infusions with {args.history} observations each")
         port = free_port()
-        proc = start_gunicorn(port, args.workers, args.threads)
+        worker_connections = args.worker_connections or -(-args.clients // args.workers)
+        proc = start_gunicorn(port, args.workers, args.threads, worker_connections)
         log(
             f"gunicorn gthread {args.workers} workers x {args.threads} threads on 127.0.0.1:{port}; "
             f"{args.clients} clients"
@@ -380,7 +390,8 @@ def main() -> int:
             {
                 "benchmark": "observation_post",
                 "clients": args.clients,
-                "server": f"gunicorn gthread {args.workers}x{args.threads}",
+                "server": f"gunicorn gthread {args.workers}x{args.threads}, "
+                f"{worker_connections} connections per worker",
                 "history_per_infusion": args.history,
                 "api": api,
                 "bare": bare,
