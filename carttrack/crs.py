@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from .observations import Event, Medication, PatientInfo, Vitals
+from .observations import INFUSION_T, Event, Medication, PatientInfo, Vitals
 from .results import Driver, SyndromeResult
 from .settings import DecisionSettings
 from .vocabulary import (
@@ -294,6 +294,14 @@ class CrsTracker:
 
     def vitals(self, obs: Vitals) -> None:
         t = obs.t_hours
+        if t < INFUSION_T:
+            # CRS follows the infusion: vitals before it are baselines, not CRS signs.
+            if obs.temp_c is not None and obs.temp_c >= FEVER_C:
+                self.notes[
+                    f"fever {obs.temp_c:.1f} °C before the infusion ({_t(t)}): not CRS; look for infection "
+                    "(RULES §4.7: postpone the infusion until 48 h afebrile)"
+                ] = None
+            return
         self.advance(t)
         self.has_data = True
         s = self._s

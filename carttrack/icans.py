@@ -10,7 +10,7 @@ grade is None ("not assessable"), never 0.
 
 from __future__ import annotations
 
-from .observations import Event, Neuro, PatientInfo
+from .observations import INFUSION_T, Event, Neuro, PatientInfo
 from .results import Driver, SyndromeResult
 from .settings import DecisionSettings
 from .vocabulary import Consciousness, IcpEdema, Motor, Seizure
@@ -111,7 +111,6 @@ class IcansTracker:
             self.maximum = GRADE_DEATH
 
     def _encephalopathy(self, obs: Neuro) -> Domain | None:
-        t = obs.t_hours
         if self._capd:
             if obs.ice_given and obs.ice is not None and not obs.capd_given:
                 self.notes[
@@ -123,15 +122,13 @@ class IcansTracker:
                 why = "sedated" if obs.sedated else "not performed"
                 return (None, f"CAPD not assessable ({why})", obs)
             total = sum(obs.capd_items)
-            if t < 0:
-                self.capd_baseline = total
             if total >= CAPD_POSITIVE:
                 return (3, f"CAPD {total} (≥ 9)", obs)
             if total == 0:
                 return (0, "CAPD 0", obs)
             rise = self._s.capd_baseline_rise
             baseline = self.capd_baseline
-            if self._s.capd_baseline_relative and baseline is not None and t >= 0 and total - baseline < rise:
+            if self._s.capd_baseline_relative and baseline is not None and total - baseline < rise:
                 return (0, f"CAPD {total}, rise < {rise} over baseline (B-7)", obs)
             return (1, f"CAPD {total} (1–8)", obs)
         if obs.capd_given and obs.capd_items is not None and not obs.ice_given:
@@ -152,6 +149,13 @@ class IcansTracker:
 
     def neuro(self, obs: Neuro) -> None:
         t = obs.t_hours
+        if t < INFUSION_T:
+            # A check before the infusion is a baseline (e.g. neuropsychiatric lupus), shown beside the
+            # grades but not graded itself (DECISIONS B-1); a CAPD baseline feeds B-7's relative mode.
+            if obs.capd_given and obs.capd_items is not None and not obs.sedated:
+                self.capd_baseline = sum(obs.capd_items)
+            self.notes[f"neuro check before the infusion ({_t(t)}) is a baseline, not graded (B-1)"] = None
+            return
         self.last_t = t
         enc = self._encephalopathy(obs)
         if enc is not None:

@@ -314,6 +314,7 @@ def _bool(data: Mapping[str, Any], key: str, default: bool = False) -> bool:
 
 
 MAX_TEXT_LENGTH = 500  # free-text fields (causes, drug names); longer is not a clinical fact
+INFUSION_T = 0.0  # CASES.md: t_hours counts from the infusion; negative = before it (baseline values)
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:

@@ -13,6 +13,8 @@ from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+import carttrack
+
 from . import schedules
 from .models import (
     GradeEvaluation,
@@ -56,6 +58,59 @@ def observation_get(*, user, patient_id: int, observation_id: int) -> Observatio
 
 def evaluation_latest(*, infusion: Infusion) -> GradeEvaluation | None:
     return GradeEvaluation.objects.filter(infusion=infusion).order_by("-evaluated_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class NeuroScore:
+    """One scored neuro check: ICE (0–10, 10 = normal) or CAPD (0–32, 0 = normal)."""
+
+    tool: str
+    total: int | None  # None: an item was not assessable (DECISIONS B-1), no total
+    observed_at: datetime
+
+    @property
+    def text(self) -> str:
+        if self.tool == "ICE":
+            return "ICE not assessable" if self.total is None else f"ICE {self.total}/10"
+        return f"CAPD {self.total}"
+
+
+@dataclass(frozen=True)
+class NeuroScores:
+    """The latest score since day 0 and the pre-infusion baseline shown beside it (DECISIONS B-1:
+    grades are absolute; a baseline such as in neuropsychiatric lupus is shown, not subtracted)."""
+
+    latest: NeuroScore | None
+    baseline: NeuroScore | None
+
+
+def _neuro_score(obs: Observation) -> NeuroScore | None:
+    try:
+        parsed = carttrack.parse_observation({**obs.payload, "kind": obs.kind, "t_hours": 0.0})
+    except carttrack.ObservationError:  # stored under older rules: not shown rather than a broken page
+        return None
+    if getattr(parsed, "capd_given", False) and parsed.capd_total is not None:
+        return NeuroScore("CAPD", parsed.capd_total, obs.observed_at)
+    if getattr(parsed, "ice_given", False) and parsed.ice is not None:
+        return NeuroScore("ICE", parsed.ice.total, obs.observed_at)
+    return None
+
+
+def neuro_scores(*, infusion: Infusion, scan: int = 20) -> NeuroScores:
+    """Latest ICE/CAPD score since the infusion and the last one before it (the baseline)."""
+    current = Observation.objects.current().filter(infusion=infusion, kind=ObservationKind.NEURO)
+
+    def newest(rows) -> NeuroScore | None:
+        for obs in rows.order_by("-observed_at", "-id")[:scan]:
+            score = _neuro_score(obs)
+            if score is not None:
+                return score
+        return None
+
+    return NeuroScores(
+        latest=newest(current.filter(observed_at__gte=infusion.infused_at)),
+        baseline=newest(current.filter(observed_at__lt=infusion.infused_at)),
+    )
 
 
 def observations_recent(*, infusion: Infusion, limit: int = 30) -> list[Observation]:

@@ -84,6 +84,7 @@ def _panel_context(request: HttpRequest, patient: Patient, infusion) -> dict:
         "last_neuro": last_neuro,
         "neuro_stale": last_neuro is None or now - last_neuro > selectors.NEURO_STALE_AFTER,
         "observations": selectors.observations_recent(infusion=infusion) if infusion else [],
+        "neuro": selectors.neuro_scores(infusion=infusion) if infusion else None,
         "can_record": can(request.user, "observation.record", team),
         "can_amend": can(request.user, "observation.amend", team),
         "can_attribute": can(request.user, "finding.attribute", team),

@@ -262,3 +262,12 @@ def test_fever_and_hypotension_charted_separately_at_same_time():
     ):
         ev = run(obs)
         assert (ev.crs.maximum, ev.crs.current, ev.sepsis_alert) == (2, 2, False)
+
+
+def test_fever_before_the_infusion_is_not_crs_and_says_so():
+    """CRS follows the infusion; fever between lymphodepletion and infusion postpones it (RULES §4.7)."""
+    before = run([vitals(-6, temp_c=38.7, hr=118)])
+    assert before.crs.current is None and before.crs.maximum is None
+    assert any("before the infusion" in n and "48 h afebrile" in n for n in before.crs.notes)
+    after = run([vitals(-6, temp_c=38.7, hr=118), vitals(6, temp_c=38.2)])
+    assert after.crs.current == 1 and after.crs.maximum == 1

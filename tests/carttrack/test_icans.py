@@ -179,3 +179,17 @@ def test_isolated_icans_never_tocilizumab():
         assert "isolated ICANS" in (
             dict((s.code, s.withheld_reason) for s in ev.withheld)["tocilizumab"] or ""
         )
+
+
+def test_a_check_before_the_infusion_is_a_baseline_not_icans():
+    """B-1: a pre-infusion ICE (e.g. neuropsychiatric lupus) is kept as a baseline beside the grades;
+    ICANS follows the infusion, so it raises no grade of its own."""
+    before = run([neuro(-48, ice=ice(8))])
+    assert before.icans.current is None and before.icans.maximum is None
+    assert any("before the infusion" in n and "B-1" in n for n in before.icans.notes)
+
+
+def test_after_the_infusion_grades_stay_absolute_whatever_the_baseline():
+    """B-1: grades are absolute: ICE 8 after the infusion is grade 1 even with a baseline of 8."""
+    result = run([neuro(-48, ice=ice(8)), neuro(20, ice=ice(8))])
+    assert result.icans.current == 1 and result.icans.maximum == 1

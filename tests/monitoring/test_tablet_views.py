@@ -483,3 +483,16 @@ def test_forms_work_without_javascript(nurse_client, patient, infusion, enqueued
     ok = nurse_client.post(record_url(patient), vitals_post(), follow=True)
     assert ok.redirect_chain[-1][1] == 302 and "Vitals saved" in ok.content.decode()
     assert "CRS grade 3" in ok.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_pre_infusion_baseline_ice_is_shown_beside_the_latest(nurse_client, patient, infusion, record):
+    """DECISIONS B-1: grades are absolute, and a baseline ICE (e.g. neuropsychiatric lupus) is shown
+    beside the current one."""
+    ice = {"orientation": 3, "naming": 3, "commands": 1, "writing": 1, "attention": 0}  # 8/10
+    record(infusion, "neuro", {"ice": ice}, observed_at=infusion.infused_at - timedelta(days=2))
+    record(infusion, "neuro", {"ice": {**ice, "orientation": 1}}, hours_ago=1)  # 6/10 -> ICANS 2
+    page = nurse_client.get(reverse("monitoring:patient_detail", args=[patient.pk])).content.decode()
+    scores = re.sub(r"\s+", " ", page[page.index('class="neuro-scores"') :][:300])
+    assert "Latest: ICE 6/10" in scores
+    assert "baseline before infusion: ICE 8/10" in scores
