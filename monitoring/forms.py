@@ -626,6 +626,59 @@ class EventForm(ObservationForm):
         return p
 
 
+FINDING_LABELS = {
+    "recurrent_sinopulmonary_infections": "Recurrent sinopulmonary infections",
+    "recurrent_infections": "Recurrent infections",
+    "serious_infection": "Serious infection",
+    "cns_involvement": "CNS involvement by the disease",
+    "prior_seizures": "Seizures before CAR-T",
+    "new_inflammatory_rash": "New inflammatory rash",
+    "mucosal_lesions": "Mucosal lesions",
+    "arthritis_or_enthesitis": "Arthritis or enthesitis",
+    "troponin_rise": "Troponin rise",
+    "unexplained_dyspnea": "Dyspnoea not explained by pneumonia or PE",
+    "diarrhea_or_abdominal_pain": "Diarrhoea or abdominal pain",
+}
+FINDING_CHOICES = [("", "— not assessed"), ("present", "Present"), ("absent", "Absent / resolved")]
+
+
+class FindingsForm(ObservationForm):
+    """Clinical findings (case-file ``clinical_flag``): infection history, CNS involvement and, for
+    autoimmune patients, the organ signals of the LICATS screen (RULES §3.8: new or worse in an
+    organ the disease affected before CAR-T). Each finding is present, absent or not assessed."""
+
+    KIND = "clinical_flag"
+    TITLE = "Clinical findings"
+    SAVE_LABEL = "Save findings"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        licats_hint = "Autoimmune disease: in an organ affected before CAR-T (LICATS)"
+        for name in vocabulary.CLINICAL_FLAGS:
+            self.fields[name] = forms.ChoiceField(
+                label=FINDING_LABELS.get(name, name.replace("_", " ").capitalize()),
+                required=False,
+                choices=FINDING_CHOICES,
+                help_text=licats_hint if name in vocabulary.LICATS_FLAGS else "",
+            )
+        # the confirmation box stays last, after the findings
+        self.fields["confirm_unusual"] = self.fields.pop("confirm_unusual")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not any(data.get(name) for name in vocabulary.CLINICAL_FLAGS):
+            raise forms.ValidationError("Mark at least one finding present or absent.")
+        return data
+
+    def payload(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {name: d[name] == "present" for name in vocabulary.CLINICAL_FLAGS if d.get(name)}
+
+    @classmethod
+    def initial_from_payload(cls, payload: dict[str, Any]) -> dict[str, Any]:
+        return {name: "present" if value else "absent" for name, value in payload.items()}
+
+
 class AttributionForm(forms.Form):
     """A physician attributes a vitals observation's findings to another cause (DECISIONS A-9)."""
 
@@ -681,6 +734,7 @@ FORMS: dict[str, type[ObservationForm]] = {
     "lab": LabForm,
     "medication": MedicationForm,
     "event": EventForm,
+    "clinical_flag": FindingsForm,
 }
 
 

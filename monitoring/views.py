@@ -58,7 +58,7 @@ def _neuro_form_key(patient: Patient, infusion) -> str:
 
 
 def _entry_keys(request: HttpRequest, patient: Patient, infusion) -> list[str]:
-    keys = ["vitals", _neuro_form_key(patient, infusion), "lab", "medication", "event"]
+    keys = ["vitals", _neuro_form_key(patient, infusion), "lab", "medication", "event", "clinical_flag"]
     return keys
 
 

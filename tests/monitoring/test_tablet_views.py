@@ -496,3 +496,44 @@ def test_the_pre_infusion_baseline_ice_is_shown_beside_the_latest(nurse_client, 
     scores = re.sub(r"\s+", " ", page[page.index('class="neuro-scores"') :][:300])
     assert "Latest: ICE 6/10" in scores
     assert "baseline before infusion: ICE 8/10" in scores
+
+
+@pytest.mark.django_db
+def test_findings_form_records_a_licats_organ_signal_for_a_lupus_patient(
+    nurse_client, team, product, record, enqueued
+):
+    """The nurse marks a new rash for an SLE patient in B-cell aplasia: the LICATS screen turns positive."""
+    from monitoring.models import Indication
+
+    patient = factories.make_patient(team, indication=Indication.SLE)
+    infusion = factories.make_infusion(patient, product, hours_ago=5 * 24)
+    record(infusion, "lab", {"cd19_per_uL": 0}, hours_ago=24)
+    page = nurse_client.get(reverse("monitoring:patient_detail", args=[patient.pk])).content.decode()
+    assert "Clinical findings" in page and "New inflammatory rash" in page
+
+    empty = nurse_client.post(
+        record_url(patient, "clinical_flag"),
+        {"client_uuid": str(uuid.uuid4()), "observed_at": vitals_post()["observed_at"]},
+        **HX,
+    )
+    assert "Mark at least one finding present or absent." in empty.content.decode()
+    assert not Observation.objects.filter(kind="clinical_flag").exists()
+
+    response = nurse_client.post(
+        record_url(patient, "clinical_flag"),
+        {
+            "client_uuid": str(uuid.uuid4()),
+            "observed_at": vitals_post()["observed_at"],
+            "new_inflammatory_rash": "present",
+            "serious_infection": "absent",
+        },
+        **HX,
+    )
+    assert response.status_code == 200, response.content
+    obs = Observation.objects.get(kind="clinical_flag")
+    assert obs.payload == {"new_inflammatory_rash": True, "serious_infection": False}
+    assert obs.evaluations.get().licats_screen_positive is True
+    assert "LICATS screen positive" in response.content.decode()
+
+    amend = nurse_client.get(reverse("monitoring:amend", args=[patient.pk, obs.pk])).content.decode()
+    assert re.search(r'<option value="present" selected>Present</option>', amend)
