@@ -60,20 +60,25 @@ def patient_id_of(request) -> int | None:
 
 
 def record_access(request, patient_id: int) -> None:
+    record_accesses(request, [patient_id])
+
+
+def record_accesses(request, patient_ids) -> None:
+    """One access-log row per patient whose data ``request`` returned (pages, API reads, exports)."""
     from accounts.models import ApiToken
 
     user = request.user
-    AccessLog.objects.create(
-        user_id=user.pk,
-        username=user.get_username(),
-        patient_id=patient_id,
-        view_name=(request.resolver_match.view_name if request.resolver_match else "")[:120],
-        path=request.path[:300],
-        method=request.method,
-        ip_address=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
-        via_api_token=isinstance(getattr(request, "auth", None), ApiToken),
-    )
+    common = {
+        "user_id": user.pk,
+        "username": user.get_username(),
+        "view_name": (request.resolver_match.view_name if request.resolver_match else "")[:120],
+        "path": request.path[:300],
+        "method": request.method,
+        "ip_address": client_ip(request),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+        "via_api_token": isinstance(getattr(request, "auth", None), ApiToken),
+    }
+    AccessLog.objects.bulk_create([AccessLog(patient_id=pk, **common) for pk in dict.fromkeys(patient_ids)])
 
 
 class AccessLogMiddleware:

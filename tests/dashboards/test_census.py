@@ -200,6 +200,24 @@ def test_csv_export_for_coordinators(client, coordinator, ward):
     assert rows[1]["icans_current"] == "" and rows[1]["category"] == "autoimmune"
 
 
+def test_csv_export_is_written_to_the_access_log_once_per_exported_patient(
+    client, coordinator, team, other_team, product
+):
+    from accounts.models import Membership
+    from audit.models import AccessLog
+
+    Membership.objects.create(user=coordinator, team=other_team, role=Role.NURSE)  # no export right there
+    mine = [factories.make_patient(team, family_name=n) for n in ("Mine", "Also")]
+    for patient in mine:
+        factories.make_infusion(patient, product)
+    factories.make_infusion(factories.make_patient(other_team, family_name="NurseOnly"), product)
+    response = login(client, coordinator).get(reverse("monitoring:census_export"))
+    assert response.status_code == 200
+    logged = AccessLog.objects.filter(view_name="monitoring:census_export")
+    assert sorted(logged.values_list("patient_id", flat=True)) == sorted(p.pk for p in mine)
+    assert set(logged.values_list("username", flat=True)) == {coordinator.username}
+
+
 def test_csv_export_is_forbidden_without_the_capability(client, nurse, physician, ward):
     assert login(client, nurse).get(reverse("monitoring:census_export")).status_code == 403
     assert login(client, physician).get(reverse("monitoring:census_export")).status_code == 403
