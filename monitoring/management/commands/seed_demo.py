@@ -358,8 +358,9 @@ def ward() -> list[DemoPatient]:
             RHEUM,
             "Academic CD19 CAR-T for SLE (4-1BB)",
             9 * 24 + 3,
-            "SLE, uneventful so far",
+            "SLE with neuropsychiatric lupus in the past (baseline ICE 9/10), uneventful so far",
             lambda h: [
+                ice(-30, attention=0),  # pre-infusion baseline: shown beside the grades, not graded (B-1)
                 lab(-10, anc_per_uL=2100, crp_mg_L=3, creatinine_mg_dL=0.8),
                 *daily_labs(7, 9, anc_per_uL=1600, crp_mg_L=2, creatinine_mg_dL=0.8),
                 *routine(h - 24, h - 1, every=6),
