@@ -54,6 +54,7 @@ from .models import (
     CheckTask,
     CheckTaskStatus,
     EscalationPolicy,
+    EscalationPolicyStep,
     EscalationStep,
     EventKind,
     Notification,
@@ -1274,3 +1275,40 @@ def missed_check_record(
                     _cancel_pending(alert, reason="reason for missed check recorded")
                     _event(alert, EventKind.RESOLVED, f"Reason recorded: {reason.strip()}", user=user, at=at)
     return missed
+
+
+# --- Escalation policies ---------------------------------------------------------------------------
+def escalation_policy_save(*, team, by: User, policy: dict, steps: list[dict]) -> EscalationPolicy:
+    """Replace ``team``'s escalation policy (fields + ordered steps) in one transaction.
+
+    Alerts already open keep the policy copied onto them when they opened; the change applies to
+    alerts opened from now on.  Every change is kept in the policy's and steps' history."""
+    require(by, "policy.manage", team.pk)
+    if not steps:
+        raise ValidationError({"steps": ["An escalation policy needs at least one step."]})
+    member_ids = set(Membership.objects.filter(team=team).values_list("user_id", flat=True))
+    for number, step in enumerate(steps, start=1):
+        user = step.get("user")
+        if user is not None and user.pk not in member_ids:
+            raise ValidationError({"steps": [f"Step {number}: {user} is not a member of {team}."]})
+    with transaction.atomic():
+        obj, _created = EscalationPolicy.objects.select_for_update().get_or_create(team=team)
+        for name in ("name", "repeat_count", "reminder_minutes", "final_wait_minutes"):
+            setattr(obj, name, policy[name])
+        obj.final_channels = list(policy["final_channels"])
+        obj.full_clean()
+        obj.save()
+        for old in obj.steps.all():
+            old.delete()  # one by one, so each removal is in the step history
+        for position, step in enumerate(steps):
+            EscalationPolicyStep.objects.create(
+                policy=obj,
+                position=position,
+                target=step["target"],
+                role=step.get("role") or "",
+                user=step.get("user"),
+                channels=list(step["channels"]),
+                wait_minutes=step["wait_minutes"],
+            )
+    log.info("escalation policy of team %s changed by user %s", team.pk, by.pk)
+    return obj

@@ -15,6 +15,8 @@ urlpatterns = [
     path("oncall/", views.oncall, name="oncall"),
     path("oncall/<int:schedule_id>/override/", views.oncall_override, name="oncall_override"),
     path("oncall/<int:schedule_id>/swap/", views.oncall_swap, name="oncall_swap"),
+    path("policies/", views.policies, name="policies"),
+    path("policies/<int:team_id>/edit/", views.policy_edit, name="policy_edit"),
     path("operations/", views.operations, name="operations"),
     path("operations/<int:alarm_id>/clear/", views.clear_alarm, name="clear_alarm"),
 ]

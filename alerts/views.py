@@ -12,14 +12,15 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import User
+from accounts.models import CareTeam, Role, User
 from accounts.permissions import can, capability_required, require
 from monitoring.models import CheckType, Infusion
 
 from . import selectors, services
-from .models import Alert, CheckTask, OnCallSchedule
+from .forms import EscalationPolicyForm, StepFormSet
+from .models import DEFAULT_POLICY, Alert, Channel, CheckTask, EscalationPolicy, OnCallSchedule, Target
 
 
 def _errors(exc: ValidationError) -> str:
@@ -253,3 +254,96 @@ def health_escalations(request):
     """200 when the auditor ran within the last 3 minutes, else 503 (JSON body, no patient data)."""
     ok, body = services.escalation_health()
     return JsonResponse(body, status=200 if ok else 503)
+
+
+# --- Escalation policies ---------------------------------------------------------------------------
+def _policy_data(team: CareTeam) -> tuple[dict, list[dict]]:
+    """The team's policy as plain data (the built-in default if it has none yet)."""
+    policy = EscalationPolicy.objects.filter(team=team).first()
+    data = policy.snapshot() if policy is not None else dict(DEFAULT_POLICY)
+    return data, list(data["steps"])
+
+
+@login_required
+@require_GET
+def policies(request):
+    teams = CareTeam.objects.filter(pk__in=request.user.team_ids()).order_by("name")
+    rows = []
+    users = {u.pk: u for u in User.objects.filter(memberships__team__in=teams).distinct()}
+    for team in teams:
+        data, steps = _policy_data(team)
+        rows.append(
+            {
+                "team": team,
+                "policy": data,
+                "final_by": _channels_text(data.get("final_channels")),
+                "steps": [
+                    {
+                        "who": _target_text(step, users),
+                        "by": _channels_text(step.get("channels")),
+                        "wait": step.get("wait_minutes"),
+                    }
+                    for step in steps
+                ],
+                "is_default": data.get("policy_id") is None,
+                "can_manage": can(request.user, "policy.manage", team.pk),
+            }
+        )
+    return render(request, "alerts/policies.html", {"rows": rows})
+
+
+def _channels_text(channels) -> str:
+    labels = dict(Channel.choices)
+    return ", ".join(labels.get(c, c) for c in channels or [])
+
+
+def _target_text(step: dict, users: dict) -> str:
+    text = dict(Target.choices).get(step.get("target"), step.get("target"))
+    if step.get("target") == Target.ROLE:
+        text += f": {dict(Role.choices).get(step.get('role') or Role.PHYSICIAN)}"
+    elif step.get("target") == Target.USER:
+        text += f": {users.get(step.get('user_id'), 'nobody (no longer in the team)')}"
+    return text
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_edit(request, team_id: int):
+    team = get_object_or_404(CareTeam.objects.filter(pk__in=request.user.team_ids()), pk=team_id)
+    require(request.user, "policy.manage", team.pk)
+    members = User.objects.filter(memberships__team=team, is_active=True).distinct().order_by("username")
+    data, steps = _policy_data(team)
+    if request.method == "POST":
+        form = EscalationPolicyForm(request.POST)
+        formset = StepFormSet(request.POST, prefix="steps", form_kwargs={"members": members})
+        if form.is_valid() and formset.is_valid():
+            chosen = [s for s in (f.step() for f in formset.forms) if s is not None]
+            try:
+                services.escalation_policy_save(
+                    team=team, by=request.user, policy=form.cleaned_data, steps=chosen
+                )
+            except ValidationError as exc:
+                form.add_error(None, _errors(exc))
+            else:
+                messages.success(
+                    request, f"Escalation policy of {team} saved; it applies to alerts opened from now on."
+                )
+                return redirect("alerts:policies")
+        status = 422
+    else:
+        form = EscalationPolicyForm(initial={k: data[k] for k in EscalationPolicyForm.base_fields})
+        initial = [
+            {
+                "target": s["target"],
+                "role": s.get("role") or "",
+                "user": s.get("user_id"),
+                "channels": s.get("channels") or [],
+                "wait_minutes": s.get("wait_minutes"),
+            }
+            for s in steps
+        ]
+        formset = StepFormSet(prefix="steps", initial=initial, form_kwargs={"members": members})
+        status = 200
+    return render(
+        request, "alerts/policy_edit.html", {"team": team, "form": form, "formset": formset}, status=status
+    )

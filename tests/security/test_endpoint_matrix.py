@@ -81,6 +81,9 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("alerts:oncall_override", "POST"): MANAGE,
     ("alerts:oncall_swap", "POST"): MANAGE,
     ("alerts:operations", "GET"): MANAGE,
+    ("alerts:policies", "GET"): ALL,
+    ("alerts:policy_edit", "GET"): MANAGE,
+    ("alerts:policy_edit", "POST"): MANAGE,
     # Operations alarms are looked up among the teams the user manages: others get 404, not 403.
     ("alerts:clear_alarm", "POST"): {**MANAGE, "nurse": 404, "physician": 404},
     # Audit
@@ -125,6 +128,7 @@ KWARG_OBJECT = {
     "task_id": "task",
     "schedule_id": "schedule",
     "alarm_id": "alarm",
+    "team_id": "team",
     "form_key": None,
     "check_type": None,
     "pk": None,
@@ -196,6 +200,7 @@ def world(team, other_team, product, nurse):
             kind=AlarmKind.ONCALL_GAP, team=care_team, key=f"gap-{care_team.pk}", message="Nobody on call"
         )
         return {
+            "team": care_team,
             "patient": patient,
             "infusion": infusion,
             "observation": observation,
