@@ -17,7 +17,7 @@ MAX_STEPS = 8
 class EscalationPolicyForm(forms.Form):
     name = forms.CharField(label="Name", max_length=120)
     repeat_count = forms.IntegerField(
-        label="Repeat the steps", min_value=1, max_value=5, help_text="times (1–5) before the final notice"
+        label="Run the steps", min_value=1, max_value=5, help_text="times (1–5) before the final notice"
     )
     reminder_minutes = forms.IntegerField(
         label="Reminder after acknowledgement",
@@ -43,7 +43,7 @@ class EscalationStepForm(forms.Form):
         label="Role (for 'everyone with a role')", required=False, choices=[("", "—"), *Role.choices]
     )
     user = forms.ModelChoiceField(
-        label="Person (for 'a named person')", required=False, queryset=User.objects.none()
+        label="Person (for 'a named person')", required=False, queryset=User.objects.none(), empty_label="—"
     )
     channels = forms.MultipleChoiceField(
         label="By", required=False, choices=CHANNEL_CHOICES, widget=forms.CheckboxSelectMultiple
