@@ -53,7 +53,7 @@ def _tie_key(obs: Observation) -> tuple[int, str]:
 
 
 def _content(obs: Observation) -> str:
-    return repr(tuple(getattr(obs, f.name) for f in fields(obs) if f.name != "index"))  # type: ignore[arg-type]
+    return repr(tuple(getattr(obs, f.name) for f in fields(obs) if f.name != "index"))
 
 
 class Evaluator:
@@ -328,7 +328,7 @@ def _settings_view(settings: DecisionSettings) -> types.MappingProxyType[str, An
 def _with_index(obs: Observation, index: int) -> Observation:
     import dataclasses
 
-    return dataclasses.replace(obs, index=index)  # type: ignore[type-var]
+    return dataclasses.replace(obs, index=index)
 
 
 def evaluate(case: Case, settings: DecisionSettings | None = None) -> Evaluation:

@@ -68,7 +68,7 @@ def longest_run(
     Runs separated by fewer than `recovery` consecutive days above thr are joined and the gap days
     counted (RULES §3.1, S7c). Missing days are neither counted nor recovery.
     Returns (days, start, end, ongoing_at_last) for the longest run (ties: the later, ongoing run)."""
-    best = (0, None, None, False)
+    best: tuple[int, int | None, int | None, bool] = (0, None, None, False)
     in_run = False
     start = 0
     end = 0

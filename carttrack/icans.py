@@ -121,16 +121,16 @@ class IcansTracker:
             if obs.capd_items is None or obs.sedated:
                 why = "sedated" if obs.sedated else "not performed"
                 return (None, f"CAPD not assessable ({why})", obs)
-            total = sum(obs.capd_items)
-            if total >= CAPD_POSITIVE:
-                return (3, f"CAPD {total} (≥ 9)", obs)
-            if total == 0:
+            capd_total = sum(obs.capd_items)
+            if capd_total >= CAPD_POSITIVE:
+                return (3, f"CAPD {capd_total} (≥ 9)", obs)
+            if capd_total == 0:
                 return (0, "CAPD 0", obs)
             rise = self._s.capd_baseline_rise
             baseline = self.capd_baseline
-            if self._s.capd_baseline_relative and baseline is not None and total - baseline < rise:
-                return (0, f"CAPD {total}, rise < {rise} over baseline (B-7)", obs)
-            return (1, f"CAPD {total} (1–8)", obs)
+            if self._s.capd_baseline_relative and baseline is not None and capd_total - baseline < rise:
+                return (0, f"CAPD {capd_total}, rise < {rise} over baseline (B-7)", obs)
+            return (1, f"CAPD {capd_total} (1–8)", obs)
         if obs.capd_given and obs.capd_items is not None and not obs.ice_given:
             self.notes[
                 "CAPD recorded for a patient ≥ 12 y without developmental delay is not graded (B-4)"

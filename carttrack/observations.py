@@ -32,7 +32,7 @@ clinical_flag: one or more of vocabulary.CLINICAL_FLAGS, each a bool.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -605,7 +605,7 @@ def _parse_flags(d: Mapping[str, Any], t: float, index: int | None) -> ClinicalF
     return ClinicalFlag(t_hours=t, flags=flags, index=index)
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Mapping[str, Any], float, int | None], Observation]] = {
     "vitals": _parse_vitals,
     "neuro": _parse_neuro,
     "lab": _parse_lab,

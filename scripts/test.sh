@@ -37,6 +37,8 @@ ruff check .
 ruff format --check carttrack
 say "import contract (carttrack stays free of Django, Celery and DRF)"
 lint-imports
+say "mypy --strict (clinical core)"
+mypy
 say "manage.py check --deploy (production settings)"
 DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY="ci-$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
   ALLOWED_HOSTS=carttrack.example.org python manage.py check --deploy --fail-level WARNING
