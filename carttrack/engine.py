@@ -36,6 +36,7 @@ from .scores import easix, hematotox_from_series, m_easix, simplified_easix
 from .screens import iec_hs_candidates, iec_hs_screen, is_autoimmune, ivig_policy, licats_screen
 from .settings import DEFAULT_SETTINGS, DecisionSettings
 from .suggestions import Context, build, tocilizumab_dose
+from .t_icaht import grade_t_icaht
 from .vocabulary import CORTICOSTEROIDS, G_CSF, INFECTION_FLAGS, TOCILIZUMAB
 
 RULE_SET = "astct-2019/carttrack-1"
@@ -228,6 +229,11 @@ class Evaluator:
             (self._lab_version, as_of // 24.0, censor),
             lambda: grade_icaht(self._labs.get("anc_per_uL", []), as_of, censor, s),
         )
+        t_icaht = self._cached(
+            "t_icaht",
+            (self._lab_version, as_of // 24.0, censor),
+            lambda: grade_t_icaht(self._labs.get("platelets_10e9_L", []), as_of, censor, s),
+        )
 
         computed: dict[str, object] = {}
         dose, _ = tocilizumab_dose(p.weight_kg, s)
@@ -317,6 +323,7 @@ class Evaluator:
             settings=self._settings_dict,
             screen_drivers=tuple(screen_drivers),
             warnings=tuple(warnings),
+            t_icaht=t_icaht,
         )
 
 

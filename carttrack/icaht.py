@@ -61,9 +61,9 @@ def interpolate(daymin: dict[int, float], max_gap: int) -> tuple[dict[int, float
 
 
 def longest_run(
-    series: dict[int, float], first: int, last: int, thr: float, recovery: int
+    series: dict[int, float], first: int, last: int, thr: float, recovery: int, *, strict: bool = False
 ) -> tuple[int, int | None, int | None, bool]:
-    """Longest joined run of days with ANC ≤ thr in [first, last].
+    """Longest joined run of days with a count ≤ thr (< thr if ``strict``) in [first, last].
 
     Runs separated by fewer than `recovery` consecutive days above thr are joined and the gap days
     counted (RULES §3.1, S7c). Missing days are neither counted nor recovery.
@@ -78,7 +78,7 @@ def longest_run(
         v = series.get(d)
         if v is None:
             continue
-        if v <= thr:
+        if (v < thr) if strict else (v <= thr):
             if in_run:
                 count += gap + 1
             else:

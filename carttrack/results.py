@@ -46,6 +46,29 @@ class Suggestion:
 
 
 @dataclass(frozen=True, slots=True)
+class TIcahtResult:
+    """T-ICAHT (thrombocytopenia) grades, computed in ``t_icaht.py``."""
+
+    early: int | None
+    early_provisional: bool
+    late: int | None
+    late_provisional: bool
+    drivers: tuple[Driver, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "early": self.early,
+            "early_provisional": self.early_provisional,
+            "late": self.late,
+            "late_provisional": self.late_provisional,
+            "drivers": [d.to_dict() for d in self.drivers],
+        }
+
+
+NO_T_ICAHT = TIcahtResult(None, False, None, False, ())
+
+
+@dataclass(frozen=True, slots=True)
 class SyndromeResult:
     current: int | None
     maximum: int | None
@@ -106,6 +129,7 @@ class Evaluation:
     settings: Mapping[str, Any]
     screen_drivers: tuple[Driver, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    t_icaht: TIcahtResult = NO_T_ICAHT
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +137,7 @@ class Evaluation:
             "crs": self.crs.to_dict(),
             "icans": self.icans.to_dict(),
             "icaht": self.icaht.to_dict(),
+            "t_icaht": self.t_icaht.to_dict(),
             "suggestions": [s.to_dict() for s in self.suggestions],
             "withheld": [s.to_dict() for s in self.withheld],
             "computed": dict(self.computed),
@@ -133,6 +158,7 @@ class Evaluation:
             "icans_grade": self.icans.maximum,
             "icans_grade_at_last_observation": self.icans.current,
             "icaht_grade": {"early": self.icaht.early, "late": self.icaht.late},
+            "t_icaht_grade": {"early": self.t_icaht.early, "late": self.t_icaht.late},
             "suggestions": [s.code for s in self.suggestions],
             "computed": dict(self.computed),
             "iec_hs_screen_positive": self.iec_hs_screen_positive,

@@ -537,3 +537,15 @@ def test_findings_form_records_a_licats_organ_signal_for_a_lupus_patient(
 
     amend = nurse_client.get(reverse("monitoring:amend", args=[patient.pk, obs.pk])).content.decode()
     assert re.search(r'<option value="present" selected>Present</option>', amend)
+
+
+@pytest.mark.django_db
+def test_the_grade_panel_shows_t_icaht_from_platelet_counts(nurse_client, patient, team, product, record):
+    infusion = factories.make_infusion(patient, product, hours_ago=10 * 24)
+    for day in range(1, 9):  # platelets < 50 on days 1–8: early T-ICAHT grade 2, window still open
+        record(
+            infusion, "lab", {"platelets_10e9_L": 35}, observed_at=infusion.infused_at + timedelta(days=day)
+        )
+    page = nurse_client.get(reverse("monitoring:patient_detail", args=[patient.pk])).content.decode()
+    assert "Early T-ICAHT (platelets) grade 2 (provisional)" in page
+    assert "platelets &lt; 50 ×10⁹/L for 8 days" in page
