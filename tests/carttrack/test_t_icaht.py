@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .helpers import lab, run
 
@@ -78,3 +80,23 @@ def test_late_t_icaht(late_days, grade):
 def test_the_command_line_reports_t_icaht_beside_icaht():
     output = run(platelets({**daily(0, 30, 150), **daily(1, 7, 40)})).case_output("T1")
     assert output["t_icaht_grade"] == {"early": 2, "late": 0}  # the day-31 count opens the late window
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(0, 300), min_size=1, max_size=40),
+    st.integers(0, 39),
+    st.integers(1, 150),
+    st.booleans(),
+)
+def test_lower_platelets_never_lower_t_icaht(counts, where, drop, closed):
+    """Monotonic: lowering any one day's count never lowers the early or late T-ICAHT grade."""
+    days = {d * 2 + 1: float(v) for d, v in enumerate(counts)}  # every other day, days 1–79
+    lower = dict(days)
+    key = sorted(days)[where % len(days)]
+    lower[key] = max(0.0, days[key] - drop)
+    until = 101 if closed else None
+    a = run(platelets(days, until_day=until)).t_icaht
+    b = run(platelets(lower, until_day=until)).t_icaht
+    assert (b.early or 0) >= (a.early or 0)
+    assert (b.late or 0) >= (a.late or 0)
