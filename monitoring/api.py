@@ -56,6 +56,7 @@ from .serializers import (
     ObservationSerializer,
     PatientSerializer,
     PatientUpdateSerializer,
+    new_observation_data,
 )
 
 MAX_ID = 2**63 - 1
@@ -191,7 +192,13 @@ class TokenScope(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not isinstance(getattr(request, "auth", None), ApiToken):
             return True
-        return self.scope is not None and HasScope.for_(self.scope)().has_permission(request, view)
+        return self.scope is not None and scope_permission(self.scope)().has_permission(request, view)
+
+
+@functools.cache
+def scope_permission(scope: str) -> type[HasScope]:
+    """One permission class per token scope (built once, not per request)."""
+    return HasScope.for_(scope)
 
 
 #: Larger than any physiological or laboratory value (the widest hard limit is 2 000 000 ng/mL).
@@ -459,8 +466,11 @@ class InfusionViewSet(
 def observation_response(
     observation: Observation, evaluation: GradeEvaluation | None, code: int, *, new: bool = False
 ) -> Response:
-    """``new``: the row was just inserted, so nothing supersedes it yet (saves a query)."""
-    context = {"evaluations": {observation.pk: evaluation}, "new_rows": {observation.pk} if new else set()}
+    """``new``: the row was just inserted, so nothing supersedes it yet (saves a query), and its
+    representation is built directly (:func:`~monitoring.serializers.new_observation_data`)."""
+    if new:
+        return Response(new_observation_data(observation, evaluation), status=code)
+    context = {"evaluations": {observation.pk: evaluation}, "new_rows": set()}
     return Response(ObservationSerializer(observation, context=context).data, status=code)
 
 
@@ -542,7 +552,7 @@ class ObservationViewSet(
         # team and raises PermissionDenied (403); no second check here.
         observation, evaluation, created = services.observation_record(
             infusion=data["infusion"],
-            within=self.limit_to_token_team(Infusion.objects.visible_to(request.user)),
+            within=services.InfusionScope.for_user(request.user, infusion_teams=self.token_team_ids()),
             kind=data["kind"],
             payload=data["payload"],
             observed_at=data["observed_at"],

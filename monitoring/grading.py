@@ -18,11 +18,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, IntegerField, Subquery
+from django.db.models import Subquery
 from django.utils import timezone
 
 import carttrack
 
+from . import write_path
 from .course_cache import COURSES, Course
 from .models import (
     CloseReason,
@@ -243,19 +244,9 @@ def _course_up_to_date(
     In a driver, ``observation_index`` is the observation's row id."""
     if course is not None and course.basis[0] != infusion.infused_at:
         course = None  # every t_hours would move
-    all_rows = Observation.objects.filter(infusion_id=infusion.pk)
-    total = Subquery(
-        all_rows.order_by().values("infusion_id").annotate(n=Count("id")).values("n")[:1],
-        output_field=IntegerField(),
-    )
-    unseen = all_rows if course is None else all_rows.filter(id__gt=course.last_id)
-    rows = list(
-        unseen.order_by("id")
-        .annotate(total=total)
-        .values_list("id", "kind", "payload", "observed_at", "status", "supersedes_id", "total")
-    )
+    rows = write_path.unseen_rows(infusion.pk, None if course is None else course.last_id)
     if course is not None:
-        expected = rows[0][-1] if rows else all_rows.count()
+        expected = rows[0][-1] if rows else Observation.objects.filter(infusion_id=infusion.pk).count()
         if course.rows + len(rows) != expected:
             logger.warning("infusion %s: cached course missed rows; reading the whole course", infusion.pk)
             return _course_up_to_date(infusion, None, basis, known)

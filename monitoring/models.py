@@ -119,7 +119,15 @@ class PatientQuerySet(models.QuerySet):
         """The one scoping method for patients: those of the user's care teams."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(care_team_id__in=user.team_ids())
+        return self.filter(care_team_id__in=self.visible_team_ids(user))
+
+    @staticmethod
+    def visible_team_ids(user) -> list[int]:
+        """The care teams whose patients ``user`` sees: the rule of :meth:`visible_to` (also used by
+        the observation write path's hand-written lock, ``monitoring.write_path``)."""
+        if not getattr(user, "is_authenticated", False):
+            return []
+        return user.team_ids()
 
 
 class Patient(models.Model):

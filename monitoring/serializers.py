@@ -190,6 +190,43 @@ class ObservationSerializer(serializers.ModelSerializer):
         return GradeSummarySerializer(evaluation).data if evaluation is not None else None
 
 
+#: Formats datetimes exactly as the serializers' DateTimeFields do (ISO 8601, server time zone, "Z").
+_DATETIME = serializers.DateTimeField()
+_UUID = serializers.UUIDField()
+_GRADE_SUMMARY_FIELDS = tuple(GradeSummarySerializer.Meta.fields)
+
+
+def _datetime(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def new_observation_data(obs: Observation, evaluation: GradeEvaluation | None) -> dict:
+    """:class:`ObservationSerializer`'s representation of a row that was just inserted (nothing
+    supersedes it yet), with the grade it produced, built without DRF constructing a dozen field
+    objects per response: the observation POST answers with this.  ``tests/api`` checks that it is
+    identical to the serializer's output."""
+    grade = None
+    if evaluation is not None:
+        grade = {name: getattr(evaluation, name) for name in _GRADE_SUMMARY_FIELDS}
+        grade["evaluated_at"] = _datetime(evaluation.evaluated_at)
+    return {
+        "id": obs.pk,
+        "client_uuid": _UUID.to_representation(obs.client_uuid),
+        "infusion": obs.infusion_id,
+        "kind": obs.kind,
+        "payload": obs.payload,
+        "observed_at": _datetime(obs.observed_at),
+        "recorded_at": _datetime(obs.recorded_at),
+        "recorded_by": obs.recorded_by_id,
+        "status": obs.status,
+        "supersedes": obs.supersedes_id,
+        "superseded_by": None,
+        "reason": obs.reason,
+        "source": obs.source,
+        "grade": grade,
+    }
+
+
 class ObservationCreateSerializer(serializers.Serializer):
     client_uuid = serializers.UUIDField(
         help_text="Idempotency key: a retry with the same key stores nothing new"

@@ -24,13 +24,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 import carttrack
 from accounts.permissions import can
 
-from . import grading
+from . import grading, write_path
 from .models import (
     GradeEvaluation,
     Infusion,
@@ -40,8 +39,18 @@ from .models import (
     ObservationSource,
     ObservationStatus,
 )
+from .write_path import InfusionScope
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "InfusionScope",
+    "ObservationConflict",
+    "observation_amend",
+    "observation_mark_entered_in_error",
+    "observation_record",
+    "validate_payload",
+]
 
 #: Tolerated clock skew between a tablet/device and the server for "observed in the future".
 CLOCK_SKEW = timedelta(minutes=5)
@@ -202,28 +211,18 @@ def _replay(existing: Observation, **request: Any) -> tuple[Observation, GradeEv
 def _lock_infusion(
     infusion: Infusion | int,
     *,
-    within: QuerySet[Infusion] | None = None,
+    within: InfusionScope | None = None,
     client_uuid: uuid.UUID | None = None,
 ) -> Infusion:
     """Lock the infusion's row (only that row: patient and product are read, not locked) for the rest
     of the transaction: observations of one infusion are written and graded one at a time.
 
-    ``within`` limits the search (the API passes the caller's visible infusions: anything else is
-    "no such infusion").  Annotated on the result, read in the same query: ``policy_id`` (the
-    decision policy in force) and, given ``client_uuid``, ``replay_of`` (the row already stored
-    under that UUID, if any)."""
+    ``within`` limits the search (the API passes the caller's scope: anything else is "no such
+    infusion").  Annotated on the result, read in the same statement
+    (:func:`monitoring.write_path.lock_infusion`): ``policy_id`` (the decision policy in force) and,
+    given ``client_uuid``, ``replay_of`` (the row already stored under that UUID, if any)."""
     pk = infusion if isinstance(infusion, int) else infusion.pk
-    qs: QuerySet[Infusion] = (
-        (Infusion.objects.all() if within is None else within)
-        .select_for_update(of=("self",))
-        .select_related("patient", "product")
-        .annotate(policy_id=grading.latest_policy_subquery())
-    )
-    if client_uuid is not None:
-        qs = qs.annotate(
-            replay_of=Subquery(Observation.objects.filter(client_uuid=client_uuid).values("id")[:1])
-        )
-    locked = qs.filter(pk=pk).first()
+    locked = write_path.lock_infusion(pk, scope=within, client_uuid=client_uuid)
     if locked is None:
         raise ValidationError({"infusion": ["No such infusion in your care teams."]})
     return locked
@@ -238,13 +237,14 @@ def observation_record(
     recorded_by,
     client_uuid: uuid.UUID | str | None = None,
     source: str = ObservationSource.TABLET,
-    within: QuerySet[Infusion] | None = None,
+    within: InfusionScope | None = None,
 ) -> tuple[Observation, GradeEvaluation | None, bool]:
     """Record one observation, grade the infusion and schedule alert processing after commit.
 
     Returns ``(observation, evaluation, created)``; a resubmission with the same ``client_uuid`` and the
     same content returns the stored row with ``created=False`` and writes nothing.  ``infusion`` may be
-    an id; ``within`` limits which infusions may be found (else ``infusion`` answers "no such infusion").
+    an id; ``within`` (an :class:`InfusionScope`) limits which infusions may be found (else ``infusion``
+    answers "no such infusion").
     """
     try:
         client_uuid = uuid.UUID(str(client_uuid)) if client_uuid else uuid.uuid4()

@@ -137,6 +137,32 @@ class TestRecord:
 
 
 @pytest.mark.django_db
+def test_write_responses_equal_the_serializer_representation(api, infusion):
+    """The POST and correction responses are built without DRF fields (the hot path): they must be
+    exactly what ObservationSerializer gives for the same rows, in another time zone too."""
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from monitoring.serializers import ObservationSerializer
+
+    def serialized(pk, evaluation_id):
+        obs = Observation.objects.select_related("superseded_by").get(pk=pk)
+        evaluation = GradeEvaluation.objects.get(pk=evaluation_id)
+        context = {"evaluations": {pk: evaluation}, "new_rows": set()}
+        return ObservationSerializer(obs, context=context).data
+
+    with override_settings(TIME_ZONE="Europe/Berlin"), timezone.override("Europe/Berlin"):
+        first = api.post(LIST, vitals_body(infusion, temp_c=38.6, hr=121), format="json").json()
+        assert list(first) == ObservationSerializer.Meta.fields
+        assert first == serialized(first["id"], first["grade"]["id"])
+        assert first["observed_at"].endswith("+01:00") or first["observed_at"].endswith("+02:00")
+        body = {"payload": {**first["payload"], "temp_c": 37.1}, "reason": "Wrong patient"}
+        amended = api.post(amend_url(first["id"]), body, format="json").json()
+        assert amended["supersedes"] == first["id"]
+        assert amended == serialized(amended["id"], amended["grade"]["id"])
+
+
+@pytest.mark.django_db
 class TestRead:
     def test_list_by_infusion_with_status_and_supersedes(self, api, infusion, other_api, other_infusion):
         first = api.post(LIST, vitals_body(infusion, temp_c=38.9), format="json").json()
