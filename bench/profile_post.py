@@ -116,7 +116,7 @@ def main() -> int:
                     raise SystemExit(f"{name}: HTTP {status}: {content[:500]!r}")
             counter = {"n": 0}
 
-            def count(execute, sql, params, many, context):
+            def count(execute, sql, params, many, context, counter=counter):
                 counter["n"] += 1
                 return execute(sql, params, many, context)
 
