@@ -44,6 +44,15 @@ class User(AbstractUser):
         """Let this instance (the user of one request) keep its memberships after the first read."""
         self.__dict__.setdefault(self.ROLES_CACHE_ATTR, None)
 
+    def set_team_roles_for_request(self, memberships: list[tuple[int, str]]) -> None:
+        """Keep ``(team id, role)`` pairs read with this user (API token authentication reads them in
+        the same statement as the token) as this request's roles."""
+        roles: dict[int, set[str]] = {}
+        if self.is_active:
+            for team_id, role in memberships:
+                roles.setdefault(team_id, set()).add(role)
+        self.__dict__[self.ROLES_CACHE_ATTR] = {team_id: frozenset(r) for team_id, r in roles.items()}
+
     def team_roles(self) -> dict[int, frozenset[str]]:
         """Care team id → the roles this user holds there (one query; cached on a request's user)."""
         cached = self.__dict__.get(self.ROLES_CACHE_ATTR)

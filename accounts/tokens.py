@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from .models import ApiToken, CareTeam, User, validate_scopes
+from config import sql_rows
+
+from .models import ApiToken, CareTeam, Membership, User, validate_scopes
 
 KEY_PREFIX = "ctk_"
 
@@ -48,6 +51,44 @@ def revoke_api_token(*, token: ApiToken) -> None:
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+@functools.lru_cache(maxsize=8)
+def _token_sql(db: str, vendor: str) -> str:
+    q = connections[db].ops.quote_name
+    token, user, membership = ApiToken._meta, User._meta, Membership._meta
+
+    def col(model, name: str) -> str:
+        return q(model._meta.get_field(name).column)
+
+    return (
+        f"SELECT {sql_rows.column_list(ApiToken, 't', db)}, {sql_rows.column_list(User, 'u', db)}, "  # noqa: S608
+        f"{q('m')}.{col(Membership, 'team')}, {q('m')}.{col(Membership, 'role')} "
+        f"FROM {q(token.db_table)} {q('t')} "
+        f"INNER JOIN {q(user.db_table)} {q('u')} "
+        f"ON {q('u')}.{col(User, 'id')} = {q('t')}.{col(ApiToken, 'user')} "
+        f"LEFT JOIN {q(membership.db_table)} {q('m')} "
+        f"ON {q('m')}.{col(Membership, 'user')} = {q('u')}.{col(User, 'id')} "
+        f"WHERE {q('t')}.{col(ApiToken, 'key_hash')} = %s"
+    )
+
+
+def token_with_user_and_roles(key_hash: str, db: str = "default") -> ApiToken | None:
+    """The token stored under ``key_hash`` with its user, whose care-team roles are read in the same
+    statement and kept for the request (``User.team_roles``), or None.  Usable or not: the caller
+    checks ``ApiToken.is_usable`` (the rule of ``ApiToken.objects.usable()``)."""
+    with connections[db].cursor() as cursor:
+        cursor.execute(_token_sql(db, connections[db].vendor), [key_hash])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    n_token, n_user = sql_rows.width(ApiToken), sql_rows.width(User)
+    token = sql_rows.instance_from(ApiToken, rows[0][:n_token], db)
+    token.user = sql_rows.instance_from(User, rows[0][n_token : n_token + n_user], db)
+    token.user.set_team_roles_for_request(
+        [(team_id, role) for *_columns, team_id, role in rows if team_id is not None]
+    )
+    return token
+
+
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer ctk_…``: sets ``request.user`` to the token's user and
     ``request.auth`` to the :class:`ApiToken` (scopes are checked by ``HasScope``)."""
@@ -64,11 +105,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token.") from exc
-        token = ApiToken.objects.usable().select_related("user").filter(key_hash=hash_key(key)).first()
-        if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
-        token.user.remember_roles_for_request()
         now = timezone.now()
+        token = token_with_user_and_roles(hash_key(key))
+        if token is None or not token.is_usable(now) or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             # At most one write a minute per token: "last used" is for audit, not per request.
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

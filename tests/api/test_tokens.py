@@ -81,3 +81,38 @@ class TestTokens:
         )
         assert bearer(key2).get(PATIENTS).status_code == 401
         assert bearer("ctk_nonsense").get(PATIENTS).status_code == 401
+
+
+@pytest.mark.django_db
+def test_token_lookup_reads_user_and_roles_like_the_orm(nurse, team, other_team):
+    """The token, its user and the user's roles come from one hand-written statement: they must be
+    what the ORM reads (every field, and team_roles as from the memberships)."""
+    from accounts.models import ApiToken, User
+    from accounts.tokens import hash_key, token_with_user_and_roles
+
+    Membership.objects.create(user=nurse, team=other_team, role=Role.PHYSICIAN)
+    Membership.objects.create(user=nurse, team=other_team, role=Role.COORDINATOR)
+    _token, key = issue_api_token(name="gw", user=nurse, team=team, scopes=["observations:write"])
+    found = token_with_user_and_roles(hash_key(key))
+    orm = ApiToken.objects.select_related("user").get(key_hash=hash_key(key))
+    for a, b in ((found, orm), (found.user, orm.user)):
+        names = [f.attname for f in type(b)._meta.concrete_fields]
+        assert {n: getattr(a, n) for n in names} == {n: getattr(b, n) for n in names}
+    assert found.user.team_roles() == User.objects.get(pk=nurse.pk).team_roles() == {
+        team.pk: frozenset({Role.NURSE}),
+        other_team.pk: frozenset({Role.PHYSICIAN, Role.COORDINATOR}),
+    }
+    assert token_with_user_and_roles(hash_key(key + "x")) is None
+
+    Membership.objects.filter(user=nurse).delete()  # a token whose user lost every membership
+    assert token_with_user_and_roles(hash_key(key)).user.team_roles() == {}
+
+
+@pytest.mark.django_db
+def test_token_of_a_deactivated_user_is_401(nurse, team, infusion):
+    _token, key = issue_api_token(name="gw", user=nurse, team=team, scopes=["observations:write"])
+    nurse.is_active = False
+    nurse.save(update_fields=["is_active"])
+    response = bearer(key).post(OBSERVATIONS, vitals_body(infusion), format="json")
+    assert response.status_code == 401
+    assert not Observation.objects.exists()

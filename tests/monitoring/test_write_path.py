@@ -44,8 +44,17 @@ args = dict(infusion=ward["mine"].pk, kind="vitals", payload={"temp_c": 39.2, "h
             within=services.InfusionScope.for_user(ward["nurse"]))
 obs, ev, created = services.observation_record(**args)
 again, _ev, created_again = services.observation_record(**args)
+# The token statement (accounts.tokens) on SQLite: dates, JSON scopes and roles converted.
+from accounts.tokens import hash_key, issue_api_token, token_with_user_and_roles
+_token, key = issue_api_token(
+    name="gw", user=ward["nurse"], team=ward["first"], scopes=["observations:write"]
+)
+token = token_with_user_and_roles(hash_key(key))
 print(json.dumps({"problems": problems, "created": created, "replayed": not created_again,
-                  "same": again.pk == obs.pk, "crs": ev.crs_grade}))
+                  "same": again.pk == obs.pk, "crs": ev.crs_grade, "token_usable": token.is_usable(),
+                  "scopes": token.scopes,
+                  "roles": {str(k): sorted(v) for k, v in token.user.team_roles().items()},
+                  "team": token.team_id == ward["first"].pk}))
 """
 
 
@@ -62,4 +71,15 @@ def test_the_same_statements_on_sqlite(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"problems": [], "created": True, "replayed": True, "same": True, "crs": 1}
+    roles = result.pop("roles")
+    assert result == {
+        "problems": [],
+        "created": True,
+        "replayed": True,
+        "same": True,
+        "crs": 1,
+        "token_usable": True,
+        "scopes": ["observations:write"],
+        "team": True,
+    }
+    assert list(roles.values()) == [["nurse"]]
