@@ -10,7 +10,11 @@ threads over keep-alive ``http.client`` connections:
 
 1. ``POST /api/observations/`` (token auth, validation by the clinical core, grading in the same
    transaction, alert task enqueued on commit to Redis),
-2. ``POST /bare/observations/`` (a plain Django view that INSERTs one row).
+2. ``POST /bare/observations/`` (a plain Django view that INSERTs one row),
+
+both closed loop (every client sends again as soon as it is answered: capacity at 20 clients);
+then, for context, one client alone, and the API at a ward's pace (``--paced-interval``: each
+client posts once a second by default, 20 requests/s in all, which is far more than a ward records).
 
 Each phase is bounded by a request count and a time limit, after a short warm-up.  Prints the
 figures and, as its last line, one JSON object.  Stops gunicorn and drops the database at the end.
@@ -264,8 +268,13 @@ def run_phase(
     requests: int,
     seconds: float,
     warmup: int,
+    interval: float = 0.0,
 ) -> dict:
-    """``clients`` threads, each with its own keep-alive connection; bounded by count and time."""
+    """``clients`` threads, each with its own keep-alive connection; bounded by count and time.
+
+    ``interval`` 0: closed loop (each client sends its next request as soon as the previous one is
+    answered: the server's capacity).  ``interval`` > 0: each client sends one request every
+    ``interval`` seconds, from a random offset (the pace of a ward's tablets and devices)."""
     lock = threading.Lock()
     counter = {"issued": 0}
     latencies: list[float] = []
@@ -285,7 +294,11 @@ def run_phase(
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         rng = random.Random(index)
         start_barrier.wait()
+        next_send = time.perf_counter() + rng.uniform(0, interval)
         while True:
+            if interval:
+                time.sleep(max(0.0, next_send - time.perf_counter()))
+                next_send += interval
             n = take()
             if n is None or time.perf_counter() > deadline_box["end"]:
                 break
@@ -356,6 +369,12 @@ def main() -> int:
         "clients spread over all workers instead of piling onto the first one to accept)",
     )
     parser.add_argument("--serial-requests", type=int, default=100, help="extra 1-client phase (0: skip)")
+    parser.add_argument(
+        "--paced-requests", type=int, default=400, help="extra phase at the ward's pace (0: skip)"
+    )
+    parser.add_argument(
+        "--paced-interval", type=float, default=1.0, help="seconds between one client's requests when paced"
+    )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument(
         "--no-verify", action="store_true", help="skip re-deriving every stored grade after the run"
@@ -421,6 +440,22 @@ def main() -> int:
             serial["bare"] = run_phase(
                 name="bare/1", path="/bare/observations/", body_for=bare_body, headers=json_headers, **one
             )
+        paced = {}
+        if args.paced_requests:
+            # The ward's pace: each of the clients posts every --paced-interval seconds (not as fast
+            # as it can); the latency a nurse or a device sees when the server is not saturated.
+            paced = run_phase(
+                name="paced",
+                path="/api/observations/",
+                body_for=api_body,
+                headers={**json_headers, "Authorization": f"Bearer {seeded['token']}"},
+                port=port,
+                clients=args.clients,
+                requests=args.paced_requests,
+                seconds=args.seconds * 3,
+                warmup=args.clients,
+                interval=args.paced_interval,
+            )
         if not args.no_verify:
             # Every client on any patient, so one patient's observations are graded by different
             # worker processes in turn (the course cache must read what the others wrote); then
@@ -471,6 +506,12 @@ def main() -> int:
                 "single_client": {
                     k: {m: v[m] for m in ("throughput_rps", "p50_ms", "p95_ms")} for k, v in serial.items()
                 },
+                "paced": {
+                    "interval_s": args.paced_interval,
+                    **{m: paced[m] for m in ("throughput_rps", "p50_ms", "p95_ms", "p99_ms", "non_2xx")},
+                }
+                if paced
+                else {},
                 "verification": verification,
                 "load_average": os.getloadavg(),
                 "targets": {"ratio_min": 0.5, "api_p95_ms_max": 50},

@@ -40,8 +40,14 @@ logger = logging.getLogger(__name__)
 _TOCI_UNDER_30_KEYS = ("tocilizumab_low_weight_mg_per_kg",)
 
 
+#: Values already plain JSON (exact types: an IntEnum or StrEnum member is converted below).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Dataclasses, enums, tuples, Decimals and datetimes as plain JSON values."""
+    if type(value) in _PLAIN:  # most values of a result: answered before the slower checks
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
