@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Subquery
 from django.utils import timezone
 
 import carttrack
@@ -136,11 +135,6 @@ _SETTINGS_LOCK = threading.Lock()
 
 def latest_policy_id() -> int | None:
     return DecisionPolicy.objects.order_by("-created_at", "-id").values_list("id", flat=True).first()
-
-
-def latest_policy_subquery() -> Subquery:
-    """The id of the policy in force, as a subquery (annotated onto the locked infusion)."""
-    return Subquery(DecisionPolicy.objects.order_by("-created_at", "-id").values("id")[:1])
 
 
 def _settings_and_json(infusion: Infusion, policy_id: int | None) -> tuple[carttrack.DecisionSettings, dict]:
