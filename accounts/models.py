@@ -26,6 +26,14 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. Europe/Berlin)")
 
 
+def _roles_by_team(memberships) -> dict[int, frozenset[str]]:
+    """``(team id, role)`` pairs as care team id → the roles held there."""
+    roles: dict[int, set[str]] = {}
+    for team_id, role in memberships:
+        roles.setdefault(team_id, set()).add(role)
+    return {team_id: frozenset(r) for team_id, r in roles.items()}
+
+
 class User(AbstractUser):
     """A member of staff.  ``phone`` and ``pager`` are contact points for escalation channels."""
 
@@ -47,22 +55,17 @@ class User(AbstractUser):
     def set_team_roles_for_request(self, memberships: list[tuple[int, str]]) -> None:
         """Keep ``(team id, role)`` pairs read with this user (API token authentication reads them in
         the same statement as the token) as this request's roles."""
-        roles: dict[int, set[str]] = {}
-        if self.is_active:
-            for team_id, role in memberships:
-                roles.setdefault(team_id, set()).add(role)
-        self.__dict__[self.ROLES_CACHE_ATTR] = {team_id: frozenset(r) for team_id, r in roles.items()}
+        self.__dict__[self.ROLES_CACHE_ATTR] = _roles_by_team(memberships if self.is_active else [])
 
     def team_roles(self) -> dict[int, frozenset[str]]:
         """Care team id → the roles this user holds there (one query; cached on a request's user)."""
         cached = self.__dict__.get(self.ROLES_CACHE_ATTR)
         if cached is not None:
             return cached
-        roles: dict[int, set[str]] = {}
+        pairs = []
         if self.is_authenticated and self.is_active and self.pk is not None:
-            for team_id, role in Membership.objects.filter(user_id=self.pk).values_list("team_id", "role"):
-                roles.setdefault(team_id, set()).add(role)
-        result = {team_id: frozenset(r) for team_id, r in roles.items()}
+            pairs = list(Membership.objects.filter(user_id=self.pk).values_list("team_id", "role"))
+        result = _roles_by_team(pairs)
         if self.ROLES_CACHE_ATTR in self.__dict__:
             self.__dict__[self.ROLES_CACHE_ATTR] = result
         return result

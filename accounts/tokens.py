@@ -55,10 +55,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 def _token_sql(db: str, vendor: str) -> str:
     q = connections[db].ops.quote_name
     token, user, membership = ApiToken._meta, User._meta, Membership._meta
-
-    def col(model, name: str) -> str:
-        return q(model._meta.get_field(name).column)
-
+    col = functools.partial(sql_rows.column, db=db)
     return (
         f"SELECT {sql_rows.column_list(ApiToken, 't', db)}, {sql_rows.column_list(User, 'u', db)}, "  # noqa: S608
         f"{q('m')}.{col(Membership, 'team')}, {q('m')}.{col(Membership, 'role')} "

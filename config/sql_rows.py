@@ -25,6 +25,11 @@ def quote(name: str, alias: str = "default") -> str:
     return connections[alias].ops.quote_name(name)
 
 
+def column(model: type[Model], name: str, db: str = "default") -> str:
+    """The quoted column of ``model``'s field ``name`` (``"patient_id"`` for ``patient``)."""
+    return quote(model._meta.get_field(name).column, db)
+
+
 @functools.cache
 def _concrete_fields(model: type[Model]) -> tuple[Any, ...]:
     return tuple(model._meta.concrete_fields)

@@ -49,10 +49,6 @@ class InfusionScope:
         return not self.patient_teams or (self.infusion_teams is not None and not self.infusion_teams)
 
 
-def _column(model: type, name: str, db: str = "default") -> str:
-    return connections[db].ops.quote_name(model._meta.get_field(name).column)
-
-
 def _placeholders(n: int) -> str:
     return ", ".join(["%s"] * n)
 
@@ -62,29 +58,30 @@ def _lock_sql(db: str, vendor: str, with_uuid: bool, patient_teams: int, infusio
     """The lock statement for one shape of request (identifiers from ``_meta``, values as %s)."""
     connection = connections[db]
     q = connection.ops.quote_name
+    col = functools.partial(sql_rows.column, db=db)
     inf, pat, prod = Infusion._meta, Patient._meta, Product._meta
     obs, pol = Observation._meta, DecisionPolicy._meta
     replay = "NULL"
     if with_uuid:
-        uuid_column = _column(Observation, "client_uuid", db)
+        uuid_column = col(Observation, "client_uuid")
         replay = f"(SELECT {q('id')} FROM {q(obs.db_table)} WHERE {uuid_column} = %s LIMIT 1)"  # noqa: S608
-    where = [f"{q('i')}.{_column(Infusion, 'id', db)} = %s"]
+    where = [f"{q('i')}.{col(Infusion, 'id')} = %s"]
     if patient_teams:
-        where.append(f"{q('p')}.{_column(Patient, 'care_team', db)} IN ({_placeholders(patient_teams)})")
+        where.append(f"{q('p')}.{col(Patient, 'care_team')} IN ({_placeholders(patient_teams)})")
     if infusion_teams:
-        where.append(f"{q('i')}.{_column(Infusion, 'care_team', db)} IN ({_placeholders(infusion_teams)})")
+        where.append(f"{q('i')}.{col(Infusion, 'care_team')} IN ({_placeholders(infusion_teams)})")
     lock = f" FOR UPDATE OF {q('i')}" if connection.features.has_select_for_update_of else ""
     return (
         f"SELECT {sql_rows.column_list(Infusion, 'i', db)}, {sql_rows.column_list(Patient, 'p', db)}, "  # noqa: S608
         f"{sql_rows.column_list(Product, 'r', db)}, "
         f"(SELECT {q('id')} FROM {q(pol.db_table)} "
-        f"ORDER BY {_column(DecisionPolicy, 'created_at', db)} DESC, {q('id')} DESC LIMIT 1), "
+        f"ORDER BY {col(DecisionPolicy, 'created_at')} DESC, {q('id')} DESC LIMIT 1), "
         f"{replay} "
         f"FROM {q(inf.db_table)} {q('i')} "
         f"INNER JOIN {q(pat.db_table)} {q('p')} "
-        f"ON {q('p')}.{_column(Patient, 'id', db)} = {q('i')}.{_column(Infusion, 'patient', db)} "
+        f"ON {q('p')}.{col(Patient, 'id')} = {q('i')}.{col(Infusion, 'patient')} "
         f"INNER JOIN {q(prod.db_table)} {q('r')} "
-        f"ON {q('r')}.{_column(Product, 'id', db)} = {q('i')}.{_column(Infusion, 'product', db)} "
+        f"ON {q('r')}.{col(Product, 'id')} = {q('i')}.{col(Infusion, 'product')} "
         f"WHERE {' AND '.join(where)}{lock}"
     )
 
@@ -152,13 +149,14 @@ def unseen_rows(infusion_id: int, after_id: int | None, db: str = "default") -> 
 @functools.lru_cache(maxsize=8)
 def _unseen_sql(db: str, vendor: str, after: bool) -> str:
     q = connections[db].ops.quote_name
+    col = functools.partial(sql_rows.column, db=db)
     table = q(Observation._meta.db_table)
-    o = {name: f"{q('o')}.{_column(Observation, name, db)}" for name in UNSEEN_FIELDS}
-    infusion_of_c = f"{q('c')}.{_column(Observation, 'infusion', db)}"
+    o = {name: f"{q('o')}.{col(Observation, name)}" for name in UNSEEN_FIELDS}
+    infusion_of_c = f"{q('c')}.{col(Observation, 'infusion')}"
     newer = f"AND {o['id']} > %s" if after else ""
     return (
         f"SELECT {', '.join(o[name] for name in UNSEEN_FIELDS)}, "  # noqa: S608
         f"(SELECT COUNT(*) FROM {table} {q('c')} WHERE {infusion_of_c} = %s) "
-        f"FROM {table} {q('o')} WHERE {q('o')}.{_column(Observation, 'infusion', db)} = %s "
+        f"FROM {table} {q('o')} WHERE {q('o')}.{col(Observation, 'infusion')} = %s "
         f"{newer} ORDER BY {o['id']}"
     )
