@@ -226,11 +226,23 @@ def test_every_mentioned_id_and_link_resolves() -> None:
     _report(mention_problems(rule_book()))
 
 
+def _settings_missing_from_rule_book(settings_class: type) -> list[str]:
+    text = RULE_BOOK.read_text(encoding="utf-8")
+    return [f.name for f in dataclasses.fields(settings_class) if f"`{f.name}`" not in text]
+
+
 def test_every_site_setting_is_in_the_rule_book() -> None:
     """A setting a site can change is a clinical policy: the rule book names it with the rule it changes."""
-    text = RULE_BOOK.read_text(encoding="utf-8")
-    missing = [f.name for f in dataclasses.fields(DecisionSettings) if f"`{f.name}`" not in text]
+    missing = _settings_missing_from_rule_book(DecisionSettings)
     assert not missing, f"DecisionSettings fields missing from docs/clinical-rules.md: {missing}"
+
+
+def test_every_follow_up_setting_is_in_the_rule_book() -> None:
+    followup_settings = pytest.importorskip(
+        "carttrack.followup.settings", reason="follow-up core not merged yet"
+    )
+    missing = _settings_missing_from_rule_book(followup_settings.FollowupSettings)
+    assert not missing, f"FollowupSettings fields missing from docs/clinical-rules.md: {missing}"
 
 
 BROKEN = """
