@@ -19,4 +19,4 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v 0 
 USER 10001:10001
 EXPOSE 8000
 # The root filesystem may be read-only: only /app/var (CARTTRACK_VAR_DIR) and /tmp are written.
-CMD ["gunicorn", "config.wsgi:application", "--bind=0.0.0.0:8000", "--workers=3", "--threads=4", "--timeout=30", "--access-logfile=-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind=0.0.0.0:8000", "--workers=3", "--threads=4", "--timeout=30", "--access-logfile=-", "--no-control-socket"]
