@@ -96,6 +96,14 @@ def dispatcher_command_exists() -> bool:
 
 
 # --- docker-compose.yml ------------------------------------------------------------------------------
+# The .env file a site writes: the three secrets compose refuses to start without.
+DOTENV = {
+    "SECRET_KEY": "s" * 50,
+    "POSTGRES_PASSWORD": "pg-secret",
+    "POSTGRES_REPLICATION_PASSWORD": "repl-secret",
+}
+
+
 def compose() -> dict:
     return yaml.safe_load(COMPOSE_FILE.read_text())
 

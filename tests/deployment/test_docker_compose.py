@@ -15,6 +15,7 @@ from config import health
 from config.celery import app as celery_app
 
 from .layout import (
+    DOTENV,
     PROCESSES,
     REPLICA_READERS,
     ROOT,
@@ -31,11 +32,6 @@ COMPOSE = compose()
 SERVICES = COMPOSE["services"]
 APP_SERVICES = list(PROCESSES)
 LONG_RUNNING = ["postgres", "postgres-replica", "redis", "web", *WORKERS, "scheduler"]
-DOTENV = {
-    "SECRET_KEY": "s" * 50,
-    "POSTGRES_PASSWORD": "pg-secret",
-    "POSTGRES_REPLICATION_PASSWORD": "repl-secret",
-}
 # The tick claims due escalation steps: a page may wait for it, so it runs often.
 TICK_MAX_SECONDS = 15
 PERIODIC_MAX_SECONDS = 60

@@ -16,9 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from .layout import ROOT, compose, compose_env
+from .layout import DOTENV, ROOT, compose, compose_env
 from .processes import free_port, running, stop, wait_until
-from .test_docker_compose import DOTENV
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,8 @@ import pytest
 from django.conf import settings
 
 from .chart import container, render
-from .layout import ROOT, compose, compose_env
+from .layout import DOTENV, ROOT, compose, compose_env
 from .processes import BIN, base_env, free_port, port_open, running, wait_until
-from .test_docker_compose import DOTENV
 
 # django_db: the session sets the test database up, which the processes started here connect to.
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
