@@ -1,162 +1,101 @@
-"""CRS grading, ASTCT 2019 (RULES §1, DECISIONS A-1…A-13), as an incremental state machine.
+"""CRS grading, ASTCT 2019 (RULES §1, DECISIONS A-1…A-14), as an incremental state machine; one
+module because the episode, masking and standing-value rules read and write the same state.
 
 Feed observations in time order (engine.py sorts them): vitals(), medication(), event().
-Per vitals observation the grade is computed from that observation:
+Each CRS component is a domain whose last recorded value stands until a record carries it again
+(A-14): temperature, blood pressure (SBP/MAP and fluid bolus), vasopressors, oxygen (device, flow,
+FiO2, for comfort). A vitals record that carries none of them leaves the grade as it is. The grade
+is computed from the standing values:
   fever (≥ 38.0 °C, unrounded, not attributed to another cause) gives grade 1;
   hypotension / hypoxia give 2–4 (CRS-R1: the more severe wins) but only when qualified by fever now,
-  fever in the preceding 24 h of an open episode (CRS-R8, A-4) or a masking therapy (A-2) inside an
-  open episode. An episode opens only on documented fever or a "crs_diagnosed" event (A-3) and closes
-  after 48 h without fever, vasopressors or supplemental oxygen (A-4). Unqualified hypotension/hypoxia
-  gives grade 0 and the sepsis alert (CRS-R7). Grade 5 only from a death attributed to CRS (A-11).
+  fever in the preceding 24 h of an open episode (CRS-R8, A-4), a masking therapy (A-2), or when the
+  standing value was itself qualified when recorded in the same, still open episode. An episode opens
+  on documented fever, a "crs_diagnosed" event (A-3), or, for a patient who has had CRS in this
+  course, on hypotension/hypoxia while a therapy given for CRS/ICANS still acts (A-2 revised); it
+  closes after 48 h without fever, vasopressors or supplemental oxygen (A-4) — a standing fever,
+  vasopressor or oxygen keeps it open. Unqualified hypotension/hypoxia gives grade 0 and the sepsis
+  alert (CRS-R7). Grade 5 only from a death attributed to CRS (A-11).
 """
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
-from .observations import INFUSION_T, Event, Medication, PatientInfo, Vitals
-from .results import Driver, SyndromeResult
-from .settings import DecisionSettings
-from .vocabulary import (
-    ANTIPYRETICS,
-    HIGH_FLOW_OR_MASK_DEVICES,
-    MASKING_FOR_EPISODE,
-    POSITIVE_PRESSURE_DEVICES,
-    VASOPRESSIN,
-    VASOPRESSORS,
-    O2Device,
+from .checks import is_febrile_tachycardic, vitals_interval_hours
+from .crs_components import (
+    FEVER_C,
+    Component,
+    blood_pressure_component,
+    blood_pressure_text,
+    hypotension_sbp_threshold,
+    hypoxia_component,
+    oxygen_text,
+    temperature_text,
+    vasopressor_component,
+    vasopressors_text,
 )
+from .observations import INFUSION_T, Event, Medication, PatientInfo, Vitals
+from .results import Driver, StandingValue, SyndromeResult
+from .settings import DecisionSettings
+from .vocabulary import ANTIPYRETICS, CORTICOSTEROIDS, MASKING_FOR_EPISODE, VASOPRESSORS
 
-FEVER_C = 38.0  # RULES §1.1 fever ≥ 38.0 °C (S1a, S1b, S3); A-1 unrounded comparison
-LOW_FLOW_MAX_L_MIN = 6.0  # RULES §1.1 low flow ≤ 6 L/min, high flow > 6 (S1a, S1d, S3b)
-PALS_NEONATE_SBP = 60.0  # RULES §1.1 PALS: term neonate < 60 mmHg (S21)
-PALS_INFANT_SBP = 70.0  # RULES §1.1 PALS: infant 1 month–1 year < 70 mmHg (S21)
-PALS_CHILD_BASE_SBP = 70.0  # RULES §1.1 PALS: 1–10 years < 70 + 2 × age (S21)
-PALS_CHILD_PER_YEAR = 2.0  # RULES §1.1 PALS (S21)
-PALS_OLDER_SBP = 90.0  # RULES §1.1 PALS: ≥ 10 years < 90 mmHg (S21)
-NEONATE_MAX_YEARS = 1.0 / 12.0  # one month
+__all__ = ["FEVER_C", "GRADE_DEATH", "CrsTracker", "hypotension_sbp_threshold"]
+
 GRADE_DEATH = 5  # RULES §1.2 grade 5 (S1c), A-11
 
+# The CRS domains of A-14, in the order a person reads them.
+TEMPERATURE = "temperature"
+BLOOD_PRESSURE = "blood_pressure"
+VASOPRESSORS_DOMAIN = "vasopressors"
+OXYGEN = "oxygen"
+CRS_DOMAINS: tuple[str, ...] = (TEMPERATURE, BLOOD_PRESSURE, VASOPRESSORS_DOMAIN, OXYGEN)
 
-def hypotension_sbp_threshold(age_years: float, settings: DecisionSettings) -> float:
-    """SBP below this is hypotension (A-5): adults 90; children PALS by completed years (S21)."""
-    if age_years >= settings.adult_age_years:
-        return settings.adult_sbp_below_mmhg
-    if age_years < NEONATE_MAX_YEARS:
-        return PALS_NEONATE_SBP
-    if age_years < 1.0:
-        return PALS_INFANT_SBP
-    if age_years < 10.0:
-        return PALS_CHILD_BASE_SBP + PALS_CHILD_PER_YEAR * math.floor(age_years)
-    return PALS_OLDER_SBP
-
-
-class Component(NamedTuple):
-    """One CRS component met by one observation (immutable)."""
-
-    grade: int
-    criterion: str
-    text: str
+# A-2 (revised): therapy class of a masking drug -> how long it acts after its last dose (a setting).
+THERAPY_CLASS: dict[str, str] = {
+    **{drug: "corticosteroid" for drug in CORTICOSTEROIDS},
+    "tocilizumab": "tocilizumab",
+    "siltuximab": "siltuximab",
+    "anakinra": "anakinra",
+}
 
 
-def hypotension_component(
-    obs: Vitals, patient: PatientInfo, s: DecisionSettings, thr: float | None = None
-) -> Component | None:
-    if obs.hypotension_attributed_to is not None:
-        return None
-    pressors = obs.vasopressors
-    counted = [p for p in pressors if VASOPRESSORS.get(p) and p != VASOPRESSIN] if pressors else []
-    vaso = VASOPRESSIN in pressors
-    if len(counted) >= 2:
-        return Component(4, "CRS-R2 multiple vasopressors", f"{' + '.join(counted)} (multiple vasopressors)")
-    if len(counted) == 1:
-        extra = " + vasopressin" if vaso else ""
-        return Component(3, "CRS one vasopressor", f"{counted[0]}{extra} (one vasopressor)")
-    if vaso and s.vasopressin_alone_counts:
-        return Component(3, "A-6 vasopressin alone", "vasopressin alone (one vasopressor, A-6)")
-    reasons = []
-    if thr is None:
-        thr = hypotension_sbp_threshold(patient.age_years, s)
-    if obs.sbp is not None and obs.sbp < thr:
-        reasons.append(f"SBP {obs.sbp:g} < {thr:g} mmHg")
-    if patient.age_years >= s.adult_age_years and s.use_map_in_adults:
-        mean = obs.map
-        if mean is None and obs.sbp is not None and obs.dbp is not None:
-            mean = (obs.sbp + 2.0 * obs.dbp) / 3.0
-        if mean is not None and mean < s.adult_map_below_mmhg:
-            reasons.append(f"MAP {mean:.0f} < {s.adult_map_below_mmhg:g} mmHg")
-    if (
-        s.relative_hypotension_rule
-        and patient.baseline_sbp is not None
-        and obs.sbp is not None
-        and obs.sbp < s.relative_hypotension_fraction * patient.baseline_sbp
-        and obs.sbp < s.relative_hypotension_ceiling_mmhg
-    ):
-        reasons.append(
-            f"SBP {obs.sbp:g} < {s.relative_hypotension_fraction:g} × baseline {patient.baseline_sbp:g}"
-        )
-    if obs.fluid_bolus_for_hypotension and s.fluid_bolus_counts_as_hypotension:
-        reasons.append("fluid bolus for hypotension")
-    if vaso:
-        reasons.append("vasopressin (not counted, A-6 setting)")
-    if reasons:
-        return Component(2, "CRS hypotension without vasopressor", "hypotension: " + ", ".join(reasons))
-    return None
+def _acts_hours(therapy: str, s: DecisionSettings) -> float:
+    return {
+        "corticosteroid": s.steroid_masking_after_episode_hours,
+        "tocilizumab": s.tocilizumab_masking_after_episode_hours,
+        "siltuximab": s.siltuximab_masking_after_episode_hours,
+        "anakinra": s.anakinra_masking_after_episode_hours,
+    }[therapy]
 
 
-_ROOM_AIR = O2Device.ROOM_AIR
-_NASAL_CANNULA = O2Device.NASAL_CANNULA
-_BLOW_BY = O2Device.BLOW_BY
-_HFNC = O2Device.HFNC
+def carries(obs: Vitals) -> tuple[str, ...]:
+    """The CRS domains a vitals record re-assesses (A-14): the others keep their standing value."""
+    out = []
+    if obs.temp_c is not None:
+        out.append(TEMPERATURE)
+    if obs.sbp is not None or obs.map is not None or obs.fluid_bolus_for_hypotension is not None:
+        out.append(BLOOD_PRESSURE)
+    if obs.vasopressors is not None:
+        out.append(VASOPRESSORS_DOMAIN)
+    if obs.o2_device is not None:
+        out.append(OXYGEN)
+    return tuple(out)
 
 
-def hypoxia_component(
-    obs: Vitals, patient: PatientInfo, s: DecisionSettings
-) -> tuple[Component | None, str | None]:
-    """(component, note). Note explains an excluded oxygen requirement."""
-    dev = obs.o2_device
-    flow = obs.o2_flow_l_min
-    if dev is None and flow is not None and flow > 0:
-        dev = _NASAL_CANNULA  # flow without device: graded as nasal cannula by flow
-    if dev is None or dev is _ROOM_AIR:
-        return None, None
-    if obs.o2_for_comfort_only:
-        return None, "oxygen for comfort only is not hypoxia (RULES §1.1, S1e)"
-    if obs.hypoxia_attributed_to is not None:
-        return None, f"oxygen requirement attributed to {obs.hypoxia_attributed_to} (A-9)"
-    flow_txt = f" {flow:g} L/min" if flow is not None else ""
-    if dev in POSITIVE_PRESSURE_DEVICES:
-        return Component(4, "CRS-R4 positive pressure", f"{dev.value}{flow_txt} (positive pressure)"), None
-    if dev in HIGH_FLOW_OR_MASK_DEVICES:
-        if dev is _HFNC and flow is not None and flow <= LOW_FLOW_MAX_L_MIN:
-            if not s.hfnc_device_beats_flow:
-                return Component(
-                    2, "CRS low-flow oxygen", f"hfnc{flow_txt} graded as low flow (A-8 setting)"
-                ), None
-            return (
-                Component(
-                    3, "CRS-R3 device beats flow", f"hfnc{flow_txt} (graded by device; flow ≤ 6 L/min)"
-                ),
-                "HFNC at ≤ 6 L/min graded by device as grade 3 (A-8)",
-            )
-        return Component(3, "CRS-R3 high-flow / mask oxygen", f"{dev.value}{flow_txt}"), None
-    # blow-by or nasal cannula
-    if patient.home_o2_l_min > 0 and (flow is None or flow <= patient.home_o2_l_min):
-        return (
-            None,
-            f"oxygen {dev.value}{flow_txt} not above home baseline {patient.home_o2_l_min:g} L/min (A-8)",
-        )
-    if dev is _NASAL_CANNULA and flow is not None and flow > LOW_FLOW_MAX_L_MIN:
-        return Component(
-            3, "CRS high-flow oxygen (> 6 L/min)", f"nasal cannula{flow_txt} (> 6 L/min = high flow)"
-        ), None
-    note = None if flow is not None or dev is _BLOW_BY else "nasal cannula without flow: low flow assumed"
-    return Component(2, "CRS low-flow oxygen (≤ 6 L/min)", f"{dev.value}{flow_txt} (low flow)"), note
+class Standing(NamedTuple):
+    """A domain's last recorded value: the record, the episode it was recorded in, and why its
+    hypotension/hypoxia counted as CRS then ("" if it did not)."""
+
+    obs: Vitals
+    episode: int
+    qualifier: str
 
 
 def _t(t: float) -> str:
     return f"t={t:+.1f} h"
+
+
+Info = tuple[int, Vitals | Event, tuple[Component, ...], str]
 
 
 class CrsTracker:
@@ -168,6 +107,7 @@ class CrsTracker:
         "_thr",
         "current",
         "death",
+        "dom",
         "episode_intervals",
         "episode_max",
         "episode_open",
@@ -176,6 +116,7 @@ class CrsTracker:
         "fever_now",
         "first_fever_t",
         "has_data",
+        "hr_now",
         "hypotension_grade",
         "hypoxia_grade",
         "last_antipyretic_t",
@@ -183,8 +124,8 @@ class CrsTracker:
         "last_masking",
         "last_sepsis_info",
         "last_sign_t",
+        "last_therapy",
         "last_vitals_t",
-        "masking_since",
         "maximum",
         "notes",
         "pressors_active",
@@ -197,24 +138,26 @@ class CrsTracker:
         self._s = settings
         self._thr = hypotension_sbp_threshold(patient.age_years, settings)
         self.has_data = False
+        self.dom: dict[str, Standing] = {}
         self.episode_open = False
         self.episode_start: float | None = None
         self.last_sign_t: float | None = None
         self.last_fever_t: float | None = None
         self.first_fever_t: float | None = None
         self.last_antipyretic_t: float | None = None
-        self.masking_since: float | None = None  # first masking dose after the previous episode closed
-        self.last_masking: Medication | None = None
+        self.last_masking: Medication | None = None  # masking dose given in (or for) the open episode
+        self.last_therapy: dict[str, Medication] = {}  # therapy class -> last dose for CRS/ICANS
         self.prev_episode_end: float | None = None
         self.current: int | None = None
         self.maximum: int | None = None
         self.episode_max: int | None = None
         self.sepsis_alert = False
-        self._cur_info: tuple[int, Vitals | Event, tuple[Component, ...], str] | None = None
-        self._max_info: tuple[int, Vitals | Event, tuple[Component, ...], str] | None = None
+        self._cur_info: Info | None = None
+        self._max_info: Info | None = None
         self.notes: dict[str, None] = {}
         self.episodes = 0
         self.fever_now = False
+        self.hr_now: float | None = None
         self.hypotension_grade = 0
         self.hypoxia_grade = 0
         self.pressors_active = False
@@ -225,11 +168,13 @@ class CrsTracker:
 
     # -------------------------------------------------------------------------------- episode
     def advance(self, t: float) -> None:
-        """Close the episode when 48 h (A-4) passed without fever, vasopressors or oxygen."""
+        """Close the episode when 48 h (A-4) passed without fever, vasopressors or oxygen; a standing
+        fever, vasopressor or oxygen requirement is still a sign (A-14) and keeps it open."""
         if (
             self.episode_open
             and self.last_sign_t is not None
             and t - self.last_sign_t >= self._s.episode_close_hours
+            and not self._sign_standing()
         ):
             end = self.last_sign_t + self._s.episode_close_hours
             self.episode_open = False
@@ -237,8 +182,10 @@ class CrsTracker:
             self.episode_intervals[-1] = (self.episode_intervals[-1][0], end)
             self.last_fever_t = None
             self.first_fever_t = None
-            self.masking_since = None
             self.last_masking = None
+
+    def _sign_standing(self) -> bool:
+        return self.fever_now or self.pressors_active or self.hypoxia_grade > 0
 
     def _open(self, t: float) -> None:
         self.episode_open = True
@@ -249,7 +196,7 @@ class CrsTracker:
         self.episode_intervals.append((t, None))
 
     def masking_reason(self, t: float) -> str | None:
-        """Why fever is not required at time t (A-2), or None."""
+        """Why fever is not required at time t inside the open episode (A-2), or None."""
         if not self.episode_open:
             return None
         if self.last_masking is not None and self._s.anticytokine_masks_for_episode:
@@ -261,12 +208,33 @@ class CrsTracker:
             and (self.prev_episode_end is None or self.last_antipyretic_t >= self.prev_episode_end)
         ):
             return f"fever may be masked: antipyretic at {_t(self.last_antipyretic_t)} (A-2, 24 h)"
-        return None
+        return self.acting_therapy(t)
+
+    def acting_therapy(self, t: float) -> str | None:
+        """A-2 (revised): for a patient whose CRS episode has closed in this course, a therapy given for
+        CRS/ICANS keeps waiving fever while it acts (72 h steroid, 7 d tocilizumab/siltuximab, 24 h
+        anakinra after the last dose). The text names the therapy."""
+        if self.prev_episode_end is None:
+            return None
+        best: tuple[float, Medication, float] | None = None
+        for therapy, med in self.last_therapy.items():
+            hours = _acts_hours(therapy, self._s)
+            until = med.t_hours + hours
+            if med.t_hours <= t <= until and (best is None or until > best[0]):
+                best = (until, med, hours)
+        if best is None:
+            return None
+        _, med, hours = best
+        return (
+            f"fever requirement waived: {med.drug} at {_t(med.t_hours)} still acts "
+            f"({hours:g} h after the last dose, A-2)"
+        )
 
     # -------------------------------------------------------------------------------- inputs
     def medication(self, obs: Medication) -> None:
         self.advance(obs.t_hours)
         if obs.drug in MASKING_FOR_EPISODE and obs.for_crs_icans:
+            self.last_therapy[THERAPY_CLASS[obs.drug]] = obs
             if self.prev_episode_end is None or obs.t_hours >= self.prev_episode_end:
                 self.last_masking = obs
         elif obs.drug in ANTIPYRETICS:
@@ -285,7 +253,7 @@ class CrsTracker:
         elif obs.event == "death" and (obs.attributed_to or "").strip().lower() == "crs":
             self.has_data = True
             self.death = obs
-            info = (GRADE_DEATH, obs, (), "death attributed to CRS (A-11)")
+            info: Info = (GRADE_DEATH, obs, (), "death attributed to CRS (A-11)")
             self.current = GRADE_DEATH
             self.maximum = GRADE_DEATH
             self.episode_max = GRADE_DEATH
@@ -303,71 +271,97 @@ class CrsTracker:
                 ] = None
             return
         self.advance(t)
+        if obs.hr is not None:
+            self.hr_now = obs.hr
+        carried = carries(obs)
+        if not carried:
+            return  # A-14: nothing of CRS recorded, every component and the grade stand
         self.has_data = True
+        episode = self.episodes
+        for name in carried:
+            self.dom[name] = Standing(obs, episode, "")
+        self._grade(obs, carried)
+
+    def _grade(self, obs: Vitals, carried: tuple[str, ...]) -> None:
+        t = obs.t_hours
         s = self._s
-        fever_c = obs.temp_c
-        fever = fever_c is not None and fever_c >= FEVER_C and obs.fever_attributed_to is None
-        if fever_c is not None and fever_c >= FEVER_C and obs.fever_attributed_to is not None:
-            self.notes[f"fever {fever_c:.1f} °C at {_t(t)} attributed to {obs.fever_attributed_to} (A-9)"] = (
+        temp = self.dom.get(TEMPERATURE)
+        temp_c = temp.obs.temp_c if temp is not None else None
+        febrile = temp_c is not None and temp_c >= FEVER_C
+        fever = febrile and temp is not None and temp.obs.fever_attributed_to is None
+        if TEMPERATURE in carried and febrile and obs.fever_attributed_to is not None:
+            self.notes[f"fever {temp_c:.1f} °C at {_t(t)} attributed to {obs.fever_attributed_to} (A-9)"] = (
                 None
             )
-        hypo = hypotension_component(obs, self._p, s, self._thr)
-        oxy, note = hypoxia_component(obs, self._p, s)
-        if note is not None:
+        bp, pr, ox = (self.dom.get(n) for n in (BLOOD_PRESSURE, VASOPRESSORS_DOMAIN, OXYGEN))
+        hypo_parts = [
+            c
+            for c in (
+                vasopressor_component(pr.obs, s) if pr is not None else None,
+                blood_pressure_component(bp.obs, self._p, s, self._thr) if bp is not None else None,
+            )
+            if c is not None
+        ]
+        oxy, note = hypoxia_component(ox.obs, self._p, s) if ox is not None else (None, None)
+        if note is not None and OXYGEN in carried:
             self.notes[f"{note}, {_t(t)}"] = None
         if obs.hypotension_attributed_to is not None and (
             obs.vasopressors or obs.fluid_bolus_for_hypotension
         ):
             self.notes[f"hypotension at {_t(t)} attributed to {obs.hypotension_attributed_to} (A-9)"] = None
-        if fever:
+        if fever and TEMPERATURE in carried:
             if not self.episode_open:
                 self._open(t)
             self.last_fever_t = t
             if self.first_fever_t is None:
                 self.first_fever_t = t
-            self.last_sign_t = t
-        hypo_g = hypo.grade if hypo is not None else 0
+        hypo_g = max((c.grade for c in hypo_parts), default=0)
         oxy_g = oxy.grade if oxy is not None else 0
-        if self.episode_open and (hypo_g >= 3 or oxy is not None):
-            self.last_sign_t = t
-        organ = hypo_g if hypo_g > oxy_g else oxy_g
-        grade = 1 if fever else 0
-        comps: tuple[Component, ...] = ()
+        organ_comps = [c for c in (*hypo_parts, oxy) if c is not None and c.grade >= 2]
         qualifier = ""
-        if organ > 0:
-            if hypo_g == organ and oxy_g == organ:
-                comps = (hypo, oxy)  # type: ignore[assignment]
-            elif hypo_g == organ:
-                comps = (hypo,)  # type: ignore[assignment]
+        if organ_comps:
+            qualifier = self._qualifier_now(t, fever, temp)
+            if not qualifier and not self.episode_open:
+                acting = self.acting_therapy(t)
+                if acting:
+                    self._open(t)
+                    qualifier = "new CRS episode: " + acting
+        for name in carried:
+            if name != TEMPERATURE:
+                self.dom[name] = Standing(obs, self.episodes, qualifier)
+        counted: list[tuple[Component, str]] = []
+        unqualified: list[Component] = []
+        for comp in organ_comps:
+            why = qualifier or self._standing_qualifier(comp)
+            if why:
+                counted.append((comp, why))
             else:
-                comps = (oxy,)  # type: ignore[assignment]
-            if fever:
-                qualifier = f"fever {fever_c:.1f} °C"
-            elif (
-                self.episode_open
-                and self.last_fever_t is not None
-                and t - self.last_fever_t <= s.fever_lookback_hours
-            ):
-                qualifier = f"fever {_t(self.last_fever_t)} within {s.fever_lookback_hours:g} h (A-4)"
-            else:
-                qualifier = self.masking_reason(t) or ""
-            if qualifier:
-                grade = organ if organ > grade else grade
-                self.sepsis_alert = False
-            else:
-                self.sepsis_alert = True
-                self.last_sepsis_info = (obs, comps)
+                unqualified.append(comp)
+        grade = 1 if fever else 0
+        organ = max((c.grade for c, _ in counted), default=0)
+        comps: tuple[Component, ...] = ()
+        if organ > grade:
+            grade = organ
+            comps = tuple(c for c, _ in counted if c.grade == organ)
+            qualifier = next(why for c, why in counted if c.grade == organ)
+        unq_g = max((c.grade for c in unqualified), default=0)
+        if unq_g > grade:
+            self.sepsis_alert = True
+            self.last_sepsis_info = (obs, tuple(c for c in unqualified if c.grade == unq_g))
         else:
             self.sepsis_alert = False
+        if self.episode_open and (fever or any(c.grade >= 3 for c in hypo_parts) or oxy is not None):
+            self.last_sign_t = t
         self.fever_now = fever
         self.hypotension_grade = hypo_g
         self.hypoxia_grade = oxy_g
-        pressors = obs.vasopressors
-        self.pressors_active = bool(pressors) and any(VASOPRESSORS.get(p) for p in pressors)
+        pressors = pr.obs.vasopressors if pr is not None else None
+        self.pressors_active = bool(pressors) and any(VASOPRESSORS.get(p) for p in pressors or ())
         self.last_vitals_t = t
         if self.death is not None:
             return
-        info = (grade, obs, comps if grade > 1 else (), qualifier)
+        source: Vitals = temp.obs if grade == 1 and temp is not None else obs
+        info: Info = (grade, source, comps, qualifier)
         self.current = grade
         self._cur_info = info
         if self.maximum is None or grade > self.maximum:
@@ -375,6 +369,29 @@ class CrsTracker:
             self._max_info = info
         if self.episode_open and (self.episode_max is None or grade > self.episode_max):
             self.episode_max = grade
+
+    def _qualifier_now(self, t: float, fever: bool, temp: Standing | None) -> str:
+        s = self._s
+        if fever and temp is not None and temp.obs.temp_c is not None:
+            when = f" at {_t(temp.obs.t_hours)}" if temp.obs.t_hours != t else ""
+            return f"fever {temp.obs.temp_c:.1f} °C{when}"
+        if (
+            self.episode_open
+            and self.last_fever_t is not None
+            and t - self.last_fever_t <= s.fever_lookback_hours
+        ):
+            return f"fever {_t(self.last_fever_t)} within {s.fever_lookback_hours:g} h (A-4)"
+        return self.masking_reason(t) or ""
+
+    def _standing_qualifier(self, comp: Component) -> str:
+        """The qualifier a standing value earned when recorded, if its episode is still open."""
+        if not self.episode_open:
+            return ""
+        for stand in self.dom.values():
+            same_record = stand.obs.t_hours == comp.t_hours and stand.obs.index == comp.observation_index
+            if same_record and stand.qualifier and stand.episode == self.episodes:
+                return stand.qualifier
+        return ""
 
     def active_at(self, t: float) -> bool:
         """Was a CRS episode open at time t (for screens)?"""
@@ -384,6 +401,7 @@ class CrsTracker:
                     end is None
                     and self.last_sign_t is not None
                     and t - self.last_sign_t >= self._s.episode_close_hours
+                    and not self._sign_standing()
                 )
         return False
 
@@ -393,24 +411,58 @@ class CrsTracker:
             return 0.0
         return self.last_fever_t - self.first_fever_t
 
-    def _driver(self, info: tuple[int, Vitals | Event, tuple[Component, ...], str]) -> Driver:
+    def temp_now(self) -> float | None:
+        temp = self.dom.get(TEMPERATURE)
+        return temp.obs.temp_c if temp is not None else None
+
+    def interval_hours(self) -> float:
+        """The vitals interval of the current grade (RULES §5.2): standing values older are stale."""
+        return vitals_interval_hours(
+            self.current, febrile_tachycardic=is_febrile_tachycardic(self.temp_now(), self.hr_now, FEVER_C)
+        )
+
+    def standing(self, as_of: float) -> tuple[StandingValue, ...]:
+        limit = self.interval_hours()
+        texts = {
+            TEMPERATURE: temperature_text,
+            BLOOD_PRESSURE: blood_pressure_text,
+            VASOPRESSORS_DOMAIN: vasopressors_text,
+            OXYGEN: oxygen_text,
+        }
+        out = []
+        for name in CRS_DOMAINS:
+            stand = self.dom.get(name)
+            if stand is None:
+                continue
+            o = stand.obs
+            age = max(0.0, as_of - o.t_hours)
+            out.append(StandingValue(name, texts[name](o), o.t_hours, o.index, age, limit, age > limit))
+        return tuple(out)
+
+    def _driver(self, info: Info) -> Driver:
         grade, obs, comps, qualifier = info
         if grade == GRADE_DEATH:
             return Driver(
                 "CRS grade 5 (A-11)", obs.index, obs.t_hours, f"CRS grade 5: {qualifier}, {_t(obs.t_hours)}"
             )
         if comps:
+            first = comps[0]
             criterion = "; ".join(c.criterion for c in comps)
-            what = " and ".join(c.text for c in comps)
-            text = f"CRS grade {grade}: {what} ({qualifier}), {_t(obs.t_hours)}"
-        elif grade == 1:
-            criterion = "CRS fever ≥ 38.0 °C"
+            what = " and ".join(
+                c.text if c.t_hours == first.t_hours else f"{c.text} at {_t(c.t_hours)}" for c in comps
+            )
+            text = f"CRS grade {grade}: {what} ({qualifier}), {_t(first.t_hours)}"
+            return Driver(criterion, first.observation_index, first.t_hours, text)
+        if grade == 1:
             temp = getattr(obs, "temp_c", None)
-            text = f"CRS grade 1: fever {temp:.1f} °C, {_t(obs.t_hours)}"
-        else:
-            criterion = "CRS grade 0"
-            text = f"CRS grade 0: no fever ≥ 38.0 °C, no qualifying hypotension or hypoxia, {_t(obs.t_hours)}"
-        return Driver(criterion, obs.index, obs.t_hours, text)
+            return Driver(
+                "CRS fever ≥ 38.0 °C",
+                obs.index,
+                obs.t_hours,
+                f"CRS grade 1: fever {temp:.1f} °C, {_t(obs.t_hours)}",
+            )
+        text = f"CRS grade 0: no fever ≥ 38.0 °C, no qualifying hypotension or hypoxia, {_t(obs.t_hours)}"
+        return Driver("CRS grade 0", obs.index, obs.t_hours, text)
 
     def sepsis_driver(self) -> Driver | None:
         if not self.sepsis_alert or self.last_sepsis_info is None:
@@ -425,7 +477,7 @@ class CrsTracker:
             " — evaluate sepsis / other cause",
         )
 
-    def result(self) -> SyndromeResult:
+    def result(self, as_of: float | None = None) -> SyndromeResult:
         drivers: list[Driver] = []
         if self._max_info is not None:
             drivers.append(self._driver(self._max_info))
@@ -441,6 +493,7 @@ class CrsTracker:
                 drivers.append(Driver("A-2 fever masking", None, t, m))
         if not self.has_data:
             return SyndromeResult(None, None, (), False, tuple(self.notes))
+        when = as_of if as_of is not None else (self.last_vitals_t or 0.0)
         return SyndromeResult(
             current=self.current if self.current is not None else 0,
             maximum=self.maximum if self.maximum is not None else 0,
@@ -448,4 +501,5 @@ class CrsTracker:
             episode_open=self.episode_open,
             notes=tuple(self.notes),
             episode_maximum=self.episode_max if self.episodes else None,
+            standing=self.standing(when),
         )

@@ -15,7 +15,9 @@ from dataclasses import fields
 from functools import lru_cache
 from typing import Any
 
-from .crs import FEVER_C, CrsTracker
+from .checks import CHECK_NEURO, CHECK_VITALS
+from .crs import FEVER_C, OXYGEN, CrsTracker
+from .findings import hypoxaemia, intracranial_haemorrhage
 from .icaht import grade_icaht
 from .icans import IcansTracker
 from .limits import soft_warnings
@@ -39,7 +41,9 @@ from .suggestions import Context, build, tocilizumab_dose
 from .t_icaht import grade_t_icaht
 from .vocabulary import CORTICOSTEROIDS, G_CSF, INFECTION_FLAGS, TOCILIZUMAB
 
-RULE_SET = "astct-2019/carttrack-1"
+# Version 2: fragments never lower a grade (A-14), masking after a closed episode (A-2 revised),
+# incomplete ICE by best completion (B-1), urgent findings (A-15, B-9).
+RULE_SET = "astct-2019/carttrack-2"
 
 _RANK = {"clinical_flag": 0, "event": 1, "lab": 2, "medication": 3, "vitals": 4, "neuro": 5}
 _LAB_KEYS = tuple(f.name for f in fields(Lab) if f.name not in ("t_hours", "index"))
@@ -95,6 +99,8 @@ class Evaluator:
         self._next_therapy_t: float | None = None
         self._last_t: float | None = None
         self._last_vitals: Vitals | None = None
+        self._last_spo2: Vitals | None = None  # the record of the standing SpO2 (A-15)
+        self._last_temp: float | None = None  # the standing temperature, before the infusion too
 
     def _apply(self, obs: Observation) -> None:
         t = obs.t_hours
@@ -102,6 +108,10 @@ class Evaluator:
         if isinstance(obs, Vitals):
             self._crs.vitals(obs)
             self._last_vitals = obs
+            if obs.spo2 is not None:
+                self._last_spo2 = obs
+            if obs.temp_c is not None:
+                self._last_temp = obs.temp_c
         elif isinstance(obs, Neuro):
             self._icans.neuro(obs)
             self._neuro_version += 1
@@ -202,7 +212,9 @@ class Evaluator:
         self._cache[name] = (key, value)
         return value
 
-    def evaluate(self) -> Evaluation:
+    def evaluate(self, *, as_of: float | None = None) -> Evaluation:
+        """The evaluation after the last observation. ``as_of`` (hours after infusion, e.g. the current
+        time) only moves the clock for the age and staleness of standing values; grades do not change."""
         if self._dirty:
             self._reset()
             self._sort()
@@ -221,9 +233,10 @@ class Evaluator:
             censors.append(fu.censor_hours)
         censor = min(censors) if censors else None
         self._crs.advance(last_t)
-        crs = self._crs.result()
-        stale = self._icans.stale_domains(last_t)
-        icans = self._cached("icans", (self._neuro_version, stale), lambda: self._icans.result(last_t))
+        clock = last_t if as_of is None else max(last_t, as_of)
+        crs = self._crs.result(clock)
+        stale = self._icans.stale_domains(clock)
+        icans = self._cached("icans", (self._neuro_version, stale, clock), lambda: self._icans.result(clock))
         icaht = self._cached(
             "icaht",
             (self._lab_version, as_of // 24.0, censor),
@@ -273,7 +286,21 @@ class Evaluator:
         if ivig_drv is not None:
             screen_drivers.append(ivig_drv)
         lv = self._last_vitals
-        raw_fever = lv is not None and lv.temp_c is not None and lv.temp_c >= FEVER_C
+        raw_fever = self._last_temp is not None and self._last_temp >= FEVER_C
+        oxygen = self._crs.dom.get(OXYGEN)
+        urgent = tuple(
+            f
+            for f in (
+                hypoxaemia(self._last_spo2, oxygen.obs if oxygen is not None else None, s),
+                intracranial_haemorrhage(self._icans.ich, self._labs.get("platelets_10e9_L", []), s),
+            )
+            if f is not None
+        )
+        checks_due = tuple(
+            name
+            for name, result in ((CHECK_VITALS, crs), (CHECK_NEURO, icans))
+            if any(v.stale for v in result.standing)
+        )
         anc_series = self._labs.get("anc_per_uL")
         ctx = Context(
             patient=p,
@@ -302,6 +329,7 @@ class Evaluator:
             seizure_risk_flag=self._flag_state.get("cns_involvement", False)
             or self._flag_state.get("prior_seizures", False),
             deceased=self._death_t is not None,
+            urgent=urgent,
         )
         active, withheld = build(ctx)
         warnings: list[str] = []
@@ -324,6 +352,9 @@ class Evaluator:
             screen_drivers=tuple(screen_drivers),
             warnings=tuple(warnings),
             t_icaht=t_icaht,
+            urgent_findings=urgent,
+            checks_due=checks_due,
+            vitals_interval_hours=self._crs.interval_hours(),
         )
 
 

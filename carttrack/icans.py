@@ -2,16 +2,19 @@
 
 Five domains; the most severe wins (ICANS-R1). The encephalopathy domain is the ICE score (≥ 12 y)
 or CAPD (< 12 y or developmental delay, B-4). Each domain's latest value stands until re-assessed
-(B-6, stale after 24 h). Tremor, myoclonus and intracranial haemorrhage (± associated oedema) are
-excluded (ICANS-R3). Consciousness (and ICE/CAPD) under sedation is not scored (ICANS-R4, B-2); when
-neither encephalopathy score nor consciousness is assessable and no other domain is abnormal, the
-grade is None ("not assessable"), never 0.
+(B-6, stale after 24 h); an ICE or CAPD recorded as not performed is not a re-assessment. An ICE with
+items not assessable grades as its best possible completion, flagged incomplete (B-1). Tremor and
+myoclonus are excluded (ICANS-R3); an intracranial haemorrhage excludes itself and its own focal
+oedema, not a diffuse oedema, posturing, CN VI palsy, papilloedema or Cushing triad recorded with it
+(B-9), and is an urgent finding of its own (findings.py). Consciousness (and ICE/CAPD) under
+sedation is not scored (ICANS-R4, B-2); when neither encephalopathy score nor consciousness is
+assessable and no other domain is abnormal, the grade is None ("not assessable"), never 0.
 """
 
 from __future__ import annotations
 
-from .observations import INFUSION_T, Event, Neuro, PatientInfo
-from .results import Driver, SyndromeResult
+from .observations import INFUSION_T, Event, IceScore, Neuro, PatientInfo
+from .results import Driver, StandingValue, SyndromeResult
 from .settings import DecisionSettings
 from .vocabulary import Consciousness, IcpEdema, Motor, Seizure
 
@@ -46,6 +49,34 @@ ICP_GRADE: dict[IcpEdema, int] = {  # RULES §2.2 (S1g)
     IcpEdema.PAPILLEDEMA: 4,
     IcpEdema.CUSHING_TRIAD: 4,
 }
+
+
+ICE_ITEM_MAX: dict[str, int] = {  # RULES §2.1 points per ICE item (S2, S3)
+    "orientation": 4,
+    "naming": 3,
+    "commands": 1,
+    "writing": 1,
+    "attention": 1,
+}
+# B-9: an intracranial haemorrhage excludes itself and its own (perihaematomal, focal) oedema only.
+ICH_EXCLUDED_ICP = frozenset({IcpEdema.FOCAL_LOCAL_EDEMA})
+
+
+def ice_best_completion(ice: IceScore) -> tuple[int, int, int, tuple[str, ...]]:
+    """B-1: (best possible total, points scored, points tested, untested items) of an ICE."""
+    scored = tested = 0
+    untested: list[str] = []
+    best = 0
+    for item, top in ICE_ITEM_MAX.items():
+        value = getattr(ice, item)
+        if value is None:
+            untested.append(item)
+            best += top
+        else:
+            scored += value
+            tested += top
+            best += value
+    return best, scored, tested, tuple(untested)
 
 
 def ice_grade(total: int) -> int:
@@ -83,6 +114,7 @@ class IcansTracker:
         "current",
         "death",
         "dom",
+        "ich",
         "incomplete",
         "last_t",
         "maximum",
@@ -103,6 +135,7 @@ class IcansTracker:
         self.capd_baseline: int | None = None
         self.death: Event | None = None
         self.last_t: float | None = None
+        self.ich: Neuro | None = None  # the standing record of an intracranial haemorrhage (B-9)
 
     def event(self, obs: Event) -> None:
         if obs.event == "death" and (obs.attributed_to or "").strip().lower() == "icans":
@@ -118,9 +151,10 @@ class IcansTracker:
                 ] = None
             if not obs.capd_given:
                 return None
-            if obs.capd_items is None or obs.sedated:
-                why = "sedated" if obs.sedated else "not performed"
-                return (None, f"CAPD not assessable ({why})", obs)
+            if obs.sedated:
+                return (None, "CAPD not assessable (sedated)", obs)
+            if obs.capd_items is None:
+                return None  # CAPD not performed: the last CAPD stands (B-6)
             capd_total = sum(obs.capd_items)
             if capd_total >= CAPD_POSITIVE:
                 return (3, f"CAPD {capd_total} (≥ 9)", obs)
@@ -137,15 +171,21 @@ class IcansTracker:
             ] = None
         if not obs.ice_given:
             return None
-        if obs.ice is None:
-            return (None, "ICE not performed", obs)
         if obs.sedated:
             return (None, "ICE not scored under sedation (ICANS-R4)", obs)
+        if obs.ice is None:
+            return None  # ICE not performed: the last ICE stands (B-6)
         total = obs.ice.total
-        if total is None:
-            return (None, "ICE incomplete (item not assessable, B-1)", obs)
-        g = ice_grade(total)
-        return (g, f"ICE {total}/10", obs)
+        if total is not None:
+            return (ice_grade(total), f"ICE {total}/10", obs)
+        best, scored, tested, untested = ice_best_completion(obs.ice)
+        if tested == 0:
+            return (None, "ICE not assessable (no item testable, B-1)", obs)
+        text = (
+            f"ICE incomplete: at best {best}/10 ({scored} of {tested} tested points; "
+            f"{', '.join(untested)} not assessable, B-1)"
+        )
+        return (ice_grade(best), text, obs)
 
     def neuro(self, obs: Neuro) -> None:
         t = obs.t_hours
@@ -176,20 +216,25 @@ class IcansTracker:
             self.dom["seizure"] = (SEIZURE_GRADE[obs.seizure], f"seizure {obs.seizure.value}", obs)
         if obs.motor is not None:
             self.dom["motor"] = (MOTOR_GRADE[obs.motor], f"motor {obs.motor.value}", obs)
+        if obs.intracranial_hemorrhage is not None:
+            self.ich = obs if obs.intracranial_hemorrhage else None
+        if obs.intracranial_hemorrhage:
+            self.notes[f"intracranial haemorrhage at {_t(t)}: graded by CTCAE, excluded from ICANS (B-9)"] = (
+                None
+            )
         if obs.icp_edema is not None or obs.papilledema:
-            if obs.intracranial_hemorrhage:
-                self.dom["icp"] = (0, "ICP/oedema with intracranial haemorrhage excluded (ICANS-R3)", obs)
-                self.notes[f"intracranial haemorrhage at {_t(t)}: graded by CTCAE, excluded from ICANS"] = (
-                    None
+            g = ICP_GRADE[obs.icp_edema] if obs.icp_edema is not None else 0
+            label = f"{obs.icp_edema.value}" if obs.icp_edema is not None else "none"
+            if obs.papilledema and g < 4:
+                g, label = 4, "papilledema"
+            if obs.intracranial_hemorrhage and obs.icp_edema in ICH_EXCLUDED_ICP and not obs.papilledema:
+                self.dom["icp"] = (
+                    0,
+                    "focal oedema of the intracranial haemorrhage excluded (ICANS-R3, B-9)",
+                    obs,
                 )
             else:
-                g = ICP_GRADE[obs.icp_edema] if obs.icp_edema is not None else 0
-                label = f"{obs.icp_edema.value}" if obs.icp_edema is not None else "none"
-                if obs.papilledema and g < 4:
-                    g, label = 4, "papilledema"
                 self.dom["icp"] = (g, f"raised ICP/oedema: {label}", obs)
-        elif obs.intracranial_hemorrhage:
-            self.notes[f"intracranial haemorrhage at {_t(t)}: graded by CTCAE, excluded from ICANS"] = None
         if obs.tremor or obs.myoclonus:
             self.notes["tremor/myoclonus recorded: graded by CTCAE, not ICANS (ICANS-R3)"] = None
         if self.death is not None:
@@ -202,7 +247,8 @@ class IcansTracker:
         grades = [d[0] for d in self.dom.values() if d[0] is not None]
         enc_ok = enc is not None and enc[0] is not None
         con_ok = con is not None and con[0] is not None
-        self.incomplete = not (enc_ok and con_ok)
+        ice_partial = enc is not None and enc[1].startswith("ICE incomplete")
+        self.incomplete = ice_partial or not (enc_ok and con_ok)
         top = max(grades) if grades else None
         if not enc_ok and not con_ok and (top is None or top == 0):
             self.current = None
@@ -239,13 +285,13 @@ class IcansTracker:
         if self._cur_info is not None and self._cur_info is not self._max_info:
             drivers.append(self._driver(self._cur_info))
         notes = dict(self.notes)
+        standing = self.standing(as_of if as_of is not None else (self.last_t or 0.0))
         if as_of is not None:
-            for name in DOMAINS:
-                dom = self.dom.get(name)
-                if dom is not None and as_of - dom[2].t_hours > self._s.neuro_stale_hours:
-                    notes[
-                        f"{name} last assessed {_t(dom[2].t_hours)}: stale, re-assessment overdue (B-6)"
-                    ] = None
+            for v in standing:
+                if v.stale:
+                    notes[f"{v.domain} last assessed {_t(v.t_hours)}: stale, re-assessment overdue (B-6)"] = (
+                        None
+                    )
         if self.current is None and self.dom:
             notes["ICANS not assessable (B-2)"] = None
         return SyndromeResult(
@@ -256,11 +302,24 @@ class IcansTracker:
             notes=tuple(notes),
             incomplete=self.incomplete if self.dom else False,
             episode_maximum=self.maximum,
+            standing=standing,
         )
 
-    def stale_domains(self, as_of: float) -> tuple[str, ...]:
+    def standing(self, as_of: float) -> tuple[StandingValue, ...]:
+        """Each domain's standing value with its age; stale after neuro_stale_hours (B-6)."""
         limit = self._s.neuro_stale_hours
-        return tuple(name for name, dom in self.dom.items() if as_of - dom[2].t_hours > limit)
+        out = []
+        for name in DOMAINS:
+            dom = self.dom.get(name)
+            if dom is None:
+                continue
+            obs = dom[2]
+            age = max(0.0, as_of - obs.t_hours)
+            out.append(StandingValue(name, dom[1], obs.t_hours, obs.index, age, limit, age > limit))
+        return tuple(out)
+
+    def stale_domains(self, as_of: float) -> tuple[str, ...]:
+        return tuple(v.domain for v in self.standing(as_of) if v.stale)
 
     def domain_grade(self, name: str) -> int:
         dom = self.dom.get(name)

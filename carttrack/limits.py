@@ -1,12 +1,14 @@
 """Hard physiological limits (impossible values -> ObservationError) and soft limits (plausible but
 suspicious values -> SoftWarning). Hard limits are wide on purpose: they reject typing errors, not
-sick patients."""
+sick patients. Per-device oxygen flow ranges and per-drug dose ranges narrow a field's hard limit
+for one device or drug (cross-field rules, input_rules.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .units import f_to_c
+from .vocabulary import O2Device
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,13 +17,17 @@ class Limit:
     low: float
     high: float
     unit: str
+    low_open: bool = False  # the low end itself is excluded ("more than 0")
 
     def contains(self, value: float) -> bool:
-        return self.low <= value <= self.high
+        above = value > self.low if self.low_open else value >= self.low
+        return above and value <= self.high
 
     @property
     def text(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
+        if self.low_open:
+            return f"more than {_fmt(self.low)} and at most {_fmt(self.high)}{unit}"
         return f"{_fmt(self.low)}–{_fmt(self.high)}{unit}"
 
 
@@ -77,6 +83,63 @@ _HARD: tuple[Limit, ...] = (
     Limit("next_therapy_hours", -8760.0, 87600.0, "h"),
 )
 HARD_LIMITS: dict[str, Limit] = {lim.field: lim for lim in _HARD}
+
+# ---- oxygen flow each device can deliver (L/min); a flow outside it is a slip or the wrong device
+FLOWMETER_MAX_L_MIN = 15.0  # standard wall/cylinder O2 flowmeters are graduated to 15 L/min
+HFNC_MIN_L_MIN = 1.0  # heated high flow in neonates starts at 1–2 L/min
+HFNC_MAX_L_MIN = 70.0  # heated high-flow generators deliver up to 60–70 L/min (AIRVO 2: 2–60 L/min)
+SIMPLE_FACE_MASK_MIN_L_MIN = 5.0  # below 5 L/min a simple mask is not washed out (CO2 rebreathing)
+VENTURI_MIN_L_MIN = 2.0  # Venturi entrainment valves are specified from 2 L/min (24 %) up to 15 L/min
+NON_REBREATHER_MIN_L_MIN = 10.0  # the reservoir bag needs 10–15 L/min to stay filled
+# Nasal cannula and blow-by: any flow above 0 up to the flowmeter's scale. ASTCT reads a cannula
+# above 6 L/min as high flow (RULES §1.1), so 7–15 L/min on a cannula is graded 3, not refused;
+# 60 L/min is an HFNC setting and is refused on a cannula.
+O2_FLOW_LIMITS: dict[O2Device, Limit] = {
+    O2Device.BLOW_BY: Limit("o2_flow_l_min", 0.0, FLOWMETER_MAX_L_MIN, "L/min", low_open=True),
+    O2Device.NASAL_CANNULA: Limit("o2_flow_l_min", 0.0, FLOWMETER_MAX_L_MIN, "L/min", low_open=True),
+    O2Device.HFNC: Limit("o2_flow_l_min", HFNC_MIN_L_MIN, HFNC_MAX_L_MIN, "L/min"),
+    O2Device.SIMPLE_FACE_MASK: Limit(
+        "o2_flow_l_min", SIMPLE_FACE_MASK_MIN_L_MIN, FLOWMETER_MAX_L_MIN, "L/min"
+    ),
+    O2Device.VENTURI: Limit("o2_flow_l_min", VENTURI_MIN_L_MIN, FLOWMETER_MAX_L_MIN, "L/min"),
+    O2Device.NON_REBREATHER: Limit("o2_flow_l_min", NON_REBREATHER_MIN_L_MIN, FLOWMETER_MAX_L_MIN, "L/min"),
+}
+# Positive-pressure devices: an entrained/bias flow may be charted; it does not grade (CRS-R4), so
+# only the field's hard limit applies.
+
+# ---- largest plausible single dose per drug (mg); a larger number is a slip (an extra zero, µg as mg)
+TOCILIZUMAB_MAX_DOSE_MG = 800.0  # RULES §4.1: at most 800 mg per dose (S3, S12a)
+# Dexamethasone: the largest CAR-T dose is 20 mg q6h (RULES §4.2, S22); 40 mg single doses are in
+# common use elsewhere (myeloma pulses), so 40 mg is the ceiling.
+DEXAMETHASONE_MAX_DOSE_MG = 40.0
+METHYLPREDNISOLONE_MAX_DOSE_MG = 1000.0  # RULES §4.2 refractory G4: 1000 mg IV per dose (S3, S22)
+# Anakinra: paediatric CAR-T series give at most 100 mg per dose, 400 mg per day (Blood Adv
+# 2022;6:3398); adult high-dose regimens (≤ 10 mg/kg/day, divided) stay below 400 mg per dose.
+ANAKINRA_MAX_DOSE_MG = 400.0
+# Siltuximab 11 mg/kg IV (RULES §4.3, S22) for a patient of up to 200 kg.
+SILTUXIMAB_MAX_DOSE_MG = 2200.0
+ACETAMINOPHEN_MAX_DOSE_MG = 1000.0  # adult single-dose maximum of the label (1 g)
+IBUPROFEN_MAX_DOSE_MG = 800.0  # prescription single-dose maximum of the label
+# Levetiracetam: status-epilepticus loading 60 mg/kg up to 4500 mg (ESETT, NEJM 2019;381:2103);
+# prophylaxis is 750 mg q12h (RULES §4.3, S22).
+LEVETIRACETAM_MAX_DOSE_MG = 4500.0
+
+
+def _dose(high: float) -> Limit:
+    return Limit("dose_mg", 0.0, high, "mg", low_open=True)
+
+
+DOSE_LIMITS: dict[str, Limit] = {
+    "tocilizumab": _dose(TOCILIZUMAB_MAX_DOSE_MG),
+    "dexamethasone": _dose(DEXAMETHASONE_MAX_DOSE_MG),
+    "methylprednisolone": _dose(METHYLPREDNISOLONE_MAX_DOSE_MG),
+    "anakinra": _dose(ANAKINRA_MAX_DOSE_MG),
+    "siltuximab": _dose(SILTUXIMAB_MAX_DOSE_MG),
+    "acetaminophen": _dose(ACETAMINOPHEN_MAX_DOSE_MG),
+    "paracetamol": _dose(ACETAMINOPHEN_MAX_DOSE_MG),
+    "ibuprofen": _dose(IBUPROFEN_MAX_DOSE_MG),
+    "levetiracetam": _dose(LEVETIRACETAM_MAX_DOSE_MG),
+}
 
 SOFT_LIMITS: dict[str, Limit] = {
     lim.field: lim

@@ -1,8 +1,11 @@
-"""Typed observations and their parsing/validation at the boundary (CASES.md, `carttrack-case/1`).
+"""Typed observations and their parsing at the boundary (CASES.md, `carttrack-case/1`); one module
+because each kind's dataclass and its parser change together.
 
 Every value is converted to the canonical unit set here (°F -> °C, CRP mg/L -> mg/dL, creatinine
 µmol/L -> mg/dL; FiO2 percent -> fraction). Invalid input raises ObservationError naming the field,
-the value and the allowed range or vocabulary. Unknown kinds and unknown fields are errors.
+the value and the allowed range or vocabulary. Unknown kinds and unknown fields are errors. Every
+error of a record is collected (ObservationError.errors; observation_errors() returns them), so a
+form can show them all at once.
 
 Accepted fields (beyond CASES.md, marked +):
 
@@ -13,7 +16,9 @@ patient: age_years, weight_kg, sex, indication, product, developmental_delay,
 every observation: kind, t_hours (hours after infusion; negative = before).
 vitals: temp_c | temp_f, hr, sbp, dbp, + map, rr, spo2, o2_device, o2_flow_l_min, fio2 (fraction
     or %), o2_for_comfort_only, fluid_bolus_for_hypotension, vasopressors (list of names; inotropes
-    are accepted and recorded but not graded, A-6),
+    are accepted and recorded but not graded, A-6; [] = explicitly none). An absent field is "not
+    recorded" (None), never normal (DECISIONS A-14); a vitals record needs at least one value, and
+    the cross-field rules of input_rules.py apply (dbp < sbp, flow/FiO2 only with a device, ...),
     + attributed_to (cause text; anything other than "crs" attributes this observation's fever,
       hypotension and hypoxia to another cause, DECISIONS A-9),
     + fever_attributed_to, hypotension_attributed_to, hypoxia_attributed_to (the same, per finding;
@@ -32,11 +37,15 @@ clinical_flag: one or more of vocabulary.CLINICAL_FLAGS, each a bool.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from . import units
+from .errors import ObservationError as ObservationError  # re-exported: defined in errors.py
+from .errors import combined
+from .errors import show as _show
+from .input_rules import dose_errors, vitals_errors
 from .limits import HARD_LIMITS, hard_limit_hint
 from .vocabulary import (
     CLINICAL_FLAGS,
@@ -50,60 +59,6 @@ from .vocabulary import (
     O2Device,
     Seizure,
 )
-
-
-class ObservationError(ValueError):
-    """Invalid input. Attributes: field, value, allowed (human text), case_id, index."""
-
-    def __init__(
-        self,
-        field: str,
-        value: object,
-        allowed: str,
-        *,
-        problem: str | None = None,
-        case_id: str | None = None,
-        index: int | None = None,
-    ) -> None:
-        self.field = field
-        self.value = value
-        self.allowed = allowed
-        self.problem = problem
-        self.case_id = case_id
-        self.index = index
-        super().__init__(self._message())
-
-    def _message(self) -> str:
-        where = []
-        if self.case_id is not None:
-            where.append(f"case {self.case_id}")
-        if self.index is not None:
-            where.append(f"observation {self.index}")
-        where.append(f"field {self.field}")
-        problem = self.problem or f"{_show(self.value)} is outside {self.allowed}"
-        return ", ".join(where) + ": " + problem
-
-    def located(self, *, case_id: str | None = None, index: int | None = None) -> ObservationError:
-        return ObservationError(
-            self.field,
-            self.value,
-            self.allowed,
-            problem=self.problem,
-            case_id=case_id if case_id is not None else self.case_id,
-            index=index if index is not None else self.index,
-        )
-
-    def __str__(self) -> str:
-        return self._message()
-
-
-def _show(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, str):
-        return repr(value)
-    return str(value)
-
 
 # ---------------------------------------------------------------- typed inputs
 
@@ -136,8 +91,8 @@ class Vitals:
     o2_flow_l_min: float | None = None
     fio2: float | None = None
     o2_for_comfort_only: bool = False
-    fluid_bolus_for_hypotension: bool = False
-    vasopressors: tuple[str, ...] = ()
+    fluid_bolus_for_hypotension: bool | None = None  # None: not recorded (A-14)
+    vasopressors: tuple[str, ...] | None = None  # None: not recorded; (): explicitly none (A-14)
     fever_attributed_to: str | None = None
     hypotension_attributed_to: str | None = None
     hypoxia_attributed_to: str | None = None
@@ -173,7 +128,7 @@ class Neuro:
     seizure: Seizure | None = None
     motor: Motor | None = None
     icp_edema: IcpEdema | None = None
-    intracranial_hemorrhage: bool = False
+    intracranial_hemorrhage: bool | None = None  # None: not recorded; stands until recorded false
     tremor: bool = False
     myoclonus: bool = False
     papilledema: bool = False
@@ -279,6 +234,35 @@ class Case:
 
 # ---------------------------------------------------------------- field checkers
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class _Reader:
+    """Reads one record's fields and keeps every error instead of stopping at the first."""
+
+    __slots__ = ("data", "errors")
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.errors: list[ObservationError] = []
+
+    def take(
+        self, check: Callable[Concatenate[Mapping[str, Any], P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T | None:
+        try:
+            return check(self.data, *args, **kwargs)
+        except ObservationError as err:
+            self.errors.extend(err.errors)
+            return None
+
+    def add(self, errors: Iterable[ObservationError]) -> None:
+        self.errors.extend(errors)
+
+    def done(self) -> None:
+        if self.errors:
+            raise combined(self.errors)
+
 
 def _number(data: Mapping[str, Any], key: str, *, limit_key: str | None = None) -> float:
     value = data[key]
@@ -304,13 +288,19 @@ def _opt_number(data: Mapping[str, Any], key: str) -> float | None:
     return _number(data, key)
 
 
-def _bool(data: Mapping[str, Any], key: str, default: bool = False) -> bool:
+def _opt_bool(data: Mapping[str, Any], key: str) -> bool | None:
+    """True / False as recorded, None when the field is absent (not recorded, A-14)."""
     if key not in data or data[key] is None:
-        return default
+        return None
     value = data[key]
     if not isinstance(value, bool):
         raise ObservationError(key, value, "true or false", problem=f"{_show(value)} is not true/false")
     return value
+
+
+def _bool(data: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = _opt_bool(data, key)
+    return default if value is None else value
 
 
 MAX_TEXT_LENGTH = 500  # free-text fields (causes, drug names); longer is not a clinical fact
@@ -359,15 +349,32 @@ def _int_item(value: object, field: str, low: int, high: int) -> int:
     return int(value)
 
 
-def _check_fields(data: Mapping[str, Any], allowed: frozenset[str], kind: str) -> None:
-    for key in data:
-        if key not in allowed:
-            raise ObservationError(
-                str(key),
-                data[key],
-                f"one of: {', '.join(sorted(allowed))}",
-                problem=f"unknown field for {kind}",
-            )
+def _unknown_fields(data: Mapping[str, Any], allowed: frozenset[str], kind: str) -> list[ObservationError]:
+    return [
+        ObservationError(
+            str(key),
+            data[key],
+            f"one of: {', '.join(sorted(allowed))}",
+            problem=f"unknown field for {kind}",
+        )
+        for key in data
+        if key not in allowed
+    ]
+
+
+def _no_value(data: Mapping[str, Any], fields: Iterable[str], kind: str) -> list[ObservationError]:
+    """A record of ``kind`` that carries none of ``fields`` records nothing: an error naming the record."""
+    fields = tuple(fields)
+    if any(data.get(key) is not None for key in fields):
+        return []
+    return [
+        ObservationError(
+            kind,
+            None,
+            "at least one of: " + ", ".join(fields),
+            problem=f"a {kind} record needs at least one recorded value",
+        )
+    ]
 
 
 def _attribution(value: str | None) -> str | None:
@@ -383,7 +390,8 @@ def _attribution(value: str | None) -> str | None:
 # ---------------------------------------------------------------- per kind
 
 _COMMON = frozenset({"kind", "t_hours"})
-_VITALS_FIELDS = _COMMON | {
+# What a vitals record can record (DECISIONS A-14: a record with none of them is an error).
+VITALS_VALUE_FIELDS: tuple[str, ...] = (
     "temp_c",
     "temp_f",
     "hr",
@@ -398,12 +406,18 @@ _VITALS_FIELDS = _COMMON | {
     "o2_for_comfort_only",
     "fluid_bolus_for_hypotension",
     "vasopressors",
-    "attributed_to",
-    "fever_attributed_to",
-    "hypotension_attributed_to",
-    "hypoxia_attributed_to",
-}
-_NEURO_FIELDS = _COMMON | {
+)
+_VITALS_FIELDS = (
+    _COMMON
+    | set(VITALS_VALUE_FIELDS)
+    | {
+        "attributed_to",
+        "fever_attributed_to",
+        "hypotension_attributed_to",
+        "hypoxia_attributed_to",
+    }
+)
+NEURO_VALUE_FIELDS: tuple[str, ...] = (
     "ice",
     "capd_items",
     "consciousness",
@@ -415,7 +429,8 @@ _NEURO_FIELDS = _COMMON | {
     "myoclonus",
     "papilledema",
     "sedated",
-}
+)
+_NEURO_FIELDS = _COMMON | set(NEURO_VALUE_FIELDS)
 _LAB_FIELDS = _COMMON | frozenset(LAB_FIELDS)
 _MED_FIELDS = _COMMON | {"drug", "dose_mg", "for_crs_icans", "route"}
 _EVENT_FIELDS = _COMMON | {"event", "attributed_to"}
@@ -425,106 +440,152 @@ KINDS: tuple[str, ...] = ("vitals", "neuro", "lab", "medication", "event", "clin
 _VASO_TEXT = "one of: " + ", ".join(VASOPRESSORS)
 
 
-def _parse_vitals(d: Mapping[str, Any], t: float, index: int | None) -> Vitals:
-    _check_fields(d, _VITALS_FIELDS, "vitals")
-    if d.get("temp_c") is not None and d.get("temp_f") is not None:
+def _fio2(d: Mapping[str, Any]) -> float | None:
+    """FiO2 as a fraction: 0.21–1.0 as given, 21–100 read as a percentage (one rule for every path)."""
+    raw = d.get("fio2")
+    if raw is None:
+        return None
+    if not isinstance(raw, bool) and isinstance(raw, (int, float)) and 21.0 <= raw <= 100.0:
+        return float(raw) / 100.0
+    return _number(d, "fio2")
+
+
+def _pressors(d: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """None: not recorded; (): explicitly none (A-14); else the distinct names, sorted."""
+    raw = d.get("vasopressors")
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
         raise ObservationError(
-            "temp_f", d["temp_f"], "either temp_c or temp_f", problem="give temp_c or temp_f, not both"
+            "vasopressors", raw, "a list of drug names", problem=f"{_show(raw)} is not a list"
         )
-    temp_c = _opt_number(d, "temp_c")
-    temp_f = _opt_number(d, "temp_f")
+    names: set[str] = set()
+    for name in raw:
+        if not isinstance(name, str) or name.strip().lower() not in VASOPRESSORS:
+            raise ObservationError(
+                "vasopressors", name, _VASO_TEXT, problem=f"{_show(name)} is not {_VASO_TEXT}"
+            )
+        names.add(name.strip().lower())
+    return tuple(sorted(names))
+
+
+def _parse_vitals(d: Mapping[str, Any], t: float, index: int | None) -> Vitals:
+    r = _Reader(d)
+    r.add(_unknown_fields(d, _VITALS_FIELDS, "vitals"))
+    r.add(_no_value(d, VITALS_VALUE_FIELDS, "vitals"))
+    if d.get("temp_c") is not None and d.get("temp_f") is not None:
+        r.add(
+            [
+                ObservationError(
+                    "temp_f",
+                    d["temp_f"],
+                    "either temp_c or temp_f",
+                    problem="give temp_c or temp_f, not both",
+                )
+            ]
+        )
+    temp_c = r.take(_opt_number, "temp_c")
+    temp_f = r.take(_opt_number, "temp_f")
     if temp_f is not None:
         temp_c = units.f_to_c(temp_f)
-    fio2: float | None = None
-    if d.get("fio2") is not None:
-        raw = d["fio2"]
-        if not isinstance(raw, bool) and isinstance(raw, (int, float)) and 21.0 <= raw <= 100.0:
-            fio2 = float(raw) / 100.0
-        else:
-            fio2 = _number(d, "fio2")
-    device = _choice(d, "o2_device", [m.value for m in O2Device])
-    pressors: list[str] = []
-    raw_p = d.get("vasopressors")
-    if raw_p is not None:
-        if not isinstance(raw_p, list):
-            raise ObservationError(
-                "vasopressors", raw_p, "a list of drug names", problem=f"{_show(raw_p)} is not a list"
-            )
-        for name in raw_p:
-            if not isinstance(name, str) or name.strip().lower() not in VASOPRESSORS:
-                raise ObservationError(
-                    "vasopressors", name, _VASO_TEXT, problem=f"{_show(name)} is not {_VASO_TEXT}"
-                )
-            norm = name.strip().lower()
-            if norm not in pressors:
-                pressors.append(norm)
-    common = _attribution(_text(d, "attributed_to"))
-    fever_attr = _text(d, "fever_attributed_to")
-    hypo_attr = _text(d, "hypotension_attributed_to")
-    hypox_attr = _text(d, "hypoxia_attributed_to")
+    device = r.take(_choice, "o2_device", [m.value for m in O2Device])
+    common = _attribution(r.take(_text, "attributed_to"))
+    fever_attr = r.take(_text, "fever_attributed_to")
+    hypo_attr = r.take(_text, "hypotension_attributed_to")
+    hypox_attr = r.take(_text, "hypoxia_attributed_to")
+    values: dict[str, Any] = {
+        "temp_c": temp_c,
+        "temp_entered_f": temp_f,
+        "hr": r.take(_opt_number, "hr"),
+        "sbp": r.take(_opt_number, "sbp"),
+        "dbp": r.take(_opt_number, "dbp"),
+        "map": r.take(_opt_number, "map"),
+        "rr": r.take(_opt_number, "rr"),
+        "spo2": r.take(_opt_number, "spo2"),
+        "o2_device": O2Device(device) if device is not None else None,
+        "o2_flow_l_min": r.take(_opt_number, "o2_flow_l_min"),
+        "fio2": r.take(_fio2),
+        "o2_for_comfort_only": r.take(_bool, "o2_for_comfort_only"),
+        "fluid_bolus_for_hypotension": r.take(_opt_bool, "fluid_bolus_for_hypotension"),
+        "vasopressors": r.take(_pressors),
+    }
+    r.add(vitals_errors(values))
+    r.done()
     return Vitals(
         t_hours=t,
         index=index,
-        temp_c=temp_c,
-        temp_entered_f=temp_f,
-        hr=_opt_number(d, "hr"),
-        sbp=_opt_number(d, "sbp"),
-        dbp=_opt_number(d, "dbp"),
-        map=_opt_number(d, "map"),
-        rr=_opt_number(d, "rr"),
-        spo2=_opt_number(d, "spo2"),
-        o2_device=O2Device(device) if device is not None else None,
-        o2_flow_l_min=_opt_number(d, "o2_flow_l_min"),
-        fio2=fio2,
-        o2_for_comfort_only=_bool(d, "o2_for_comfort_only"),
-        fluid_bolus_for_hypotension=_bool(d, "fluid_bolus_for_hypotension"),
-        vasopressors=tuple(sorted(pressors)),
+        **values,
         fever_attributed_to=_attribution(fever_attr) if fever_attr is not None else common,
         hypotension_attributed_to=_attribution(hypo_attr) if hypo_attr is not None else common,
         hypoxia_attributed_to=_attribution(hypox_attr) if hypox_attr is not None else common,
     )
 
 
-def _parse_neuro(d: Mapping[str, Any], t: float, index: int | None) -> Neuro:
-    _check_fields(d, _NEURO_FIELDS, "neuro")
-    ice: IceScore | None = None
+def _ice(d: Mapping[str, Any]) -> IceScore | None:
     raw_ice = d.get("ice")
-    if raw_ice is not None:
-        if not isinstance(raw_ice, Mapping):
-            raise ObservationError(
-                "ice", raw_ice, "an object of ICE items or null", problem=f"{_show(raw_ice)} is not an object"
-            )
-        names = {name for name, _ in _ICE_ITEMS}
-        for key in raw_ice:
-            if key not in names:
-                raise ObservationError(
-                    f"ice.{key}",
-                    raw_ice[key],
-                    "one of: " + ", ".join(sorted(names)),
-                    problem="unknown ICE item",
-                )
-        vals: dict[str, int | None] = {}
-        for name, high in _ICE_ITEMS:
-            if name not in raw_ice or raw_ice[name] is None:
-                vals[name] = None
-            else:
+    if raw_ice is None:
+        return None
+    if not isinstance(raw_ice, Mapping):
+        raise ObservationError(
+            "ice", raw_ice, "an object of ICE items or null", problem=f"{_show(raw_ice)} is not an object"
+        )
+    names = {name for name, _ in _ICE_ITEMS}
+    errors = [
+        ObservationError(
+            f"ice.{key}", raw_ice[key], "one of: " + ", ".join(sorted(names)), problem="unknown ICE item"
+        )
+        for key in raw_ice
+        if key not in names
+    ]
+    vals: dict[str, int | None] = {}
+    for name, high in _ICE_ITEMS:
+        vals[name] = None
+        if raw_ice.get(name) is not None:
+            try:
                 vals[name] = _int_item(raw_ice[name], f"ice.{name}", 0, high)
-        ice = IceScore(**vals)
-    capd: tuple[int, ...] | None = None
-    raw_capd = d.get("capd_items")
-    if raw_capd is not None:
-        if not isinstance(raw_capd, list) or len(raw_capd) != 8:
-            raise ObservationError(
-                "capd_items",
-                raw_capd,
-                "a list of 8 integers 0–4 or null",
-                problem=f"{_show(raw_capd)} is not a list of 8 integers 0–4",
-            )
-        capd = tuple(_int_item(v, f"capd_items[{i}]", 0, 4) for i, v in enumerate(raw_capd))
-    cons = _choice(d, "consciousness", [m.value for m in Consciousness])
-    seiz = _choice(d, "seizure", [m.value for m in Seizure])
-    motor = _choice(d, "motor", [m.value for m in Motor])
-    icp = _choice(d, "icp_edema", [m.value for m in IcpEdema])
+            except ObservationError as err:
+                errors.append(err)
+    if errors:
+        raise combined(errors)
+    return IceScore(**vals)
+
+
+def _capd(d: Mapping[str, Any]) -> tuple[int, ...] | None:
+    raw = d.get("capd_items")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) != 8:
+        raise ObservationError(
+            "capd_items",
+            raw,
+            "a list of 8 integers 0–4 or null",
+            problem=f"{_show(raw)} is not a list of 8 integers 0–4",
+        )
+    items: list[int] = []
+    errors: list[ObservationError] = []
+    for i, v in enumerate(raw):
+        try:
+            items.append(_int_item(v, f"capd_items[{i}]", 0, 4))
+        except ObservationError as err:
+            errors.append(err)
+    if errors:
+        raise combined(errors)
+    return tuple(items)
+
+
+def _parse_neuro(d: Mapping[str, Any], t: float, index: int | None) -> Neuro:
+    r = _Reader(d)
+    r.add(_unknown_fields(d, _NEURO_FIELDS, "neuro"))
+    r.add(_no_value(d, NEURO_VALUE_FIELDS, "neuro"))
+    ice = r.take(_ice)
+    capd = r.take(_capd)
+    cons = r.take(_choice, "consciousness", [m.value for m in Consciousness])
+    seiz = r.take(_choice, "seizure", [m.value for m in Seizure])
+    motor = r.take(_choice, "motor", [m.value for m in Motor])
+    icp = r.take(_choice, "icp_edema", [m.value for m in IcpEdema])
+    flags = {key: r.take(_bool, key) for key in ("tremor", "myoclonus", "papilledema", "sedated")}
+    ich = r.take(_opt_bool, "intracranial_hemorrhage")
+    r.done()
     return Neuro(
         t_hours=t,
         index=index,
@@ -536,27 +597,33 @@ def _parse_neuro(d: Mapping[str, Any], t: float, index: int | None) -> Neuro:
         seizure=Seizure(seiz) if seiz else None,
         motor=Motor(motor) if motor else None,
         icp_edema=IcpEdema(icp) if icp else None,
-        intracranial_hemorrhage=_bool(d, "intracranial_hemorrhage"),
-        tremor=_bool(d, "tremor"),
-        myoclonus=_bool(d, "myoclonus"),
-        papilledema=_bool(d, "papilledema"),
-        sedated=_bool(d, "sedated"),
+        intracranial_hemorrhage=ich,
+        tremor=bool(flags["tremor"]),
+        myoclonus=bool(flags["myoclonus"]),
+        papilledema=bool(flags["papilledema"]),
+        sedated=bool(flags["sedated"]),
     )
 
 
 def _parse_lab(d: Mapping[str, Any], t: float, index: int | None) -> Lab:
-    _check_fields(d, _LAB_FIELDS, "lab")
+    r = _Reader(d)
+    r.add(_unknown_fields(d, _LAB_FIELDS, "lab"))
     for a, b in (("crp_mg_L", "crp_mg_dL"), ("creatinine_mg_dL", "creatinine_umol_L")):
         if d.get(a) is not None and d.get(b) is not None:
-            raise ObservationError(b, d[b], f"either {a} or {b}", problem=f"give {a} or {b}, not both")
-    values: dict[str, float | None] = {key: _opt_number(d, key) for key in LAB_FIELDS if key in d}
-    if not any(v is not None for v in values.values()):
-        raise ObservationError(
-            "lab",
-            None,
-            "at least one of: " + ", ".join(LAB_FIELDS),
-            problem="a lab observation needs at least one value",
+            r.add([ObservationError(b, d[b], f"either {a} or {b}", problem=f"give {a} or {b}, not both")])
+    values: dict[str, float | None] = {key: r.take(_opt_number, key) for key in LAB_FIELDS if key in d}
+    if not r.errors and not any(v is not None for v in values.values()):
+        r.add(
+            [
+                ObservationError(
+                    "lab",
+                    None,
+                    "at least one of: " + ", ".join(LAB_FIELDS),
+                    problem="a lab observation needs at least one value",
+                )
+            ]
         )
+    r.done()
     crp_l = values.pop("crp_mg_L", None)
     if crp_l is not None:
         values["crp_mg_dL"] = units.crp_mg_l_to_mg_dl(crp_l)
@@ -567,42 +634,52 @@ def _parse_lab(d: Mapping[str, Any], t: float, index: int | None) -> Lab:
 
 
 def _parse_medication(d: Mapping[str, Any], t: float, index: int | None) -> Medication:
-    _check_fields(d, _MED_FIELDS, "medication")
+    r = _Reader(d)
+    r.add(_unknown_fields(d, _MED_FIELDS, "medication"))
     if d.get("drug") is None:
-        raise ObservationError("drug", None, "one of: " + ", ".join(DRUGS), problem="drug is required")
-    drug = _choice(d, "drug", DRUGS)
-    assert drug is not None
-    dose = _opt_number(d, "dose_mg")
+        r.add([ObservationError("drug", None, "one of: " + ", ".join(DRUGS), problem="drug is required")])
+    drug = r.take(_choice, "drug", DRUGS)
+    dose = r.take(_opt_number, "dose_mg")
+    for_crs_icans = r.take(_bool, "for_crs_icans", True)
+    route = r.take(_text, "route")
+    if drug is not None:
+        r.add(dose_errors(drug, dose))
+    r.done()
+    assert drug is not None and for_crs_icans is not None
     return Medication(
-        t_hours=t,
-        drug=drug,
-        index=index,
-        dose_mg=dose,
-        for_crs_icans=_bool(d, "for_crs_icans", True),
-        route=_text(d, "route"),
+        t_hours=t, drug=drug, index=index, dose_mg=dose, for_crs_icans=for_crs_icans, route=route
     )
 
 
 def _parse_event(d: Mapping[str, Any], t: float, index: int | None) -> Event:
-    _check_fields(d, _EVENT_FIELDS, "event")
+    r = _Reader(d)
+    r.add(_unknown_fields(d, _EVENT_FIELDS, "event"))
     if d.get("event") is None:
-        raise ObservationError("event", None, "one of: " + ", ".join(EVENTS), problem="event is required")
-    ev = _choice(d, "event", EVENTS)
+        r.add([ObservationError("event", None, "one of: " + ", ".join(EVENTS), problem="event is required")])
+    ev = r.take(_choice, "event", EVENTS)
+    attributed = r.take(_text, "attributed_to")
+    r.done()
     assert ev is not None
-    return Event(t_hours=t, event=ev, index=index, attributed_to=_text(d, "attributed_to"))
+    return Event(t_hours=t, event=ev, index=index, attributed_to=attributed)
 
 
 def _parse_flags(d: Mapping[str, Any], t: float, index: int | None) -> ClinicalFlag:
-    _check_fields(d, _FLAG_FIELDS, "clinical_flag")
-    flags = tuple(sorted((k, _bool(d, k)) for k in d if k not in _COMMON))
-    if not flags:
-        raise ObservationError(
-            "clinical_flag",
-            None,
-            "at least one of: " + ", ".join(CLINICAL_FLAGS),
-            problem="a clinical_flag observation needs at least one flag",
+    r = _Reader(d)
+    r.add(_unknown_fields(d, _FLAG_FIELDS, "clinical_flag"))
+    values = [(k, r.take(_bool, k)) for k in d if k not in _COMMON and k in _FLAG_FIELDS]
+    if not r.errors and not values:
+        r.add(
+            [
+                ObservationError(
+                    "clinical_flag",
+                    None,
+                    "at least one of: " + ", ".join(CLINICAL_FLAGS),
+                    problem="a clinical_flag observation needs at least one flag",
+                )
+            ]
         )
-    return ClinicalFlag(t_hours=t, flags=flags, index=index)
+    r.done()
+    return ClinicalFlag(t_hours=t, flags=tuple(sorted((k, bool(v)) for k, v in values)), index=index)
 
 
 _PARSERS: dict[str, Callable[[Mapping[str, Any], float, int | None], Observation]] = {
@@ -618,7 +695,10 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any], float, int | None], Observation
 def parse_observation(
     data: Mapping[str, Any], *, index: int | None = None, case_id: str | None = None
 ) -> Observation:
-    """Parse one case-file observation dict (incl. "kind" and "t_hours")."""
+    """Parse and validate one observation dict (case-file fields plus "kind" and "t_hours").
+
+    The one entry point for every path (tablet, API, FHIR import, case files). Raises
+    ObservationError: the first error of the record, with every error of it in ``.errors``."""
     try:
         if not isinstance(data, Mapping):
             raise ObservationError(
@@ -640,6 +720,15 @@ def parse_observation(
         return _PARSERS[str(kind)](data, t, index)
     except ObservationError as err:
         raise err.located(case_id=case_id, index=index) from None
+
+
+def observation_errors(data: Mapping[str, Any]) -> tuple[ObservationError, ...]:
+    """Every field error of one observation dict (empty when it is valid): what a form shows at once."""
+    try:
+        parse_observation(data)
+    except ObservationError as err:
+        return err.errors
+    return ()
 
 
 _PATIENT_FIELDS = frozenset(

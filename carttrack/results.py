@@ -69,6 +69,73 @@ NO_T_ICAHT = TIcahtResult(None, False, None, False, ())
 
 
 @dataclass(frozen=True, slots=True)
+class StandingValue:
+    """The last recorded value of one grading domain, which stands until re-assessed (DECISIONS
+    A-14 for the CRS components, B-6 for the ICANS domains).
+
+    CRS domains: ``temperature``, ``blood_pressure`` (hypotension and fluid bolus), ``vasopressors``,
+    ``oxygen`` (device, flow, FiO2, for comfort). ICANS domains: ``encephalopathy`` (ICE/CAPD),
+    ``consciousness``, ``seizure``, ``motor``, ``icp``. ``stale``: older than ``stale_after_hours``
+    at the evaluation (the vitals interval of the current CRS grade, RULES §5.2; 24 h for ICANS, B-6)."""
+
+    domain: str
+    text: str
+    t_hours: float
+    observation_index: int | None
+    age_hours: float
+    stale_after_hours: float
+    stale: bool
+
+    def stale_at(self, t_hours: float) -> bool:
+        """Is this value stale at ``t_hours`` (e.g. the current wall-clock time in hours after infusion)?"""
+        return t_hours - self.t_hours > self.stale_after_hours
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "text": self.text,
+            "t_hours": self.t_hours,
+            "observation_index": self.observation_index,
+            "age_hours": self.age_hours,
+            "stale_after_hours": self.stale_after_hours,
+            "stale": self.stale,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UrgentFinding:
+    """A finding that needs a physician now whatever the grades (A-15 hypoxaemia, B-9 intracranial
+    haemorrhage). ``code`` is stable (``FINDING_CODES``); the alerting layer raises one urgent alert
+    per (code, observation_index). ``suggestions`` are suggestion codes (vocabulary.SUGGESTION_CODES)."""
+
+    code: str
+    text: str
+    t_hours: float
+    observation_index: int | None
+    drivers: tuple[Driver, ...]
+    suggestions: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "text": self.text,
+            "t_hours": self.t_hours,
+            "observation_index": self.observation_index,
+            "drivers": [d.to_dict() for d in self.drivers],
+            "suggestions": list(self.suggestions),
+            "notes": list(self.notes),
+            "source": self.source,
+        }
+
+
+FINDING_HYPOXAEMIA = "hypoxaemia"  # DECISIONS A-15
+FINDING_INTRACRANIAL_HAEMORRHAGE = "intracranial_haemorrhage"  # DECISIONS B-9
+FINDING_CODES: tuple[str, ...] = (FINDING_HYPOXAEMIA, FINDING_INTRACRANIAL_HAEMORRHAGE)
+
+
+@dataclass(frozen=True, slots=True)
 class SyndromeResult:
     current: int | None
     maximum: int | None
@@ -77,6 +144,7 @@ class SyndromeResult:
     notes: tuple[str, ...] = ()
     incomplete: bool = False
     episode_maximum: int | None = None
+    standing: tuple[StandingValue, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +155,7 @@ class SyndromeResult:
             "incomplete": self.incomplete,
             "drivers": [d.to_dict() for d in self.drivers],
             "notes": list(self.notes),
+            "standing": [v.to_dict() for v in self.standing],
         }
 
 
@@ -130,6 +199,11 @@ class Evaluation:
     screen_drivers: tuple[Driver, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     t_icaht: TIcahtResult = NO_T_ICAHT
+    urgent_findings: tuple[UrgentFinding, ...] = ()
+    # Checks made due by a stale standing value: "vitals" (a CRS component older than the vitals
+    # interval of the current grade) and/or "neuro" (an ICANS domain older than 24 h, B-6).
+    checks_due: tuple[str, ...] = ()
+    vitals_interval_hours: float | None = None  # RULES §5.2 interval for the current CRS grade
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +220,9 @@ class Evaluation:
             "sepsis_alert": self.sepsis_alert,
             "screen_drivers": [d.to_dict() for d in self.screen_drivers],
             "warnings": list(self.warnings),
+            "urgent_findings": [f.to_dict() for f in self.urgent_findings],
+            "checks_due": list(self.checks_due),
+            "vitals_interval_hours": self.vitals_interval_hours,
             "settings": dict(self.settings),
         }
 
@@ -165,6 +242,8 @@ class Evaluation:
             "licats_screen_positive": self.licats_screen_positive,
             "sepsis_alert": self.sepsis_alert,
             "withheld": [{"code": s.code, "reason": s.withheld_reason} for s in self.withheld],
+            "urgent_findings": [{"code": f.code, "text": f.text} for f in self.urgent_findings],
+            "icans_incomplete": self.icans.incomplete,
             "drivers": {
                 "crs": [d.text for d in self.crs.drivers],
                 "icans": [d.text for d in self.icans.drivers],

@@ -18,6 +18,12 @@ class DecisionSettings:
     antipyretic_masking_hours: float = 24.0
     # tocilizumab / corticosteroid / anakinra / siltuximab waive fever for the rest of the episode.
     anticytokine_masks_for_episode: bool = True
+    # A-2 (revised): after the patient's CRS episode has closed, fever stays waived for as long as the
+    # therapy acts, counted from its last dose; hypotension/hypoxia in that time opens a new episode.
+    steroid_masking_after_episode_hours: float = 72.0
+    tocilizumab_masking_after_episode_hours: float = 168.0
+    siltuximab_masking_after_episode_hours: float = 168.0
+    anakinra_masking_after_episode_hours: float = 24.0
     # a physician-recorded "crs_diagnosed" event opens an episode without fever.
     crs_diagnosed_opens_episode: bool = True
     # fever in the preceding N h qualifies concurrent hypotension/hypoxia.
@@ -38,6 +44,8 @@ class DecisionSettings:
     vasopressin_alone_counts: bool = True
     # HFNC graded by device (grade 3) even at ≤ 6 L/min.
     hfnc_device_beats_flow: bool = True
+    # SpO2 below this (%) raises an urgent hypoxaemia finding whatever the CRS grade.
+    hypoxaemia_spo2_below_percent: float = 90.0
     # ASCO G1: fever persisting longer than this -> manage as grade 2 (consider tocilizumab).
     persistent_fever_hours: float = 72.0
     # tocilizumab dosing.
@@ -57,6 +65,8 @@ class DecisionSettings:
     capd_below_age_years: float = 12.0
     # B-6: a domain not re-assessed for this long is shown as stale.
     neuro_stale_hours: float = 24.0
+    # B-9: platelets below this (×10⁹/L) at an intracranial haemorrhage add a transfusion-threshold note.
+    ich_platelet_transfusion_below_10e9_l: float = 50.0
     # B-7: baseline-relative CAPD mode (off by default: printed table literally).
     capd_baseline_relative: bool = False
     capd_baseline_rise: int = 2

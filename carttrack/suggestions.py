@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .observations import PatientInfo
-from .results import Suggestion
+from .results import Suggestion, UrgentFinding
 from .settings import DecisionSettings
 from .vocabulary import SUGGESTION_CODES
 
@@ -85,6 +85,7 @@ class Context(NamedTuple):
     ivig_code: str | None
     seizure_risk_flag: bool
     deceased: bool = False
+    urgent: tuple[UrgentFinding, ...] = ()
 
 
 class _Builder:
@@ -388,8 +389,20 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         )
     elif c.ivig_code == "consider_ivig":
         b.add("consider_ivig", "IgG ≤ 400 mg/dL: consider IVIG", "RULES §3.6, C-4")
-    if crs == 0 and icans == 0 and not c.sepsis_alert:
+    # ---------------------------------------------------------------- urgent findings (A-15, B-9)
+    for finding in c.urgent:
+        for code in finding.suggestions:
+            b.add(code, f"{finding.text}: {_FINDING_ACTION[code]}", finding.source)
+    quiet = not c.sepsis_alert and not c.urgent
+    if crs == 0 and icans == 0 and quiet:
         b.add("continue_monitoring", "Continue monitoring (vitals q4h, ICE/CAPD twice daily)", "RULES §5.2")
-    elif c.crs is None and c.icans is None and not c.sepsis_alert:
+    elif c.crs is None and c.icans is None and quiet:
         b.add("continue_monitoring", "Continue monitoring", "RULES §5.2")
     return b.result()
+
+
+_FINDING_ACTION = {
+    "notify_physician_urgent": "urgent physician review",
+    "neuro_consult": "neurology consultation",
+    "neuroimaging": "neuroimaging (CT/MRI brain)",
+}

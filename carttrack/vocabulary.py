@@ -56,6 +56,20 @@ class IcpEdema(StrEnum):
 
 
 O2_DEVICES: tuple[str, ...] = tuple(m.value for m in O2Device)
+# How a device reads in a sentence (drivers, standing values, findings).
+O2_DEVICE_NAMES: dict[O2Device, str] = {
+    O2Device.ROOM_AIR: "room air",
+    O2Device.BLOW_BY: "blow-by oxygen",
+    O2Device.NASAL_CANNULA: "nasal cannula",
+    O2Device.HFNC: "high-flow nasal cannula (HFNC)",
+    O2Device.SIMPLE_FACE_MASK: "simple face mask",
+    O2Device.VENTURI: "Venturi mask",
+    O2Device.NON_REBREATHER: "non-rebreather mask",
+    O2Device.CPAP: "CPAP",
+    O2Device.BIPAP: "BiPAP",
+    O2Device.NIV_OTHER: "other non-invasive ventilation",
+    O2Device.INVASIVE_MV: "invasive mechanical ventilation",
+}
 CONSCIOUSNESS: tuple[str, ...] = tuple(m.value for m in Consciousness)
 SEIZURE: tuple[str, ...] = tuple(m.value for m in Seizure)
 MOTOR: tuple[str, ...] = tuple(m.value for m in Motor)

@@ -22,9 +22,12 @@ NORMAL_ICE = {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "atten
 
 
 def vitals(t: float, **kw: Any) -> dict[str, Any]:
+    """A full vitals set (normal values unless given). Vasopressors are not recorded unless given."""
     base: dict[str, Any] = {"kind": "vitals", "t_hours": t, "sbp": 120, "dbp": 75, "o2_device": "room_air"}
     if "temp_f" not in kw:
         base["temp_c"] = 37.0
+    if "sbp" in kw and "dbp" not in kw and kw["sbp"] is not None:
+        base["dbp"] = min(75, round(kw["sbp"] * 0.6))  # a diastolic below the systolic given
     base.update(kw)
     return base
 

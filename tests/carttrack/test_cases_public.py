@@ -36,7 +36,7 @@ def test_cli_check_passes_all_public_cases():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout == ""
-    assert "47 case(s): 0 mismatch" in proc.stderr
+    assert "52 case(s): 0 mismatch" in proc.stderr
 
 
 def test_cli_prints_json_array_in_file_order():

@@ -120,8 +120,9 @@ def test_adult_sbp_90_and_map_65(sbp, dbp, grade):
 
 
 def test_explicit_map():
-    assert crs_of(vitals(10, temp_c=38.5, sbp=110, dbp=70, map=64)).maximum == 2
-    assert crs_of(vitals(10, temp_c=38.5, sbp=110, dbp=70, map=65)).maximum == 1
+    # 110/50 computes to MAP 70; a measured MAP wins
+    assert crs_of(vitals(10, temp_c=38.5, sbp=110, dbp=50, map=64)).maximum == 2
+    assert crs_of(vitals(10, temp_c=38.5, sbp=110, dbp=50, map=65)).maximum == 1
 
 
 def test_fluid_bolus_counts_as_hypotension():
@@ -208,11 +209,13 @@ def test_antipyretic_masks_24h(gap, grade):
 
 
 def test_episode_closes_after_48h_and_masking_ends():
+    # A-2 (revised): once the episode has closed, fever stays waived only while the therapy acts
+    # (7 days after tocilizumab); 200 h after the dose it no longer does.
     obs = [
         vitals(10, temp_c=38.5),
         {"kind": "medication", "t_hours": 11, "drug": "tocilizumab", "dose_mg": 560},
         vitals(60, temp_c=37.0),
-        vitals(100, temp_c=37.0, sbp=80),
+        vitals(211, temp_c=37.0, sbp=80),
     ]
     ev = run(obs)
     assert ev.crs.maximum == 1 and ev.sepsis_alert and not ev.crs.episode_open
@@ -228,7 +231,9 @@ def test_attribution_excludes_findings():
 
 
 def test_current_vs_maximum_and_grade5():
-    ev = run([vitals(10, temp_c=38.5, vasopressors=["norepinephrine"]), vitals(20, temp_c=37.0)])
+    ev = run(
+        [vitals(10, temp_c=38.5, vasopressors=["norepinephrine"]), vitals(20, temp_c=37.0, vasopressors=[])]
+    )
     assert (ev.crs.maximum, ev.crs.current) == (3, 0)
     ev = run(
         [

@@ -27,10 +27,11 @@ def test_lab_units_converted():
 
 
 def test_fio2_percent_accepted():
-    assert parse_observation({"kind": "vitals", "t_hours": 1, "fio2": 40}).fio2 == pytest.approx(0.4)
-    assert parse_observation({"kind": "vitals", "t_hours": 1, "fio2": 0.4}).fio2 == pytest.approx(0.4)
+    hfnc = {"kind": "vitals", "t_hours": 1, "o2_device": "hfnc", "o2_flow_l_min": 40}
+    assert parse_observation({**hfnc, "fio2": 40}).fio2 == pytest.approx(0.4)
+    assert parse_observation({**hfnc, "fio2": 0.4}).fio2 == pytest.approx(0.4)
     with pytest.raises(ObservationError) as e:
-        parse_observation({"kind": "vitals", "t_hours": 1, "fio2": 5})
+        parse_observation({**hfnc, "fio2": 5})
     assert e.value.field == "fio2"
 
 
@@ -129,12 +130,18 @@ def test_parse_case_and_patient_errors():
 
 
 def test_attribution_fields():
-    obs = parse_observation({"kind": "vitals", "t_hours": 1, "attributed_to": "pneumonia"})
+    obs = parse_observation({"kind": "vitals", "t_hours": 1, "temp_c": 38.4, "attributed_to": "pneumonia"})
     assert (
         obs.fever_attributed_to == obs.hypotension_attributed_to == obs.hypoxia_attributed_to == "pneumonia"
     )
     obs = parse_observation(
-        {"kind": "vitals", "t_hours": 1, "attributed_to": "CRS", "hypoxia_attributed_to": "PE"}
+        {
+            "kind": "vitals",
+            "t_hours": 1,
+            "temp_c": 38.4,
+            "attributed_to": "CRS",
+            "hypoxia_attributed_to": "PE",
+        }
     )
     assert obs.fever_attributed_to is None and obs.hypoxia_attributed_to == "PE"
 

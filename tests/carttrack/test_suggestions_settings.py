@@ -181,7 +181,7 @@ def test_settings_roundtrip_and_errors():
 def test_evaluation_carries_settings_and_rule_set():
     s = dataclasses.replace(S, antipyretic_masking_hours=12.0)
     ev = run([vitals(10, temp_c=38.5)], settings=s)
-    assert ev.rule_set == carttrack.RULE_SET == "astct-2019/carttrack-1"
+    assert ev.rule_set == carttrack.RULE_SET == "astct-2019/carttrack-2"
     assert ev.settings["antipyretic_masking_hours"] == 12.0
     json.dumps(ev.to_dict())
     out = ev.case_output("T")
