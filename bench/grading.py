@@ -34,15 +34,23 @@ def build_course(seed: int) -> dict:
             ),
             "hr": rng.randint(70, 130),
             "sbp": rng.randint(80, 130) if in_crs else rng.randint(100, 140),
-            "dbp": rng.randint(45, 80),
+            "dbp": 0,  # set below the systolic just after
             "rr": rng.randint(12, 28),
             "spo2": rng.randint(88, 99),
             "o2_device": "room_air",
             "o2_flow_l_min": 0,
         }
+        v["dbp"] = rng.randint(45, min(80, v["sbp"] - 10))
         if in_crs and rng.random() < 0.3:
-            v["o2_device"] = rng.choice(["nasal_cannula", "nasal_cannula", "hfnc", "venturi"])
-            v["o2_flow_l_min"] = rng.choice([2, 4, 6, 8, 30])
+            v["o2_device"], v["o2_flow_l_min"] = rng.choice(
+                [
+                    ("nasal_cannula", 2),
+                    ("nasal_cannula", 4),
+                    ("nasal_cannula", 6),
+                    ("hfnc", 30),
+                    ("venturi", 8),
+                ]
+            )
         if in_crs and rng.random() < 0.15:
             v["vasopressors"] = rng.choice([["norepinephrine"], ["norepinephrine", "vasopressin"]])
         if in_crs and rng.random() < 0.2:

@@ -4,7 +4,8 @@ module because the episode, masking and standing-value rules read and write the 
 Feed observations in time order (engine.py sorts them): vitals(), medication(), event().
 Each CRS component is a domain whose last recorded value stands until a record carries it again
 (A-14): temperature, blood pressure (SBP/MAP and fluid bolus), vasopressors, oxygen (device, flow,
-FiO2, for comfort). A vitals record that carries none of them leaves the grade as it is. The grade
+FiO2, for comfort). Every vitals record re-evaluates the standing values; a finding that counted as
+CRS keeps counting while it stands, so time and fragments alone never lower the grade. The grade
 is computed from the standing values:
   fever (≥ 38.0 °C, unrounded, not attributed to another cause) gives grade 1;
   hypotension / hypoxia give 2–4 (CRS-R1: the more severe wins) but only when qualified by fever now,
@@ -13,7 +14,8 @@ is computed from the standing values:
   on documented fever, a "crs_diagnosed" event (A-3), or, for a patient who has had CRS in this
   course, on hypotension/hypoxia while a therapy given for CRS/ICANS still acts (A-2 revised); it
   closes after 48 h without fever, vasopressors or supplemental oxygen (A-4) — a standing fever,
-  vasopressor or oxygen keeps it open. Unqualified hypotension/hypoxia gives grade 0 and the sepsis
+  vasopressor, oxygen requirement or counted hypotension keeps it open, and a finding that persists
+  in the open episode keeps counting as CRS. Unqualified hypotension/hypoxia gives grade 0 and the sepsis
   alert (CRS-R7). Grade 5 only from a death attributed to CRS (A-11).
 """
 
@@ -42,6 +44,7 @@ from .vocabulary import ANTIPYRETICS, CORTICOSTEROIDS, MASKING_FOR_EPISODE, VASO
 __all__ = ["FEVER_C", "GRADE_DEATH", "CrsTracker", "hypotension_sbp_threshold"]
 
 GRADE_DEATH = 5  # RULES §1.2 grade 5 (S1c), A-11
+DAYS_FROM_HOURS = 96.0  # a therapy's action of 4 days or more reads in days ("7 days")
 
 # The CRS domains of A-14, in the order a person reads them.
 TEMPERATURE = "temperature"
@@ -83,12 +86,13 @@ def carries(obs: Vitals) -> tuple[str, ...]:
 
 
 class Standing(NamedTuple):
-    """A domain's last recorded value: the record, the episode it was recorded in, and why its
-    hypotension/hypoxia counted as CRS then ("" if it did not)."""
+    """A domain's last recorded value: the record, the episode it was recorded in, the CRS component
+    it meets (None: none, or the temperature), and why that counted as CRS ("" if it did not)."""
 
     obs: Vitals
     episode: int
     qualifier: str
+    comp: Component | None
 
 
 def _t(t: float) -> str:
@@ -185,7 +189,9 @@ class CrsTracker:
             self.last_masking = None
 
     def _sign_standing(self) -> bool:
-        return self.fever_now or self.pressors_active or self.hypoxia_grade > 0
+        """A standing fever, vasopressor, oxygen requirement or counted CRS finding (grade ≥ 2)."""
+        counted = self.current is not None and 2 <= self.current < GRADE_DEATH
+        return self.fever_now or self.pressors_active or self.hypoxia_grade > 0 or counted
 
     def _open(self, t: float) -> None:
         self.episode_open = True
@@ -225,9 +231,10 @@ class CrsTracker:
         if best is None:
             return None
         _, med, hours = best
+        span = f"{hours / 24.0:g} days" if hours >= DAYS_FROM_HOURS and hours % 24.0 == 0 else f"{hours:g} h"
         return (
             f"fever requirement waived: {med.drug} at {_t(med.t_hours)} still acts "
-            f"({hours:g} h after the last dose, A-2)"
+            f"({span} after the last dose, A-2)"
         )
 
     # -------------------------------------------------------------------------------- inputs
@@ -274,94 +281,108 @@ class CrsTracker:
         if obs.hr is not None:
             self.hr_now = obs.hr
         carried = carries(obs)
-        if not carried:
-            return  # A-14: nothing of CRS recorded, every component and the grade stand
+        if not carried and not self.dom:
+            return  # nothing of CRS recorded yet: CRS stays "not assessed"
         self.has_data = True
-        episode = self.episodes
         for name in carried:
-            self.dom[name] = Standing(obs, episode, "")
-        self._grade(obs, carried)
+            # A finding that persists in the open episode keeps the reason it counted as CRS.
+            inherited = self._still_open(self.dom.get(name))
+            self.dom[name] = Standing(obs, self.episodes, inherited, self._component(name, obs))
+        self._grade(obs, TEMPERATURE in carried)
 
-    def _grade(self, obs: Vitals, carried: tuple[str, ...]) -> None:
-        t = obs.t_hours
+    def _component(self, name: str, obs: Vitals) -> Component | None:
         s = self._s
-        temp = self.dom.get(TEMPERATURE)
-        temp_c = temp.obs.temp_c if temp is not None else None
-        febrile = temp_c is not None and temp_c >= FEVER_C
-        fever = febrile and temp is not None and temp.obs.fever_attributed_to is None
-        if TEMPERATURE in carried and febrile and obs.fever_attributed_to is not None:
-            self.notes[f"fever {temp_c:.1f} °C at {_t(t)} attributed to {obs.fever_attributed_to} (A-9)"] = (
-                None
-            )
-        bp, pr, ox = (self.dom.get(n) for n in (BLOOD_PRESSURE, VASOPRESSORS_DOMAIN, OXYGEN))
-        hypo_parts = [
-            c
-            for c in (
-                vasopressor_component(pr.obs, s) if pr is not None else None,
-                blood_pressure_component(bp.obs, self._p, s, self._thr) if bp is not None else None,
-            )
-            if c is not None
-        ]
-        oxy, note = hypoxia_component(ox.obs, self._p, s) if ox is not None else (None, None)
-        if note is not None and OXYGEN in carried:
-            self.notes[f"{note}, {_t(t)}"] = None
-        if obs.hypotension_attributed_to is not None and (
-            obs.vasopressors or obs.fluid_bolus_for_hypotension
-        ):
-            self.notes[f"hypotension at {_t(t)} attributed to {obs.hypotension_attributed_to} (A-9)"] = None
-        if fever and TEMPERATURE in carried:
+        if name in (BLOOD_PRESSURE, VASOPRESSORS_DOMAIN):
+            treated = obs.vasopressors if name == VASOPRESSORS_DOMAIN else obs.fluid_bolus_for_hypotension
+            if obs.hypotension_attributed_to is not None and treated:
+                self.notes[
+                    f"hypotension at {_t(obs.t_hours)} attributed to {obs.hypotension_attributed_to} (A-9)"
+                ] = None
+            if name == BLOOD_PRESSURE:
+                return blood_pressure_component(obs, self._p, s, self._thr)
+            return vasopressor_component(obs, s)
+        if name == OXYGEN:
+            comp, note = hypoxia_component(obs, self._p, s)
+            if note is not None:
+                self.notes[f"{note}, {_t(obs.t_hours)}"] = None
+            return comp
+        if obs.fever_attributed_to is not None and obs.temp_c is not None and obs.temp_c >= FEVER_C:
+            why = obs.fever_attributed_to
+            self.notes[f"fever {obs.temp_c:.1f} °C at {_t(obs.t_hours)} attributed to {why} (A-9)"] = None
+        return None
+
+    def _grade(self, obs: Vitals, temperature_recorded: bool) -> None:
+        t = obs.t_hours
+        dom = self.dom
+        temp = dom.get(TEMPERATURE)
+        fever = (
+            temp is not None
+            and temp.obs.temp_c is not None
+            and temp.obs.temp_c >= FEVER_C
+            and temp.obs.fever_attributed_to is None
+        )
+        if fever and temperature_recorded:
             if not self.episode_open:
                 self._open(t)
             self.last_fever_t = t
             if self.first_fever_t is None:
                 self.first_fever_t = t
-        hypo_g = max((c.grade for c in hypo_parts), default=0)
-        oxy_g = oxy.grade if oxy is not None else 0
-        organ_comps = [c for c in (*hypo_parts, oxy) if c is not None and c.grade >= 2]
+        organ = [(name, st) for name, st in dom.items() if st.comp is not None]
         qualifier = ""
-        if organ_comps:
+        if organ:
             qualifier = self._qualifier_now(t, fever, temp)
             if not qualifier and not self.episode_open:
                 acting = self.acting_therapy(t)
                 if acting:
                     self._open(t)
                     qualifier = "new CRS episode: " + acting
-        for name in carried:
-            if name != TEMPERATURE:
-                self.dom[name] = Standing(obs, self.episodes, qualifier)
-        counted: list[tuple[Component, str]] = []
-        unqualified: list[Component] = []
-        for comp in organ_comps:
-            why = qualifier or self._standing_qualifier(comp)
-            if why:
-                counted.append((comp, why))
-            else:
-                unqualified.append(comp)
         grade = 1 if fever else 0
-        organ = max((c.grade for c, _ in counted), default=0)
-        comps: tuple[Component, ...] = ()
-        if organ > grade:
-            grade = organ
-            comps = tuple(c for c, _ in counted if c.grade == organ)
-            qualifier = next(why for c, why in counted if c.grade == organ)
-        unq_g = max((c.grade for c in unqualified), default=0)
+        comps: list[Component] = []
+        why_top = ""
+        unq_g = 0
+        unqualified: list[Component] = []
+        hypo_g = oxy_g = 0
+        for name, st in organ:
+            comp = st.comp
+            assert comp is not None
+            g = comp.grade
+            if name == OXYGEN:
+                oxy_g = g
+            elif g > hypo_g:
+                hypo_g = g
+            why = self._still_open(st) or qualifier
+            if why and why != st.qualifier:
+                # counted as CRS in this episode: it keeps counting while it stands (A-14)
+                dom[name] = st._replace(qualifier=why, episode=self.episodes)
+            if not why:
+                if g > unq_g:
+                    unq_g, unqualified = g, [comp]
+                elif g == unq_g:
+                    unqualified.append(comp)
+            elif g > grade:
+                grade, comps, why_top = g, [comp], why
+            elif g == grade and comps:
+                comps.append(comp)
+        if comps:
+            qualifier = why_top
         if unq_g > grade:
             self.sepsis_alert = True
-            self.last_sepsis_info = (obs, tuple(c for c in unqualified if c.grade == unq_g))
+            self.last_sepsis_info = (obs, tuple(unqualified))
         else:
             self.sepsis_alert = False
-        if self.episode_open and (fever or any(c.grade >= 3 for c in hypo_parts) or oxy is not None):
-            self.last_sign_t = t
         self.fever_now = fever
         self.hypotension_grade = hypo_g
         self.hypoxia_grade = oxy_g
+        pr = dom.get(VASOPRESSORS_DOMAIN)
         pressors = pr.obs.vasopressors if pr is not None else None
         self.pressors_active = bool(pressors) and any(VASOPRESSORS.get(p) for p in pressors or ())
         self.last_vitals_t = t
+        if self.episode_open and (grade >= 1 or self._sign_standing()):
+            self.last_sign_t = t
         if self.death is not None:
             return
         source: Vitals = temp.obs if grade == 1 and temp is not None else obs
-        info: Info = (grade, source, comps, qualifier)
+        info: Info = (grade, source, tuple(comps), qualifier)
         self.current = grade
         self._cur_info = info
         if self.maximum is None or grade > self.maximum:
@@ -369,6 +390,12 @@ class CrsTracker:
             self._max_info = info
         if self.episode_open and (self.episode_max is None or grade > self.episode_max):
             self.episode_max = grade
+
+    def _still_open(self, stand: Standing | None) -> str:
+        """The reason a standing value counted as CRS, while the episode it was recorded in is open."""
+        if stand is not None and stand.qualifier and self.episode_open and stand.episode == self.episodes:
+            return stand.qualifier
+        return ""
 
     def _qualifier_now(self, t: float, fever: bool, temp: Standing | None) -> str:
         s = self._s
@@ -382,16 +409,6 @@ class CrsTracker:
         ):
             return f"fever {_t(self.last_fever_t)} within {s.fever_lookback_hours:g} h (A-4)"
         return self.masking_reason(t) or ""
-
-    def _standing_qualifier(self, comp: Component) -> str:
-        """The qualifier a standing value earned when recorded, if its episode is still open."""
-        if not self.episode_open:
-            return ""
-        for stand in self.dom.values():
-            same_record = stand.obs.t_hours == comp.t_hours and stand.obs.index == comp.observation_index
-            if same_record and stand.qualifier and stand.episode == self.episodes:
-                return stand.qualifier
-        return ""
 
     def active_at(self, t: float) -> bool:
         """Was a CRS episode open at time t (for screens)?"""

@@ -10,6 +10,7 @@ counts as given)."""
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from dataclasses import fields
 from functools import lru_cache
@@ -225,7 +226,8 @@ class Evaluator:
         p = self.patient
         fu = self.follow_up
         last_t = self._last_t if self._last_t is not None else 0.0
-        as_of = last_t
+        clock = last_t if as_of is None else max(last_t, as_of)  # for the age of standing values
+        as_of = last_t  # ICAHT windows: as of the last observation or follow-up
         if fu is not None and fu.last_follow_up_hours is not None:
             as_of = max(as_of, fu.last_follow_up_hours)
         censors = [x for x in (self._death_t, self._progression_t, self._next_therapy_t) if x is not None]
@@ -233,10 +235,14 @@ class Evaluator:
             censors.append(fu.censor_hours)
         censor = min(censors) if censors else None
         self._crs.advance(last_t)
-        clock = last_t if as_of is None else max(last_t, as_of)
         crs = self._crs.result(clock)
-        stale = self._icans.stale_domains(clock)
-        icans = self._cached("icans", (self._neuro_version, stale, clock), lambda: self._icans.result(clock))
+        icans_standing = self._icans.standing(clock)
+        stale = tuple(v.domain for v in icans_standing if v.stale)
+        icans = self._cached(
+            "icans", (self._neuro_version, stale), lambda: self._icans.result(clock, icans_standing)
+        )
+        if icans.standing != icans_standing:  # same grades and notes, older ages: refresh the ages
+            icans = dataclasses.replace(icans, standing=icans_standing)
         icaht = self._cached(
             "icaht",
             (self._lab_version, as_of // 24.0, censor),
@@ -364,8 +370,6 @@ def _settings_view(settings: DecisionSettings) -> types.MappingProxyType[str, An
 
 
 def _with_index(obs: Observation, index: int) -> Observation:
-    import dataclasses
-
     return dataclasses.replace(obs, index=index)
 
 

@@ -66,11 +66,12 @@ class ObservationError(ValueError):
 
 def combined(errors: Sequence[ObservationError]) -> ObservationError:
     """One exception carrying all of ``errors`` (at least one), the first as the exception itself."""
-    first = errors[0]
-    others: list[ObservationError] = []
-    for err in errors[1:]:
-        others.extend(err.errors)
-    first._others = (*first._others, *others)
+    flat: dict[int, ObservationError] = {}
+    for err in errors:
+        for one in err.errors:
+            flat.setdefault(id(one), one)
+    first, *others = flat.values()
+    first._others = tuple(others)
     return first
 
 

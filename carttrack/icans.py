@@ -247,7 +247,8 @@ class IcansTracker:
         grades = [d[0] for d in self.dom.values() if d[0] is not None]
         enc_ok = enc is not None and enc[0] is not None
         con_ok = con is not None and con[0] is not None
-        ice_partial = enc is not None and enc[1].startswith("ICE incomplete")
+        ice = enc[2].ice if enc is not None and not self._capd else None
+        ice_partial = ice is not None and ice.total is None
         self.incomplete = ice_partial or not (enc_ok and con_ok)
         top = max(grades) if grades else None
         if not enc_ok and not con_ok and (top is None or top == 0):
@@ -268,7 +269,10 @@ class IcansTracker:
         what = "; ".join(f"{d[1]} at {_t(d[2].t_hours)}" for d in winners)
         return Driver("ICANS-R1 most severe domain", obs.index, obs.t_hours, f"ICANS grade {grade}: {what}")
 
-    def result(self, as_of: float | None = None) -> SyndromeResult:
+    def result(
+        self, as_of: float | None = None, standing: tuple[StandingValue, ...] | None = None
+    ) -> SyndromeResult:
+        """The ICANS result; ``standing`` may be given when already computed for ``as_of``."""
         drivers: list[Driver] = []
         if self.death is not None:
             d = self.death
@@ -285,7 +289,8 @@ class IcansTracker:
         if self._cur_info is not None and self._cur_info is not self._max_info:
             drivers.append(self._driver(self._cur_info))
         notes = dict(self.notes)
-        standing = self.standing(as_of if as_of is not None else (self.last_t or 0.0))
+        if standing is None:
+            standing = self.standing(as_of if as_of is not None else (self.last_t or 0.0))
         if as_of is not None:
             for v in standing:
                 if v.stale:
@@ -317,9 +322,6 @@ class IcansTracker:
             age = max(0.0, as_of - obs.t_hours)
             out.append(StandingValue(name, dom[1], obs.t_hours, obs.index, age, limit, age > limit))
         return tuple(out)
-
-    def stale_domains(self, as_of: float) -> tuple[str, ...]:
-        return tuple(v.domain for v in self.standing(as_of) if v.stale)
 
     def domain_grade(self, name: str) -> int:
         dom = self.dom.get(name)
