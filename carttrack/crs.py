@@ -39,7 +39,7 @@ from .crs_components import (
 from .observations import INFUSION_T, Event, Medication, PatientInfo, Vitals
 from .results import Driver, StandingValue, SyndromeResult
 from .settings import DecisionSettings
-from .vocabulary import ANTIPYRETICS, CORTICOSTEROIDS, MASKING_FOR_EPISODE, VASOPRESSORS
+from .vocabulary import ANTIPYRETICS, CORTICOSTEROIDS, MASKING_FOR_EPISODE, VASOPRESSORS, drug_name
 
 __all__ = ["FEVER_C", "GRADE_DEATH", "CrsTracker", "hypotension_sbp_threshold"]
 
@@ -207,7 +207,7 @@ class CrsTracker:
             return None
         if self.last_masking is not None and self._s.anticytokine_masks_for_episode:
             m = self.last_masking
-            return f"fever requirement waived: {m.drug} at {_t(m.t_hours)} (A-2)"
+            return f"fever requirement waived: {drug_name(m.drug)} at {_t(m.t_hours)} (A-2)"
         if (
             self.last_antipyretic_t is not None
             and t - self.last_antipyretic_t <= self._s.antipyretic_masking_hours
@@ -233,7 +233,7 @@ class CrsTracker:
         _, med, hours = best
         span = f"{hours / 24.0:g} days" if hours >= DAYS_FROM_HOURS and hours % 24.0 == 0 else f"{hours:g} h"
         return (
-            f"fever requirement waived: {med.drug} at {_t(med.t_hours)} still acts "
+            f"fever requirement waived: {drug_name(med.drug)} at {_t(med.t_hours)} still acts "
             f"({span} after the last dose, A-2)"
         )
 

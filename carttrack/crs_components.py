@@ -19,6 +19,7 @@ from .vocabulary import (
     VASOPRESSIN,
     VASOPRESSORS,
     O2Device,
+    drug_name,
 )
 
 FEVER_C = 38.0  # RULES §1.1 fever ≥ 38.0 °C (S1a, S1b, S3); A-1 unrounded comparison
@@ -63,7 +64,7 @@ def vasopressor_component(obs: Vitals, s: DecisionSettings) -> Component | None:
     pressors = obs.vasopressors or ()
     if obs.hypotension_attributed_to is not None or not pressors:
         return None
-    counted = [p for p in pressors if VASOPRESSORS.get(p) and p != VASOPRESSIN]
+    counted = [drug_name(p) for p in pressors if VASOPRESSORS.get(p) and p != VASOPRESSIN]
     vaso = VASOPRESSIN in pressors
     if len(counted) >= 2:
         return _component(
@@ -203,7 +204,7 @@ def blood_pressure_text(obs: Vitals) -> str:
 
 
 def vasopressors_text(obs: Vitals) -> str:
-    return " + ".join(obs.vasopressors) if obs.vasopressors else "none"
+    return " + ".join(drug_name(p) for p in obs.vasopressors) if obs.vasopressors else "none"
 
 
 def oxygen_text(obs: Vitals) -> str:

@@ -16,7 +16,16 @@ from __future__ import annotations
 from .observations import INFUSION_T, Event, IceScore, Neuro, PatientInfo
 from .results import Driver, StandingValue, SyndromeResult
 from .settings import DecisionSettings
-from .vocabulary import Consciousness, IcpEdema, Motor, Seizure
+from .vocabulary import (
+    CONSCIOUSNESS_NAMES,
+    ICP_EDEMA_NAMES,
+    MOTOR_NAMES,
+    SEIZURE_NAMES,
+    Consciousness,
+    IcpEdema,
+    Motor,
+    Seizure,
+)
 
 ICE_MAX = 10  # RULES §2.1 ICE 10 points (S2, S3)
 ICE_G1_MIN = 7  # RULES §2.2 ICE 7–9 = grade 1 (S1g)
@@ -206,16 +215,16 @@ class IcansTracker:
             elif obs.sedated:
                 self.dom["consciousness"] = (
                     None,
-                    f"{obs.consciousness.value} under sedation not scored (ICANS-R4)",
+                    f"{CONSCIOUSNESS_NAMES[obs.consciousness]} under sedation not scored (ICANS-R4)",
                     obs,
                 )
             else:
                 g = CONSCIOUSNESS_GRADE[obs.consciousness]
-                self.dom["consciousness"] = (g, obs.consciousness.value.replace("_", " "), obs)
+                self.dom["consciousness"] = (g, CONSCIOUSNESS_NAMES[obs.consciousness], obs)
         if obs.seizure is not None:
-            self.dom["seizure"] = (SEIZURE_GRADE[obs.seizure], f"seizure {obs.seizure.value}", obs)
+            self.dom["seizure"] = (SEIZURE_GRADE[obs.seizure], SEIZURE_NAMES[obs.seizure], obs)
         if obs.motor is not None:
-            self.dom["motor"] = (MOTOR_GRADE[obs.motor], f"motor {obs.motor.value}", obs)
+            self.dom["motor"] = (MOTOR_GRADE[obs.motor], MOTOR_NAMES[obs.motor], obs)
         if obs.intracranial_hemorrhage is not None:
             self.ich = obs if obs.intracranial_hemorrhage else None
         if obs.intracranial_hemorrhage:
@@ -224,9 +233,9 @@ class IcansTracker:
             )
         if obs.icp_edema is not None or obs.papilledema:
             g = ICP_GRADE[obs.icp_edema] if obs.icp_edema is not None else 0
-            label = f"{obs.icp_edema.value}" if obs.icp_edema is not None else "none"
+            label = ICP_EDEMA_NAMES[obs.icp_edema] if obs.icp_edema is not None else "no oedema"
             if obs.papilledema and g < 4:
-                g, label = 4, "papilledema"
+                g, label = 4, ICP_EDEMA_NAMES[IcpEdema.PAPILLEDEMA]
             if obs.intracranial_hemorrhage and obs.icp_edema in ICH_EXCLUDED_ICP and not obs.papilledema:
                 self.dom["icp"] = (
                     0,

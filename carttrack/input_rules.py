@@ -75,15 +75,7 @@ def _oxygen_errors(v: Mapping[str, object]) -> list[ObservationError]:
                         "(the device it is given through)",
                     )
                 )
-        if v.get("o2_for_comfort_only") is True:
-            errors.append(
-                ObservationError(
-                    "o2_for_comfort_only",
-                    True,
-                    "only with an oxygen device",
-                    problem="oxygen for comfort was ticked without an o2_device",
-                )
-            )
+        errors.extend(_comfort_without_oxygen(v, "without an o2_device"))
         return errors
     if device is O2Device.ROOM_AIR:
         if flow is not None and flow != 0.0:
@@ -104,15 +96,7 @@ def _oxygen_errors(v: Mapping[str, object]) -> list[ObservationError]:
                     problem=f"FiO2 on room_air is 0.21 (21 %): give the device for FiO2 {show(fio2)}",
                 )
             )
-        if v.get("o2_for_comfort_only") is True:
-            errors.append(
-                ObservationError(
-                    "o2_for_comfort_only",
-                    True,
-                    "only with an oxygen device",
-                    problem="oxygen for comfort was ticked but the device is room_air",
-                )
-            )
+        errors.extend(_comfort_without_oxygen(v, "but the device is room_air"))
         return errors
     if device in POSITIVE_PRESSURE_DEVICES and v.get("o2_for_comfort_only") is True:
         errors.append(
@@ -137,6 +121,19 @@ def _oxygen_errors(v: Mapping[str, object]) -> list[ObservationError]:
             )
         )
     return errors
+
+
+def _comfort_without_oxygen(v: Mapping[str, object], why: str) -> list[ObservationError]:
+    if v.get("o2_for_comfort_only") is not True:
+        return []
+    return [
+        ObservationError(
+            "o2_for_comfort_only",
+            True,
+            "only with an oxygen device",
+            problem=f"oxygen for comfort was ticked {why}",
+        )
+    ]
 
 
 def dose_errors(drug: str, dose: float | None) -> list[ObservationError]:

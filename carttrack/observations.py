@@ -25,10 +25,12 @@ vitals: temp_c | temp_f, hr, sbp, dbp, + map, rr, spo2, o2_device, o2_flow_l_min
       the per-finding field wins over attributed_to).
 neuro: ice ({orientation 0–4, naming 0–3, commands, writing, attention 0–1}; an item may be null =
     not assessable for a non-neurological reason, B-1; ice: null = not performed), capd_items (8
-    integers 0–4, or null), consciousness, seizure, motor, icp_edema, intracranial_hemorrhage,
-    tremor, myoclonus, papilledema, sedated.
+    integers 0–4, or null), consciousness, seizure, motor, icp_edema, intracranial_hemorrhage
+    (absent = not recorded; true stands until a record says false, B-9), tremor, myoclonus,
+    papilledema, sedated; at least one of them.
 lab: keys of vocabulary.LAB_FIELDS (+ ast_U_L, ast_uln_U_L); at least one.
-medication: drug (vocabulary.DRUGS), dose_mg, + for_crs_icans (bool, default true: a steroid given
+medication: drug (vocabulary.DRUGS), dose_mg (within the drug's range, limits.DOSE_LIMITS),
+    + for_crs_icans (bool, default true: a steroid given
     for another reason, e.g. lupus maintenance, does not mask fever, A-2), + route (text).
 event: event (vocabulary.EVENTS), attributed_to (text; "crs" or "icans" for grade 5, A-11).
 clinical_flag: one or more of vocabulary.CLINICAL_FLAGS, each a bool.
@@ -611,18 +613,8 @@ def _parse_lab(d: Mapping[str, Any], t: float, index: int | None) -> Lab:
     for a, b in (("crp_mg_L", "crp_mg_dL"), ("creatinine_mg_dL", "creatinine_umol_L")):
         if d.get(a) is not None and d.get(b) is not None:
             r.add([ObservationError(b, d[b], f"either {a} or {b}", problem=f"give {a} or {b}, not both")])
+    r.add(_no_value(d, LAB_FIELDS, "lab"))
     values: dict[str, float | None] = {key: r.take(_opt_number, key) for key in LAB_FIELDS if key in d}
-    if not r.errors and not any(v is not None for v in values.values()):
-        r.add(
-            [
-                ObservationError(
-                    "lab",
-                    None,
-                    "at least one of: " + ", ".join(LAB_FIELDS),
-                    problem="a lab observation needs at least one value",
-                )
-            ]
-        )
     r.done()
     crp_l = values.pop("crp_mg_L", None)
     if crp_l is not None:
@@ -666,18 +658,8 @@ def _parse_event(d: Mapping[str, Any], t: float, index: int | None) -> Event:
 def _parse_flags(d: Mapping[str, Any], t: float, index: int | None) -> ClinicalFlag:
     r = _Reader(d)
     r.add(_unknown_fields(d, _FLAG_FIELDS, "clinical_flag"))
+    r.add(_no_value(d, CLINICAL_FLAGS, "clinical_flag"))
     values = [(k, r.take(_bool, k)) for k in d if k not in _COMMON and k in _FLAG_FIELDS]
-    if not r.errors and not values:
-        r.add(
-            [
-                ObservationError(
-                    "clinical_flag",
-                    None,
-                    "at least one of: " + ", ".join(CLINICAL_FLAGS),
-                    problem="a clinical_flag observation needs at least one flag",
-                )
-            ]
-        )
     r.done()
     return ClinicalFlag(t_hours=t, flags=tuple(sorted((k, bool(v)) for k, v in values)), index=index)
 

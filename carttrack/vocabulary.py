@@ -75,6 +75,36 @@ SEIZURE: tuple[str, ...] = tuple(m.value for m in Seizure)
 MOTOR: tuple[str, ...] = tuple(m.value for m in Motor)
 ICP_EDEMA: tuple[str, ...] = tuple(m.value for m in IcpEdema)
 
+# How the neuro vocabulary reads in a sentence (drivers, standing values).
+CONSCIOUSNESS_NAMES: dict[Consciousness, str] = {
+    Consciousness.ALERT: "alert",
+    Consciousness.AWAKENS_SPONTANEOUSLY: "awakens spontaneously",
+    Consciousness.AWAKENS_TO_VOICE: "awakens to voice",
+    Consciousness.AWAKENS_TO_TACTILE: "awakens only to touch",
+    Consciousness.UNAROUSABLE: "unarousable",
+    Consciousness.NOT_ASSESSABLE: "consciousness not assessable",
+}
+SEIZURE_NAMES: dict[Seizure, str] = {
+    Seizure.NONE: "no seizure",
+    Seizure.RAPID_RESOLVING_CLINICAL: "clinical seizure resolving rapidly",
+    Seizure.NONCONVULSIVE_EEG_RESOLVED: "non-convulsive seizure on EEG resolved with intervention",
+    Seizure.PROLONGED_GT5MIN: "prolonged seizure (> 5 min)",
+    Seizure.REPETITIVE_NO_RETURN: "repetitive seizures without return to baseline",
+}
+MOTOR_NAMES: dict[Motor, str] = {
+    Motor.NONE: "no focal weakness",
+    Motor.DEEP_FOCAL_WEAKNESS: "deep focal motor weakness",
+}
+ICP_EDEMA_NAMES: dict[IcpEdema, str] = {
+    IcpEdema.NONE: "no oedema",
+    IcpEdema.FOCAL_LOCAL_EDEMA: "focal/local oedema",
+    IcpEdema.DIFFUSE_EDEMA: "diffuse cerebral oedema",
+    IcpEdema.POSTURING: "decerebrate/decorticate posturing",
+    IcpEdema.CN_VI_PALSY: "cranial nerve VI palsy",
+    IcpEdema.PAPILLEDEMA: "papilloedema",
+    IcpEdema.CUSHING_TRIAD: "Cushing's triad",
+}
+
 LOW_FLOW_DEVICES = frozenset({O2Device.BLOW_BY, O2Device.NASAL_CANNULA})
 HIGH_FLOW_OR_MASK_DEVICES = frozenset(
     {O2Device.HFNC, O2Device.SIMPLE_FACE_MASK, O2Device.VENTURI, O2Device.NON_REBREATHER}
@@ -98,6 +128,25 @@ VASOPRESSORS: dict[str, bool] = {
     "isoproterenol": False,  # inotrope/chronotrope, A-6
 }
 INOTROPES: frozenset[str] = frozenset(k for k, v in VASOPRESSORS.items() if not v)
+# Drug codes whose plain reading is not the code itself (the others read as written).
+DRUG_NAMES: dict[str, str] = {
+    "angiotensin_ii": "angiotensin II",
+    "g_csf": "G-CSF",
+    "atg": "ATG",
+    "ivig": "IVIG",
+    "tmp_smx": "TMP-SMX",
+    "piperacillin_tazobactam": "piperacillin-tazobactam",
+    "intrathecal_chemotherapy": "intrathecal chemotherapy",
+    "hypertonic_saline": "hypertonic saline",
+    "antibiotic_other": "other antibiotic",
+    "nsaid": "NSAID",
+}
+
+
+def drug_name(code: str) -> str:
+    """How a drug code reads in a sentence."""
+    return DRUG_NAMES.get(code, code)
+
 
 # Drug classes (RULES §0, §4).
 TOCILIZUMAB = "tocilizumab"
