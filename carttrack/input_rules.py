@@ -30,7 +30,7 @@ def vitals_errors(v: Mapping[str, object]) -> list[ObservationError]:
             ObservationError(
                 "dbp",
                 dbp,
-                f"below sbp ({show(sbp)} mmHg)",
+                f"below systolic {show(sbp)} mmHg",
                 problem=f"diastolic {show(dbp)} must be below systolic {show(sbp)} mmHg",
             )
         )
@@ -39,9 +39,9 @@ def vitals_errors(v: Mapping[str, object]) -> list[ObservationError]:
             ObservationError(
                 "map",
                 mean,
-                f"{show(dbp)}–{show(sbp)} mmHg (between dbp and sbp)",
-                problem=f"MAP {show(mean)} must lie between diastolic {show(dbp)} "
-                f"and systolic {show(sbp)} mmHg",
+                f"between diastolic {show(dbp)} and systolic {show(sbp)} mmHg",
+                problem=f"MAP {show(mean)} must lie between diastolic {show(dbp)} and "
+                f"systolic {show(sbp)} mmHg",
             )
         )
     spo2 = _num(v, "spo2")
@@ -51,8 +51,8 @@ def vitals_errors(v: Mapping[str, object]) -> list[ObservationError]:
                 "spo2",
                 spo2,
                 "0–100 % (a percentage)",
-                problem=f"SpO2 is a percentage: {show(spo2)} looks like a fraction — did you mean "
-                f"{show(round(spo2 * 100.0, 4))} %?",
+                problem=f"{show(spo2)} looks like a fraction — did you mean "
+                f"{show(round(spo2 * 100.0, 4))} %? SpO2 is 0–100 % (a percentage)",
             )
         )
     errors.extend(_oxygen_errors(v))
@@ -70,12 +70,12 @@ def _oxygen_errors(v: Mapping[str, object]) -> list[ObservationError]:
                     ObservationError(
                         key,
                         value,
-                        "only with o2_device (a device other than room_air) in the same record",
-                        problem=f"{key} {show(value)} needs o2_device in the same record "
-                        "(the device it is given through)",
+                        "with o2_device in the same record",
+                        problem=f"{key} {show(value)} is given only with o2_device in the same record "
+                        "(the device it runs through)",
                     )
                 )
-        errors.extend(_comfort_without_oxygen(v, "without an o2_device"))
+        errors.extend(_comfort_without_oxygen(v, "no o2_device was given"))
         return errors
     if device is O2Device.ROOM_AIR:
         if flow is not None and flow != 0.0:
@@ -83,8 +83,8 @@ def _oxygen_errors(v: Mapping[str, object]) -> list[ObservationError]:
                 ObservationError(
                     "o2_flow_l_min",
                     flow,
-                    "0 on room_air",
-                    problem=f"room_air has no oxygen flow: give the device for {show(flow)} L/min",
+                    "0 L/min",
+                    problem=f"room_air has no oxygen flow (0 L/min): give the device for {show(flow)} L/min",
                 )
             )
         if fio2 is not None and abs(fio2 - ROOM_AIR_FIO2) > FIO2_TOLERANCE:
@@ -92,11 +92,11 @@ def _oxygen_errors(v: Mapping[str, object]) -> list[ObservationError]:
                 ObservationError(
                     "fio2",
                     fio2,
-                    "0.21 (21 %) on room_air",
+                    "0.21 (21 %)",
                     problem=f"FiO2 on room_air is 0.21 (21 %): give the device for FiO2 {show(fio2)}",
                 )
             )
-        errors.extend(_comfort_without_oxygen(v, "but the device is room_air"))
+        errors.extend(_comfort_without_oxygen(v, "the device is room_air"))
         return errors
     if device in POSITIVE_PRESSURE_DEVICES and v.get("o2_for_comfort_only") is True:
         errors.append(
@@ -104,7 +104,8 @@ def _oxygen_errors(v: Mapping[str, object]) -> list[ObservationError]:
                 "o2_for_comfort_only",
                 True,
                 "not with positive-pressure ventilation",
-                problem=f"{device.value} is positive-pressure ventilation, not oxygen for comfort",
+                problem="oxygen for comfort is ticked only with oxygen, not with positive-pressure "
+                f"ventilation ({device.value})",
             )
         )
     lim = O2_FLOW_LIMITS.get(device)
@@ -117,7 +118,7 @@ def _oxygen_errors(v: Mapping[str, object]) -> list[ObservationError]:
                 "o2_flow_l_min",
                 flow,
                 f"{lim.text} on {device.value}",
-                problem=f"{show(flow)} L/min is outside {lim.text} for {device.value}{hint}",
+                problem=f"{show(flow)} L/min is outside {lim.text} on {device.value}{hint}",
             )
         )
     return errors
@@ -131,7 +132,7 @@ def _comfort_without_oxygen(v: Mapping[str, object], why: str) -> list[Observati
             "o2_for_comfort_only",
             True,
             "only with an oxygen device",
-            problem=f"oxygen for comfort was ticked {why}",
+            problem=f"oxygen for comfort is ticked only with an oxygen device; {why}",
         )
     ]
 

@@ -374,7 +374,8 @@ def _no_value(data: Mapping[str, Any], fields: Iterable[str], kind: str) -> list
             kind,
             None,
             "at least one of: " + ", ".join(fields),
-            problem=f"a {kind} record needs at least one recorded value",
+            problem=f"a {kind} record needs at least one recorded value: at least one of: "
+            + ", ".join(fields),
         )
     ]
 

@@ -36,18 +36,21 @@ def parse_timestamp(value: object, *, zone: str | None = None, field: str = "obs
                 field,
                 value,
                 f"an ISO-8601 date and time, e.g. {ISO_EXAMPLE}",
-                problem=f"{value!r} is not an ISO-8601 date and time (e.g. {ISO_EXAMPLE})",
+                problem=f"{value!r} is not an ISO-8601 date and time, e.g. {ISO_EXAMPLE}",
             ) from None
         if "T" not in text and " " not in text:
             raise ObservationError(
                 field,
                 value,
                 f"a date and time, e.g. {ISO_EXAMPLE}",
-                problem=f"{value!r} has no time of day (expected e.g. {ISO_EXAMPLE})",
+                problem=f"{value!r} has no time of day: give a date and time, e.g. {ISO_EXAMPLE}",
             )
     else:
         raise ObservationError(
-            field, value, f"an ISO-8601 date and time, e.g. {ISO_EXAMPLE}", problem="a time must be text"
+            field,
+            value,
+            f"an ISO-8601 date and time, e.g. {ISO_EXAMPLE}",
+            problem=f"{value!r} is not an ISO-8601 date and time, e.g. {ISO_EXAMPLE}",
         )
     if parsed.tzinfo is not None and parsed.utcoffset() is not None:
         return parsed
@@ -56,7 +59,7 @@ def parse_timestamp(value: object, *, zone: str | None = None, field: str = "obs
             field,
             value,
             f"a time with its UTC offset, e.g. {ISO_EXAMPLE}",
-            problem=f"{_text(value)} has no time zone; give its offset (e.g. {ISO_EXAMPLE})",
+            problem=f"{_text(value)} has no time zone: give a time with its UTC offset, e.g. {ISO_EXAMPLE}",
         )
     return _in_zone(parsed, zone, value, field)
 
@@ -69,7 +72,7 @@ def _in_zone(naive: datetime, zone: str, value: object, field: str) -> datetime:
             "time_zone",
             zone,
             "an IANA time zone name, e.g. Europe/Berlin",
-            problem=f"{zone!r} is not a known time zone",
+            problem=f"{zone!r} is not an IANA time zone name, e.g. Europe/Berlin",
         ) from None
     early = naive.replace(tzinfo=tz, fold=0)
     late = naive.replace(tzinfo=tz, fold=1)
@@ -86,7 +89,7 @@ def _in_zone(naive: datetime, zone: str, value: object, field: str) -> datetime:
             field,
             value,
             f"a time with its UTC offset, e.g. {ISO_EXAMPLE}",
-            problem=f"{_text(value)} {why}; give the time with its UTC offset",
+            problem=f"{_text(value)} {why}: give a time with its UTC offset, e.g. {ISO_EXAMPLE}",
         )
     return early
 

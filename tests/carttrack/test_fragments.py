@@ -71,6 +71,7 @@ def test_a_vitals_record_without_any_value_is_an_error(fields):
     assert e.value.field == "vitals"
     assert str(e.value).startswith("case C, observation 2, field vitals: a vitals record needs at least one")
     assert "temp_c" in e.value.allowed and "vasopressors" in e.value.allowed
+    assert e.value.allowed in str(e.value)
 
 
 def test_only_heart_rates_recorded_is_not_crs_0():

@@ -35,7 +35,7 @@ def refusal(data: dict) -> ObservationError:
         (
             {"o2_device": "room_air", "o2_flow_l_min": 2},
             "o2_flow_l_min",
-            "field o2_flow_l_min: room_air has no oxygen flow: give the device for 2 L/min",
+            "field o2_flow_l_min: room_air has no oxygen flow (0 L/min): give the device for 2 L/min",
         ),
         (
             {"o2_device": "room_air", "fio2": 0.4},
@@ -50,56 +50,58 @@ def refusal(data: dict) -> ObservationError:
         (
             {"o2_flow_l_min": 3},
             "o2_flow_l_min",
-            "field o2_flow_l_min: o2_flow_l_min 3 needs o2_device in the same record "
-            "(the device it is given through)",
+            "field o2_flow_l_min: o2_flow_l_min 3 is given only with o2_device in the same record "
+            "(the device it runs through)",
         ),
-        ({"fio2": 0.5}, "fio2", "field fio2: fio2 0.5 needs o2_device in the same record"),
+        ({"fio2": 0.5}, "fio2", "field fio2: fio2 0.5 is given only with o2_device in the same record"),
         (
             {"o2_device": "nasal_cannula", "o2_flow_l_min": 60},
             "o2_flow_l_min",
-            "field o2_flow_l_min: 60 L/min is outside more than 0 and at most 15 L/min for nasal_cannula; "
+            "field o2_flow_l_min: 60 L/min is outside more than 0 and at most 15 L/min on nasal_cannula; "
             "a flow this high is given by HFNC (o2_device hfnc)",
         ),
         (
             {"o2_device": "nasal_cannula", "o2_flow_l_min": 0},
             "o2_flow_l_min",
-            "field o2_flow_l_min: 0 L/min is outside more than 0 and at most 15 L/min for nasal_cannula",
+            "field o2_flow_l_min: 0 L/min is outside more than 0 and at most 15 L/min on nasal_cannula",
         ),
         (
             {"o2_device": "hfnc", "o2_flow_l_min": 75},
             "o2_flow_l_min",
-            "field o2_flow_l_min: 75 L/min is outside 1–70 L/min for hfnc",
+            "field o2_flow_l_min: 75 L/min is outside 1–70 L/min on hfnc",
         ),
         (
             {"o2_device": "simple_face_mask", "o2_flow_l_min": 2},
             "o2_flow_l_min",
-            "field o2_flow_l_min: 2 L/min is outside 5–15 L/min for simple_face_mask",
+            "field o2_flow_l_min: 2 L/min is outside 5–15 L/min on simple_face_mask",
         ),
         (
             {"o2_device": "non_rebreather", "o2_flow_l_min": 4},
             "o2_flow_l_min",
-            "field o2_flow_l_min: 4 L/min is outside 10–15 L/min for non_rebreather",
+            "field o2_flow_l_min: 4 L/min is outside 10–15 L/min on non_rebreather",
         ),
         (
             {"o2_device": "venturi", "o2_flow_l_min": 40},
             "o2_flow_l_min",
-            "field o2_flow_l_min: 40 L/min is outside 2–15 L/min for venturi",
+            "field o2_flow_l_min: 40 L/min is outside 2–15 L/min on venturi",
         ),
         (
             {"spo2": 0.95},
             "spo2",
-            "field spo2: SpO2 is a percentage: 0.95 looks like a fraction — did you mean 95 %?",
+            "field spo2: 0.95 looks like a fraction — did you mean 95 %? SpO2 is 0–100 % (a percentage)",
         ),
         ({"spo2": 1}, "spo2", "did you mean 100 %?"),
         (
             {"o2_device": "room_air", "o2_for_comfort_only": True},
             "o2_for_comfort_only",
-            "field o2_for_comfort_only: oxygen for comfort was ticked but the device is room_air",
+            "field o2_for_comfort_only: oxygen for comfort is ticked only with an oxygen device; "
+            "the device is room_air",
         ),
         (
             {"o2_device": "bipap", "o2_for_comfort_only": True},
             "o2_for_comfort_only",
-            "field o2_for_comfort_only: bipap is positive-pressure ventilation, not oxygen for comfort",
+            "field o2_for_comfort_only: oxygen for comfort is ticked only with oxygen, "
+            "not with positive-pressure ventilation (bipap)",
         ),
         ({"fio2": 5, "o2_device": "hfnc"}, "fio2", "give FiO2 as a fraction 0.21–1.0 or a percentage 21–100"),
     ],
@@ -108,7 +110,8 @@ def test_cross_field_refusals_name_the_field_and_the_allowed_range(fields, field
     err = refusal(vitals(**fields))
     assert err.field == field
     assert message in str(err)
-    assert err.allowed
+    # the message carries the allowed range itself, so every entry path shows the same sentence
+    assert err.allowed and err.allowed in str(err)
 
 
 def test_accepted_combinations():
@@ -178,7 +181,7 @@ def test_every_device_with_a_flow_range_has_one_and_room_air_has_none():
 def test_medication_doses_outside_the_drugs_range_are_refused(drug, dose, message):
     err = refusal({"kind": "medication", "t_hours": 5, "drug": drug, "dose_mg": dose})
     assert err.field == "dose_mg" and message in str(err)
-    assert err.allowed.endswith(f"mg for {drug}")
+    assert err.allowed.endswith(f"mg for {drug}") and err.allowed in str(err)
 
 
 def test_usual_doses_are_accepted():
@@ -273,12 +276,13 @@ def test_skipped_and_repeated_local_times_are_refused():
 
 @pytest.mark.parametrize(
     ("value", "fragment"),
-    [("2025-03-01", "has no time of day"), ("yesterday", "is not an ISO-8601"), (17, "a time must be text")],
+    [("2025-03-01", "has no time of day"), ("yesterday", "is not an ISO-8601"), (17, "is not an ISO-8601")],
 )
 def test_unreadable_times(value, fragment):
     with pytest.raises(ObservationError) as e:
         parse_timestamp(value, zone="Europe/Berlin", field="effectiveDateTime")
     assert e.value.field == "effectiveDateTime" and fragment in str(e.value)
+    assert e.value.allowed in str(e.value)
 
 
 def test_unknown_zone_names_the_zone():
