@@ -7,6 +7,7 @@ B-6) read the same table. A product's monitoring template may lengthen the monit
 
 from __future__ import annotations
 
+from .crs_components import FEVER_C
 from .icans import uses_capd
 from .observations import Lab, Neuro, Observation, PatientInfo, Vitals
 from .settings import DecisionSettings
@@ -42,8 +43,9 @@ def neuro_interval_hours(icans_grade: int | None) -> float:
     return NEURO_ICANS_HOURS if icans_grade is not None and icans_grade >= 1 else NEURO_ROUTINE_HOURS
 
 
-def is_febrile_tachycardic(temp_c: float | None, hr: float | None, fever_c: float) -> bool:
-    return temp_c is not None and hr is not None and temp_c >= fever_c and hr > TACHYCARDIA_HR_ABOVE
+def is_febrile_tachycardic(temp_c: float | None, hr: float | None) -> bool:
+    """Febrile (≥ 38.0 °C, unrounded, RULES §1.1) and tachycardic (HR > 100/min): vitals q2h."""
+    return temp_c is not None and hr is not None and temp_c >= FEVER_C and hr > TACHYCARDIA_HR_ABOVE
 
 
 # ---- what a complete check records

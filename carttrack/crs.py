@@ -435,7 +435,7 @@ class CrsTracker:
     def interval_hours(self) -> float:
         """The vitals interval of the current grade (RULES §5.2): standing values older are stale."""
         return vitals_interval_hours(
-            self.current, febrile_tachycardic=is_febrile_tachycardic(self.temp_now(), self.hr_now, FEVER_C)
+            self.current, febrile_tachycardic=is_febrile_tachycardic(self.temp_now(), self.hr_now)
         )
 
     def standing(self, as_of: float) -> tuple[StandingValue, ...]:
