@@ -1,6 +1,19 @@
 """CAR-T Track clinical core: pure-Python CRS/ICANS/ICAHT grading, scores, screens and suggestions.
 
 Decision support only: the software supports, and does not replace, the clinician's judgement.
+
+What every entry path (tablet, API, FHIR import, case files) calls:
+
+* ``parse_observation(data)`` — validate one record (``kind``, ``t_hours`` and case-file fields) and
+  return the typed observation; raises ``ObservationError`` (first error; all in ``.errors``).
+  ``observation_errors(data)`` returns every field error of the record at once (the tablet form).
+* ``parse_timestamp(text, zone=team_zone)`` — a recorded time with its zone, or read in the team's
+  IANA zone; skipped / repeated daylight-saving times are refused. ``hours_after(infused_at, t)``.
+* ``Evaluator(patient, settings).add(obs)`` / ``.evaluate(as_of=now_hours)`` — grades, suggestions,
+  ``urgent_findings`` (A-15, B-9), standing values per domain with age and staleness (A-14, B-6),
+  ``checks_due`` and ``vitals_interval_hours``.
+* ``missing_for_complete_check(obs, patient)`` — what a record lacks to count as a complete check;
+  ``vitals_interval_hours(grade, febrile_tachycardic=...)``, ``neuro_interval_hours(grade)``.
 """
 
 from __future__ import annotations
