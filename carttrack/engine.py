@@ -300,7 +300,7 @@ class Evaluator:
                 hypoxaemia(self._last_spo2, oxygen.obs if oxygen is not None else None, s),
                 intracranial_haemorrhage(self._icans.ich, self._labs.get("platelets_10e9_L", []), s),
             )
-            if f is not None
+            if f is not None and self._death_t is None  # a recorded death ends the course
         )
         checks_due = tuple(
             name

@@ -147,6 +147,13 @@ def test_haemorrhage_stands_until_a_neuro_record_says_otherwise():
     assert findings(run([ich, neuro(50, intracranial_hemorrhage=False)])) == {}
 
 
+def test_no_urgent_finding_after_a_recorded_death():
+    ev = run(
+        [vitals(50, spo2=80), {"kind": "event", "t_hours": 52, "event": "death", "attributed_to": "sepsis"}]
+    )
+    assert ev.urgent_findings == () and ev.suggestions == ()
+
+
 def test_finding_codes_are_stable():
     assert FINDING_CODES == ("hypoxaemia", "intracranial_haemorrhage")
 
