@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from . import limits, vocabulary
 from .engine import RULE_SET, Evaluator, evaluate
+from .followup.evaluate import FOLLOWUP_RULE_SET, evaluate_case_followup, evaluate_followup
+from .followup.parsing import FOLLOWUP_PARSERS
+from .followup.results import FollowupFinding, FollowupResult
+from .followup.settings import FollowupSettings
 from .observations import (
     Case,
     ClinicalFlag,
@@ -24,11 +28,16 @@ from .observations import (
     parse_follow_up,
     parse_observation,
     parse_patient,
+    register_kinds,
 )
 from .results import Driver, Evaluation, IcahtResult, Suggestion, SyndromeResult
 from .settings import DecisionSettings
 
+# The follow-up kinds (FOLLOWUP.md) go through the same parse_observation / parse_case as the rest.
+register_kinds(FOLLOWUP_PARSERS)
+
 __all__ = [
+    "FOLLOWUP_RULE_SET",
     "RULE_SET",
     "Case",
     "ClinicalFlag",
@@ -38,6 +47,9 @@ __all__ = [
     "Evaluator",
     "Event",
     "FollowUp",
+    "FollowupFinding",
+    "FollowupResult",
+    "FollowupSettings",
     "IcahtResult",
     "IceScore",
     "Lab",
@@ -50,6 +62,8 @@ __all__ = [
     "SyndromeResult",
     "Vitals",
     "evaluate",
+    "evaluate_case_followup",
+    "evaluate_followup",
     "limits",
     "parse_case",
     "parse_follow_up",
