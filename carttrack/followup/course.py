@@ -17,9 +17,9 @@ from .groups import IndicationGroup, indication_group, is_b_all
 from .inputs import FOLLOWUP_KINDS, MedicationStatus, MyositisCoreSet, SledaiEntry, SscAssessment
 
 FOLLOWUP_EVENT = "flare_declared"
-# FOLLOWUP §9.10: a CD19 or IgG value after day 28 is follow-up too.
+# FOLLOWUP §9.10: a CD19 or IgG value after day 28 is follow-up too (+ a UPCR: the renal response).
 LATE_LAB_FROM_HOURS = 28 * 24.0
-LATE_LAB_FIELDS = ("cd19_per_uL", "igg_mg_dL")
+LATE_LAB_FIELDS = ("cd19_per_uL", "igg_mg_dL", "upcr_mg_mg")
 # The lab fields that exist for follow-up only (CASES.md "Follow-up": lab, more fields).
 FOLLOWUP_LAB_FIELDS = (
     "upcr_entered_mg_mmol",
@@ -71,8 +71,8 @@ def _split(items: Sequence[T]) -> tuple[T | None, tuple[T, ...]]:
 
 
 def has_followup_data(observations: Iterable[Observation]) -> bool:
-    """FOLLOWUP §9.10: a follow-up kind, a follow-up lab field, a flare declaration, or a CD19 or IgG
-    value after day 28."""
+    """FOLLOWUP §9.10: a follow-up kind, a follow-up lab field, a flare declaration, or a CD19, IgG or
+    UPCR value after day 28."""
     for obs in observations:
         if obs.kind in FOLLOWUP_KINDS:
             return True

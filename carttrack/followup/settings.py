@@ -87,7 +87,7 @@ def _checked(key: str, value: object) -> object:
         allowed = _CHOICES[key]
         if isinstance(value, bool) or value not in allowed:
             raise ValueError(f"{key}: {value!r} is not one of: {', '.join(str(a) for a in allowed)}")
-        return value
+        return allowed[allowed.index(value)]
     if key in _BOOLS:
         if not isinstance(value, bool):
             raise ValueError(f"{key}: {value!r} is not true or false")

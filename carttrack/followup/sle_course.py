@@ -52,9 +52,11 @@ def sle_visits(course: FollowupCourse, settings: FollowupSettings) -> tuple[SleV
         declared = course.flare_declared_between(entry.t_hours - window * HOURS_PER_DAY, entry.t_hours)
         sc = score(entry, flare_declared=declared, settings=settings)
         regimen = regimen_at(course.regimens, max(entry.t_hours, INFUSION_T))
-        previous_regimen = (
-            None if previous is None else regimen_at(course.regimens, max(previous.t_hours, INFUSION_T))
-        )
+        # the previous visit's regimen; the baseline regimen for the first post-infusion visit (§9.4)
+        previous_regimen = None
+        if entry.t_hours > INFUSION_T:
+            since = INFUSION_T if previous is None else max(previous.t_hours, INFUSION_T)
+            previous_regimen = regimen_at(course.regimens, since)
         verdict, change_driver = change(previous.score if previous else None, sc, settings)
         d = doris(sc, entry.pga, regimen, previous_regimen)
         ll = lldas(sc, entry, previous.score if previous else None, entry.pga, regimen)

@@ -103,9 +103,26 @@ STABILITY_CLASSES = frozenset(
 )
 
 
+# Abbreviations a medication list uses, and other names of the same drug.
+DRUG_ALIASES: dict[str, str] = {
+    "hcq": "hydroxychloroquine",
+    "mmf": "mycophenolate_mofetil",
+    "mpa": "mycophenolic_acid",
+    "mycophenolate_sodium": "mycophenolic_acid",
+    "aza": "azathioprine",
+    "mtx": "methotrexate",
+    "cyc": "cyclophosphamide",
+    "cyclosporine": "ciclosporin",
+    "cotrimoxazole": "tmp_smx",
+    "trimethoprim_sulfamethoxazole": "tmp_smx",
+    "aciclovir": "acyclovir",
+}
+
+
 def normalise_drug_name(name: str) -> str:
-    """'Mycophenolate mofetil' -> 'mycophenolate_mofetil'."""
-    return "_".join(name.strip().lower().replace("-", " ").split())
+    """'Mycophenolate mofetil' -> 'mycophenolate_mofetil'; 'MMF' -> 'mycophenolate_mofetil'."""
+    norm = "_".join(name.strip().lower().replace("-", " ").replace("/", " ").split())
+    return DRUG_ALIASES.get(norm, norm)
 
 
 def drug_class(name: str, *, investigational: bool = False) -> DrugClass | None:

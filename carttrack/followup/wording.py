@@ -16,5 +16,8 @@ def num(value: float) -> str:
     return f"{value:g}"
 
 
+DAY_DECIMALS = 1  # "day 287.9": a driver names the day, the screen shows the date and time
+
+
 def day(t_hours: float) -> str:
-    return f"day {t_hours / HOURS_PER_DAY:g}"
+    return f"day {round(t_hours / HOURS_PER_DAY, DAY_DECIMALS):g}"
