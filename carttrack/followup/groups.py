@@ -41,6 +41,8 @@ _MYOSITIS_WORDS = (
     "iim",
     "myopathy",
 )
+# "SLE without nephritis", "no renal involvement", "non-renal SLE": the kidney word is negated.
+_NO_KIDNEY = re.compile(r"(?<![a-z])(without|no|non|not)[ -](lupus |renal |kidney )?(nephritis|renal|kidney)")
 _SSC_WORDS = ("systemic sclerosis", "ssc", "scleroderma", "dcssc", "lcssc")
 
 
@@ -60,7 +62,7 @@ def indication_group(indication: str, explicit: str | None, *, autoimmune: bool)
     ):
         return IndicationGroup.JUVENILE_DERMATOMYOSITIS
     if _has_word(text, _LUPUS_WORDS):
-        if _has_word(text, _KIDNEY_WORDS):
+        if _has_word(text, _KIDNEY_WORDS) and not _NO_KIDNEY.search(text):
             return IndicationGroup.LUPUS_NEPHRITIS
         return IndicationGroup.SLE
     if _has_word(text, _SSC_WORDS):

@@ -75,6 +75,12 @@ def _nested(prefix: str, parse: Callable[[], T]) -> T:
         raise ObservationError(f"{prefix}.{err.field}", err.value, err.allowed, problem=err.problem) from None
 
 
+def _not_both(data: Mapping[str, Any], a: str, b: str) -> None:
+    """One value in one of two units (or per day / per week), never both."""
+    if data.get(a) is not None and data.get(b) is not None:
+        raise ObservationError(b, data[b], f"either {a} or {b}", problem=f"give {a} or {b}, not both")
+
+
 def _opt_tri(data: Mapping[str, Any], key: str) -> bool | None:
     """A bool that may be absent or null (= not recorded)."""
     if data.get(key) is None:
@@ -160,13 +166,7 @@ def _parse_drug(raw: object) -> DrugDose:
             "one of: " + ", ".join(FOLLOWUP_DRUGS) + " (any name with investigational: true)",
             problem=f"{_show(name)} is not a known drug (mark a trial drug investigational: true)",
         )
-    if raw.get("mg_per_day") is not None and raw.get("mg_per_week") is not None:
-        raise ObservationError(
-            "mg_per_week",
-            raw["mg_per_week"],
-            "either mg_per_day or mg_per_week",
-            problem="give mg_per_day or mg_per_week, not both",
-        )
+    _not_both(raw, "mg_per_day", "mg_per_week")
     doses = {key: _opt_number(raw, key) for key in ("mg_per_day", "mg_per_week")}
     for key, dose in doses.items():
         if dose == 0.0:
@@ -228,13 +228,7 @@ def _mrss_sites(raw: object) -> tuple[tuple[str, int], ...]:
 
 def parse_ssc_assessment(d: Mapping[str, Any], t: float, index: int | None) -> SscAssessment:
     _check_fields(d, _SSC_FIELDS, "ssc_assessment")
-    if d.get("crp_mg_dL") is not None and d.get("crp_mg_L") is not None:
-        raise ObservationError(
-            "crp_mg_L",
-            d["crp_mg_L"],
-            "either crp_mg_dL or crp_mg_L",
-            problem="give crp_mg_dL or crp_mg_L, not both",
-        )
+    _not_both(d, "crp_mg_dL", "crp_mg_L")
     mrss = None if d.get("mrss") is None else _int_item(d["mrss"], "mrss", 0, MRSS_MAX)
     sites = None if d.get("mrss_sites") is None else _mrss_sites(d["mrss_sites"])
     if sites is not None:

@@ -90,6 +90,13 @@ class Verdict:
     def drivers(self) -> tuple[Driver, ...]:
         return tuple(c.driver for c in self.criteria)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "definition": self.definition,
+            "met": self.met,
+            "criteria": [{"name": c.name, "met": c.met, "driver": c.driver.to_dict()} for c in self.criteria],
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class SledaiScore:
@@ -141,6 +148,22 @@ class SleVisit:
     @property
     def t_hours(self) -> float:
         return self.score.t_hours
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "t_hours": self.t_hours,
+            "sledai_2k": self.score.total,
+            "clinical_sledai": self.score.clinical,
+            "sledai_incomplete": self.score.incomplete,
+            "sledai_category": self.score.category,
+            "window_days": self.score.window_days,
+            "sledai_change": self.change,
+            "pga": self.pga,
+            "doris": self.doris.to_dict(),
+            "lldas": self.lldas.to_dict(),
+            "drug_free": self.drug_free_at_visit,
+            "flares": [f.driver.text for f in self.flares],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +299,19 @@ class FollowupResult:
             "drivers": self.driver_texts(),
             "rule_set": self.rule_set,
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, for the API and the timeline: the case-file object plus every SLE visit with
+        its criteria, the findings in full, and the settings that produced the result."""
+        out = self.case_output()
+        out["visits"] = [v.to_dict() for v in self.sle_visits]
+        out["findings"] = [f.to_dict() for f in self.findings]
+        out["relapses"] = [
+            {"t_hours": r.t_hours, "detected_hours": r.detected_hours, "disease": r.disease, "rule": r.rule}
+            for r in self.relapses
+        ]
+        out["settings"] = dict(self.settings)
+        return out
 
     def driver_texts(self) -> dict[str, list[str]]:
         v = self.last_sle_visit

@@ -26,17 +26,21 @@ def test_public_followup_case(raw):
     assert result is not None
     out = {"id": case.id, "followup": result.case_output()}
     assert check_case(out, raw["expected"]) == []
-    json.dumps(out)
+    json.dumps(result.to_dict())
 
 
-def test_cli_check_passes_all_public_followup_cases():
-    proc = subprocess.run(
-        [sys.executable, "-m", "carttrack.cases", "--check", str(FOLLOWUP_FILE)],
+def cli_check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "carttrack.cases", "--check", str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_cli_check_passes_all_public_followup_cases():
+    proc = cli_check(FOLLOWUP_FILE)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout == ""
     assert f"{len(CASES)} case(s): 0 mismatch" in proc.stderr
@@ -77,13 +81,7 @@ def test_check_reports_a_followup_mismatch(tmp_path):
     raw["expected"] = {"followup": {"sledai_2k": 3, "doris": True}}
     f = tmp_path / "one.json"
     f.write_text(json.dumps(raw))
-    proc = subprocess.run(
-        [sys.executable, "-m", "carttrack.cases", "--check", str(f)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = cli_check(f)
     assert proc.returncode == 1
     assert proc.stdout.splitlines() == [
         "F01: followup.sledai_2k expected 3, got 27",

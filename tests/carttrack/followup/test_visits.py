@@ -9,7 +9,7 @@ import pytest
 
 import carttrack
 from carttrack.followup.evaluate import evaluate_followup
-from carttrack.followup.groups import IndicationGroup
+from carttrack.followup.groups import IndicationGroup, indication_group, is_b_all
 from carttrack.followup.visits import (
     DocumentedVisit,
     Record,
@@ -19,6 +19,8 @@ from carttrack.followup.visits import (
     template_for,
     visit_schedule,
 )
+from carttrack.screens import is_autoimmune
+from carttrack.settings import DEFAULT_SETTINGS
 
 from .helpers import SLE, case, sledai
 
@@ -109,3 +111,24 @@ def test_overdue_visits_become_coordinator_findings_from_the_course():
     assert "month_3" not in subjects and "month_9" in subjects
     assert all(f.urgency == "routine" and f.recipient == "coordinator" for f in overdue)
     assert overdue[-1].text == "Month 9 visit not documented by the end of its window (day 287.9)"
+
+
+@pytest.mark.parametrize(
+    ("indication", "group"),
+    [
+        ("SLE", "sle"),
+        ("refractory SLE with lupus nephritis", "lupus_nephritis"),
+        ("lupus nephritis class IV", "lupus_nephritis"),
+        ("SLE without nephritis", "sle"),
+        ("non-renal SLE", "sle"),
+        ("juvenile dermatomyositis", "juvenile_dermatomyositis"),
+        ("anti-synthetase syndrome myositis", "myositis"),
+        ("diffuse cutaneous systemic sclerosis", "ssc"),
+        ("myasthenia gravis", "other_autoimmune"),
+        ("relapsed B-ALL", "oncology"),
+        ("DLBCL after all lines", "oncology"),
+    ],
+)
+def test_indication_group_read_from_the_indication(indication, group):
+    assert indication_group(indication, None, autoimmune=is_autoimmune(indication, DEFAULT_SETTINGS)) == group
+    assert is_b_all(indication) is (indication == "relapsed B-ALL")
