@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..results import Driver
 from .inputs import MedicationStatus, SledaiEntry
-from .logic import Tri, all_of, any_of, at_most, mark, negate
+from .logic import Tri, all_of, at_most, mark, negate
 from .regimen import glucocorticoid_mg
 from .results import Criterion, SledaiScore, Verdict
 from .sledai import CLINICAL_DESCRIPTORS, label
@@ -103,13 +103,12 @@ def _no_new_activity(score: SledaiScore, previous: SledaiScore | None) -> tuple[
             new.append(label(code))
         elif is_new is None:
             undecided.append(label(code))
-    met = negate(any_of([True] * len(new) + [None] * len(undecided)))
     vs = f"vs {day(previous.t_hours)}"
     if new:
-        return met, f"new activity {vs}: " + ", ".join(new)
+        return False, f"new activity {vs}: " + ", ".join(new)
     if undecided:
-        return met, f"not decided {vs} (not assessed): " + ", ".join(undecided)
-    return met, f"no new clinical descriptor {vs}"
+        return None, f"not decided {vs} (not assessed): " + ", ".join(undecided)
+    return True, f"no new clinical descriptor {vs}"
 
 
 def _maintenance(regimen: MedicationStatus) -> tuple[Tri, str]:

@@ -125,14 +125,16 @@ def parse_sledai(d: Mapping[str, Any], t: float, index: int | None) -> SledaiEnt
             "pga", pga, "0–3 with at most two decimals", problem=f"{_show(pga)} has more than two decimals"
         )
     window: int | None = None
-    if d.get("window_days") is not None:
-        window = _int_item(
-            d["window_days"], "window_days", min(SLEDAI_WINDOWS_DAYS), max(SLEDAI_WINDOWS_DAYS)
-        )
-        if window not in SLEDAI_WINDOWS_DAYS:
+    raw_window = d.get("window_days")
+    if raw_window is not None:
+        if isinstance(raw_window, bool) or raw_window not in SLEDAI_WINDOWS_DAYS:
             raise ObservationError(
-                "window_days", window, "10 or 30 (days, G-3)", problem=f"{window} is not 10 or 30"
+                "window_days",
+                raw_window,
+                "10 or 30 (days, G-3)",
+                problem=f"{_show(raw_window)} is not 10 or 30",
             )
+        window = int(raw_window)
     return SledaiEntry(
         t_hours=t,
         index=index,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..observations import INFUSION_T
 from ..results import Driver
 from .inputs import MedicationStatus
 from .logic import Tri, all_of, at_least, mark
@@ -95,7 +96,7 @@ def doris_since(visits: Sequence[SleVisit]) -> tuple[float | None, bool | None]:
     that run spans ≥ 6 months."""
     since = None
     for v in reversed(visits):
-        if v.doris.met is not True or v.t_hours <= 0:
+        if v.doris.met is not True or v.t_hours <= INFUSION_T:
             break
         since = v.t_hours
     if since is None:
