@@ -95,3 +95,11 @@ def test_partial_response_flare_needs_doubling_from_the_nadir_and_above_1():
     assert out(obs, LN)["ln_flare"] is False
     obs = [upcr(-120, 4.0, 70), upcr(2160, 0.6, 72), upcr(6570, 1.2, 70), upcr(6738, 1.3, 69)]
     assert out(obs, LN)["ln_flare"] is True
+
+
+def test_the_complete_rule_holds_once_a_complete_response_was_ever_reached():
+    # complete at 2160, back to partial at 4380 (0.8): two samples > 0.5 a week apart are a flare
+    # under the complete-response rule, though neither doubles the nadir 0.3 nor exceeds 1.0
+    obs = [upcr(-120, 3.0, 85), upcr(2160, 0.3, 88), upcr(4380, 0.8, 86), upcr(4548, 0.7, 86)]
+    o = out(obs, LN)
+    assert o["ln_flare"] is True and o["relapse_hours"] == 4380 and o["renal_response"] == "partial"
