@@ -35,6 +35,7 @@ from ..observations import (
     ObservationError,
     Parser,
     _bool,
+    _check_fields,
     _int_item,
     _opt_number,
     _show,
@@ -74,18 +75,6 @@ def _nested(prefix: str, parse: Callable[[], T]) -> T:
         raise ObservationError(f"{prefix}.{err.field}", err.value, err.allowed, problem=err.problem) from None
 
 
-def _only_fields(data: Mapping[str, Any], allowed: frozenset[str], kind: str) -> None:
-    """An unknown field is an error naming it and the fields of the kind (as for the toxicity kinds)."""
-    for key in data:
-        if key not in allowed:
-            raise ObservationError(
-                str(key),
-                data[key],
-                f"one of: {', '.join(sorted(allowed))}",
-                problem=f"unknown field for {kind}",
-            )
-
-
 def _not_both(data: Mapping[str, Any], a: str, b: str) -> None:
     """One value in one of two units (or per day / per week), never both."""
     if data.get(a) is not None and data.get(b) is not None:
@@ -114,7 +103,7 @@ def _code_list(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 
 def parse_sledai(d: Mapping[str, Any], t: float, index: int | None) -> SledaiEntry:
-    _only_fields(d, _SLEDAI_FIELDS, "sledai")
+    _check_fields(d, _SLEDAI_FIELDS, "sledai")
     raw = d.get("items")
     if not isinstance(raw, Mapping):
         raise ObservationError(
@@ -164,7 +153,7 @@ def _parse_drug(raw: object) -> DrugDose:
         raise ObservationError(
             "drug", raw, "an object {drug, mg_per_day | mg_per_week}", problem="not an object"
         )
-    _only_fields(raw, _DRUG_FIELDS, "a medication_status drug")
+    _check_fields(raw, _DRUG_FIELDS, "a medication_status drug")
     name = raw.get("drug")
     if not isinstance(name, str) or not name.strip():
         raise ObservationError(
@@ -193,7 +182,7 @@ def _parse_drug(raw: object) -> DrugDose:
 
 
 def parse_medication_status(d: Mapping[str, Any], t: float, index: int | None) -> MedicationStatus:
-    _only_fields(d, _MED_STATUS_FIELDS, "medication_status")
+    _check_fields(d, _MED_STATUS_FIELDS, "medication_status")
     raw = d.get("drugs")
     if not isinstance(raw, list):
         raise ObservationError(
@@ -214,7 +203,7 @@ def parse_medication_status(d: Mapping[str, Any], t: float, index: int | None) -
 
 
 def parse_myositis_core_set(d: Mapping[str, Any], t: float, index: int | None) -> MyositisCoreSet:
-    _only_fields(d, _CORE_SET_FIELDS, "myositis_core_set")
+    _check_fields(d, _CORE_SET_FIELDS, "myositis_core_set")
     values = {key: _opt_number(d, key) for key in _CORE_SET_MEASURES}
     if all(v is None for v in values.values()):
         raise ObservationError(
@@ -240,7 +229,7 @@ def _mrss_sites(raw: object) -> tuple[tuple[str, int], ...]:
 
 
 def parse_ssc_assessment(d: Mapping[str, Any], t: float, index: int | None) -> SscAssessment:
-    _only_fields(d, _SSC_FIELDS, "ssc_assessment")
+    _check_fields(d, _SSC_FIELDS, "ssc_assessment")
     _not_both(d, "crp_mg_dL", "crp_mg_L")
     mrss = None if d.get("mrss") is None else _int_item(d["mrss"], "mrss", 0, MRSS_MAX)
     sites = None if d.get("mrss_sites") is None else _mrss_sites(d["mrss_sites"])

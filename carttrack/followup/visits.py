@@ -19,7 +19,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from .groups import IndicationGroup
-from .wording import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
+from .wording import HOURS_PER_DAY, HOURS_PER_MONTH
 
 TEMPLATE_VERSION_G1 = "g1-2025.1"
 DEFAULT_TEMPLATE_VERSION = TEMPLATE_VERSION_G1
@@ -264,6 +264,3 @@ def dated_schedule(template: VisitTemplate, infusion_at: datetime) -> tuple[Date
     return tuple(
         DatedVisit(v, at(v.target_hours), at(v.opens_hours), at(v.closes_hours)) for v in template.visits
     )
-
-
-YEAR_15_HOURS = YEARLY_TO_YEAR * HOURS_PER_YEAR
