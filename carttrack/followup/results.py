@@ -186,7 +186,7 @@ class RenalStatus:
 
 @dataclass(frozen=True, slots=True)
 class SerologyStatus:
-    reactivation: Tri  # None when no post-infusion anti-dsDNA or complement sample exists
+    reactivation: Tri  # None for a non-lupus course without post-infusion anti-dsDNA or complement
     events: tuple[tuple[str, float, float, Driver], ...]  # (track, first sample t, second sample t, driver)
     drivers: tuple[Driver, ...]
 

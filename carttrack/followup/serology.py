@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ..observations import INFUSION_T, Lab
 from ..results import Driver
 from .course import FollowupCourse
+from .groups import LUPUS_GROUPS
 from .logic import Tri, at_least
 from .results import SerologyStatus
 from .settings import FollowupSettings
@@ -114,7 +115,8 @@ def serology_course(course: FollowupCourse, settings: FollowupSettings) -> Serol
                     f"latest {day(last.t_hours)}: {last.text}; no re-activation",
                 )
             )
-    any_samples = any(markers for _, markers in tracks)
-    reactivation: Tri = bool(events) if any_samples else None
+    # "occurred since infusion": false for a lupus course (or any course with samples), else not applicable
+    applies = course.group in LUPUS_GROUPS or any(markers for _, markers in tracks)
+    reactivation: Tri = bool(events) if applies else None
     events.sort(key=lambda e: e[1])
     return SerologyStatus(reactivation, tuple(events), tuple(drivers))

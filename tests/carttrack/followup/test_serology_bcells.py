@@ -87,3 +87,8 @@ def test_prophylaxis_stop_criteria_make_a_task_and_an_early_stop_a_warning():
     early = [f for f in stopped["findings"] if f["code"] == "prophylaxis_stopped_early"]
     assert [(f["urgency"], f["t_hours"]) for f in early] == [("routine", 8 * MONTH)]
     assert "valacyclovir stopped" in early[0]["text"]
+
+
+def test_serology_reactivation_is_false_for_lupus_without_samples_and_not_applicable_otherwise():
+    assert out([cd19(24, 0), cd19(2000, 0)], SLE)["serology_reactivation"] is False
+    assert out([cd19(24, 0), cd19(2000, 0)], LYMPHOMA)["serology_reactivation"] is None
