@@ -1,4 +1,5 @@
-"""CAR-T Track clinical core: pure-Python CRS/ICANS/ICAHT grading, scores, screens and suggestions.
+"""CAR-T Track clinical core: pure-Python CRS/ICANS/ICAHT grading, scores, screens and suggestions,
+and the long-term follow-up after the first month (carttrack.followup: remission, relapse, B cells).
 
 Decision support only: the software supports, and does not replace, the clinician's judgement.
 """
