@@ -46,19 +46,19 @@ def doris(
     if pga is None:
         c2, t2 = None, f"PGA not recorded at {when}"
     else:
-        c2, t2 = below(pga, DORIS_PGA_BELOW), f"PGA {num(pga)} (< {num(DORIS_PGA_BELOW)})"
+        c2, t2 = below(pga, DORIS_PGA_BELOW), f"PGA {num(pga)} (needs < {num(DORIS_PGA_BELOW)})"
     if regimen is None:
         c3, t3 = None, f"no regimen recorded by {when}"
         c4, t4 = None, t3
     else:
         mg, gc_text = glucocorticoid_mg(regimen)
         c3 = None if mg is None else at_most(mg, DORIS_PREDNISOLONE_MAX_MG)
-        t3 = f"{gc_text} (≤ {num(DORIS_PREDNISOLONE_MAX_MG)}, D-2); regimen {describe(regimen)}"
+        t3 = f"{gc_text} (needs ≤ {num(DORIS_PREDNISOLONE_MAX_MG)}, D-2); regimen {describe(regimen)}"
         c4, t4 = stability(regimen, previous_regimen)
     criteria = (
         _criterion("cSLEDAI = 0", c1, score, t1),
         _criterion("PGA < 0.5", c2, score, t2),
         _criterion("prednisolone ≤ 5 mg/day", c3, score, t3),
-        _criterion("stable treatment", c4, score, f"antimalarials, immunosuppressants, biologics {t4}"),
+        _criterion("stable treatment", c4, score, f"antimalarials, immunosuppressants and biologics {t4}"),
     )
     return Verdict(DORIS, all_of(c.met for c in criteria), criteria)

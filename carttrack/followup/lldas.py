@@ -82,7 +82,7 @@ def _activity(score: SledaiScore, entry: SledaiEntry) -> tuple[Tri, str]:
     parts = [
         f"SLEDAI-2K {score.total}"
         + (" (incomplete)" if score.incomplete else "")
-        + f" (≤ {LLDAS_SLEDAI_MAX})"
+        + f" (needs ≤ {LLDAS_SLEDAI_MAX})"
     ]
     if organs:
         parts.append("major-organ activity: " + ", ".join(label(c) for c in organs))
@@ -154,13 +154,13 @@ def lldas(
     c1, t1 = _activity(score, entry)
     c2, t2 = _no_new_activity(score, previous)
     c3: Tri = None if pga is None else at_most(pga, LLDAS_PGA_MAX)
-    t3 = "PGA not recorded" if pga is None else f"PGA {num(pga)} (≤ {num(LLDAS_PGA_MAX)})"
+    t3 = "PGA not recorded" if pga is None else f"PGA {num(pga)} (needs ≤ {num(LLDAS_PGA_MAX)})"
     if regimen is None:
         c4, t4, c5, t5 = None, "no regimen recorded", None, "no regimen recorded"
     else:
         mg, t4 = glucocorticoid_mg(regimen)
         c4 = None if mg is None else at_most(mg, LLDAS_PREDNISOLONE_MAX_MG)
-        t4 += f" (≤ {num(LLDAS_PREDNISOLONE_MAX_MG)})"
+        t4 += f" (needs ≤ {num(LLDAS_PREDNISOLONE_MAX_MG)})"
         c5, t5 = _maintenance(regimen)
     criteria = (
         _criterion("1 low activity, no major organ", c1, score, t1),

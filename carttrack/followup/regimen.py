@@ -56,7 +56,7 @@ def stability(now: MedicationStatus, previous: MedicationStatus | None) -> tuple
     stable. A dose not recorded on either side is compared by presence only."""
     current = [d for d in now.drugs if d.drug_class in STABILITY_CLASSES]
     if not current:
-        return True, "no antimalarial, immunosuppressant or biologic (stable)"
+        return True, "none taken (stable)"
     if previous is None:
         return None, "no regimen recorded at the previous visit to compare with"
     changes: list[str] = []

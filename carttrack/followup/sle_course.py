@@ -71,7 +71,7 @@ def sle_visits(course: FollowupCourse, settings: FollowupSettings) -> tuple[SleV
                     _flare(
                         entry,
                         "loss of DORIS with new activity",
-                        f"flare at {when}: DORIS met {day(previous.t_hours)} and lost, new "
+                        f"flare at {when}: DORIS met at {day(previous.t_hours)}, lost with new "
                         + ", ".join(label(c) for c in new),
                     )
                 )
