@@ -59,6 +59,6 @@ def doris(
         _criterion("cSLEDAI = 0", c1, score, t1),
         _criterion("PGA < 0.5", c2, score, t2),
         _criterion("prednisolone ≤ 5 mg/day", c3, score, t3),
-        _criterion("stable treatment", c4, score, f"antimalarials, immunosuppressants and biologics {t4}"),
+        _criterion("stable treatment", c4, score, f"antimalarials, immunosuppressants and biologics: {t4}"),
     )
     return Verdict(DORIS, all_of(c.met for c in criteria), criteria)
