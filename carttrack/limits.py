@@ -96,6 +96,7 @@ _FOLLOWUP_HARD: tuple[Limit, ...] = (
     Limit("c4_lln_mg_dL", 0.1, 500.0, "mg/dL"),
     Limit("cd4_per_uL", 0.0, 100000.0, "/µL"),
     Limit("protein_g_24h", 0.0, 50.0, "g/24 h"),
+    Limit("naive_b_cells_pct", 0.0, 100.0, "% of CD19 B cells"),
     Limit("pga", 0.0, 3.0, ""),
     Limit("mg_per_day", 0.0, 5000.0, "mg/day"),
     Limit("mg_per_week", 0.0, 35000.0, "mg/week"),

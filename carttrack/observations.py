@@ -227,6 +227,7 @@ class Lab:
     c4_mg_dL: float | None = None
     c4_lln_mg_dL: float | None = None
     cd4_per_uL: float | None = None
+    naive_b_cells_pct: float | None = None
 
     kind = "lab"
 

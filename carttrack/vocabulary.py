@@ -205,6 +205,7 @@ LAB_FIELDS: dict[str, str] = {
     "c4_mg_dL": "mg/dL",
     "c4_lln_mg_dL": "mg/dL",
     "cd4_per_uL": "/µL",
+    "naive_b_cells_pct": "% of CD19",  # naïve (CD27−IgD+) fraction of the B cells, FOLLOWUP §4
 }
 
 # Suggestion vocabulary (RULES §4): stable ids.

@@ -3,7 +3,8 @@
 Aplasia = CD19 < 1 /µL (DecisionSettings.b_cell_aplasia_cd19_below_per_ul). Reconstitution (G-7; no
 numeric threshold is published for lupus CAR-T, F1/F2): the first of 2 consecutive post-infusion
 samples with CD19 ≥ 10 /µL (settings) after documented aplasia; shown against the expected window
-(110 ± 32 days in Mackensen 2022 [V: F1]). Informational in autoimmune disease (expected, not a
+(110 ± 32 days in Mackensen 2022 [V: F1]), with the naïve (CD27−IgD+) fraction when sent (the
+returning B cells were naïve in Mackensen 2022). Informational in autoimmune disease (expected, not a
 relapse); in B-ALL the loss of B-cell aplasia is urgent (loss of CAR-T persistence precedes CD19+
 relapse).
 """
@@ -67,13 +68,15 @@ def bcell_course(
         days = first[0] / HOURS_PER_DAY
         where = "within" if lo <= days <= hi else "outside"
         values = ", ".join(f"{num(v)} /µL {day(t)}" for t, v, _ in found)
+        naive = [s for s in course.series("naive_b_cells_pct") if s[0] >= first[0]]
+        naive_text = f"; naïve (CD27−IgD+) {num(naive[0][1])} % {day(naive[0][0])}" if naive else ""
         drivers.append(
             Driver(
                 "B-cell reconstitution (DECISIONS G-7)",
                 found[-1][2],
                 found[-1][0],
                 f"B cells back {day(first[0])}: CD19 {values} (≥ {num(threshold)} on {needed} consecutive"
-                f" samples), {where} the expected {num(lo)}–{num(hi)} days (Mackensen 2022)",
+                f" samples), {where} the expected {num(lo)}–{num(hi)} days (Mackensen 2022){naive_text}",
             )
         )
     else:

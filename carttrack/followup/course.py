@@ -29,6 +29,7 @@ FOLLOWUP_LAB_FIELDS = (
     "c3_mg_dL",
     "c4_mg_dL",
     "cd4_per_uL",
+    "naive_b_cells_pct",
 )
 Sample = tuple[float, float, int | None]  # (t_hours, value, observation index)
 T = TypeVar("T", SledaiEntry, MyositisCoreSet, SscAssessment)

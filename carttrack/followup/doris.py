@@ -9,15 +9,19 @@ missing PGA, or when no regimen has been recorded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ..observations import INFUSION_T
 from ..results import Driver
 from .inputs import MedicationStatus
-from .logic import all_of, at_most, below, mark
+from .logic import all_of, at_least, at_most, below, mark
 from .regimen import describe, glucocorticoid_mg, stability
-from .results import Criterion, SledaiScore, Verdict
-from .wording import day, num
+from .results import Criterion, SledaiScore, SleVisit, Verdict
+from .wording import HOURS_PER_MONTH, day, num
 
 DORIS_PGA_BELOW = 0.5  # FOLLOWUP §3.3 [V: F8]: PGA < 0.5
 DORIS_PREDNISOLONE_MAX_MG = 5.0  # DECISIONS D-2: ≤ 5 mg/day
+SUSTAINED_REMISSION_MONTHS = 6.0  # FOLLOWUP §3.3: "sustained ≥ 6 months", shown apart
 DORIS = "DORIS 2021 (FOLLOWUP §3.3)"
 
 
@@ -62,3 +66,17 @@ def doris(
         _criterion("stable treatment", c4, score, f"antimalarials, immunosuppressants and biologics: {t4}"),
     )
     return Verdict(DORIS, all_of(c.met for c in criteria), criteria)
+
+
+def doris_since(visits: Sequence[SleVisit]) -> tuple[float | None, bool | None]:
+    """The first visit of the unbroken run of DORIS visits that reaches the last visit, and whether
+    that run spans ≥ 6 months."""
+    since = None
+    for v in reversed(visits):
+        if v.doris.met is not True or v.t_hours <= INFUSION_T:
+            break
+        since = v.t_hours
+    if since is None:
+        return None, (False if visits and visits[-1].doris.met is False else None)
+    span = visits[-1].t_hours - since
+    return since, at_least(span, SUSTAINED_REMISSION_MONTHS * HOURS_PER_MONTH)

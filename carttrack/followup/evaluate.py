@@ -15,6 +15,7 @@ from ..observations import Case, Event, FollowUp, Observation, PatientInfo
 from ..settings import DEFAULT_SETTINGS, DecisionSettings
 from .bcells import bcell_course
 from .course import build_course, has_followup_data
+from .doris import doris_since
 from .findings import (
     bcell_findings,
     prophylaxis_findings,
@@ -26,8 +27,8 @@ from .groups import IndicationGroup
 from .myositis import tis_course
 from .prophylaxis import prophylaxis_course
 from .relapse import all_relapses, declared
-from .remission import doris_since, drug_free
-from .renal import renal_course
+from .remission import drug_free
+from .renal import RenalBaseline, renal_course
 from .results import FollowupResult, RelapseEvent, RenalStatus
 from .serology import serology_course
 from .settings import DEFAULT_FOLLOWUP_SETTINGS, FollowupSettings
@@ -48,9 +49,11 @@ def evaluate_followup(
     follow_up: FollowUp | None = None,
     visits_as_of_hours: float | None = None,
     documented_visits: Sequence[DocumentedVisit] | None = None,
+    renal_baseline: RenalBaseline | None = None,
 ) -> FollowupResult | None:
     """The follow-up result of one course. With `visits_as_of_hours`, the findings include the visits
-    overdue at that time (documented visits: as given, else those the observations document)."""
+    overdue at that time (documented visits: as given, else those the observations document);
+    `renal_baseline` is the physician's override of the pre-LD UPCR / eGFR."""
     obs = list(observations)
     if not has_followup_data(obs):
         return None
@@ -59,7 +62,7 @@ def evaluate_followup(
     renal: RenalStatus | None = None
     ln_events: tuple[RelapseEvent, ...] = ()
     if course.group is IndicationGroup.LUPUS_NEPHRITIS:
-        renal, ln_events = renal_course(course, settings)
+        renal, ln_events = renal_course(course, settings, renal_baseline)
     tis, tis_events = tis_course(course.core_set_baseline, course.core_sets, course.group)
     ssc, ssc_events = ssc_course(course.ssc_baseline, course.ssc, settings)
     relapses = all_relapses(

@@ -2,24 +2,21 @@
 from that visit to the last observation no glucocorticoid, immunosuppressant, biologic or
 investigational drug and no relapse. An antimalarial still taken does not break it and is shown
 beside it ("drug-free except hydroxychloroquine"). A flare or relapse ends the period (its end date
-is the flare date, FOLLOWUP §6). Also: "in DORIS since" and "sustained ≥ 6 months" (FOLLOWUP §3.3:
-duration is shown apart from the definition).
+is the flare date, FOLLOWUP §6).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..observations import INFUSION_T
 from ..results import Driver
 from .inputs import MedicationStatus
-from .logic import Tri, all_of, at_least, mark
+from .logic import Tri, all_of, mark
 from .regimen import regimen_at
 from .results import DrugFreeStatus, RelapseEvent, SleVisit
 from .steroids import NOT_DRUG_FREE_CLASSES, DrugClass
-from .wording import HOURS_PER_MONTH, day
+from .wording import day
 
-SUSTAINED_REMISSION_MONTHS = 6.0  # FOLLOWUP §3.3: "sustained ≥ 6 months" shown apart
 DRUG_FREE = "drug-free remission (DECISIONS G-2)"
 
 
@@ -89,17 +86,3 @@ def _since(
             break
         since = v.t_hours
     return since
-
-
-def doris_since(visits: Sequence[SleVisit]) -> tuple[float | None, bool | None]:
-    """The first visit of the unbroken run of DORIS visits that reaches the last visit, and whether
-    that run spans ≥ 6 months."""
-    since = None
-    for v in reversed(visits):
-        if v.doris.met is not True or v.t_hours <= INFUSION_T:
-            break
-        since = v.t_hours
-    if since is None:
-        return None, (False if visits and visits[-1].doris.met is False else None)
-    span = visits[-1].t_hours - since
-    return since, at_least(span, SUSTAINED_REMISSION_MONTHS * HOURS_PER_MONTH)

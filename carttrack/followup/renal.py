@@ -2,7 +2,8 @@
 nephritis group only.
 
 UPCR in mg/mg (= g/g; mg/mmol ÷ 113.12, units.py); a 24-h protein in g/day counts as UPCR g/g when no
-UPCR was sent with it. Baseline = the latest pre-infusion value (UPCR and eGFR separately).
+UPCR was sent with it. Baseline = the latest pre-infusion value (UPCR and eGFR separately), unless
+the physician set another (RenalBaseline).
 - KDIGO 2024 (default) [V-sec: F11]: complete = UPCR < 0.5 and eGFR ≥ 85 % of baseline; partial = UPCR
   fallen ≥ 50 % and < 3.0, and eGFR ≥ 85 % of baseline.
 - BLISS-LN [V-sec: F12]: complete = eGFR ≥ 90 or ≥ 90 % of baseline, and UPCR < 0.5; partial (PERR) =
@@ -41,6 +42,14 @@ LN_FLARE_DOUBLING = 2.0  # after a partial response: ≥ 2 × the nadir …
 LN_FLARE_AFTER_PARTIAL_ABOVE = 1.0  # … and > 1.0
 LN_FLARE_MIN_SPAN_DAYS = 7.0  # on ≥ 2 samples ≥ 7 days apart
 _RANK = {"complete": 2, "partial": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class RenalBaseline:
+    """The physician's baseline, overriding the pre-LD value (FOLLOWUP §3.5); None keeps that value."""
+
+    upcr_mg_mg: float | None = None
+    egfr_mL_min: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +130,7 @@ def _latest_at(samples: list[tuple[float, float]], t: float) -> float | None:
 
 
 def renal_course(
-    course: FollowupCourse, settings: FollowupSettings
+    course: FollowupCourse, settings: FollowupSettings, baseline: RenalBaseline | None = None
 ) -> tuple[RenalStatus, tuple[RelapseEvent, ...]]:
     definition = settings.renal_response_definition
     samples = [s for s in (_sample(lab) for lab in course.labs) if s is not None]
@@ -129,9 +138,14 @@ def renal_course(
     base = [s for s in samples if s.t_hours <= INFUSION_T]
     base_upcr = base[-1].upcr if base else None
     base_egfr = _latest_at(egfrs, INFUSION_T)
+    set_by = ""
+    if baseline is not None and (baseline.upcr_mg_mg is not None or baseline.egfr_mL_min is not None):
+        base_upcr = baseline.upcr_mg_mg if baseline.upcr_mg_mg is not None else base_upcr
+        base_egfr = baseline.egfr_mL_min if baseline.egfr_mL_min is not None else base_egfr
+        set_by = " (set by the physician)"
     post = [s for s in samples if s.t_hours > INFUSION_T]
     responses = [response(s, _latest_at(egfrs, s.t_hours), base_upcr, base_egfr, definition) for s in post]
-    basis = f"baseline UPCR {_shown(base_upcr)}, eGFR {_shown(base_egfr)}"
+    basis = f"baseline{set_by} UPCR {_shown(base_upcr)}, eGFR {_shown(base_egfr)}"
     if not post:
         status = RenalStatus(
             definition,

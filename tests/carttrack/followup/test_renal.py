@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from carttrack.followup.renal import RenalBaseline
 from carttrack.followup.results import FindingCode
 from carttrack.followup.settings import FollowupSettings
 
@@ -103,3 +104,11 @@ def test_the_complete_rule_holds_once_a_complete_response_was_ever_reached():
     obs = [upcr(-120, 3.0, 85), upcr(2160, 0.3, 88), upcr(4380, 0.8, 86), upcr(4548, 0.7, 86)]
     o = out(obs, LN)
     assert o["ln_flare"] is True and o["relapse_hours"] == 4380 and o["renal_response"] == "partial"
+
+
+def test_the_physician_can_override_the_baseline():
+    obs = [upcr(-120, 0.9, 90), upcr(6 * MONTH, 0.6, 70)]
+    assert out(obs, LN)["renal_response"] == "none"  # fall 33 %, eGFR 78 %
+    r = out(obs, LN, renal_baseline=RenalBaseline(upcr_mg_mg=1.5, egfr_mL_min=80))
+    assert r["renal_response"] == "partial"  # fall 60 %, eGFR 87.5 %
+    assert "baseline (set by the physician) UPCR 1.5, eGFR 80" in r["drivers"]["renal"][0]

@@ -92,3 +92,9 @@ def test_prophylaxis_stop_criteria_make_a_task_and_an_early_stop_a_warning():
 def test_serology_reactivation_is_false_for_lupus_without_samples_and_not_applicable_otherwise():
     assert out([cd19(24, 0), cd19(2000, 0)], SLE)["serology_reactivation"] is False
     assert out([cd19(24, 0), cd19(2000, 0)], LYMPHOMA)["serology_reactivation"] is None
+
+
+def test_reconstitution_names_the_naive_fraction_when_sent():
+    course = [cd19(168, 0), cd19(2640, 12), lab(2928, cd19_per_uL=35, naive_b_cells_pct=92)]
+    drivers = out(course, SLE)["drivers"]["b_cells"]
+    assert "naïve (CD27−IgD+) 92 % day 122" in drivers[-1]
