@@ -1,4 +1,5 @@
-"""CAR-T Track clinical core: pure-Python CRS/ICANS/ICAHT grading, scores, screens and suggestions.
+"""CAR-T Track clinical core: pure-Python CRS/ICANS/ICAHT grading, scores, screens and suggestions,
+and the long-term follow-up after the first month (carttrack.followup: remission, relapse, B cells).
 
 Decision support only: the software supports, and does not replace, the clinician's judgement.
 
@@ -21,6 +22,10 @@ from __future__ import annotations
 from . import checks, limits, vocabulary
 from .checks import missing_for_complete_check, neuro_interval_hours, vitals_interval_hours
 from .engine import RULE_SET, Evaluator, evaluate
+from .followup.evaluate import FOLLOWUP_RULE_SET, evaluate_case_followup, evaluate_followup
+from .followup.parsing import FOLLOWUP_PARSERS
+from .followup.results import FollowupFinding, FollowupResult
+from .followup.settings import FollowupSettings
 from .observations import (
     Case,
     ClinicalFlag,
@@ -39,6 +44,7 @@ from .observations import (
     parse_follow_up,
     parse_observation,
     parse_patient,
+    register_kinds,
 )
 from .results import (
     FINDING_CODES,
@@ -53,8 +59,12 @@ from .results import (
 from .settings import DecisionSettings
 from .times import hours_after, parse_timestamp
 
+# The follow-up kinds (FOLLOWUP.md) go through the same parse_observation / parse_case as the rest.
+register_kinds(FOLLOWUP_PARSERS)
+
 __all__ = [
     "FINDING_CODES",
+    "FOLLOWUP_RULE_SET",
     "RULE_SET",
     "Case",
     "ClinicalFlag",
@@ -64,6 +74,9 @@ __all__ = [
     "Evaluator",
     "Event",
     "FollowUp",
+    "FollowupFinding",
+    "FollowupResult",
+    "FollowupSettings",
     "IcahtResult",
     "IceScore",
     "Lab",
@@ -79,6 +92,8 @@ __all__ = [
     "Vitals",
     "checks",
     "evaluate",
+    "evaluate_case_followup",
+    "evaluate_followup",
     "hours_after",
     "limits",
     "missing_for_complete_check",

@@ -3,7 +3,9 @@
 Prints one JSON array, one object per case, in file order. A case with an invalid observation is
 reported on stderr (case, observation index, field) and not graded; the exit status is then 2.
 --check compares each output with the case's `expected` block, prints one line per mismatch on
-stdout (instead of the JSON array) and exits 1 on any mismatch."""
+stdout (instead of the JSON array) and exits 1 on any mismatch. Each object carries `followup`
+(CASES.md "Follow-up", carttrack/followup), null for a course without follow-up data; a case's
+`settings` object sets the follow-up site settings for that case."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .engine import evaluate
+from .followup.evaluate import evaluate_case_followup
+from .followup.parsing import parse_followup_settings
 from .observations import ObservationError, parse_case
 
 SCHEMA = "carttrack-case/1"
@@ -53,8 +57,8 @@ def check_case(output: Mapping[str, Any], expected: Mapping[str, Any]) -> list[s
             for code in exp:
                 if code in output["suggestions"]:
                     problems.append(f"{cid}: suggestions must not include {code!r}")
-        elif key in ("computed", "icaht_grade") and isinstance(exp, Mapping):
-            got = output.get(key, {})
+        elif key in ("computed", "icaht_grade", "followup") and isinstance(exp, Mapping):
+            got = output.get(key) or {}
             for sub, val in exp.items():
                 if sub not in got or not _equal(val, got[sub]):
                     problems.append(f"{cid}: {key}.{sub} expected {val!r}, got {got.get(sub)!r}")
@@ -80,12 +84,15 @@ def run(paths: Sequence[str], check: bool = False) -> tuple[list[dict[str, Any]]
         for pos, raw in enumerate(raw_cases):
             try:
                 case = parse_case(raw)
+                followup_settings = parse_followup_settings(raw.get("settings"), case_id=case.id)
             except ObservationError as exc:
                 if exc.case_id is None:
                     exc = exc.located(case_id=f"#{pos}")
                 errors.append(f"{path}: {exc}")
                 continue
             out = evaluate(case).case_output(case.id)
+            followup = evaluate_case_followup(case, followup_settings)
+            out["followup"] = followup.case_output() if followup is not None else None
             outputs.append(out)
             if check:
                 exp = raw.get("expected") if isinstance(raw, Mapping) else None

@@ -19,6 +19,7 @@ from typing import Any
 from .checks import CHECK_NEURO, CHECK_VITALS
 from .crs import FEVER_C, OXYGEN, CrsTracker
 from .findings import hypoxaemia, intracranial_haemorrhage
+from .followup.inputs import FOLLOWUP_KINDS
 from .icaht import grade_icaht
 from .icans import IcansTracker
 from .limits import soft_warnings
@@ -47,6 +48,8 @@ from .vocabulary import CORTICOSTEROIDS, G_CSF, INFECTION_FLAGS, TOCILIZUMAB
 RULE_SET = "astct-2019/carttrack-2"
 
 _RANK = {"clinical_flag": 0, "event": 1, "lab": 2, "medication": 3, "vitals": 4, "neuro": 5}
+# Follow-up kinds are kept in order with the rest but graded in carttrack/followup, not here.
+_RANK.update({kind: len(_RANK) + i for i, kind in enumerate(FOLLOWUP_KINDS)})
 _LAB_KEYS = tuple(f.name for f in fields(Lab) if f.name not in ("t_hours", "index"))
 _DEATH_EVENTS = ("death",)
 

@@ -141,6 +141,39 @@ DOSE_LIMITS: dict[str, Limit] = {
     "levetiracetam": _dose(LEVETIRACETAM_MAX_DOSE_MG),
 }
 
+# Follow-up fields (FOLLOWUP.md; carttrack/followup/parsing.py and the new lab fields). A course is
+# followed to year 15 (FOLLOWUP §1, CIBMTR track [V: F10]): the time limits here replace the ones above.
+_FOLLOWUP_HARD: tuple[Limit, ...] = (
+    Limit("t_hours", -8760.0, 140256.0, "h"),
+    Limit("last_follow_up_hours", -8760.0, 140256.0, "h"),
+    Limit("death_hours", -8760.0, 140256.0, "h"),
+    Limit("progression_hours", -8760.0, 140256.0, "h"),
+    Limit("next_therapy_hours", -8760.0, 140256.0, "h"),
+    Limit("upcr_mg_mmol", 0.0, 5656.0, "mg/mmol"),
+    Limit("egfr_mL_min", 0.0, 250.0, "mL/min/1.73 m²"),
+    Limit("anti_dsdna_IU_mL", 0.0, 100000.0, "IU/mL"),
+    Limit("anti_dsdna_cutoff_IU_mL", 0.001, 100000.0, "IU/mL"),
+    Limit("c3_mg_dL", 0.0, 1000.0, "mg/dL"),
+    Limit("c3_lln_mg_dL", 1.0, 1000.0, "mg/dL"),
+    Limit("c4_mg_dL", 0.0, 500.0, "mg/dL"),
+    Limit("c4_lln_mg_dL", 0.1, 500.0, "mg/dL"),
+    Limit("cd4_per_uL", 0.0, 100000.0, "/µL"),
+    Limit("protein_g_24h", 0.0, 50.0, "g/24 h"),
+    Limit("naive_b_cells_pct", 0.0, 100.0, "% of CD19 B cells"),
+    Limit("pga", 0.0, 3.0, ""),
+    Limit("mg_per_day", 0.0, 5000.0, "mg/day"),
+    Limit("mg_per_week", 0.0, 35000.0, "mg/week"),
+    Limit("physician_global", 0.0, 10.0, ""),
+    Limit("patient_global", 0.0, 10.0, ""),
+    Limit("mmt8", 0.0, 150.0, ""),
+    Limit("haq", 0.0, 3.0, ""),
+    Limit("enzyme_U_L", 0.0, 1000000.0, "U/L"),
+    Limit("extramuscular", 0.0, 10.0, ""),
+    Limit("dlco_pct_predicted", 0.0, 200.0, "% predicted"),
+    Limit("fvc_pct_predicted", 0.0, 200.0, "% predicted"),
+)
+HARD_LIMITS.update({lim.field: lim for lim in _FOLLOWUP_HARD})
+
 SOFT_LIMITS: dict[str, Limit] = {
     lim.field: lim
     for lim in (

@@ -34,6 +34,11 @@ medication: drug (vocabulary.DRUGS), dose_mg (within the drug's range, limits.DO
     for another reason, e.g. lupus maintenance, does not mask fever, A-2), + route (text).
 event: event (vocabulary.EVENTS), attributed_to (text; "crs" or "icans" for grade 5, A-11).
 clinical_flag: one or more of vocabulary.CLINICAL_FLAGS, each a bool.
+Follow-up (CASES.md "Follow-up"): the kinds sledai, medication_status, myositis_core_set and
+    ssc_assessment are parsed in carttrack/followup/parsing.py (registered here with register_kinds);
+    lab gains the follow-up fields of vocabulary.LAB_FIELDS (upcr_mg_mmol -> upcr_mg_mg; anti-dsDNA,
+    C3 and C4 each with the reporting lab's limit), event gains flare_declared, patient gains
+    + indication_group (followup/groups.py).
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ from . import units
 from .errors import ObservationError as ObservationError  # re-exported: defined in errors.py
 from .errors import combined
 from .errors import show as _show
+from .followup.groups import INDICATION_GROUPS
+from .followup.inputs import FollowupObservation
 from .input_rules import dose_errors, vitals_errors
 from .limits import HARD_LIMITS, hard_limit_hint
 from .vocabulary import (
@@ -75,6 +82,7 @@ class PatientInfo:
     developmental_delay: bool = False
     home_o2_l_min: float = 0.0
     baseline_sbp: float | None = None
+    indication_group: str | None = None  # followup/groups.py; None = read from the indication
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +173,18 @@ class Lab:
     igg_mg_dL: float | None = None
     cd19_per_uL: float | None = None
     upcr_mg_mg: float | None = None
+    # Follow-up fields (FOLLOWUP §3.5–§4): UPCR entered in mg/mmol is kept beside its mg/mg value.
+    upcr_entered_mg_mmol: float | None = None
+    protein_g_24h: float | None = None
+    egfr_mL_min: float | None = None
+    anti_dsdna_IU_mL: float | None = None
+    anti_dsdna_cutoff_IU_mL: float | None = None
+    c3_mg_dL: float | None = None
+    c3_lln_mg_dL: float | None = None
+    c4_mg_dL: float | None = None
+    c4_lln_mg_dL: float | None = None
+    cd4_per_uL: float | None = None
+    naive_b_cells_pct: float | None = None
 
     kind = "lab"
 
@@ -200,7 +220,7 @@ class ClinicalFlag:
     kind = "clinical_flag"
 
 
-Observation = Vitals | Neuro | Lab | Medication | Event | ClinicalFlag
+Observation = Vitals | Neuro | Lab | Medication | Event | ClinicalFlag | FollowupObservation
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +382,13 @@ def _unknown_fields(data: Mapping[str, Any], allowed: frozenset[str], kind: str)
         for key in data
         if key not in allowed
     ]
+
+
+def _check_fields(data: Mapping[str, Any], allowed: frozenset[str], kind: str) -> None:
+    """Raise the unknown-field errors of one record at once (for parsers that stop at the first problem)."""
+    errors = _unknown_fields(data, allowed, kind)
+    if errors:
+        raise combined(errors)
 
 
 def _no_value(data: Mapping[str, Any], fields: Iterable[str], kind: str) -> list[ObservationError]:
@@ -611,9 +638,14 @@ def _parse_neuro(d: Mapping[str, Any], t: float, index: int | None) -> Neuro:
 def _parse_lab(d: Mapping[str, Any], t: float, index: int | None) -> Lab:
     r = _Reader(d)
     r.add(_unknown_fields(d, _LAB_FIELDS, "lab"))
-    for a, b in (("crp_mg_L", "crp_mg_dL"), ("creatinine_mg_dL", "creatinine_umol_L")):
+    for a, b in (
+        ("crp_mg_L", "crp_mg_dL"),
+        ("creatinine_mg_dL", "creatinine_umol_L"),
+        ("upcr_mg_mg", "upcr_mg_mmol"),
+    ):
         if d.get(a) is not None and d.get(b) is not None:
             r.add([ObservationError(b, d[b], f"either {a} or {b}", problem=f"give {a} or {b}, not both")])
+    r.add(_lab_limit_errors(d))
     r.add(_no_value(d, LAB_FIELDS, "lab"))
     values: dict[str, float | None] = {key: r.take(_opt_number, key) for key in LAB_FIELDS if key in d}
     r.done()
@@ -623,7 +655,41 @@ def _parse_lab(d: Mapping[str, Any], t: float, index: int | None) -> Lab:
     creat_u = values.pop("creatinine_umol_L", None)
     if creat_u is not None:
         values["creatinine_mg_dL"] = units.creatinine_umol_l_to_mg_dl(creat_u)
+    upcr_mmol = values.pop("upcr_mg_mmol", None)
+    if upcr_mmol is not None:
+        values["upcr_mg_mg"] = units.upcr_mg_mmol_to_mg_mg(upcr_mmol)
+        values["upcr_entered_mg_mmol"] = upcr_mmol
     return Lab(t_hours=t, index=index, **values)
+
+
+# D-3, FOLLOWUP §3.6: a serology value is judged against the reporting lab's limit, sent with it.
+LAB_VALUE_WITH_LIMIT = (
+    ("anti_dsdna_IU_mL", "anti_dsdna_cutoff_IU_mL"),
+    ("c3_mg_dL", "c3_lln_mg_dL"),
+    ("c4_mg_dL", "c4_lln_mg_dL"),
+)
+
+
+def _lab_limit_errors(d: Mapping[str, Any]) -> list[ObservationError]:
+    errors: list[ObservationError] = []
+    for value_key, limit_key in LAB_VALUE_WITH_LIMIT:
+        has_value, has_limit = d.get(value_key) is not None, d.get(limit_key) is not None
+        if has_value and not has_limit:
+            errors.append(
+                ObservationError(
+                    limit_key,
+                    None,
+                    f"the reporting lab's limit for {value_key}",
+                    problem=f"{limit_key} is required with {value_key} (the reporting lab's limit, D-3)",
+                )
+            )
+        if has_limit and not has_value:
+            errors.append(
+                ObservationError(
+                    value_key, None, "a number", problem=f"{value_key} is required with {limit_key}"
+                )
+            )
+    return errors
 
 
 def _parse_medication(d: Mapping[str, Any], t: float, index: int | None) -> Medication:
@@ -665,7 +731,8 @@ def _parse_flags(d: Mapping[str, Any], t: float, index: int | None) -> ClinicalF
     return ClinicalFlag(t_hours=t, flags=tuple(sorted((k, bool(v)) for k, v in values)), index=index)
 
 
-_PARSERS: dict[str, Callable[[Mapping[str, Any], float, int | None], Observation]] = {
+Parser = Callable[[Mapping[str, Any], float, int | None], Observation]
+_PARSERS: dict[str, Parser] = {
     "vitals": _parse_vitals,
     "neuro": _parse_neuro,
     "lab": _parse_lab,
@@ -673,6 +740,16 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any], float, int | None], Observation
     "event": _parse_event,
     "clinical_flag": _parse_flags,
 }
+
+
+def register_kinds(parsers: Mapping[str, Parser]) -> None:
+    """Add observation kinds parsed elsewhere in the core with the helpers of this module (the
+    follow-up kinds of carttrack/followup/parsing.py; the carttrack package __init__ registers them),
+    so that parse_observation and parse_case accept them on every entry path."""
+    for kind, parser in parsers.items():
+        if _PARSERS.get(kind, parser) is not parser:
+            raise ValueError(f"observation kind {kind!r} is already parsed by another parser")
+    _PARSERS.update(parsers)
 
 
 def parse_observation(
@@ -692,8 +769,8 @@ def parse_observation(
             raise ObservationError(
                 "kind",
                 kind,
-                "one of: " + ", ".join(KINDS),
-                problem=f"{_show(kind)} is not one of: {', '.join(KINDS)}",
+                "one of: " + ", ".join(_PARSERS),
+                problem=f"{_show(kind)} is not one of: {', '.join(_PARSERS)}",
             )
         if data.get("t_hours") is None:
             raise ObservationError(
@@ -724,6 +801,7 @@ _PATIENT_FIELDS = frozenset(
         "developmental_delay",
         "home_o2_l_min",
         "baseline_sbp",
+        "indication_group",
     }
 )
 _FOLLOW_UP_FIELDS = ("last_follow_up_hours", "death_hours", "progression_hours", "next_therapy_hours")
@@ -753,6 +831,7 @@ def parse_patient(data: Mapping[str, Any], *, case_id: str | None = None) -> Pat
             developmental_delay=_bool(data, "developmental_delay"),
             home_o2_l_min=_opt_number(data, "home_o2_l_min") or 0.0,
             baseline_sbp=_opt_number(data, "baseline_sbp"),
+            indication_group=_choice(data, "indication_group", INDICATION_GROUPS),
         )
     except ObservationError as err:
         raise err.located(case_id=case_id) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 CREATININE_UMOL_PER_MG_DL = 88.4  # RULES §7.1: mg/dL × 88.4 = µmol/L
 CRP_MG_L_PER_MG_DL = 10.0  # RULES §7.1: mg/dL × 10 = mg/L
+CREATININE_MG_PER_MMOL = 113.12  # FOLLOWUP §3.5: UPCR mg/mg = mg/mmol ÷ 113.12 (exactly this division)
 
 
 F_TO_C_DIGITS = 9  # only binary floating-point noise is removed (100.4 °F is exactly 38.0 °C), A-1
@@ -36,3 +37,8 @@ def creatinine_umol_l_to_mg_dl(value: float) -> float:
 
 def creatinine_mg_dl_to_umol_l(value: float) -> float:
     return value * CREATININE_UMOL_PER_MG_DL
+
+
+def upcr_mg_mmol_to_mg_mg(value: float) -> float:
+    """UPCR mg/mmol -> mg/mg (= g/g), FOLLOWUP §3.5."""
+    return value / CREATININE_MG_PER_MMOL

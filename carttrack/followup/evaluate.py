@@ -1,0 +1,135 @@
+"""evaluate_followup(): one course's follow-up results (FOLLOWUP.md) with drivers and findings.
+
+Results are per instrument, as of its last assessment (FOLLOWUP §9): SLEDAI-2K, PGA, DORIS and LLDAS
+from the last SLEDAI-2K visit with the regimen in force then; renal status from the last UPCR sample;
+TIS from the last core set; SSc values from the last SSc assessment. `relapse`, `ln_flare` and
+`serology_reactivation` mean "occurred since this course's infusion"; `drug_free` looks at everything
+up to the last observation. The result is None when the course has no follow-up data (§9.10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ..observations import Case, Event, FollowUp, Observation, PatientInfo
+from ..settings import DEFAULT_SETTINGS, DecisionSettings
+from .bcells import bcell_course
+from .course import build_course, has_followup_data
+from .doris import doris_since
+from .findings import (
+    bcell_findings,
+    prophylaxis_findings,
+    relapse_findings,
+    serology_findings,
+    visit_findings,
+)
+from .groups import IndicationGroup
+from .myositis import tis_course
+from .prophylaxis import prophylaxis_course
+from .relapse import all_relapses, declared
+from .remission import drug_free
+from .renal import RenalBaseline, renal_course
+from .results import FollowupResult, RelapseEvent, RenalStatus
+from .serology import serology_course
+from .settings import DEFAULT_FOLLOWUP_SETTINGS, FollowupSettings
+from .sle_course import sle_visits
+from .ssc import ssc_course
+from .visits import DocumentedVisit, documented_from_observations, template_for, visit_schedule
+
+FOLLOWUP_RULE_SET = "followup-2025/carttrack-1"
+_COURSE_END_EVENTS = ("death", "next_therapy")
+
+
+def evaluate_followup(
+    patient: PatientInfo,
+    observations: Iterable[Observation],
+    *,
+    settings: FollowupSettings = DEFAULT_FOLLOWUP_SETTINGS,
+    decision_settings: DecisionSettings = DEFAULT_SETTINGS,
+    follow_up: FollowUp | None = None,
+    visits_as_of_hours: float | None = None,
+    documented_visits: Sequence[DocumentedVisit] | None = None,
+    renal_baseline: RenalBaseline | None = None,
+) -> FollowupResult | None:
+    """The follow-up result of one course. With `visits_as_of_hours`, the findings include the visits
+    overdue at that time (documented visits: as given, else those the observations document);
+    `renal_baseline` is the physician's override of the pre-LD UPCR / eGFR."""
+    obs = list(observations)
+    if not has_followup_data(obs):
+        return None
+    course = build_course(patient, obs, decision_settings)
+    visits = sle_visits(course, settings)
+    renal: RenalStatus | None = None
+    ln_events: tuple[RelapseEvent, ...] = ()
+    if course.group is IndicationGroup.LUPUS_NEPHRITIS:
+        renal, ln_events = renal_course(course, settings, renal_baseline)
+    tis, tis_events = tis_course(course.core_set_baseline, course.core_sets, course.group)
+    ssc, ssc_events = ssc_course(course.ssc_baseline, course.ssc, settings)
+    relapses = all_relapses(
+        (f for v in visits for f in v.flares), ln_events, tis_events, ssc_events, declared(course)
+    )
+    since, sustained = doris_since(visits)
+    serology = serology_course(course, settings)
+    b_cells = bcell_course(course, settings, decision_settings)
+    prophylaxis = prophylaxis_course(course)
+    findings = [
+        *relapse_findings(relapses),
+        *serology_findings(serology),
+        *bcell_findings(b_cells, b_all=course.b_all, settings=settings),
+        *prophylaxis_findings(prophylaxis),
+    ]
+    if visits_as_of_hours is not None:
+        template = template_for(course.group, settings.visit_template_version)
+        documented = (
+            documented_visits
+            if documented_visits is not None
+            else documented_from_observations(template, obs)
+        )
+        schedule = visit_schedule(
+            template,
+            as_of_hours=visits_as_of_hours,
+            documented=documented,
+            ended_hours=_course_end(obs, follow_up),
+        )
+        findings.extend(visit_findings(schedule))
+    findings.sort(key=lambda f: (f.t_hours, f.code.value, f.subject))
+    return FollowupResult(
+        rule_set=FOLLOWUP_RULE_SET,
+        group=course.group.value,
+        settings=settings.to_dict(),
+        last_hours=course.last_hours,
+        sle_visits=visits,
+        drug_free=drug_free(visits, course.regimens, relapses, course.last_hours),
+        doris_since_hours=since,
+        doris_sustained=sustained,
+        renal=renal,
+        ln_flare=None if renal is None else bool(ln_events),
+        serology=serology,
+        b_cells=b_cells,
+        tis=tis,
+        ssc=ssc,
+        relapses=relapses,
+        prophylaxis=prophylaxis,
+        findings=tuple(findings),
+    )
+
+
+def _course_end(observations: Sequence[Observation], follow_up: FollowUp | None) -> float | None:
+    ends = [o.t_hours for o in observations if isinstance(o, Event) and o.event in _COURSE_END_EVENTS]
+    if follow_up is not None:
+        ends += [t for t in (follow_up.death_hours, follow_up.next_therapy_hours) if t is not None]
+    return min(ends) if ends else None
+
+
+def evaluate_case_followup(
+    case: Case,
+    settings: FollowupSettings = DEFAULT_FOLLOWUP_SETTINGS,
+    decision_settings: DecisionSettings = DEFAULT_SETTINGS,
+) -> FollowupResult | None:
+    return evaluate_followup(
+        case.patient,
+        case.observations,
+        settings=settings,
+        decision_settings=decision_settings,
+        follow_up=case.follow_up,
+    )
