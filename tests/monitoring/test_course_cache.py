@@ -62,11 +62,12 @@ def quiet_alerts(monkeypatch):
 
 
 def random_vitals(rng: random.Random) -> dict:
+    sbp = rng.randint(70, 140)
     vitals = {
         "temp_c": round(rng.uniform(36.0, 40.2), 1),
         "hr": rng.randint(60, 140),
-        "sbp": rng.randint(70, 140),
-        "dbp": rng.randint(40, 85),
+        "sbp": sbp,
+        "dbp": rng.randint(40, min(85, sbp - 10)),  # the core refuses a diastolic at or above the systolic
         "rr": rng.randint(12, 30),
         "spo2": rng.randint(86, 99),
         "o2_device": rng.choice(["room_air", "room_air", "nasal_cannula"]),
