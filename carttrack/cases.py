@@ -1,4 +1,4 @@
-"""Case-file command line (CASES.md): python -m carttrack.cases [--check] FILE [FILE...]
+"""Case-file command line (CASE-5, CASE-6): python -m carttrack.cases [--check] FILE [FILE...]
 
 Prints one JSON array, one object per case, in file order. A case with an invalid observation is
 reported on stderr (case, observation index, field) and not graded; the exit status is then 2.

@@ -14,16 +14,16 @@ from .settings import DecisionSettings
 from .vocabulary import HIGH_FLOW_OR_MASK_DEVICES, Consciousness, O2Device
 
 # ---- intervals (hours)
-VITALS_ROUTINE_HOURS = 4.0  # RULES §5.2: vitals at least q4h inpatient (S19)
-VITALS_FEBRILE_TACHYCARDIC_HOURS = 2.0  # RULES §5.2: q2h if febrile and tachycardic (S19)
+VITALS_ROUTINE_HOURS = 4.0  # MON-4: vitals at least q4h inpatient [Brudno 2016]
+VITALS_FEBRILE_TACHYCARDIC_HOURS = 2.0  # MON-4, MON-5: q2h if febrile and tachycardic [Brudno 2016]
 # RULES §5.2: continuous telemetry and pulse oximetry from CRS grade 2 (S3 p4). Charting the
 # monitored values hourly is our reading of "continuous" for the chart and for staleness.
 VITALS_CRS_G2_HOURS = 1.0
 CRS_CONTINUOUS_MONITORING_GRADE = 2
 TACHYCARDIA_HR_ABOVE = 100.0  # "tachycardic" of RULES §5.2 (S19): heart rate above 100/min (adult)
-NEURO_ROUTINE_HOURS = 12.0  # RULES §5.2: ICE/CAPD at least twice daily (S3 p6)
-NEURO_ICANS_HOURS = 8.0  # RULES §5.2: many centres q8h (S20); used while ICANS ≥ 1
-LABS_HOURS = 24.0  # RULES §5.2: daily labs days 0–14 (DECISION)
+NEURO_ROUTINE_HOURS = 12.0  # MON-6: ICE/CAPD at least twice daily [Santomasso 2021] p6
+NEURO_ICANS_HOURS = 8.0  # MON-6: many centres q8h [ASH-SAP] Table 2; used while ICANS ≥ 1
+LABS_HOURS = 24.0  # MON-8: daily labs days 0–14 (project decision)
 MONITORING_DAYS = 14  # RULES §5.1: daily monitoring ≥ 1 week, ≥ 2 weeks in all (S13a, June 2025 labels)
 
 CHECK_VITALS = "vitals"

@@ -8,15 +8,15 @@ FiO2, for comfort). Every vitals record re-evaluates the standing values; a find
 CRS keeps counting while it stands, so time and fragments alone never lower the grade. The grade
 is computed from the standing values:
   fever (≥ 38.0 °C, unrounded, not attributed to another cause) gives grade 1;
-  hypotension / hypoxia give 2–4 (CRS-R1: the more severe wins) but only when qualified by fever now,
-  fever in the preceding 24 h of an open episode (CRS-R8, A-4), a masking therapy (A-2), or when the
+  hypotension / hypoxia give 2–4 (CRS-13: the more severe wins) but only when qualified by fever now,
+  fever in the preceding 24 h of an open episode (CRS-20, A-4), a masking therapy (A-2), or when the
   standing value was itself qualified when recorded in the same, still open episode. An episode opens
   on documented fever, a "crs_diagnosed" event (A-3), or, for a patient who has had CRS in this
   course, on hypotension/hypoxia while a therapy given for CRS/ICANS still acts (A-2 revised); it
   closes after 48 h without fever, vasopressors or supplemental oxygen (A-4) — a standing fever,
   vasopressor, oxygen requirement or counted hypotension keeps it open, and a finding that persists
   in the open episode keeps counting as CRS. Unqualified hypotension/hypoxia gives grade 0 and the sepsis
-  alert (CRS-R7). Grade 5 only from a death attributed to CRS (A-11).
+  alert (CRS-19). Grade 5 only from a death attributed to CRS (A-11).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from .vocabulary import ANTIPYRETICS, CORTICOSTEROIDS, MASKING_FOR_EPISODE, VASO
 
 __all__ = ["FEVER_C", "GRADE_DEATH", "CrsTracker", "hypotension_sbp_threshold"]
 
-GRADE_DEATH = 5  # RULES §1.2 grade 5 (S1c), A-11
+GRADE_DEATH = 5  # CRS-12 grade 5 [SITC 2020], A-11
 DAYS_FROM_HOURS = 96.0  # a therapy's action of 4 days or more reads in days ("7 days")
 
 # The CRS domains of A-14, in the order a person reads them.
@@ -274,7 +274,7 @@ class CrsTracker:
             if obs.temp_c is not None and obs.temp_c >= FEVER_C:
                 self.notes[
                     f"fever {obs.temp_c:.1f} °C before the infusion ({_t(t)}): not CRS; look for infection "
-                    "(RULES §4.7: postpone the infusion until 48 h afebrile)"
+                    "(EVAL-4, MGMT-25 [Greco 2024]: postpone the infusion until 48 h afebrile)"
                 ] = None
             return
         self.advance(t)
@@ -487,7 +487,7 @@ class CrsTracker:
         obs, comps = self.last_sepsis_info
         what = " and ".join(c.text for c in comps)
         return Driver(
-            "CRS-R7 no fever (A-3)",
+            "CRS-19 no fever (A-3)",
             obs.index,
             obs.t_hours,
             f"not CRS by ASTCT criteria (no qualifying fever, no masking therapy): {what}, {_t(obs.t_hours)}"

@@ -22,18 +22,18 @@ from .vocabulary import (
     drug_name,
 )
 
-FEVER_C = 38.0  # RULES §1.1 fever ≥ 38.0 °C (S1a, S1b, S3); A-1 unrounded comparison
-LOW_FLOW_MAX_L_MIN = 6.0  # RULES §1.1 low flow ≤ 6 L/min, high flow > 6 (S1a, S1d, S3b)
-PALS_NEONATE_SBP = 60.0  # RULES §1.1 PALS: term neonate < 60 mmHg (S21)
-PALS_INFANT_SBP = 70.0  # RULES §1.1 PALS: infant 1 month–1 year < 70 mmHg (S21)
-PALS_CHILD_BASE_SBP = 70.0  # RULES §1.1 PALS: 1–10 years < 70 + 2 × age (S21)
-PALS_CHILD_PER_YEAR = 2.0  # RULES §1.1 PALS (S21)
-PALS_OLDER_SBP = 90.0  # RULES §1.1 PALS: ≥ 10 years < 90 mmHg (S21)
+FEVER_C = 38.0  # CRS-1 fever ≥ 38.0 °C [Lee 2019] [Santomasso 2021] p5; A-1 unrounded comparison
+LOW_FLOW_MAX_L_MIN = 6.0  # CRS-7 low flow ≤ 6 L/min, high flow > 6 [Lee 2019] [Blood CRS comparison] [SMC 2024]
+PALS_NEONATE_SBP = 60.0  # CRS-4 PALS: term neonate < 60 mmHg [PALS hypotension]
+PALS_INFANT_SBP = 70.0  # CRS-4 PALS: infant 1 month–1 year < 70 mmHg [PALS hypotension]
+PALS_CHILD_BASE_SBP = 70.0  # CRS-4 PALS: 1–10 years < 70 + 2 × age [PALS hypotension]
+PALS_CHILD_PER_YEAR = 2.0  # CRS-4 PALS [PALS hypotension]
+PALS_OLDER_SBP = 90.0  # CRS-4 PALS: ≥ 10 years < 90 mmHg [PALS hypotension]
 NEONATE_MAX_YEARS = 1.0 / 12.0  # one month
 
 
 def hypotension_sbp_threshold(age_years: float, settings: DecisionSettings) -> float:
-    """SBP below this is hypotension (A-5): adults 90; children PALS by completed years (S21)."""
+    """SBP below this is hypotension (A-5): adults 90; children PALS by completed years (CRS-4 [PALS hypotension])."""
     if age_years >= settings.adult_age_years:
         return settings.adult_sbp_below_mmhg
     if age_years < NEONATE_MAX_YEARS:
@@ -68,7 +68,7 @@ def vasopressor_component(obs: Vitals, s: DecisionSettings) -> Component | None:
     vaso = VASOPRESSIN in pressors
     if len(counted) >= 2:
         return _component(
-            4, "CRS-R2 multiple vasopressors", f"{' + '.join(counted)} (multiple vasopressors)", obs
+            4, "CRS-14 multiple vasopressors", f"{' + '.join(counted)} (multiple vasopressors)", obs
         )
     if len(counted) == 1:
         extra = " + vasopressin" if vaso else ""
@@ -139,12 +139,12 @@ def hypoxia_component(
         return None, None
     name = O2_DEVICE_NAMES[dev]
     if obs.o2_for_comfort_only:
-        return None, "oxygen for comfort only is not hypoxia (RULES §1.1, S1e)"
+        return None, "oxygen for comfort only is not hypoxia (CRS-6 [CancerCalc])"
     if obs.hypoxia_attributed_to is not None:
         return None, f"oxygen requirement attributed to {obs.hypoxia_attributed_to} (A-9)"
     flow_txt = f" {plain(flow)} L/min" if flow is not None else ""
     if dev in POSITIVE_PRESSURE_DEVICES:
-        return _component(4, "CRS-R4 positive pressure", f"{name}{flow_txt} (positive pressure)", obs), None
+        return _component(4, "CRS-16 positive pressure", f"{name}{flow_txt} (positive pressure)", obs), None
     if dev in HIGH_FLOW_OR_MASK_DEVICES:
         if dev is O2Device.HFNC and flow is not None and flow <= LOW_FLOW_MAX_L_MIN:
             if not s.hfnc_device_beats_flow:
@@ -153,11 +153,11 @@ def hypoxia_component(
                 ), None
             return (
                 _component(
-                    3, "CRS-R3 device beats flow", f"{name}{flow_txt} (graded by device; flow ≤ 6 L/min)", obs
+                    3, "CRS-15 device beats flow", f"{name}{flow_txt} (graded by device; flow ≤ 6 L/min)", obs
                 ),
                 "HFNC at ≤ 6 L/min graded by device as grade 3 (A-8)",
             )
-        return _component(3, "CRS-R3 high-flow / mask oxygen", f"{name}{flow_txt}", obs), None
+        return _component(3, "CRS-10 high-flow / mask oxygen", f"{name}{flow_txt}", obs), None
     # blow-by or nasal cannula
     if patient.home_o2_l_min > 0 and (flow is None or flow <= patient.home_o2_l_min):
         return (

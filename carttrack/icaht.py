@@ -1,4 +1,4 @@
-"""ICAHT, EHA/EBMT (RULES §3.1, DECISIONS C-1, C-6).
+"""ICAHT, EHA/EBMT (ICAHT-1…ICAHT-11 [Rejeski 2023]; C-1, C-6).
 
 Day n = floor(t_hours / 24) (day 0 = first 24 h after infusion). Lowest ANC per day; linear
 interpolation across gaps of ≤ 7 missing days (interpolated days reported). Early window day 0–30,
@@ -16,16 +16,16 @@ from collections.abc import Iterable
 from .results import Driver, IcahtResult
 from .settings import DecisionSettings
 
-SEVERE_ANC = 500.0  # RULES §3.1 ANC ≤ 500/µL, inclusive (S7b, C-1)
-PROFOUND_ANC = 100.0  # RULES §3.1 ANC ≤ 100/µL, inclusive (S7b, C-1)
-EARLY_G1_DAYS = 1  # RULES §3.1 ≤500 for 1–6 d (S7b)
-EARLY_G2_DAYS = 7  # RULES §3.1 ≤500 for 7–13 d
-EARLY_G3_DAYS = 14  # RULES §3.1 ≤500 for 14–30 d
-EARLY_G4_DAYS = 31  # RULES §3.1 ≤500 never recovers (≥ 31 d)
-PROFOUND_G3_DAYS = 7  # RULES §3.1 ≤100 for 7–13 d = G3
-PROFOUND_G4_DAYS = 14  # RULES §3.1 ≤100 for ≥ 14 d = G4
-NEVER_RECOVERED_ONSET_MAX_DAY = 3  # RULES §3.1: onset day 0–3 and never recovers = G4 (S7b)
-LATE_G1_ANC = 1500.0  # RULES §3.1 late ≤ 1500 (S7b)
+SEVERE_ANC = 500.0  # ICAHT-3 ANC ≤ 500/µL, inclusive ([Liang ICAHT code], C-1)
+PROFOUND_ANC = 100.0  # ICAHT-3 ANC ≤ 100/µL, inclusive ([Liang ICAHT code], C-1)
+EARLY_G1_DAYS = 1  # ICAHT-4 ≤500 for 1–6 d [Rejeski 2023]
+EARLY_G2_DAYS = 7  # ICAHT-4 ≤500 for 7–13 d
+EARLY_G3_DAYS = 14  # ICAHT-4 ≤500 for 14–30 d
+EARLY_G4_DAYS = 31  # ICAHT-4 ≤500 never recovers (≥ 31 d)
+PROFOUND_G3_DAYS = 7  # ICAHT-4 ≤100 for 7–13 d = G3
+PROFOUND_G4_DAYS = 14  # ICAHT-4 ≤100 for ≥ 14 d = G4
+NEVER_RECOVERED_ONSET_MAX_DAY = 3  # ICAHT-6: onset day 0–3 and never recovers = G4 [Liang ICAHT code]
+LATE_G1_ANC = 1500.0  # ICAHT-10 late ≤ 1500 [Liang ICAHT code]
 LATE_G2_ANC = 1000.0  # ≤ 1000
 LATE_G3_ANC = 500.0  # ≤ 500
 LATE_G4_ANC = 100.0  # ≤ 100
@@ -66,7 +66,7 @@ def longest_run(
     """Longest joined run of days with a count ≤ thr (< thr if ``strict``) in [first, last].
 
     Runs separated by fewer than `recovery` consecutive days above thr are joined and the gap days
-    counted (RULES §3.1, S7c). Missing days are neither counted nor recovery.
+    counted (ICAHT-5 [T-ICAHT 2025]). Missing days are neither counted nor recovery.
     Returns (days, start, end, ongoing_at_last) for the longest run (ties: the later, ongoing run)."""
     best: tuple[int, int | None, int | None, bool] = (0, None, None, False)
     in_run = False

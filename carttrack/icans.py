@@ -1,13 +1,13 @@
-"""ICANS grading, ASTCT (RULES §2, DECISIONS B-1…B-8), incremental.
+"""ICANS grading, ASTCT (ICE, CAPD and ICANS rules [Lee 2019]; B-1…B-9), incremental.
 
-Five domains; the most severe wins (ICANS-R1). The encephalopathy domain is the ICE score (≥ 12 y)
+Five domains; the most severe wins (ICANS-5). The encephalopathy domain is the ICE score (≥ 12 y)
 or CAPD (< 12 y or developmental delay, B-4). Each domain's latest value stands until re-assessed
 (B-6, stale after 24 h); an ICE or CAPD recorded as not performed is not a re-assessment. An ICE with
 items not assessable grades as its best possible completion, flagged incomplete (B-1). Tremor and
-myoclonus are excluded (ICANS-R3); an intracranial haemorrhage excludes itself and its own focal
+myoclonus are excluded (ICANS-6); an intracranial haemorrhage excludes itself and its own focal
 oedema, not a diffuse oedema, posturing, CN VI palsy, papilloedema or Cushing triad recorded with it
 (B-9), and is an urgent finding of its own (findings.py). Consciousness (and ICE/CAPD) under
-sedation is not scored (ICANS-R4, B-2); when neither encephalopathy score nor consciousness is
+sedation is not scored (ICANS-7, B-2); when neither encephalopathy score nor consciousness is
 assessable and no other domain is abnormal, the grade is None ("not assessable"), never 0.
 """
 
@@ -27,29 +27,29 @@ from .vocabulary import (
     Seizure,
 )
 
-ICE_MAX = 10  # RULES §2.1 ICE 10 points (S2, S3)
-ICE_G1_MIN = 7  # RULES §2.2 ICE 7–9 = grade 1 (S1g)
-ICE_G2_MIN = 3  # RULES §2.2 ICE 3–6 = grade 2 (S1g)
-# ICE 0–2 = grade 3; ICE 0 unarousable = grade 4 via consciousness (ICANS-R2, S1g)
-CAPD_POSITIVE = 9  # RULES §2.3 CAPD ≥ 9 = grade 3 (S3 p9, S6)
-GRADE_DEATH = 5  # ICANS-R5 (S1f), A-11
+ICE_MAX = 10  # ICE-1 ICE 10 points [Lee 2019] [Santomasso 2021] p9
+ICE_G1_MIN = 7  # ICE-2 ICE 7–9 = grade 1 [Lee 2019]
+ICE_G2_MIN = 3  # ICE-2 ICE 3–6 = grade 2 [Lee 2019]
+# ICE-2, ICE-3: ICE 0–2 = grade 3; ICE 0 unarousable = grade 4 via consciousness [Lee 2019]
+CAPD_POSITIVE = 9  # CAPD-2, CAPD-6: CAPD ≥ 9 = grade 3 [Santomasso 2021] p9 [CHOP CAPD]
+GRADE_DEATH = 5  # ICANS-8 [Lee 2019], A-11
 
-CONSCIOUSNESS_GRADE: dict[Consciousness, int] = {  # RULES §2.2 (S1g), B-8
+CONSCIOUSNESS_GRADE: dict[Consciousness, int] = {  # ICANS-1 [Lee 2019], B-8
     Consciousness.ALERT: 0,
     Consciousness.AWAKENS_SPONTANEOUSLY: 1,
     Consciousness.AWAKENS_TO_VOICE: 2,
     Consciousness.AWAKENS_TO_TACTILE: 3,
     Consciousness.UNAROUSABLE: 4,
 }
-SEIZURE_GRADE: dict[Seizure, int] = {  # RULES §2.2 (S1g)
+SEIZURE_GRADE: dict[Seizure, int] = {  # ICANS-2 [Lee 2019]
     Seizure.NONE: 0,
     Seizure.RAPID_RESOLVING_CLINICAL: 3,
     Seizure.NONCONVULSIVE_EEG_RESOLVED: 3,
     Seizure.PROLONGED_GT5MIN: 4,
     Seizure.REPETITIVE_NO_RETURN: 4,
 }
-MOTOR_GRADE: dict[Motor, int] = {Motor.NONE: 0, Motor.DEEP_FOCAL_WEAKNESS: 4}  # RULES §2.2 (S1g)
-ICP_GRADE: dict[IcpEdema, int] = {  # RULES §2.2 (S1g)
+MOTOR_GRADE: dict[Motor, int] = {Motor.NONE: 0, Motor.DEEP_FOCAL_WEAKNESS: 4}  # ICANS-3 [Lee 2019]
+ICP_GRADE: dict[IcpEdema, int] = {  # ICANS-4 [Lee 2019]
     IcpEdema.NONE: 0,
     IcpEdema.FOCAL_LOCAL_EDEMA: 3,
     IcpEdema.DIFFUSE_EDEMA: 4,
@@ -181,7 +181,7 @@ class IcansTracker:
         if not obs.ice_given:
             return None
         if obs.sedated:
-            return (None, "ICE not scored under sedation (ICANS-R4)", obs)
+            return (None, "ICE not scored under sedation (ICANS-7)", obs)
         if obs.ice is None:
             return None  # ICE not performed: the last ICE stands (B-6)
         total = obs.ice.total
@@ -200,7 +200,7 @@ class IcansTracker:
         t = obs.t_hours
         if t < INFUSION_T:
             # A check before the infusion is a baseline (e.g. neuropsychiatric lupus), shown beside the
-            # grades but not graded itself (DECISIONS B-1); a CAPD baseline feeds B-7's relative mode.
+            # grades but not graded itself (B-1, ICE-6); a CAPD baseline feeds B-7's relative mode.
             if obs.capd_given and obs.capd_items is not None and not obs.sedated:
                 self.capd_baseline = sum(obs.capd_items)
             self.notes[f"neuro check before the infusion ({_t(t)}) is a baseline, not graded (B-1)"] = None
@@ -215,7 +215,7 @@ class IcansTracker:
             elif obs.sedated:
                 self.dom["consciousness"] = (
                     None,
-                    f"{CONSCIOUSNESS_NAMES[obs.consciousness]} under sedation not scored (ICANS-R4)",
+                    f"{CONSCIOUSNESS_NAMES[obs.consciousness]} under sedation not scored (ICANS-7)",
                     obs,
                 )
             else:
@@ -245,7 +245,7 @@ class IcansTracker:
             else:
                 self.dom["icp"] = (g, f"raised ICP/oedema: {label}", obs)
         if obs.tremor or obs.myoclonus:
-            self.notes["tremor/myoclonus recorded: graded by CTCAE, not ICANS (ICANS-R3)"] = None
+            self.notes["tremor/myoclonus recorded: graded by CTCAE, not ICANS (ICANS-6)"] = None
         if self.death is not None:
             return
         self._recompute()
@@ -276,7 +276,7 @@ class IcansTracker:
         grade, winners = info
         obs = winners[0][2]
         what = "; ".join(f"{d[1]} at {_t(d[2].t_hours)}" for d in winners)
-        return Driver("ICANS-R1 most severe domain", obs.index, obs.t_hours, f"ICANS grade {grade}: {what}")
+        return Driver("ICANS-5 most severe domain", obs.index, obs.t_hours, f"ICANS grade {grade}: {what}")
 
     def result(
         self, as_of: float | None = None, standing: tuple[StandingValue, ...] | None = None

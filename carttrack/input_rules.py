@@ -15,7 +15,7 @@ from .errors import ObservationError, show
 from .limits import DOSE_LIMITS, O2_FLOW_LIMITS
 from .vocabulary import POSITIVE_PRESSURE_DEVICES, O2Device
 
-ROOM_AIR_FIO2 = 0.21  # RULES §7.1: room air is FiO2 0.21 (21 %)
+ROOM_AIR_FIO2 = 0.21  # UNIT-11: room air is FiO2 0.21 (21 %)
 FIO2_TOLERANCE = 1e-9
 SPO2_FRACTION_MAX = 1.0  # an SpO2 at or below 1 is a fraction typed for a percentage (0.95 for 95 %)
 DOSE_SLIP_FACTOR = 10.0  # an extra zero: 8000 mg tocilizumab for 800

@@ -108,7 +108,7 @@ O2_FLOW_LIMITS: dict[O2Device, Limit] = {
 # only the field's hard limit applies.
 
 # ---- largest plausible single dose per drug (mg); a larger number is a slip (an extra zero, µg as mg)
-TOCILIZUMAB_MAX_DOSE_MG = 800.0  # RULES §4.1: at most 800 mg per dose (S3, S12a)
+TOCILIZUMAB_MAX_DOSE_MG = 800.0  # TOCI-1: at most 800 mg per dose [Santomasso 2021] [Kymriah label]
 # Dexamethasone: the largest CAR-T dose is 20 mg q6h (RULES §4.2, S22); 40 mg single doses are in
 # common use elsewhere (myeloma pulses), so 40 mg is the ceiling.
 DEXAMETHASONE_MAX_DOSE_MG = 40.0

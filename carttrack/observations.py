@@ -7,10 +7,10 @@ the value and the allowed range or vocabulary. Unknown kinds and unknown fields 
 error of a record is collected (ObservationError.errors; observation_errors() returns them), so a
 form can show them all at once.
 
-Accepted fields (beyond CASES.md, marked +):
+Accepted fields (beyond the case-file basics of CASE-3, marked +):
 
 patient: age_years, weight_kg, sex, indication, product, developmental_delay,
-    + home_o2_l_min (pre-infusion home oxygen by nasal cannula, L/min; DECISIONS A-8: only a new or
+    + home_o2_l_min (pre-infusion home oxygen by nasal cannula, L/min; A-8, CRS-6: only a new or
       increased requirement counts as hypoxia), + baseline_sbp (mmHg, for the optional relative
       hypotension rule of A-5).
 every observation: kind, t_hours (hours after infusion; negative = before).
@@ -20,7 +20,7 @@ vitals: temp_c | temp_f, hr, sbp, dbp, + map, rr, spo2, o2_device, o2_flow_l_min
     recorded" (None), never normal (DECISIONS A-14); a vitals record needs at least one value, and
     the cross-field rules of input_rules.py apply (dbp < sbp, flow/FiO2 only with a device, ...),
     + attributed_to (cause text; anything other than "crs" attributes this observation's fever,
-      hypotension and hypoxia to another cause, DECISIONS A-9),
+      hypotension and hypoxia to another cause, A-9, CRS-17),
     + fever_attributed_to, hypotension_attributed_to, hypoxia_attributed_to (the same, per finding;
       the per-finding field wins over attributed_to).
 neuro: ice ({orientation 0–4, naming 0–3, commands, writing, attention 0–1}; an item may be null =
@@ -162,7 +162,7 @@ class Lab:
     hgb_g_dL: float | None = None
     crp_mg_dL: float | None = None
     ferritin_ng_mL: float | None = None
-    il6_pg_mL: float | None = None  # informational; tocilizumab raises measured IL-6 (RULES §5.2, S18d)
+    il6_pg_mL: float | None = None  # informational; tocilizumab raises measured IL-6 (LAB-9 [Lab catalogues])
     fibrinogen_mg_dL: float | None = None
     ldh_U_L: float | None = None
     alt_U_L: float | None = None
@@ -326,7 +326,7 @@ def _bool(data: Mapping[str, Any], key: str, default: bool = False) -> bool:
 
 
 MAX_TEXT_LENGTH = 500  # free-text fields (causes, drug names); longer is not a clinical fact
-INFUSION_T = 0.0  # CASES.md: t_hours counts from the infusion; negative = before it (baseline values)
+INFUSION_T = 0.0  # CASE-2: t_hours counts from the infusion; negative = before it (baseline values)
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:
@@ -857,7 +857,7 @@ def parse_follow_up(data: Mapping[str, Any] | None, *, case_id: str | None = Non
 
 
 def parse_case(data: Mapping[str, Any]) -> Case:
-    """Parse one case object of a case file (CASES.md)."""
+    """Parse one case object of a case file (CASE-2)."""
     if not isinstance(data, Mapping):
         raise ObservationError("case", data, "an object", problem="a case must be an object")
     raw_id = data.get("id")

@@ -227,7 +227,7 @@ class Evaluation:
         }
 
     def case_output(self, case_id: str) -> dict[str, Any]:
-        """One case of the CLI output (CASES.md), plus `sepsis_alert` and `withheld`."""
+        """One case of the CLI output (CASE-5), plus `sepsis_alert` and `withheld`."""
         return {
             "id": case_id,
             "crs_grade": self.crs.maximum,

@@ -1,4 +1,4 @@
-"""CAR-HEMATOTOX (RULES §3.2, C-2) and the EASIX family (RULES §3.3)."""
+"""CAR-HEMATOTOX (HTX-1…HTX-5, C-2) and the EASIX family (EASIX-1…EASIX-4)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .results import Driver
 
-# CAR-HEMATOTOX cut-points, RULES §3.2 (S8a, S8b), boundaries per DECISIONS C-2 (inclusive lower band)
+# CAR-HEMATOTOX cut-points, HTX-2 [Rejeski 2021] [HEMATOTOX implementations], boundaries per C-2 / HTX-3 (inclusive lower band)
 HT_PLT_HIGH = 175.0  # > 175 -> 0; 75–175 -> 1 (175 -> 1)
 HT_PLT_LOW = 75.0  # < 75 -> 2 (75 -> 1)
 HT_ANC = 1200.0  # < 1200 -> 1 (1200 -> 0)
@@ -14,8 +14,8 @@ HT_HGB = 9.0  # < 9.0 -> 1 (9.0 -> 0)
 HT_CRP_MG_DL = 3.0  # ≥ 3.0 mg/dL -> 1
 HT_FERRITIN_LOW = 650.0  # 650–2000 -> 1 (650 -> 1)
 HT_FERRITIN_HIGH = 2000.0  # > 2000 -> 2 (2000 -> 1)
-HT_HIGH_RISK_MIN = 2  # RULES §3.2 HT-high ≥ 2 (S8a)
-HEMATOTOX_REFERENCE_HOURS = -120.0  # pre-lymphodepletion, ~day −5 (RULES §3.2)
+HT_HIGH_RISK_MIN = 2  # HTX-4 HT-high ≥ 2 [Rejeski 2021]
+HEMATOTOX_REFERENCE_HOURS = -120.0  # pre-lymphodepletion, ~day −5 (HTX-1)
 SCORE_DECIMALS = 4  # display precision of EASIX-family values (DECISION: avoid float artefacts)
 
 
@@ -44,21 +44,21 @@ def hematotox(platelets: float, anc: float, hgb: float, crp_mg_dl: float, ferrit
 
 
 def easix(ldh: float, creatinine_mg_dl: float, platelets: float) -> float | None:
-    """EASIX = LDH (U/L) × creatinine (mg/dL) / platelets (10⁹/L) (RULES §3.3, S9)."""
+    """EASIX = LDH (U/L) × creatinine (mg/dL) / platelets (10⁹/L) (EASIX-1 [Pennisi 2021])."""
     if platelets <= 0:
         return None
     return round(ldh * creatinine_mg_dl / platelets, SCORE_DECIMALS)
 
 
 def m_easix(ldh: float, crp_mg_dl: float, platelets: float) -> float | None:
-    """m-EASIX = LDH × CRP (mg/dL) / platelets (RULES §3.3, S9)."""
+    """m-EASIX = LDH × CRP (mg/dL) / platelets (EASIX-2 [Pennisi 2021])."""
     if platelets <= 0:
         return None
     return round(ldh * crp_mg_dl / platelets, SCORE_DECIMALS)
 
 
 def simplified_easix(ldh: float, platelets: float) -> float | None:
-    """simplified EASIX = LDH / platelets (RULES §3.3, S9)."""
+    """simplified EASIX = LDH / platelets (EASIX-3 [Pennisi 2021])."""
     if platelets <= 0:
         return None
     return round(ldh / platelets, SCORE_DECIMALS)
@@ -96,6 +96,6 @@ def hematotox_from_series(
     parts = ", ".join(f"{k} {v:g} -> {p}" for k, v, p in ht.points)
     first = next(v for v in picked.values() if v is not None)
     drv = Driver(
-        "CAR-HEMATOTOX (RULES §3.2)", first[2], first[0], f"CAR-HEMATOTOX {ht.score} ({ht.risk}): {parts}"
+        "CAR-HEMATOTOX (HTX-4)", first[2], first[0], f"CAR-HEMATOTOX {ht.score} ({ht.risk}): {parts}"
     )
     return ht, (drv,), ()

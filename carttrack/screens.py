@@ -1,4 +1,4 @@
-"""Screens (not grades): IEC-HS (RULES §3.4, C-3), LICATS (RULES §3.8, D-5), IVIG policy (§3.6, C-4)."""
+"""Screens (not grades): IEC-HS (IECHS-3, C-3), LICATS (LICATS-4, D-5), IVIG policy (BCELL-2, C-4)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from .vocabulary import LICATS_FLAGS
 
 Series = Sequence[tuple[float, float, int | None]]
 
-IEC_HS_FIBRINOGEN_BELOW = 150.0  # RULES §3.4 fibrinogen < 150 mg/dL (DECISION, HLH-2004 S10d)
-IEC_HS_TRANSAMINASE_ULN_FOLD = 5.0  # RULES §3.4 AST/ALT > 5 × ULN (DECISION)
-CYTOPENIA_ANC_BELOW = 1000.0  # RULES §3.4 HLH-2004 cytopenia ANC < 1000/µL (S10d)
-CYTOPENIA_PLT_BELOW = 100.0  # RULES §3.4 HLH-2004 platelets < 100 ×10⁹/L (S10d)
-CYTOPENIA_HGB_BELOW = 9.0  # RULES §3.4 HLH-2004 Hb < 9 g/dL (S10d)
+IEC_HS_FIBRINOGEN_BELOW = 150.0  # IECHS-3 fibrinogen < 150 mg/dL (C-3, [HLH-2004])
+IEC_HS_TRANSAMINASE_ULN_FOLD = 5.0  # IECHS-3 AST/ALT > 5 × ULN (C-3)
+CYTOPENIA_ANC_BELOW = 1000.0  # IECHS-3 HLH-2004 cytopenia ANC < 1000/µL [HLH-2004]
+CYTOPENIA_PLT_BELOW = 100.0  # IECHS-3 HLH-2004 platelets < 100 ×10⁹/L [HLH-2004]
+CYTOPENIA_HGB_BELOW = 9.0  # IECHS-3 HLH-2004 Hb < 9 g/dL [HLH-2004]
 RATIO_EPS = 1e-9  # tolerance for ratio thresholds (1.2 vs 1.5 × 0.8 is +50 %, not a float artefact)
 KIDNEY_BASELINE_UPCR = (
-    0.5  # mg/mg; ≈ SLEDAI-2K proteinuria > 0.5 g/24 h (RULES §6.1) marks kidney involvement
+    0.5  # mg/mg; ≈ SLEDAI-2K proteinuria > 0.5 g/24 h (SLEDAI-1) marks kidney involvement (LICATS-4)
 )
 
 
@@ -63,7 +63,7 @@ def iec_hs_candidates(
     settings: DecisionSettings,
 ) -> tuple[tuple[float, Driver], ...]:
     """Lab part of the IEC-HS screen: ferritin ≥ 2-fold within 72 h plus ≥ 1 of new/worsening
-    cytopenia, fibrinogen < 150 mg/dL, ALT/AST > 5 × ULN (RULES §3.4 DECISION).
+    cytopenia, fibrinogen < 150 mg/dL, ALT/AST > 5 × ULN (IECHS-3, C-3).
     Returns (t of the later ferritin, driver) candidates; the caller applies the timing rule."""
     s = settings
     fer = sorted(labs.get("ferritin_ng_mL", []))
@@ -102,7 +102,7 @@ def iec_hs_candidates(
                     f"IEC-HS screen positive: ferritin {v1:g} -> {v2:g} ng/mL ({_t(t1)} -> {_t(t2)})"
                     f" with {', '.join(found)} — evaluate for IEC-HS/HLH-like syndrome"
                 )
-                out.append((t2, Driver("IEC-HS screen (RULES §3.4, C-3)", i2, t2, text)))
+                out.append((t2, Driver("IEC-HS screen (IECHS-3, C-3)", i2, t2, text)))
                 break
     return tuple(out)
 
@@ -154,7 +154,7 @@ def licats_screen(
                     rise = (v / base_cr[1] - 1.0) * 100.0
                     return True, (
                         Driver(
-                            "LICATS screen (RULES §3.8)",
+                            "LICATS screen (LICATS-4)",
                             idx,
                             t,
                             f"possible LICATS (kidney): creatinine {v:g} mg/dL vs baseline {base_cr[1]:g} "
@@ -171,7 +171,7 @@ def licats_screen(
                 if b is not None:
                     return True, (
                         Driver(
-                            "LICATS screen (RULES §3.8)",
+                            "LICATS screen (LICATS-4)",
                             idx,
                             t,
                             f"possible LICATS (kidney): UPCR rising {base_up[1]:g} -> {v:g} mg/mg, "
@@ -184,7 +184,7 @@ def licats_screen(
             if b is not None:
                 return True, (
                     Driver(
-                        "LICATS screen (RULES §3.8)",
+                        "LICATS screen (LICATS-4)",
                         idx,
                         t,
                         f"possible LICATS: {name.replace('_', ' ')}, CD19 {b[1]:g}/µL, {_t(t)}"
@@ -204,7 +204,7 @@ def ivig_policy(igg: Series, infection: bool, settings: DecisionSettings) -> tup
     code = "ivig" if (infection or not settings.ivig_requires_infection) else "consider_ivig"
     why = "with serious/recurrent infection" if infection else "without recorded serious/recurrent infection"
     return code, Driver(
-        "IVIG policy (RULES §3.6, C-4)",
+        "IVIG policy (BCELL-2, C-4)",
         idx,
         t,
         f"IgG {v:g} mg/dL ≤ {settings.ivig_igg_threshold_mg_dl:g} {why}, {_t(t)} -> {code}",

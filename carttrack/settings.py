@@ -1,4 +1,4 @@
-"""DecisionSettings: the site-configurable answers of DECISIONS.md, one object with those defaults.
+"""DecisionSettings: the site-configurable decisions of the rule book (A-1…E-3), one object with those defaults.
 
 Change a policy with dataclasses.replace(DecisionSettings(), ...) or DecisionSettings.from_dict(d);
 every Evaluation carries .settings (to_dict()) so each grade says which policy produced it."""
@@ -30,7 +30,7 @@ class DecisionSettings:
     fever_lookback_hours: float = 24.0
     # A-4: an episode closes after N h without fever, vasopressors or supplemental oxygen.
     episode_close_hours: float = 48.0
-    # A-5: hypotension thresholds. Adults from this age; children use PALS (RULES §1.1, S21).
+    # A-5: hypotension thresholds (CRS-3). Adults from this age; children use PALS (CRS-4 [PALS hypotension]).
     adult_age_years: float = 18.0
     adult_sbp_below_mmhg: float = 90.0
     adult_map_below_mmhg: float = 65.0
@@ -46,7 +46,7 @@ class DecisionSettings:
     hfnc_device_beats_flow: bool = True
     # A-15: SpO2 below this (%) raises an urgent hypoxaemia finding whatever the CRS grade.
     hypoxaemia_spo2_below_percent: float = 90.0
-    # ASCO G1: fever persisting longer than this -> manage as grade 2 (consider tocilizumab).
+    # MGMT-4 [Santomasso 2021]: fever persisting longer than this -> manage as grade 2 (consider tocilizumab).
     persistent_fever_hours: float = 72.0
     # A-12: tocilizumab dosing.
     tocilizumab_mg_per_kg: float = 8.0
@@ -58,7 +58,7 @@ class DecisionSettings:
     tocilizumab_max_doses_24h: int = 3
     tocilizumab_max_doses_course: int = 4
     tocilizumab_min_interval_hours: float = 8.0
-    # Steroid given within this many hours -> antifungal prophylaxis + taper watch (RULES §4.2, §9.7).
+    # MGMT-22: steroid given within this many hours -> antifungal prophylaxis + taper watch [Santomasso 2021].
     steroid_watch_hours: float = 72.0
     # --- ICANS ---------------------------------------------------------------------------------
     # B-4: CAPD below this age (or developmental delay), ICE from it.
@@ -70,7 +70,7 @@ class DecisionSettings:
     # B-7: baseline-relative CAPD mode (off by default: printed table literally).
     capd_baseline_relative: bool = False
     capd_baseline_rise: int = 2
-    # ASCO G2 ICANS without CRS: dexamethasone for high-risk products (name fragments, lower case).
+    # MGMT-13 [Santomasso 2021] p7: ICANS grade 2 without CRS: dexamethasone for high-risk products (name fragments, lower case).
     high_risk_icans_products: tuple[str, ...] = (
         "axicabtagene",
         "axi-cel",
@@ -89,16 +89,16 @@ class DecisionSettings:
     # C-4: IVIG policy.
     ivig_igg_threshold_mg_dl: float = 400.0
     ivig_requires_infection: bool = True
-    # C-3: IEC-HS screen (RULES §3.4).
+    # C-3: IEC-HS screen (IECHS-3).
     iec_hs_ferritin_fold: float = 2.0
     iec_hs_window_hours: float = 72.0
     iec_hs_from_hours: float = 168.0
-    # RULES §3.8: LICATS screen window and B-cell aplasia.
+    # LICATS-4, BCELL-3: LICATS screen window and B-cell aplasia.
     licats_from_hours: float = 72.0
     licats_to_hours: float = 1440.0
     licats_creatinine_rise_fraction: float = 0.5
     b_cell_aplasia_cd19_below_per_ul: float = 1.0
-    # Autoimmune indications (switch on autoimmune rules, CASES.md); matched as words, case-insensitive.
+    # EVAL-9: autoimmune indications switch on the autoimmune rules; matched as words, case-insensitive.
     autoimmune_terms: tuple[str, ...] = (
         "sle",
         "lupus",

@@ -1,9 +1,9 @@
-"""Management suggestions (RULES §4) by current grade and context, with computed doses and limits.
+"""Management suggestions (MGMT) by current grade and context, with computed doses and limits.
 
 Suggestions follow the *current* grades (A-10). Codes are the stable ids of vocabulary.SUGGESTION_CODES.
 A suggestion blocked by a limit is returned in `withheld` with the reason (tocilizumab ≤ 3 doses in
-24 h and ≤ 4 per course, A-13; no tocilizumab for isolated ICANS, §4.1; no prophylactic G-CSF in
-autoimmune disease, §4.6/§4.7)."""
+24 h and ≤ 4 per course, A-13; no tocilizumab for isolated ICANS, TOCI-4; no prophylactic G-CSF in
+autoimmune disease, INF-8/MGMT-25)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ from .results import Suggestion, UrgentFinding
 from .settings import DecisionSettings
 from .vocabulary import SUGGESTION_CODES
 
-DEXAMETHASONE_MG = 10.0  # RULES §4.2/§4.3 dexamethasone 10 mg IV (S3)
-MP_CRS_G4_MG = 500.0  # RULES §4.2 methylprednisolone 500 mg IV q12h × 3 d, taper (S3)
-MP_ICANS_G4_MG = 1000.0  # RULES §4.3 high-dose methylprednisolone 1000 mg/day (S22)
-LEVETIRACETAM_MG = 750.0  # RULES §4.3 levetiracetam 750 mg q12h (S22)
-NEUTROPENIA_ANC_BELOW = 500.0  # RULES §3.5 fever in neutropenia ANC < 500/µL (S3, S19)
-FEVER_C = 38.0  # RULES §1.1 (S1a); same threshold as crs.FEVER_C
-G_CSF_LATE_DAY = 14  # RULES §4.6 G-CSF if ANC < 500 beyond day +14 (S11b)
+DEXAMETHASONE_MG = 10.0  # MGMT-5, MGMT-6, MGMT-13, MGMT-14: dexamethasone 10 mg IV [Santomasso 2021]
+MP_CRS_G4_MG = 500.0  # MGMT-7 methylprednisolone 500 mg IV q12h × 3 d, taper [Santomasso 2021] p5
+MP_ICANS_G4_MG = 1000.0  # MGMT-15 high-dose methylprednisolone 1000 mg/day [PMC10573998]
+LEVETIRACETAM_MG = 750.0  # MGMT-17 levetiracetam 750 mg q12h [Neelapu 2018]
+NEUTROPENIA_ANC_BELOW = 500.0  # INF-2 fever in neutropenia ANC < 500/µL [Santomasso 2021] p4 [Brudno 2016]
+FEVER_C = 38.0  # CRS-1 [Lee 2019]; same threshold as crs.FEVER_C
+G_CSF_LATE_DAY = 14  # INF-8 G-CSF if ANC < 500 beyond day +14 [Blood How I treat]
 EARLY_WINDOW_HOURS = 31 * 24.0  # prophylactic G-CSF relevant during the early ICAHT window (day 0–30)
-ICAHT_G_CSF_GRADE = 3  # RULES §4.6 (S11a): consider G-CSF for severe (grade ≥ 3) neutropenia
+ICAHT_G_CSF_GRADE = 3  # INF-8 [ASH-SAP]: consider G-CSF for severe (grade ≥ 3) neutropenia
 
 _ORDER = {code: i for i, code in enumerate(SUGGESTION_CODES)}
 
@@ -142,8 +142,8 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         return (), ()
     crs = c.crs or 0
     icans = c.icans or 0
-    asco_crs = "RULES §4.2 (ASCO 2021, S3)"
-    asco_icans = "RULES §4.3 (ASCO 2021, S3)"
+    asco_crs = "MGMT-3…MGMT-10 [Santomasso 2021]"
+    asco_icans = "MGMT-11…MGMT-16 [Santomasso 2021]"
     dose, dose_txt = tocilizumab_dose(c.patient.weight_kg, s)
     last_toci = max(c.toci_times) if c.toci_times else None
     if last_toci is not None and c.as_of - last_toci < s.tocilizumab_min_interval_hours:
@@ -158,7 +158,7 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         b.add(
             "antipyretic",
             "Antipyretic (acetaminophen); avoid NSAIDs/steroids prophylactically",
-            "RULES §4.5 (S19)",
+            "MGMT-21 [Brudno 2016]",
         )
         b.add("iv_fluids", "IV hydration / fluid bolus for hypotension", asco_crs)
         b.add(
@@ -179,7 +179,7 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
             b.withhold("consider_tocilizumab", "Consider tocilizumab", asco_crs, limit, dose, dose_txt)
     want_toci = crs >= 2 or (icans >= 1 and crs >= 1)
     if want_toci:
-        src = "RULES §4.1, A-12/A-13 (S3, S12a)"
+        src = "TOCI-1, TOCI-3, A-12/A-13 [Santomasso 2021] [Kymriah label]"
         if limit is None:
             b.add("tocilizumab", "Tocilizumab 8 mg/kg IV (12 mg/kg < 30 kg), max 800 mg", src, dose, dose_txt)
         else:
@@ -187,11 +187,11 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
             b.add(
                 "alternative_immunosuppression",
                 "Tocilizumab limit reached: escalate steroids / alternative (anakinra, siltuximab, ...)",
-                "RULES §4.1, A-13 (S3)",
+                "TOCI-3, A-13 [Santomasso 2021]",
             )
     if crs >= 2:
         b.add("telemetry_pulse_oximetry", "Continuous telemetry and pulse oximetry", asco_crs)
-        b.add("notify_physician_urgent", f"CRS grade {crs}: urgent physician review", "RULES §9")
+        b.add("notify_physician_urgent", f"CRS grade {crs}: urgent physician review", "ALERT-1")
         if crs == 2 and (c.toci_in_episode >= 1 or limit is not None):
             b.add(
                 "dexamethasone",
@@ -201,7 +201,7 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
                 "10 mg IV q12–24h",
             )
     if crs >= 3:
-        b.add("icu_transfer", f"CRS grade {crs}: ICU admission", "RULES §4.4 (S3 p5)")
+        b.add("icu_transfer", f"CRS grade {crs}: ICU admission", "MGMT-20 [Santomasso 2021] p5")
         b.add("echocardiogram", "Echocardiogram and haemodynamic monitoring", asco_crs)
         if crs == 3 and limit is None:
             b.add(
@@ -224,23 +224,23 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         b.add(
             "vasopressor_support",
             "Vasopressor support (norepinephrine first line)",
-            "RULES §4.2, §4.5 (S3, S19)",
+            "MGMT-10 [Santomasso 2021] [Brudno 2016]",
         )
     if c.sepsis_alert:
         b.add(
             "sepsis_evaluation",
             "Not CRS by ASTCT criteria (no fever): evaluate sepsis / other cause",
-            "RULES CRS-R7, A-3",
+            "CRS-19, A-3",
         )
-        b.add("infection_workup", "Blood cultures, source search", "RULES CRS-R7, §3.5")
+        b.add("infection_workup", "Blood cultures, source search", "CRS-19, INF-2")
         b.add(
-            "notify_physician_urgent", "Hypotension/hypoxia without fever: urgent review", "RULES §9.6, A-3"
+            "notify_physician_urgent", "Hypotension/hypoxia without fever: urgent review", "ALERT-6, A-3"
         )
         if c.hypotension:
-            b.add("iv_fluids", "Fluid bolus for hypotension", "RULES §4.5 (S19)")
+            b.add("iv_fluids", "Fluid bolus for hypotension", "MGMT-21 [Brudno 2016]")
     # ---------------------------------------------------------------- neutropenic fever
     if c.raw_fever_now and c.latest_anc is not None and c.latest_anc < NEUTROPENIA_ANC_BELOW:
-        src = "RULES §3.5, §4.6 (S3 p4, S19)"
+        src = "INF-2 [Santomasso 2021] p4 [Brudno 2016]"
         b.add(
             "neutropenic_fever_antibiotics",
             "Fever with ANC < 500/µL: cultures + immediate broad-spectrum "
@@ -259,7 +259,7 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
             b.withhold(
                 "tocilizumab",
                 "Tocilizumab",
-                "RULES §4.1 (S3 p6–7)",
+                "TOCI-4 [Santomasso 2021] p6–7",
                 "not indicated for isolated ICANS (no concurrent CRS)",
                 dose,
                 dose_txt,
@@ -267,7 +267,7 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
     if icans >= 2:
         b.add("neuroimaging", "MRI brain (CT if MRI unavailable)", asco_icans)
         b.add("eeg", "EEG", asco_icans)
-        b.add("notify_physician_urgent", f"ICANS grade {icans}: urgent physician review", "RULES §9")
+        b.add("notify_physician_urgent", f"ICANS grade {icans}: urgent physician review", "ALERT-1")
         if (
             icans == 2
             and crs == 0
@@ -281,9 +281,9 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
                 "10 mg IV × 2 doses, repeat q6–12h if no improvement",
             )
         if icans == 2 and crs >= 2:
-            b.add("consider_icu_transfer", "ICANS grade 2 with CRS ≥ 2: consider ICU", "RULES §4.4 (S3 p7)")
+            b.add("consider_icu_transfer", "ICANS grade 2 with CRS ≥ 2: consider ICU", "MGMT-20 [Santomasso 2021] p7")
     if icans >= 3:
-        b.add("icu_transfer", f"ICANS grade {icans}: ICU admission", "RULES §4.4 (S3 p7)")
+        b.add("icu_transfer", f"ICANS grade {icans}: ICU admission", "MGMT-20 [Santomasso 2021] p7")
         b.add("lumbar_puncture", "Lumbar puncture", asco_icans)
         if icans == 3:
             b.add(
@@ -319,7 +319,7 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         b.add(
             "seizure_prophylaxis_levetiracetam",
             "Seizure prophylaxis (CNS involvement / prior seizures)",
-            "RULES §4.3, §4.7 (S22, S15e)",
+            "MGMT-17 [Neelapu 2018] [Greco 2024]",
             LEVETIRACETAM_MG,
             "750 mg PO/IV q12h",
         )
@@ -330,13 +330,13 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         b.add(
             "antifungal_prophylaxis",
             "On steroids: strongly consider antifungal prophylaxis",
-            "RULES §4.2, §9.7 (S3)",
+            "MGMT-22, INF-7 [Santomasso 2021]",
         )
     if steroid_recent:
         b.add(
             "steroid_taper_plan",
             "Steroid taper plan; watch for ICANS flare during taper",
-            "RULES §4.3, §9.7 (S3 p9)",
+            "MGMT-22 [Santomasso 2021] p9",
         )
     # ---------------------------------------------------------------- ICAHT / G-CSF
     early, late = c.icaht_early or 0, c.icaht_late or 0
@@ -349,16 +349,16 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         b.add(
             "g_csf_consider",
             "Severe/prolonged neutropenia: consider therapeutic G-CSF",
-            "RULES §4.6 (S11a, S11b)",
+            "INF-8 [ASH-SAP] [Blood How I treat]",
         )
     if anc_low or early >= 4:
         b.add(
             "antifungal_prophylaxis",
             "ANC < 500/µL: antifungal prophylaxis (mould-active if > 28 days)",
-            "RULES §4.6 (S11b)",
+            "INF-7 [Blood How I treat]",
         )
     if c.hematotox_high and c.as_of < EARLY_WINDOW_HOURS:
-        src = "RULES §4.6, §4.7 (S11c, S15e)"
+        src = "INF-8, MGMT-25 [Rejeski 2023] [Greco 2024]"
         if c.autoimmune:
             b.withhold(
                 "prophylactic_g_csf",
@@ -370,25 +370,25 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
             b.add("prophylactic_g_csf", "CAR-HEMATOTOX high: prophylactic G-CSF 5 µg/kg from day +2", src)
     # ---------------------------------------------------------------- screens
     if c.iec_hs:
-        b.add("iec_hs_evaluation", "Evaluate for IEC-HS / HLH-like syndrome", "RULES §3.4, C-3")
-        b.add("notify_physician_urgent", "IEC-HS screen positive: urgent review", "RULES §9.8")
+        b.add("iec_hs_evaluation", "Evaluate for IEC-HS / HLH-like syndrome", "IECHS-3, C-3")
+        b.add("notify_physician_urgent", "IEC-HS screen positive: urgent review", "ALERT-8")
     if c.licats:
         b.add(
             "licats_evaluation",
             "Possible LICATS: evaluate (exclude infection, drug toxicity, flare)",
-            "RULES §3.8, D-5",
+            "LICATS-4, D-5",
         )
-        b.add("infection_workup", "Exclude infection", "RULES §3.8")
+        b.add("infection_workup", "Exclude infection", "LICATS-4")
     if c.ivig_code == "ivig":
         b.add(
             "ivig",
             "IgG ≤ 400 mg/dL with serious/recurrent infection: IVIG 0.4–0.5 g/kg",
-            "RULES §3.6, C-4",
+            "BCELL-2, C-4",
             None,
             f"{0.4 * c.patient.weight_kg:g}–{0.5 * c.patient.weight_kg:g} g",
         )
     elif c.ivig_code == "consider_ivig":
-        b.add("consider_ivig", "IgG ≤ 400 mg/dL: consider IVIG", "RULES §3.6, C-4")
+        b.add("consider_ivig", "IgG ≤ 400 mg/dL: consider IVIG", "BCELL-2, C-4")
     # ---------------------------------------------------------------- urgent findings (A-15, B-9)
     for finding in c.urgent:
         for code in finding.suggestions:

@@ -1,4 +1,4 @@
-"""Unit conversions to the canonical unit set (RULES §7.1). Exact, no rounding before comparison (A-1).
+"""Unit conversions to the canonical unit set (UNIT-1…UNIT-11). Exact, no rounding before comparison (A-1).
 
 Canonical units: temperature °C, CRP mg/dL, creatinine mg/dL, ANC cells/µL, platelets ×10⁹/L,
 haemoglobin g/dL, ferritin ng/mL, fibrinogen mg/dL, IgG mg/dL.
@@ -6,8 +6,8 @@ haemoglobin g/dL, ferritin ng/mL, fibrinogen mg/dL, IgG mg/dL.
 
 from __future__ import annotations
 
-CREATININE_UMOL_PER_MG_DL = 88.4  # RULES §7.1: mg/dL × 88.4 = µmol/L
-CRP_MG_L_PER_MG_DL = 10.0  # RULES §7.1: mg/dL × 10 = mg/L
+CREATININE_UMOL_PER_MG_DL = 88.4  # UNIT-4: mg/dL × 88.4 = µmol/L [UCUM]
+CRP_MG_L_PER_MG_DL = 10.0  # UNIT-3: mg/dL × 10 = mg/L [UCUM]
 CREATININE_MG_PER_MMOL = 113.12  # FOLLOWUP §3.5: UPCR mg/mg = mg/mmol ÷ 113.12 (exactly this division)
 
 
@@ -15,7 +15,7 @@ F_TO_C_DIGITS = 9  # only binary floating-point noise is removed (100.4 °F is e
 
 
 def f_to_c(temp_f: float) -> float:
-    """°C = (°F − 32) × 5/9 (RULES §7.1); not rounded to 0.1 (A-1), only float noise below 1e-9 removed."""
+    """°C = (°F − 32) × 5/9 (UNIT-1); not rounded to 0.1 (A-1), only float noise below 1e-9 removed."""
     return round((temp_f - 32.0) * 5.0 / 9.0, F_TO_C_DIGITS)
 
 

@@ -1,4 +1,4 @@
-"""Controlled vocabularies (RULES §0, §4; CASES.md). The forms use these for their choices."""
+"""Controlled vocabularies (CASE-3, MGMT-1). The forms use these for their choices."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class O2Device(StrEnum):
-    """Oxygen delivery devices (RULES §0)."""
+    """Oxygen delivery devices (CASE-3)."""
 
     ROOM_AIR = "room_air"
     BLOW_BY = "blow_by"
@@ -22,7 +22,7 @@ class O2Device(StrEnum):
 
 
 class Consciousness(StrEnum):
-    """Level of consciousness (RULES §0, DECISIONS B-8): `alert` is normal, not grade 1."""
+    """Level of consciousness (ICANS-1, B-8): `alert` is normal, not grade 1."""
 
     ALERT = "alert"
     AWAKENS_SPONTANEOUSLY = "awakens_spontaneously"
@@ -113,8 +113,8 @@ POSITIVE_PRESSURE_DEVICES = frozenset(
     {O2Device.CPAP, O2Device.BIPAP, O2Device.NIV_OTHER, O2Device.INVASIVE_MV}
 )
 
-# Vasoactive drugs (RULES §0, DECISIONS A-6). name -> True if it counts as a vasopressor for CRS grading.
-# Vasopressin is a vasopressor but is handled specially (CRS-R2). Inotropes are recorded, not graded.
+# Vasoactive drugs (CRS-14, A-6). name -> True if it counts as a vasopressor for CRS grading.
+# Vasopressin is a vasopressor but is handled specially (CRS-14). Inotropes are recorded, not graded.
 VASOPRESSIN = "vasopressin"
 VASOPRESSORS: dict[str, bool] = {
     "norepinephrine": True,
@@ -148,7 +148,7 @@ def drug_name(code: str) -> str:
     return DRUG_NAMES.get(code, code)
 
 
-# Drug classes (RULES §0, §4).
+# Drug classes (CRS-23 masking, MGMT-1).
 TOCILIZUMAB = "tocilizumab"
 CORTICOSTEROIDS = frozenset(
     {"dexamethasone", "methylprednisolone", "hydrocortisone", "prednisone", "prednisolone"}
@@ -214,7 +214,7 @@ CLINICAL_FLAGS: tuple[str, ...] = (
     "serious_infection",
     "cns_involvement",
     "prior_seizures",
-    # LICATS organ signals (RULES §3.8) in an organ affected by the autoimmune disease before CAR-T:
+    # LICATS organ signals (LICATS-1, LICATS-4) in an organ affected by the autoimmune disease before CAR-T:
     "new_inflammatory_rash",
     "mucosal_lesions",
     "arthritis_or_enthesitis",
@@ -271,7 +271,7 @@ LAB_FIELDS: dict[str, str] = {
     "naive_b_cells_pct": "% of CD19",  # naïve (CD27−IgD+) fraction of the B cells, FOLLOWUP §4
 }
 
-# Suggestion vocabulary (RULES §4): stable ids.
+# Suggestion vocabulary (MGMT-1): stable ids.
 SUGGESTION_CODES: tuple[str, ...] = (
     "supportive_care",
     "antipyretic",

@@ -3,7 +3,7 @@ helpers and error messages as ``carttrack.observations``: an unknown field, a wr
 impossible value raises ObservationError naming the field and what is allowed. Every range is in
 ``carttrack.limits`` (``_FOLLOWUP_HARD``).
 
-Accepted fields (beyond CASES.md, marked +):
+Accepted fields (beyond the case-file basics of CASE-3, marked +):
 
 sledai: items (object: each of the 24 descriptor codes of sledai.SLEDAI_CODES -> true / false / null;
     a missing code is null = not assessed), attributed_to_lupus (list of codes; needed for the D-1

@@ -1,4 +1,4 @@
-"""CRS rules (RULES §1, DECISIONS A-1…A-13) and their boundaries."""
+"""CRS rules (CRS-1…CRS-26, A-1…A-15) and their boundaries."""
 
 from __future__ import annotations
 
@@ -270,7 +270,7 @@ def test_fever_and_hypotension_charted_separately_at_same_time():
 
 
 def test_fever_before_the_infusion_is_not_crs_and_says_so():
-    """CRS follows the infusion; fever between lymphodepletion and infusion postpones it (RULES §4.7)."""
+    """CRS follows the infusion; fever between lymphodepletion and infusion postpones it (EVAL-4, MGMT-25)."""
     before = run([vitals(-6, temp_c=38.7, hr=118)])
     assert before.crs.current is None and before.crs.maximum is None
     assert any("before the infusion" in n and "48 h afebrile" in n for n in before.crs.notes)

@@ -1,4 +1,4 @@
-"""ICAHT (RULES §3.1, C-1, C-6), CAR-HEMATOTOX and EASIX (§3.2–3.3), IEC-HS, LICATS, IVIG (§3.4–3.8)."""
+"""ICAHT (ICAHT-1…ICAHT-11, C-1, C-6), CAR-HEMATOTOX and EASIX (HTX, EASIX), IEC-HS, LICATS, IVIG (IECHS-3, LICATS-4, BCELL-2)."""
 
 from __future__ import annotations
 

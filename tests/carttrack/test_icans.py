@@ -1,4 +1,4 @@
-"""ICANS rules (RULES §2, DECISIONS B-1…B-8) and boundaries."""
+"""ICANS rules (ICE, CAPD, ICANS; B-1…B-9) and boundaries."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Management suggestions (RULES §4), tocilizumab dose and limits, settings object."""
+"""Management suggestions (MGMT), tocilizumab dose and limits (TOCI), settings object."""
 
 from __future__ import annotations
 

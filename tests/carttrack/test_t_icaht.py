@@ -1,4 +1,4 @@
-"""T-ICAHT (RULES §3.1, 2025 proposal, S7c): thrombocytopenia grades, early (day 0–30) and late
+"""T-ICAHT (ICAHT-12…ICAHT-14, 2025 proposal [T-ICAHT 2025]): thrombocytopenia grades, early (day 0–30) and late
 (day 31–100), strict thresholds, joined runs and provisional windows as for ICAHT."""
 
 from __future__ import annotations
