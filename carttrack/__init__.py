@@ -59,7 +59,7 @@ from .results import (
 from .settings import DecisionSettings
 from .times import hours_after, parse_timestamp
 
-# The follow-up kinds (FOLLOWUP.md) go through the same parse_observation / parse_case as the rest.
+# The follow-up kinds (CASE-7) go through the same parse_observation / parse_case as the rest.
 register_kinds(FOLLOWUP_PARSERS)
 
 __all__ = [

@@ -4,8 +4,8 @@ Prints one JSON array, one object per case, in file order. A case with an invali
 reported on stderr (case, observation index, field) and not graded; the exit status is then 2.
 --check compares each output with the case's `expected` block, prints one line per mismatch on
 stdout (instead of the JSON array) and exits 1 on any mismatch. Each object carries `followup`
-(CASES.md "Follow-up", carttrack/followup), null for a course without follow-up data; a case's
-`settings` object sets the follow-up site settings for that case."""
+(CASE-8, carttrack/followup), null for a course without follow-up data; a case's
+`settings` object sets the follow-up site settings for that case (CASE-9)."""
 
 from __future__ import annotations
 

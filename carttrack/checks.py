@@ -1,8 +1,8 @@
-"""Bedside checks: how often each is due (RULES §5.2) and what a complete check must record.
+"""Bedside checks: how often each is due (MON-4…MON-6, MON-8) and what a complete check must record.
 
-Django's schedule (monitoring/schedules.py) and the staleness of standing values (DECISIONS A-14,
-B-6) read the same table. A product's monitoring template may lengthen the monitoring window
-(DECISIONS C-5); the intervals below are the defaults it starts from.
+Django's schedule (monitoring/schedules.py) and the staleness of standing values (A-14, CRS-24;
+B-6, ICANS-10) read the same table. A product's monitoring template may lengthen the monitoring window
+(C-5); the intervals below are the defaults it starts from.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from .vocabulary import HIGH_FLOW_OR_MASK_DEVICES, Consciousness, O2Device
 # ---- intervals (hours)
 VITALS_ROUTINE_HOURS = 4.0  # MON-4: vitals at least q4h inpatient [Brudno 2016]
 VITALS_FEBRILE_TACHYCARDIC_HOURS = 2.0  # MON-4, MON-5: q2h if febrile and tachycardic [Brudno 2016]
-# RULES §5.2: continuous telemetry and pulse oximetry from CRS grade 2 (S3 p4). Charting the
+# MON-5: continuous telemetry and pulse oximetry from CRS grade 2 [Santomasso 2021] p4. Charting the
 # monitored values hourly is our reading of "continuous" for the chart and for staleness.
 VITALS_CRS_G2_HOURS = 1.0
 CRS_CONTINUOUS_MONITORING_GRADE = 2
-TACHYCARDIA_HR_ABOVE = 100.0  # "tachycardic" of RULES §5.2 (S19): heart rate above 100/min (adult)
+TACHYCARDIA_HR_ABOVE = 100.0  # MON-4, MON-5: "tachycardic" [Brudno 2016]: heart rate above 100/min (adult)
 NEURO_ROUTINE_HOURS = 12.0  # MON-6: ICE/CAPD at least twice daily [Santomasso 2021] p6
 NEURO_ICANS_HOURS = 8.0  # MON-6: many centres q8h [ASH-SAP] Table 2; used while ICANS ≥ 1
 LABS_HOURS = 24.0  # MON-8: daily labs days 0–14 (project decision)
-MONITORING_DAYS = 14  # RULES §5.1: daily monitoring ≥ 1 week, ≥ 2 weeks in all (S13a, June 2025 labels)
+MONITORING_DAYS = 14  # MON-2: daily monitoring ≥ 1 week, ≥ 2 weeks in all [FDA 2025] (June 2025 labels)
 
 CHECK_VITALS = "vitals"
 CHECK_NEURO = "neuro"
@@ -32,29 +32,29 @@ CHECK_LABS = "labs"
 
 
 def vitals_interval_hours(crs_grade: int | None, *, febrile_tachycardic: bool = False) -> float:
-    """Hours between vitals checks for the current CRS grade (RULES §5.2)."""
+    """Hours between vitals checks for the current CRS grade (MON-5)."""
     if crs_grade is not None and crs_grade >= CRS_CONTINUOUS_MONITORING_GRADE:
         return VITALS_CRS_G2_HOURS
     return VITALS_FEBRILE_TACHYCARDIC_HOURS if febrile_tachycardic else VITALS_ROUTINE_HOURS
 
 
 def neuro_interval_hours(icans_grade: int | None) -> float:
-    """Hours between ICE/CAPD checks for the current ICANS grade (RULES §5.2)."""
+    """Hours between ICE/CAPD checks for the current ICANS grade (MON-5, MON-6)."""
     return NEURO_ICANS_HOURS if icans_grade is not None and icans_grade >= 1 else NEURO_ROUTINE_HOURS
 
 
 def is_febrile_tachycardic(temp_c: float | None, hr: float | None) -> bool:
-    """Febrile (≥ 38.0 °C, unrounded, RULES §1.1) and tachycardic (HR > 100/min): vitals q2h."""
+    """Febrile (≥ 38.0 °C, unrounded, CRS-1) and tachycardic (HR > 100/min): vitals q2h."""
     return temp_c is not None and hr is not None and temp_c >= FEVER_C and hr > TACHYCARDIA_HR_ABOVE
 
 
 # ---- what a complete check records
-# RULES §5.2 lists the vitals of a check: T, HR, BP, RR, SpO2, O2 device/flow.
+# MON-15 lists the vitals of a check: T, HR, BP, RR, SpO2, O2 device/flow.
 COMPLETE_VITALS_FIELDS: tuple[str, ...] = ("temperature", "hr", "sbp", "dbp", "rr", "spo2", "o2_device")
-# Devices whose flow is part of the check (RULES §5.2 "O2 device/flow"); positive pressure and blow-by
+# Devices whose flow is part of the check (MON-15 "O2 device/flow"); positive pressure and blow-by
 # are charted by device.
 FLOW_CHECKED_DEVICES = frozenset({O2Device.NASAL_CANNULA}) | HIGH_FLOW_OR_MASK_DEVICES
-# RULES §5.2: ICE (or CAPD) + motor exam; with the ICANS domains a bedside check can assess
+# MON-6, MON-15: ICE (or CAPD) + motor exam; with the ICANS domains a bedside check can assess
 # (consciousness, seizure). Raised ICP/oedema needs imaging or fundoscopy and is not a bedside item.
 COMPLETE_NEURO_FIELDS: tuple[str, ...] = ("ice_or_capd", "consciousness", "seizure", "motor")
 
@@ -67,7 +67,7 @@ def missing_for_complete_check(
     Vitals: ``temperature`` (temp_c or temp_f), ``hr``, ``sbp``, ``dbp``, ``rr``, ``spo2``,
     ``o2_device``, and ``o2_flow_l_min`` for a cannula, HFNC or mask. Neuro: ``ice`` (patients ≥ 12 y)
     or ``capd_items`` (< 12 y or developmental delay, B-4) given as a score, or the patient recorded as
-    sedated / consciousness not assessable (ICANS-R4); ``consciousness``, ``seizure``, ``motor``.
+    sedated / consciousness not assessable (ICANS-7); ``consciousness``, ``seizure``, ``motor``.
     A lab record completes the labs check by itself. Other kinds are not checks: ()."""
     if isinstance(obs, Vitals):
         return _vitals_missing(obs)

@@ -1,4 +1,4 @@
-"""CRS grading, ASTCT 2019 (RULES §1, DECISIONS A-1…A-14), as an incremental state machine; one
+"""CRS grading, ASTCT 2019 (CRS-1…CRS-26 [Lee 2019]; A-1…A-15), as an incremental state machine; one
 module because the episode, masking and standing-value rules read and write the same state.
 
 Feed observations in time order (engine.py sorts them): vitals(), medication(), event().
@@ -433,7 +433,7 @@ class CrsTracker:
         return temp.obs.temp_c if temp is not None else None
 
     def interval_hours(self) -> float:
-        """The vitals interval of the current grade (RULES §5.2): standing values older are stale."""
+        """The vitals interval of the current grade (MON-5): standing values older are stale."""
         return vitals_interval_hours(
             self.current, febrile_tachycardic=is_febrile_tachycardic(self.temp_now(), self.hr_now)
         )

@@ -1,6 +1,6 @@
-"""The CRS components one standing value meets (RULES §1.1–1.2, DECISIONS A-5, A-6, A-8, A-9).
+"""The CRS components one standing value meets (CRS-3…CRS-17; A-5, A-6, A-8, A-9).
 
-Each CRS domain (DECISIONS A-14) is graded from its own last recorded value: hypotension from the
+Each CRS domain (A-14, CRS-24) is graded from its own last recorded value: hypotension from the
 blood-pressure domain (SBP / MAP / fluid bolus) and from the vasopressor domain, hypoxia from the
 oxygen domain. crs.py combines them with the fever and the episode rules."""
 
@@ -23,7 +23,8 @@ from .vocabulary import (
 )
 
 FEVER_C = 38.0  # CRS-1 fever ≥ 38.0 °C [Lee 2019] [Santomasso 2021] p5; A-1 unrounded comparison
-LOW_FLOW_MAX_L_MIN = 6.0  # CRS-7 low flow ≤ 6 L/min, high flow > 6 [Lee 2019] [Blood CRS comparison] [SMC 2024]
+# CRS-7: low flow ≤ 6 L/min, high flow > 6 [Lee 2019] [Blood CRS comparison] [SMC 2024]
+LOW_FLOW_MAX_L_MIN = 6.0
 PALS_NEONATE_SBP = 60.0  # CRS-4 PALS: term neonate < 60 mmHg [PALS hypotension]
 PALS_INFANT_SBP = 70.0  # CRS-4 PALS: infant 1 month–1 year < 70 mmHg [PALS hypotension]
 PALS_CHILD_BASE_SBP = 70.0  # CRS-4 PALS: 1–10 years < 70 + 2 × age [PALS hypotension]
@@ -33,7 +34,7 @@ NEONATE_MAX_YEARS = 1.0 / 12.0  # one month
 
 
 def hypotension_sbp_threshold(age_years: float, settings: DecisionSettings) -> float:
-    """SBP below this is hypotension (A-5): adults 90; children PALS by completed years (CRS-4 [PALS hypotension])."""
+    """SBP below this is hypotension (A-5, CRS-3): adults 90; children PALS by completed years (CRS-4)."""
     if age_years >= settings.adult_age_years:
         return settings.adult_sbp_below_mmhg
     if age_years < NEONATE_MAX_YEARS:
@@ -60,7 +61,7 @@ def _component(grade: int, criterion: str, text: str, obs: Vitals) -> Component:
 
 
 def vasopressor_component(obs: Vitals, s: DecisionSettings) -> Component | None:
-    """Hypotension by vasopressors (CRS-R2, A-6) from the record that carried the vasopressor list."""
+    """Hypotension by vasopressors (CRS-14, A-6) from the record that carried the vasopressor list."""
     pressors = obs.vasopressors or ()
     if obs.hypotension_attributed_to is not None or not pressors:
         return None

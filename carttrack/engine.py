@@ -6,7 +6,7 @@ series. Appending an observation at or after the last one costs one state-machin
 out-of-order insert marks the state dirty and the next evaluate() replays the course (still cheap).
 Observations recorded at the same t_hours are simultaneous: clinical flags, events, labs and
 medications are applied before vitals and neuro (a therapy charted at the time of a measurement
-counts as given)."""
+counts as given). EVAL-1, EVAL-2, EVAL-3."""
 
 from __future__ import annotations
 

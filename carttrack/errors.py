@@ -2,7 +2,7 @@
 
 One record can hold several bad fields; every entry path reports them all at once through
 ``ObservationError.errors`` (the first error is the exception itself, so code that only shows one
-message still shows the first)."""
+message still shows the first; INPUT-13)."""
 
 from __future__ import annotations
 

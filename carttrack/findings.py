@@ -1,4 +1,4 @@
-"""Urgent findings: what needs a physician now whatever the grades (DECISIONS A-15, B-9).
+"""Urgent findings: what needs a physician now whatever the grades (A-15, ALERT-11; B-9, ALERT-12).
 
 * Hypoxaemia (A-15): the standing SpO2 below 90 % (setting) — "hypoxaemia: SpO2 86 % on room air —
   assess oxygen". The CRS grade still follows the oxygen given (ASTCT grades by support).
@@ -18,7 +18,7 @@ from .results import FINDING_HYPOXAEMIA, FINDING_INTRACRANIAL_HAEMORRHAGE, Drive
 from .settings import DecisionSettings
 
 # B-9 "a platelet count … at the time": a count within a day of the haemorrhage record (labs are
-# drawn daily, RULES §5.2).
+# drawn daily, MON-8).
 ICH_PLATELET_WINDOW_HOURS = 24.0
 HYPOXAEMIA_SUGGESTIONS = ("notify_physician_urgent",)  # A-15
 ICH_SUGGESTIONS = ("notify_physician_urgent", "neuro_consult", "neuroimaging")  # B-9
@@ -57,7 +57,7 @@ def hypoxaemia(
         (driver,),
         HYPOXAEMIA_SUGGESTIONS,
         (),
-        "DECISIONS A-15",
+        "ALERT-11, A-15",
     )
 
 
@@ -69,7 +69,7 @@ def intracranial_haemorrhage(
         return None
     t = ich.t_hours
     driver = Driver(
-        "B-9 intracranial haemorrhage (ICANS-R3)",
+        "B-9 intracranial haemorrhage (ICANS-6)",
         ich.index,
         t,
         f"intracranial haemorrhage recorded at {_t(t)}: graded by CTCAE, excluded from ICANS (B-9)",
@@ -99,5 +99,5 @@ def intracranial_haemorrhage(
         tuple(drivers),
         ICH_SUGGESTIONS,
         tuple(notes),
-        "DECISIONS B-9",
+        "ALERT-12, B-9",
     )

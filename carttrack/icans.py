@@ -60,7 +60,7 @@ ICP_GRADE: dict[IcpEdema, int] = {  # ICANS-4 [Lee 2019]
 }
 
 
-ICE_ITEM_MAX: dict[str, int] = {  # RULES §2.1 points per ICE item (S2, S3)
+ICE_ITEM_MAX: dict[str, int] = {  # ICE-1 points per ICE item [Lee 2019] [Santomasso 2021] p9
     "orientation": 4,
     "naming": 3,
     "commands": 1,
@@ -239,7 +239,7 @@ class IcansTracker:
             if obs.intracranial_hemorrhage and obs.icp_edema in ICH_EXCLUDED_ICP and not obs.papilledema:
                 self.dom["icp"] = (
                     0,
-                    "focal oedema of the intracranial haemorrhage excluded (ICANS-R3, B-9)",
+                    "focal oedema of the intracranial haemorrhage excluded (ICANS-6, B-9)",
                     obs,
                 )
             else:

@@ -4,7 +4,8 @@ Each field is first checked on its own (type, vocabulary, hard limit; observatio
 then check the fields of one record against each other: diastolic below systolic, a MAP between them,
 an oxygen flow or FiO2 only with the device it runs through (none on room air), the flow within what
 that device can deliver, SpO2 as a percentage, a dose within the drug's plausible range. Every rule
-returns ObservationErrors naming the field and the allowed range; none stops at the first.
+returns ObservationErrors naming the field and the allowed range; none stops at the first
+(INPUT-6…INPUT-11).
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ SIMPLE_FACE_MASK_MIN_L_MIN = 5.0  # below 5 L/min a simple mask is not washed ou
 VENTURI_MIN_L_MIN = 2.0  # Venturi entrainment valves are specified from 2 L/min (24 %) up to 15 L/min
 NON_REBREATHER_MIN_L_MIN = 10.0  # the reservoir bag needs 10–15 L/min to stay filled
 # Nasal cannula and blow-by: any flow above 0 up to the flowmeter's scale. ASTCT reads a cannula
-# above 6 L/min as high flow (RULES §1.1), so 7–15 L/min on a cannula is graded 3, not refused;
+# above 6 L/min as high flow (CRS-7 [Lee 2019]; INPUT-8), so 7–15 L/min on a cannula is graded 3, not refused;
 # 60 L/min is an HFNC setting and is refused on a cannula.
 O2_FLOW_LIMITS: dict[O2Device, Limit] = {
     O2Device.BLOW_BY: Limit("o2_flow_l_min", 0.0, FLOWMETER_MAX_L_MIN, "L/min", low_open=True),
@@ -104,24 +104,26 @@ O2_FLOW_LIMITS: dict[O2Device, Limit] = {
     O2Device.VENTURI: Limit("o2_flow_l_min", VENTURI_MIN_L_MIN, FLOWMETER_MAX_L_MIN, "L/min"),
     O2Device.NON_REBREATHER: Limit("o2_flow_l_min", NON_REBREATHER_MIN_L_MIN, FLOWMETER_MAX_L_MIN, "L/min"),
 }
-# Positive-pressure devices: an entrained/bias flow may be charted; it does not grade (CRS-R4), so
+# Positive-pressure devices: an entrained/bias flow may be charted; it does not grade (CRS-16), so
 # only the field's hard limit applies.
 
 # ---- largest plausible single dose per drug (mg); a larger number is a slip (an extra zero, µg as mg)
 TOCILIZUMAB_MAX_DOSE_MG = 800.0  # TOCI-1: at most 800 mg per dose [Santomasso 2021] [Kymriah label]
-# Dexamethasone: the largest CAR-T dose is 20 mg q6h (RULES §4.2, S22); 40 mg single doses are in
-# common use elsewhere (myeloma pulses), so 40 mg is the ceiling.
+# INPUT-11 dexamethasone: the largest CAR-T dose is 20 mg q6h (MGMT-8 [PMC10573998]); 40 mg single
+# doses are in common use elsewhere (myeloma pulses), so 40 mg is the ceiling.
 DEXAMETHASONE_MAX_DOSE_MG = 40.0
-METHYLPREDNISOLONE_MAX_DOSE_MG = 1000.0  # RULES §4.2 refractory G4: 1000 mg IV per dose (S3, S22)
-# Anakinra: paediatric CAR-T series give at most 100 mg per dose, 400 mg per day (Blood Adv
-# 2022;6:3398); adult high-dose regimens (≤ 10 mg/kg/day, divided) stay below 400 mg per dose.
+# INPUT-11 methylprednisolone: refractory grade 4 CRS, 1000 mg IV per dose (MGMT-7 [Santomasso 2021] p5).
+METHYLPREDNISOLONE_MAX_DOSE_MG = 1000.0
+# INPUT-11 anakinra (project decision): paediatric CAR-T series give at most 100 mg per dose, 400 mg
+# per day (Blood Adv 2022;6:3398); adult high-dose regimens (≤ 10 mg/kg/day, divided) stay below
+# 400 mg per dose.
 ANAKINRA_MAX_DOSE_MG = 400.0
-# Siltuximab 11 mg/kg IV (RULES §4.3, S22) for a patient of up to 200 kg.
+# INPUT-11 siltuximab: 11 mg/kg IV (MGMT-18 [Neelapu 2018]) for a patient of up to 200 kg.
 SILTUXIMAB_MAX_DOSE_MG = 2200.0
 ACETAMINOPHEN_MAX_DOSE_MG = 1000.0  # adult single-dose maximum of the label (1 g)
 IBUPROFEN_MAX_DOSE_MG = 800.0  # prescription single-dose maximum of the label
-# Levetiracetam: status-epilepticus loading 60 mg/kg up to 4500 mg (ESETT, NEJM 2019;381:2103);
-# prophylaxis is 750 mg q12h (RULES §4.3, S22).
+# INPUT-11 levetiracetam: status-epilepticus loading 60 mg/kg up to 4500 mg [Kapur 2019] (ESETT);
+# prophylaxis is 750 mg q12h (MGMT-17 [Neelapu 2018]).
 LEVETIRACETAM_MAX_DOSE_MG = 4500.0
 
 
@@ -141,8 +143,9 @@ DOSE_LIMITS: dict[str, Limit] = {
     "levetiracetam": _dose(LEVETIRACETAM_MAX_DOSE_MG),
 }
 
-# Follow-up fields (FOLLOWUP.md; carttrack/followup/parsing.py and the new lab fields). A course is
-# followed to year 15 (FOLLOWUP §1, CIBMTR track [V: F10]): the time limits here replace the ones above.
+# Follow-up fields (CASE-7; carttrack/followup/parsing.py and the new lab fields). A course is
+# followed to year 15 (VISIT-2, the CIBMTR 15-year track [CIBMTR manual]): the time limits here replace
+# the ones above.
 _FOLLOWUP_HARD: tuple[Limit, ...] = (
     Limit("t_hours", -8760.0, 140256.0, "h"),
     Limit("last_follow_up_hours", -8760.0, 140256.0, "h"),
@@ -160,9 +163,10 @@ _FOLLOWUP_HARD: tuple[Limit, ...] = (
     Limit("cd4_per_uL", 0.0, 100000.0, "/µL"),
     Limit("protein_g_24h", 0.0, 50.0, "g/24 h"),
     Limit("naive_b_cells_pct", 0.0, 100.0, "% of CD19 B cells"),
-    Limit("pga", 0.0, 3.0, ""),
+    Limit("pga", 0.0, 3.0, ""),  # PGA-1
     Limit("mg_per_day", 0.0, 5000.0, "mg/day"),
     Limit("mg_per_week", 0.0, 35000.0, "mg/week"),
+    # TIS-5: the myositis core-set ranges [Aggarwal 2017]
     Limit("physician_global", 0.0, 10.0, ""),
     Limit("patient_global", 0.0, 10.0, ""),
     Limit("mmt8", 0.0, 150.0, ""),

@@ -1,7 +1,7 @@
 """How numbers appear in drivers and findings: with the precision that decided the comparison.
 
 A MAP of 64.67 against a 65 mmHg threshold reads "MAP 64.7 < 65 mmHg", never "65 < 65"; a value
-recorded as a whole number stays whole ("SBP 85 < 90 mmHg")."""
+recorded as a whole number stays whole ("SBP 85 < 90 mmHg"). EVAL-6."""
 
 from __future__ import annotations
 

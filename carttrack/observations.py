@@ -1,5 +1,5 @@
-"""Typed observations and their parsing at the boundary (CASES.md, `carttrack-case/1`); one module
-because each kind's dataclass and its parser change together.
+"""Typed observations and their parsing at the boundary (CASE-1…CASE-4, `carttrack-case/1`; INPUT-14);
+one module because each kind's dataclass and its parser change together.
 
 Every value is converted to the canonical unit set here (°F -> °C, CRP mg/L -> mg/dL, creatinine
 µmol/L -> mg/dL; FiO2 percent -> fraction). Invalid input raises ObservationError naming the field,
@@ -17,7 +17,7 @@ every observation: kind, t_hours (hours after infusion; negative = before).
 vitals: temp_c | temp_f, hr, sbp, dbp, + map, rr, spo2, o2_device, o2_flow_l_min, fio2 (fraction
     or %), o2_for_comfort_only, fluid_bolus_for_hypotension, vasopressors (list of names; inotropes
     are accepted and recorded but not graded, A-6; [] = explicitly none). An absent field is "not
-    recorded" (None), never normal (DECISIONS A-14); a vitals record needs at least one value, and
+    recorded" (None), never normal (A-14, INPUT-5); a vitals record needs at least one value, and
     the cross-field rules of input_rules.py apply (dbp < sbp, flow/FiO2 only with a device, ...),
     + attributed_to (cause text; anything other than "crs" attributes this observation's fever,
       hypotension and hypoxia to another cause, A-9, CRS-17),
@@ -34,7 +34,7 @@ medication: drug (vocabulary.DRUGS), dose_mg (within the drug's range, limits.DO
     for another reason, e.g. lupus maintenance, does not mask fever, A-2), + route (text).
 event: event (vocabulary.EVENTS), attributed_to (text; "crs" or "icans" for grade 5, A-11).
 clinical_flag: one or more of vocabulary.CLINICAL_FLAGS, each a bool.
-Follow-up (CASES.md "Follow-up"): the kinds sledai, medication_status, myositis_core_set and
+Follow-up (CASE-7): the kinds sledai, medication_status, myositis_core_set and
     ssc_assessment are parsed in carttrack/followup/parsing.py (registered here with register_kinds);
     lab gains the follow-up fields of vocabulary.LAB_FIELDS (upcr_mg_mmol -> upcr_mg_mg; anti-dsDNA,
     C3 and C4 each with the reporting lab's limit), event gains flare_declared, patient gains
@@ -173,7 +173,8 @@ class Lab:
     igg_mg_dL: float | None = None
     cd19_per_uL: float | None = None
     upcr_mg_mg: float | None = None
-    # Follow-up fields (FOLLOWUP §3.5–§4): UPCR entered in mg/mmol is kept beside its mg/mg value.
+    # Follow-up fields (RENAL-1, SERO-1, BCELL-4): UPCR entered in mg/mmol (UNIT-10) is kept beside its
+    # mg/mg value.
     upcr_entered_mg_mmol: float | None = None
     protein_g_24h: float | None = None
     egfr_mL_min: float | None = None
@@ -420,7 +421,7 @@ def _attribution(value: str | None) -> str | None:
 # ---------------------------------------------------------------- per kind
 
 _COMMON = frozenset({"kind", "t_hours"})
-# What a vitals record can record (DECISIONS A-14: a record with none of them is an error).
+# What a vitals record can record (A-14, INPUT-5: a record with none of them is an error).
 VITALS_VALUE_FIELDS: tuple[str, ...] = (
     "temp_c",
     "temp_f",
@@ -662,7 +663,7 @@ def _parse_lab(d: Mapping[str, Any], t: float, index: int | None) -> Lab:
     return Lab(t_hours=t, index=index, **values)
 
 
-# D-3, FOLLOWUP §3.6: a serology value is judged against the reporting lab's limit, sent with it.
+# D-3, SERO-1: a serology value is judged against the reporting lab's limit, sent with it.
 LAB_VALUE_WITH_LIMIT = (
     ("anti_dsdna_IU_mL", "anti_dsdna_cutoff_IU_mL"),
     ("c3_mg_dL", "c3_lln_mg_dL"),

@@ -70,13 +70,13 @@ NO_T_ICAHT = TIcahtResult(None, False, None, False, ())
 
 @dataclass(frozen=True, slots=True)
 class StandingValue:
-    """The last recorded value of one grading domain, which stands until re-assessed (DECISIONS
-    A-14 for the CRS components, B-6 for the ICANS domains).
+    """The last recorded value of one grading domain, which stands until re-assessed (A-14,
+    CRS-24 for the CRS components; B-6, ICANS-10 for the ICANS domains).
 
     CRS domains: ``temperature``, ``blood_pressure`` (hypotension and fluid bolus), ``vasopressors``,
     ``oxygen`` (device, flow, FiO2, for comfort). ICANS domains: ``encephalopathy`` (ICE/CAPD),
     ``consciousness``, ``seizure``, ``motor``, ``icp``. ``stale``: older than ``stale_after_hours``
-    at the evaluation (the vitals interval of the current CRS grade, RULES §5.2; 24 h for ICANS, B-6)."""
+    at the evaluation (the vitals interval of the current CRS grade, MON-5; 24 h for ICANS, B-6)."""
 
     domain: str
     text: str
@@ -130,8 +130,8 @@ class UrgentFinding:
         }
 
 
-FINDING_HYPOXAEMIA = "hypoxaemia"  # DECISIONS A-15
-FINDING_INTRACRANIAL_HAEMORRHAGE = "intracranial_haemorrhage"  # DECISIONS B-9
+FINDING_HYPOXAEMIA = "hypoxaemia"  # A-15, ALERT-11
+FINDING_INTRACRANIAL_HAEMORRHAGE = "intracranial_haemorrhage"  # B-9, ALERT-12
 FINDING_CODES: tuple[str, ...] = (FINDING_HYPOXAEMIA, FINDING_INTRACRANIAL_HAEMORRHAGE)
 
 
@@ -203,7 +203,7 @@ class Evaluation:
     # Checks made due by a stale standing value: "vitals" (a CRS component older than the vitals
     # interval of the current grade) and/or "neuro" (an ICANS domain older than 24 h, B-6).
     checks_due: tuple[str, ...] = ()
-    vitals_interval_hours: float | None = None  # RULES §5.2 interval for the current CRS grade
+    vitals_interval_hours: float | None = None  # MON-5 interval for the current CRS grade
 
     def to_dict(self) -> dict[str, Any]:
         return {

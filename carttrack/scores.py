@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from .results import Driver
 
-# CAR-HEMATOTOX cut-points, HTX-2 [Rejeski 2021] [HEMATOTOX implementations], boundaries per C-2 / HTX-3 (inclusive lower band)
+# CAR-HEMATOTOX cut-points, HTX-2 [Rejeski 2021] [HEMATOTOX implementations]; boundaries per C-2 and
+# HTX-3 (inclusive lower band)
 HT_PLT_HIGH = 175.0  # > 175 -> 0; 75–175 -> 1 (175 -> 1)
 HT_PLT_LOW = 75.0  # < 75 -> 2 (75 -> 1)
 HT_ANC = 1200.0  # < 1200 -> 1 (1200 -> 0)
@@ -16,7 +17,8 @@ HT_FERRITIN_LOW = 650.0  # 650–2000 -> 1 (650 -> 1)
 HT_FERRITIN_HIGH = 2000.0  # > 2000 -> 2 (2000 -> 1)
 HT_HIGH_RISK_MIN = 2  # HTX-4 HT-high ≥ 2 [Rejeski 2021]
 HEMATOTOX_REFERENCE_HOURS = -120.0  # pre-lymphodepletion, ~day −5 (HTX-1)
-SCORE_DECIMALS = 4  # display precision of EASIX-family values (DECISION: avoid float artefacts)
+# EASIX-4 (project decision): display precision of EASIX-family values, to avoid float artefacts.
+SCORE_DECIMALS = 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""DecisionSettings: the site-configurable decisions of the rule book (A-1…E-3), one object with those defaults.
+"""DecisionSettings: the site-configurable decisions of the rule book (A-1…E-3), one object with those
+defaults.
 
 Change a policy with dataclasses.replace(DecisionSettings(), ...) or DecisionSettings.from_dict(d);
 every Evaluation carries .settings (to_dict()) so each grade says which policy produced it."""
@@ -70,7 +71,8 @@ class DecisionSettings:
     # B-7: baseline-relative CAPD mode (off by default: printed table literally).
     capd_baseline_relative: bool = False
     capd_baseline_rise: int = 2
-    # MGMT-13 [Santomasso 2021] p7: ICANS grade 2 without CRS: dexamethasone for high-risk products (name fragments, lower case).
+    # MGMT-13 [Santomasso 2021] p7: ICANS grade 2 without CRS: dexamethasone for high-risk products
+    # (name fragments, lower case).
     high_risk_icans_products: tuple[str, ...] = (
         "axicabtagene",
         "axi-cel",

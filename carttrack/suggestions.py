@@ -233,9 +233,7 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
             "CRS-19, A-3",
         )
         b.add("infection_workup", "Blood cultures, source search", "CRS-19, INF-2")
-        b.add(
-            "notify_physician_urgent", "Hypotension/hypoxia without fever: urgent review", "ALERT-6, A-3"
-        )
+        b.add("notify_physician_urgent", "Hypotension/hypoxia without fever: urgent review", "ALERT-6, A-3")
         if c.hypotension:
             b.add("iv_fluids", "Fluid bolus for hypotension", "MGMT-21 [Brudno 2016]")
     # ---------------------------------------------------------------- neutropenic fever
@@ -281,7 +279,11 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
                 "10 mg IV × 2 doses, repeat q6–12h if no improvement",
             )
         if icans == 2 and crs >= 2:
-            b.add("consider_icu_transfer", "ICANS grade 2 with CRS ≥ 2: consider ICU", "MGMT-20 [Santomasso 2021] p7")
+            b.add(
+                "consider_icu_transfer",
+                "ICANS grade 2 with CRS ≥ 2: consider ICU",
+                "MGMT-20 [Santomasso 2021] p7",
+            )
     if icans >= 3:
         b.add("icu_transfer", f"ICANS grade {icans}: ICU admission", "MGMT-20 [Santomasso 2021] p7")
         b.add("lumbar_puncture", "Lumbar puncture", asco_icans)
@@ -297,7 +299,7 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         b.add(
             "high_dose_methylprednisolone",
             "High-dose methylprednisolone",
-            "RULES §4.3 (S22)",
+            "MGMT-15 [PMC10573998]",
             MP_ICANS_G4_MG,
             "1000 mg IV per day",
         )
@@ -305,7 +307,7 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         b.add(
             "antiseizure_treatment",
             "Seizure: benzodiazepine + levetiracetam (± further antiseizure drugs)",
-            "RULES §4.3 (S22)",
+            "MGMT-15 [Neelapu 2018]",
             LEVETIRACETAM_MG,
             "levetiracetam 750 mg IV q12h",
         )
@@ -313,7 +315,7 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
         b.add(
             "raised_icp_management",
             "Cerebral oedema: hyperosmolar therapy, hyperventilation, neurosurgery",
-            "RULES §4.3 (S22)",
+            "MGMT-15 [PMC10573998]",
         )
     if c.seizure_risk_flag:
         b.add(
@@ -395,9 +397,13 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
             b.add(code, f"{finding.text}: {_FINDING_ACTION[code]}", finding.source)
     quiet = not c.sepsis_alert and not c.urgent
     if crs == 0 and icans == 0 and quiet:
-        b.add("continue_monitoring", "Continue monitoring (vitals q4h, ICE/CAPD twice daily)", "RULES §5.2")
+        b.add(
+            "continue_monitoring",
+            "Continue monitoring (vitals q4h, ICE/CAPD twice daily)",
+            "MGMT-23, MON-4, MON-6",
+        )
     elif c.crs is None and c.icans is None and quiet:
-        b.add("continue_monitoring", "Continue monitoring", "RULES §5.2")
+        b.add("continue_monitoring", "Continue monitoring", "MGMT-23")
     return b.result()
 
 

@@ -1,5 +1,5 @@
-"""T-ICAHT: thrombocytopenia after immune effector cell therapy (ICAHT-12…ICAHT-14, 2025 proposal [T-ICAHT 2025]; an
-optional module beside ICAHT).
+"""T-ICAHT: thrombocytopenia after immune effector cell therapy (ICAHT-12…ICAHT-14, 2025 proposal
+[T-ICAHT 2025]; an optional module beside ICAHT).
 
 Days, daily minima, interpolation (C-1), censoring, the early (day 0–30) and late (day 31–100)
 windows and the joined runs (a recovery shorter than ``icaht_recovery_days`` joins two runs and its
@@ -14,7 +14,8 @@ from .settings import DecisionSettings
 
 EARLY_PLT = 50.0  # ICAHT-12 T-ICAHT early: PLT < 50 ×10⁹/L for 1–6 d = G1, ≥ 7 d = G2 [T-ICAHT 2025]
 EARLY_G2_DAYS = 7  # ICAHT-12 T-ICAHT early: < 50 for ≥ 7 d = G2 [T-ICAHT 2025]
-SEVERE_PLT = 20.0  # ICAHT-12, ICAHT-13 T-ICAHT: PLT < 20 ×10⁹/L for 1–13 d = G3 (early and late) [T-ICAHT 2025]
+# ICAHT-12, ICAHT-13 T-ICAHT: PLT < 20 ×10⁹/L for 1–13 d = G3 (early and late) [T-ICAHT 2025]
+SEVERE_PLT = 20.0
 SEVERE_G4_DAYS = 14  # ICAHT-12, ICAHT-13 T-ICAHT: < 20 for ≥ 14 d = G4 (early and late) [T-ICAHT 2025]
 LATE_G1_PLT = 100.0  # ICAHT-13 T-ICAHT late: < 100 on ≥ 1 d = G1 [T-ICAHT 2025]
 LATE_G2_PLT = 50.0  # ICAHT-13 T-ICAHT late: < 50 on ≥ 1 d = G2 [T-ICAHT 2025]

@@ -1,4 +1,5 @@
-"""Reading a recorded time: ISO 8601 with its zone, or a local time read in the care team's zone.
+"""Reading a recorded time: ISO 8601 with its zone, or a local time read in the care team's zone
+(INPUT-12 [ISO 8601]).
 
 Every entry path (tablet, API, FHIR import, case tooling) reads timestamps through
 :func:`parse_timestamp`, so a time without a zone is never silently taken as UTC, and a local time

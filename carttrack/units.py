@@ -8,7 +8,7 @@ from __future__ import annotations
 
 CREATININE_UMOL_PER_MG_DL = 88.4  # UNIT-4: mg/dL × 88.4 = µmol/L [UCUM]
 CRP_MG_L_PER_MG_DL = 10.0  # UNIT-3: mg/dL × 10 = mg/L [UCUM]
-CREATININE_MG_PER_MMOL = 113.12  # FOLLOWUP §3.5: UPCR mg/mg = mg/mmol ÷ 113.12 (exactly this division)
+CREATININE_MG_PER_MMOL = 113.12  # UNIT-10: UPCR mg/mg = mg/mmol ÷ 113.12 (exactly this division) [UCUM]
 
 
 F_TO_C_DIGITS = 9  # only binary floating-point noise is removed (100.4 °F is exactly 38.0 °C), A-1
@@ -40,5 +40,5 @@ def creatinine_mg_dl_to_umol_l(value: float) -> float:
 
 
 def upcr_mg_mmol_to_mg_mg(value: float) -> float:
-    """UPCR mg/mmol -> mg/mg (= g/g), FOLLOWUP §3.5."""
+    """UPCR mg/mmol -> mg/mg (= g/g), UNIT-10."""
     return value / CREATININE_MG_PER_MMOL

@@ -205,7 +205,7 @@ EVENTS: tuple[str, ...] = (
     "next_therapy",
     "icu_admission",
     "discharge",
-    "flare_declared",  # physician-declared flare or relapse (FOLLOWUP §6, §9.3; any disease)
+    "flare_declared",  # physician-declared flare or relapse (RELAPSE-5; any disease)
 )
 
 CLINICAL_FLAGS: tuple[str, ...] = (
@@ -256,8 +256,8 @@ LAB_FIELDS: dict[str, str] = {
     "igg_mg_dL": "mg/dL",
     "cd19_per_uL": "/µL",
     "upcr_mg_mg": "mg/mg",
-    # Follow-up (CASES.md "Follow-up", FOLLOWUP §3.5–§4; LOINC RULES §7.2): upcr_mg_mmol is converted
-    # to upcr_mg_mg; anti-dsDNA, C3 and C4 come with the reporting lab's limit (D-3).
+    # Follow-up (CASE-7; LOINC codes LAB-14…LAB-18): upcr_mg_mmol is converted
+    # to upcr_mg_mg (UNIT-10); anti-dsDNA, C3 and C4 come with the reporting lab's limit (D-3).
     "upcr_mg_mmol": "mg/mmol",
     "protein_g_24h": "g/24 h",
     "egfr_mL_min": "mL/min/1.73 m²",
@@ -268,7 +268,7 @@ LAB_FIELDS: dict[str, str] = {
     "c4_mg_dL": "mg/dL",
     "c4_lln_mg_dL": "mg/dL",
     "cd4_per_uL": "/µL",
-    "naive_b_cells_pct": "% of CD19",  # naïve (CD27−IgD+) fraction of the B cells, FOLLOWUP §4
+    "naive_b_cells_pct": "% of CD19",  # naïve (CD27−IgD+) fraction of the B cells, BCELL-4
 }
 
 # Suggestion vocabulary (MGMT-1): stable ids.

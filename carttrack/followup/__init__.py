@@ -1,4 +1,5 @@
-"""Long-term follow-up after CAR-T (FOLLOWUP.md; DECISIONS G-1…G-9, D-1…D-5): remission, relapse,
+"""Long-term follow-up after CAR-T (the follow-up rules VISIT…OUTCOME of docs/clinical-rules.md;
+G-1…G-9, D-1…D-5): remission, relapse,
 B-cell return, renal response, serology, myositis and systemic-sclerosis instruments, visits, outcomes.
 
 Entry points: ``carttrack.followup.evaluate.evaluate_followup`` (one course -> ``FollowupResult``),

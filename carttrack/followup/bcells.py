@@ -1,12 +1,12 @@
-"""B-cell aplasia and reconstitution (FOLLOWUP §4, §9.10; RULES §3.6; DECISIONS G-7).
+"""B-cell aplasia and reconstitution (BCELL-3…BCELL-5, VISIT-7; G-7).
 
-Aplasia = CD19 < 1 /µL (DecisionSettings.b_cell_aplasia_cd19_below_per_ul). Reconstitution (G-7; no
-numeric threshold is published for lupus CAR-T, F1/F2): the first of 2 consecutive post-infusion
-samples with CD19 ≥ 10 /µL (settings) after documented aplasia; shown against the expected window
-(110 ± 32 days in Mackensen 2022 [V: F1]), with the naïve (CD27−IgD+) fraction when sent (the
-returning B cells were naïve in Mackensen 2022). Informational in autoimmune disease (expected, not a
-relapse); in B-ALL the loss of B-cell aplasia is urgent (loss of CAR-T persistence precedes CD19+
-relapse).
+Aplasia = CD19 < 1 /µL (BCELL-3, DecisionSettings.b_cell_aplasia_cd19_below_per_ul). Reconstitution
+(BCELL-4, G-7; no numeric threshold is published for lupus CAR-T, [Mackensen 2022] [Müller 2024]): the
+first of 2 consecutive post-infusion samples with CD19 ≥ 10 /µL (settings) after documented aplasia;
+shown against the expected window (110 ± 32 days in [Mackensen 2022]), with the naïve (CD27−IgD+)
+fraction when sent (the returning B cells were naïve in [Mackensen 2022]). Informational in autoimmune
+disease (expected, not a relapse); in B-ALL the loss of B-cell aplasia is urgent (BCELL-5: loss of
+CAR-T persistence precedes CD19+ relapse).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .results import BCellStatus
 from .settings import FollowupSettings
 from .wording import HOURS_PER_DAY, day, num
 
-EXPECTED_RECONSTITUTION_DAYS = 110.0  # Mackensen 2022 [V: F1]: 110 ± 32 days
+EXPECTED_RECONSTITUTION_DAYS = 110.0  # BCELL-4 [Mackensen 2022]: 110 ± 32 days
 EXPECTED_RECONSTITUTION_SD_DAYS = 32.0
 
 
@@ -55,7 +55,7 @@ def bcell_course(
     if aplasia_t is not None:
         drivers.append(
             Driver(
-                "B-cell aplasia (RULES §3.6)",
+                "B-cell aplasia (BCELL-3)",
                 aplasia_idx,
                 aplasia_t,
                 f"B-cell aplasia documented {day(aplasia_t)}: CD19 < {num(aplasia_below)} /µL",
@@ -72,7 +72,7 @@ def bcell_course(
         naive_text = f"; naïve (CD27−IgD+) {num(naive[0][1])} % {day(naive[0][0])}" if naive else ""
         drivers.append(
             Driver(
-                "B-cell reconstitution (DECISIONS G-7)",
+                "B-cell reconstitution (BCELL-4, G-7)",
                 found[-1][2],
                 found[-1][0],
                 f"B cells back {day(first[0])}: CD19 {values} (≥ {num(threshold)} on {needed} consecutive"

@@ -1,7 +1,7 @@
 """One course's follow-up observations, sorted and split into baseline and post-infusion.
 
-CASES.md "Follow-up": t_hours counts from this course's infusion; observations at t_hours ≤ 0 are the
-baseline, of which the latest of each kind is used (FOLLOWUP §9.13: one case is one course).
+CASE-7, VISIT-5: t_hours counts from this course's infusion; observations at t_hours ≤ 0 are the
+baseline, of which the latest of each kind is used (VISIT-1: one case is one course).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from .groups import IndicationGroup, indication_group, is_b_all
 from .inputs import FOLLOWUP_KINDS, MedicationStatus, MyositisCoreSet, SledaiEntry, SscAssessment
 
 FOLLOWUP_EVENT = "flare_declared"
-# FOLLOWUP §9.10: a CD19 or IgG value after day 28 is follow-up too (+ a UPCR: the renal response).
+# VISIT-7: a CD19 or IgG value after day 28 is follow-up too (+ a UPCR: the renal response).
 LATE_LAB_FROM_HOURS = 28 * 24.0
 LATE_LAB_FIELDS = ("cd19_per_uL", "igg_mg_dL", "upcr_mg_mg")
-# The lab fields that exist for follow-up only (CASES.md "Follow-up": lab, more fields).
+# The lab fields that exist for follow-up only (CASE-7: lab, more fields).
 FOLLOWUP_LAB_FIELDS = (
     "upcr_entered_mg_mmol",
     "protein_g_24h",
@@ -72,7 +72,7 @@ def _split(items: Sequence[T]) -> tuple[T | None, tuple[T, ...]]:
 
 
 def has_followup_data(observations: Iterable[Observation]) -> bool:
-    """FOLLOWUP §9.10: a follow-up kind, a follow-up lab field, a flare declaration, or a CD19, IgG or
+    """VISIT-7: a follow-up kind, a follow-up lab field, a flare declaration, or a CD19, IgG or
     UPCR value after day 28."""
     for obs in observations:
         if obs.kind in FOLLOWUP_KINDS:

@@ -1,9 +1,10 @@
-"""DORIS 2021 remission (RULES §6.2; FOLLOWUP §3.3, §9.1, §9.4; DECISIONS D-2) [V: F8 van Vollenhoven
-2021, Table 2]: cSLEDAI = 0 and PGA < 0.5 (not the older framework's ≤ 0.5) and prednisolone-equivalent
-≤ 5 mg/day (D-2) and antimalarials, immunosuppressants and biologics stable (no new drug, no dose
-increase since the previous SLEDAI-2K visit; taking none is stable); serology is irrelevant.
-Duration is not part of the definition (shown apart: "in DORIS since", "sustained ≥ 6 months").
-Three-valued (FOLLOWUP §9.1): not decided when it depends on a not-assessed clinical descriptor, on a
+"""DORIS 2021 remission (DORIS-1…DORIS-5; D-2) [van Vollenhoven 2021] Table 2: cSLEDAI = 0 and
+PGA < 0.5 (not the older framework's ≤ 0.5, DORIS-2) and prednisolone-equivalent ≤ 5 mg/day (D-2) and
+antimalarials, immunosuppressants and biologics stable (DORIS-3: no new drug, no dose increase since
+the previous SLEDAI-2K visit; taking none is stable); serology is irrelevant.
+Duration is not part of the definition (DORIS-5; shown apart: "in DORIS since", "sustained ≥ 6
+months").
+Three-valued (DORIS-4): not decided when it depends on a not-assessed clinical descriptor, on a
 missing PGA, or when no regimen has been recorded.
 """
 
@@ -19,10 +20,10 @@ from .regimen import describe, glucocorticoid_mg, stability
 from .results import Criterion, SledaiScore, SleVisit, Verdict
 from .wording import HOURS_PER_MONTH, day, num
 
-DORIS_PGA_BELOW = 0.5  # FOLLOWUP §3.3 [V: F8]: PGA < 0.5
-DORIS_PREDNISOLONE_MAX_MG = 5.0  # DECISIONS D-2: ≤ 5 mg/day
-SUSTAINED_REMISSION_MONTHS = 6.0  # FOLLOWUP §3.3: "sustained ≥ 6 months", shown apart
-DORIS = "DORIS 2021 (FOLLOWUP §3.3)"
+DORIS_PGA_BELOW = 0.5  # DORIS-2 [van Vollenhoven 2021]: PGA < 0.5
+DORIS_PREDNISOLONE_MAX_MG = 5.0  # DORIS-1, D-2: ≤ 5 mg/day
+SUSTAINED_REMISSION_MONTHS = 6.0  # DORIS-5: "sustained ≥ 6 months", shown apart
+DORIS = "DORIS 2021 (DORIS-1)"
 
 
 def _criterion(name: str, met: bool | None, score: SledaiScore, text: str) -> Criterion:

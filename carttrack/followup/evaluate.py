@@ -1,10 +1,10 @@
-"""evaluate_followup(): one course's follow-up results (FOLLOWUP.md) with drivers and findings.
+"""evaluate_followup(): one course's follow-up results (CASE-8) with drivers and findings.
 
-Results are per instrument, as of its last assessment (FOLLOWUP §9): SLEDAI-2K, PGA, DORIS and LLDAS
+Results are per instrument, as of its last assessment (VISIT-6): SLEDAI-2K, PGA, DORIS and LLDAS
 from the last SLEDAI-2K visit with the regimen in force then; renal status from the last UPCR sample;
 TIS from the last core set; SSc values from the last SSc assessment. `relapse`, `ln_flare` and
 `serology_reactivation` mean "occurred since this course's infusion"; `drug_free` looks at everything
-up to the last observation. The result is None when the course has no follow-up data (§9.10).
+up to the last observation. The result is None when the course has no follow-up data (VISIT-7).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Follow-up findings the alerting layer turns into alerts and tasks (FOLLOWUP §3.6, §4, §6;
-DECISIONS G-1, G-6, G-7, G-9):
-- flare or relapse (any disease) -> urgent to the treating physicians, with what changed;
-- serological re-activation -> routine to the treating physicians ("review for flare");
-- loss of B-cell aplasia in B-ALL -> urgent; B-cell reconstitution otherwise -> informational;
-- prophylaxis stop criteria met (CD4 > 200 /µL and ≥ 12 months) -> a task; stopped before -> routine;
-- a visit undocumented at the end of its window -> routine, a task for the coordinator.
+"""Follow-up findings the alerting layer turns into alerts and tasks (ALERT-13; G-1, G-6,
+G-7, G-9):
+- flare or relapse (any disease) -> urgent to the treating physicians, with what changed (RELAPSE-5);
+- serological re-activation -> routine to the treating physicians ("review for flare", SERO-3);
+- loss of B-cell aplasia in B-ALL -> urgent; B-cell reconstitution otherwise -> informational (BCELL-5);
+- prophylaxis stop criteria met (BCELL-7: CD4 > 200 /µL and ≥ 12 months) -> a task; stopped before ->
+  routine;
+- a visit undocumented at the end of its window -> routine, a task for the coordinator (VISIT-3).
 One finding per relapse date (the rules met that day are its drivers).
 """
 

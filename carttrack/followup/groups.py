@@ -1,8 +1,8 @@
-"""Indication groups (CASES.md "Follow-up": `patient.indication_group`; FOLLOWUP §1 templates per group).
+"""Indication groups (CASE-2: `patient.indication_group`; VISIT-3: one visit template per group).
 
 The group decides which follow-up rules apply: renal response and LN flare only for lupus nephritis
-(FOLLOWUP §9.8), the juvenile TIS thresholds for juvenile dermatomyositis (§9.11), the urgent loss of
-B-cell aplasia for B-ALL (§4, DECISIONS G-7), and the visit template (G-1). Without an explicit group
+(RENAL-1), the juvenile TIS thresholds for juvenile dermatomyositis (TIS-3), the urgent loss of
+B-cell aplasia for B-ALL (BCELL-5, G-7), and the visit template (G-1). Without an explicit group
 it is read from the free-text indication, word by word, case-insensitive.
 """
 
@@ -77,5 +77,5 @@ _ALL_CAPS = re.compile(r"(?<![A-Za-z])ALL(?![A-Za-z])")  # "ALL" in capitals: th
 
 
 def is_b_all(indication: str) -> bool:
-    """B-cell acute lymphoblastic leukaemia (FOLLOWUP §4: loss of B-cell aplasia is urgent)."""
+    """B-cell acute lymphoblastic leukaemia (BCELL-5: loss of B-cell aplasia is urgent)."""
     return bool(_B_ALL.search(indication) or _ALL_CAPS.search(indication))

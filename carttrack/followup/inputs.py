@@ -1,4 +1,4 @@
-"""Typed follow-up observations (CASES.md "Follow-up"; FOLLOWUP.md), frozen and already validated.
+"""Typed follow-up observations (CASE-7), frozen and already validated.
 
 Parsing (and every range) is in ``parsing.py``; this module holds the types only, so that
 ``carttrack.observations`` can add them to its ``Observation`` union without an import cycle.

@@ -1,13 +1,12 @@
-"""Lupus Low Disease Activity State (RULES §6.3; FOLLOWUP §3.4, §9.5) [V: F9 Franklyn 2016 Ann Rheum
-Dis, Table 1]: all five of
+"""Lupus Low Disease Activity State (LLDAS-1…LLDAS-7) [Franklyn 2016] Table 1: all five of
 1. SLEDAI-2K ≤ 4 with no activity in a major organ (renal, CNS, cardiopulmonary, vasculitis, fever)
-   and no haemolytic anaemia or gastrointestinal activity (not recorded = absent, §9.5); a D-1
-   descriptor counts only when attributed to lupus (§9.2);
+   and no haemolytic anaemia or gastrointestinal activity (not recorded = absent, LLDAS-1); a D-1
+   descriptor counts only when attributed to lupus (LLDAS-7);
 2. no new lupus activity vs the previous assessment (clinical descriptors only: serology may return);
 3. PGA ≤ 1 (0–3);
 4. prednisolone-equivalent ≤ 7.5 mg/day;
 5. standard maintenance doses of immunosuppressants and approved biologics: investigational drugs and
-   cyclophosphamide (an induction drug) fail; maxima [V-sec: F9b Golder 2016 Table 3]: HCQ 400,
+   cyclophosphamide (an induction drug) fail; maxima (LLDAS-6) [Golder 2016] Table 3: HCQ 400,
    AZA 200, MMF 3000, mycophenolic acid 2160, leflunomide 20 mg/day; MTX 30 mg/week (a daily figure
    × 7); drugs without a listed maximum are accepted; taking none meets it.
 """
@@ -23,10 +22,10 @@ from .sledai import CLINICAL_DESCRIPTORS, label
 from .steroids import DrugClass
 from .wording import day, num
 
-LLDAS_SLEDAI_MAX = 4  # FOLLOWUP §3.4 criterion 1
-LLDAS_PGA_MAX = 1.0  # criterion 3
-LLDAS_PREDNISOLONE_MAX_MG = 7.5  # criterion 4
-# Criterion 1: major-organ descriptors (FOLLOWUP §3.4).
+LLDAS_SLEDAI_MAX = 4  # LLDAS-1 criterion 1
+LLDAS_PGA_MAX = 1.0  # LLDAS-3 criterion 3
+LLDAS_PREDNISOLONE_MAX_MG = 7.5  # LLDAS-4 criterion 4
+# LLDAS-1 criterion 1: major-organ descriptors.
 MAJOR_ORGAN_DESCRIPTORS: tuple[str, ...] = (
     "seizure",
     "psychosis",
@@ -44,7 +43,7 @@ MAJOR_ORGAN_DESCRIPTORS: tuple[str, ...] = (
     "pericarditis",
     "fever",
 )
-# Criterion 5 [V-sec: F9b]: maximum maintenance doses.
+# LLDAS-6 criterion 5 [Golder 2016] Table 3: maximum maintenance doses.
 MAX_MAINTENANCE_MG_PER_DAY: dict[str, float] = {
     "hydroxychloroquine": 400.0,
     "azathioprine": 200.0,
@@ -53,9 +52,9 @@ MAX_MAINTENANCE_MG_PER_DAY: dict[str, float] = {
     "leflunomide": 20.0,
 }
 MAX_MAINTENANCE_MG_PER_WEEK: dict[str, float] = {"methotrexate": 30.0}
-INDUCTION_DRUGS = frozenset({"cyclophosphamide"})  # FOLLOWUP §9.5: fails criterion 5
+INDUCTION_DRUGS = frozenset({"cyclophosphamide"})  # LLDAS-6: fails criterion 5
 DAYS_PER_WEEK = 7.0
-LLDAS = "LLDAS (FOLLOWUP §3.4)"
+LLDAS = "LLDAS (LLDAS-1…LLDAS-5)"
 
 
 def _criterion(name: str, met: Tri, score: SledaiScore, text: str) -> Criterion:

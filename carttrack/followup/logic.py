@@ -2,7 +2,7 @@
 
 A definition (DORIS, LLDAS, drug-free remission, a renal response) is True when every criterion is
 met, False when one fails on assessed data, and None ("not decided") when the answer depends on
-something not assessed (FOLLOWUP §9.1): Kleene's strong three-valued logic.
+something not assessed (DORIS-4): Kleene's strong three-valued logic.
 
 Comparisons at a published edge tolerate binary floating-point noise only (0.85 × 80 is 68, 0.3 / 1.5
 is 20 %): a value within FLOAT_EPS of the edge is at the edge.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 Tri = bool | None
-FLOAT_EPS = 1e-9  # relative; removes float noise only, never a clinical rounding (cf. DECISIONS A-1)
+FLOAT_EPS = 1e-9  # relative; removes float noise only, never a clinical rounding
 
 
 def all_of(values: Iterable[Tri]) -> Tri:

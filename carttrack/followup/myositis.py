@@ -1,15 +1,15 @@
-"""Myositis: the 2016 ACR/EULAR Total Improvement Score (FOLLOWUP §5.1, §9.11; DECISIONS G-9)
-[V: F17 Aggarwal 2016, Table 3].
+"""Myositis: the 2016 ACR/EULAR Total Improvement Score (TIS-1…TIS-5, RELAPSE-3; G-9)
+[Aggarwal 2017] Table 3.
 
 Each of the six core-set measures scores by its absolute percentage change from the pre-LD baseline
 (|follow-up − baseline| / baseline), counted only when it is an improvement (worsening scores 0).
-Band edges: a change of exactly 5 % is in the first band, exactly 15 % in the second, and so on (the
+Band edges (TIS-2): a change of exactly 5 % is in the first band, exactly 15 % in the second, and so on (the
 upper edge belongs to the lower band); MMT-8 has its own edges. Lower is better for all but MMT-8.
-The percentage is rounded to 6 decimals before the band comparison (the recorded decimals decide,
+The percentage is rounded to 6 decimals before the band comparison (TIS-4) (the recorded decimals decide,
 not float noise). A lower-is-better measure at baseline 0 cannot improve (0 points); MMT-8 at
 baseline 0 with any gain is in the top band; a missing measure gives no TIS.
-Response: adult minimal ≥ 20, moderate ≥ 40, major ≥ 60; juvenile DM ≥ 30, ≥ 45, ≥ 70 (the core set
-says juvenile, or the group is juvenile dermatomyositis). Relapse (G-9): TIS below the minimal
+Response (TIS-3): adult minimal ≥ 20, moderate ≥ 40, major ≥ 60; juvenile DM ≥ 30, ≥ 45, ≥ 70 (the core set
+says juvenile, or the group is juvenile dermatomyositis). Relapse (RELAPSE-3, G-9): TIS below the minimal
 response after a moderate or major one (juvenile: < 30 after ≥ 45), or a physician-declared flare;
 a CK rise alone is not a relapse.
 """
@@ -24,7 +24,8 @@ from .inputs import MyositisCoreSet
 from .results import RelapseEvent, TisStatus
 from .wording import day, num
 
-# [V: F17 Table 3]: upper band edges in % (the edge belongs to the lower band), then the points.
+# TIS-1, TIS-2 [Aggarwal 2017] Table 3: upper band edges in % (the edge belongs to the lower band),
+# then the points.
 BAND_EDGES_PCT: tuple[float, ...] = (5.0, 15.0, 25.0, 40.0)
 MMT8_BAND_EDGES_PCT: tuple[float, ...] = (2.0, 10.0, 20.0, 30.0)
 TIS_POINTS: dict[str, tuple[float, ...]] = {
@@ -38,7 +39,8 @@ TIS_POINTS: dict[str, tuple[float, ...]] = {
 TIS_MEASURES: tuple[str, ...] = tuple(TIS_POINTS)
 HIGHER_IS_BETTER = frozenset({"mmt8"})
 TIS_MAX = sum(points[-1] for points in TIS_POINTS.values())  # 100
-PERCENT_DIGITS = 6  # FOLLOWUP §9.11
+PERCENT_DIGITS = 6  # TIS-4
+# TIS-3 [Aggarwal 2017]: adult and juvenile response thresholds.
 ADULT_RESPONSE: tuple[tuple[float, str], ...] = ((60.0, "major"), (40.0, "moderate"), (20.0, "minimal"))
 JUVENILE_RESPONSE: tuple[tuple[float, str], ...] = ((70.0, "major"), (45.0, "moderate"), (30.0, "minimal"))
 _MEASURE_LABEL = {
@@ -127,7 +129,7 @@ def tis_course(
                     "myositis",
                     "loss of response",
                     Driver(
-                        "myositis relapse (G-9)",
+                        "myositis relapse (RELAPSE-3, G-9)",
                         c.index,
                         c.t_hours,
                         f"myositis relapse at {day(c.t_hours)}: TIS {num(tis)} < {num(minimal)} after a"
@@ -143,7 +145,7 @@ def tis_course(
     resp = response(tis, juvenile)
     scale = "juvenile DM" if juvenile else "adult"
     driver = Driver(
-        "Total Improvement Score (FOLLOWUP §5.1)",
+        "Total Improvement Score (TIS-1)",
         c.index,
         c.t_hours,
         f"TIS {'—' if tis is None else num(tis)} at {day(c.t_hours)}"

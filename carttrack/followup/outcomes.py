@@ -1,4 +1,4 @@
-"""Outcome arithmetic for the coordinators' outcomes page (FOLLOWUP §7), pure: the caller selects the
+"""Outcome arithmetic for the coordinators' outcomes page (OUTCOME-1…OUTCOME-3), pure: the caller selects the
 cohort (product, indication, date range) and passes one member per course.
 
 - DORIS and LLDAS rates at months 3, 6 and 12; drug-free remission at months 6 and 12: the
@@ -24,9 +24,9 @@ from .results import FollowupResult, SleVisit
 from .visits import template_for
 from .wording import HOURS_PER_DAY
 
-LANDMARK_MONTHS: tuple[int, ...] = (3, 6, 12)  # FOLLOWUP §7: DORIS and LLDAS rates
-DRUG_FREE_LANDMARK_MONTHS: tuple[int, ...] = (6, 12)  # FOLLOWUP §7: drug-free remission
-SMALL_GROUP_N = 10  # FOLLOWUP §7: n < 10 carries a caution
+LANDMARK_MONTHS: tuple[int, ...] = (3, 6, 12)  # OUTCOME-1: DORIS and LLDAS rates
+DRUG_FREE_LANDMARK_MONTHS: tuple[int, ...] = (6, 12)  # OUTCOME-1: drug-free remission
+SMALL_GROUP_N = 10  # OUTCOME-3: n < 10 carries a caution
 DEFINITIONS = ("doris", "lldas", "drug_free")
 
 

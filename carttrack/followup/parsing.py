@@ -1,25 +1,26 @@
-"""Parsing and validation of the follow-up observation kinds (CASES.md "Follow-up"), with the same
+"""Parsing and validation of the follow-up observation kinds (CASE-7), with the same
 helpers and error messages as ``carttrack.observations``: an unknown field, a wrong type or an
 impossible value raises ObservationError naming the field and what is allowed. Every range is in
 ``carttrack.limits`` (``_FOLLOWUP_HARD``).
 
-Accepted fields (beyond the case-file basics of CASE-3, marked +):
+Accepted fields (beyond the follow-up kinds of CASE-7, marked +):
 
 sledai: items (object: each of the 24 descriptor codes of sledai.SLEDAI_CODES -> true / false / null;
     a missing code is null = not assessed), attributed_to_lupus (list of codes; needed for the D-1
     descriptors to score), licats (list of codes marked as part of a LICATS episode, D-5),
-    hemolytic_anemia, gi_activity (bools, for LLDAS; not recorded = absent, FOLLOWUP §9.5),
-    pga (0–3, at most two decimals), window_days (10 or 30; not recorded = the site setting, G-3).
+    hemolytic_anemia, gi_activity (bools, for LLDAS; not recorded = absent, LLDAS-1),
+    pga (0–3, at most two decimals, PGA-1), window_days (10 or 30; not recorded = the site setting, G-3).
 medication_status: drugs (the complete current list, [] = no treatment), each
     {drug, mg_per_day | mg_per_week, investigational}: drug one of steroids.FOLLOWUP_DRUGS (any name
     when investigational is true); a dose above 0 (+ a dose may be left out when not known: rules
     that need it are then not decided); a drug at most once.
-myositis_core_set: physician_global, patient_global, extramuscular (0–10), mmt8 (0–150), haq (0–3),
-    enzyme_U_L (the most abnormal muscle enzyme), juvenile (bool); at least one measure.
-ssc_assessment: mrss (whole number 0–51), + mrss_sites (object: each of the 17 ssc.MRSS_SITES -> 0–3;
+myositis_core_set (ranges TIS-5): physician_global, patient_global, extramuscular (0–10), mmt8
+    (0–150), haq (0–3), enzyme_U_L (the most abnormal muscle enzyme), juvenile (bool); at least one
+    measure.
+ssc_assessment: mrss (whole number 0–51, SSC-1), + mrss_sites (object: each of the 17 ssc.MRSS_SITES -> 0–3;
     the total must equal mrss when both are sent), delta_skin, digital_ulcers, tendon_friction_rubs
     (bools), crp_mg_dL | crp_mg_L, dlco_pct_predicted, fvc_pct_predicted; at least one value.
-Case `settings` (CASES.md): any FollowupSettings field, e.g. sledai_window_days,
+Case `settings` (CASE-9): any FollowupSettings field, e.g. sledai_window_days,
     b_cell_reconstitution_per_uL, renal_response_definition.
 """
 
@@ -280,7 +281,7 @@ FOLLOWUP_PARSERS: dict[str, Parser] = {
 
 
 def parse_followup_settings(data: object, *, case_id: str | None = None) -> FollowupSettings:
-    """A case's `settings` object (CASES.md "Follow-up"); None = the defaults."""
+    """A case's `settings` object (CASE-9); None = the defaults."""
     if data is None:
         return FollowupSettings()
     if not isinstance(data, Mapping):

@@ -1,4 +1,4 @@
-"""Physician global assessment (FOLLOWUP §3.2 [V-sec: F7 Petri]): 0–3, two decimals, anchors
+"""Physician global assessment (PGA-1) [Petri PGA]: 0–3, two decimals, anchors
 0 none, 1 mild, 2 moderate, 3 severe; assessed before the serology results are known."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Antiviral and PJP prophylaxis after CAR-T: when it may stop (FOLLOWUP §4) [V: F14 ASH-SAP table,
-F15 Stanford CAR19 table]: acyclovir/valacyclovir and PJP prophylaxis for at least 12 months and
+"""Antiviral and PJP prophylaxis after CAR-T: when it may stop (BCELL-7) [ASH-SAP] Table 4
+[Stanford CAR19 table]: acyclovir/valacyclovir and PJP prophylaxis for at least 12 months and
 until CD4 > 200 /µL (LOINC 24467-3). A task when the stop criteria are met (unless the recorded
 regimen holds no such prophylaxis); a warning when a recorded regimen drops it before then.
 The CD4 count used is the latest at or before the time judged.
@@ -17,7 +17,7 @@ from .results import ProphylaxisStatus
 from .steroids import ANTIVIRAL_PJP_PROPHYLAXIS
 from .wording import HOURS_PER_MONTH, day, num
 
-PROPHYLAXIS_MIN_MONTHS = 12.0  # FOLLOWUP §4: at least 12 months …
+PROPHYLAXIS_MIN_MONTHS = 12.0  # BCELL-7: at least 12 months …
 PROPHYLAXIS_CD4_ABOVE_PER_UL = 200.0  # … and until CD4 > 200 /µL
 _CRITERIA = f"≥ {num(PROPHYLAXIS_MIN_MONTHS)} months and CD4 > {num(PROPHYLAXIS_CD4_ABOVE_PER_UL)} /µL"
 
@@ -69,7 +69,7 @@ def prophylaxis_course(course: FollowupCourse) -> ProphylaxisStatus:
                 f"prophylaxis stop criteria met {day(t)}: {_CRITERIA} (CD4 {num(cd4_v)} /µL {day(cd4_t)})"
                 f" — review stopping {names}"
             )
-        stop_driver = Driver("prophylaxis stop criteria (FOLLOWUP §4)", cd4_idx, t, text)
+        stop_driver = Driver("prophylaxis stop criteria (BCELL-7)", cd4_idx, t, text)
     early: list[Driver] = []
     regimens = course.regimens
     for before, r in itertools.pairwise(regimens):
@@ -79,7 +79,7 @@ def prophylaxis_course(course: FollowupCourse) -> ProphylaxisStatus:
         if stopped:
             early.append(
                 Driver(
-                    "prophylaxis stopped early (FOLLOWUP §4)",
+                    "prophylaxis stopped early (BCELL-7)",
                     r.index,
                     r.t_hours,
                     f"{', '.join(s.replace('_', ' ') for s in stopped)} stopped {day(r.t_hours)} before the"

@@ -1,7 +1,7 @@
-"""The regimen in force at a time, its glucocorticoid dose and its stability (FOLLOWUP §2, §3.3,
-§9.4). A ``medication_status`` is the complete list at its time and replaces the previous one; the
+"""The regimen in force at a time, its glucocorticoid dose and its stability (STEROID-1, STEROID-3,
+DORIS-3). A ``medication_status`` is the complete list at its time and replaces the previous one; the
 regimen in force at a visit is the latest recorded at or before it (the baseline regimen is the
-latest before infusion, CASES.md)."""
+latest before infusion, VISIT-5)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def describe(regimen: MedicationStatus) -> str:
 
 
 def glucocorticoid_mg(regimen: MedicationStatus) -> tuple[float | None, str]:
-    """Prednisolone-equivalent mg/day of all glucocorticoids (FOLLOWUP §2); None when a dose is missing."""
+    """Prednisolone-equivalent mg/day of all glucocorticoids (STEROID-1); None when a dose is missing."""
     total = 0.0
     parts: list[str] = []
     for d in regimen.drugs:
@@ -51,7 +51,7 @@ def glucocorticoid_mg(regimen: MedicationStatus) -> tuple[float | None, str]:
 
 
 def stability(now: MedicationStatus, previous: MedicationStatus | None) -> tuple[Tri, str]:
-    """FOLLOWUP §9.4: antimalarials, immunosuppressants and biologics vs the previous visit's regimen:
+    """DORIS-3: antimalarials, immunosuppressants and biologics vs the previous visit's regimen:
     a new drug or a higher daily dose is unstable; a reduction or a stop is stable; taking none is
     stable. A dose not recorded on either side is compared by presence only."""
     current = [d for d in now.drugs if d.drug_class in STABILITY_CLASSES]

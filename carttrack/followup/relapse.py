@@ -1,7 +1,7 @@
-"""Relapse per disease (FOLLOWUP §5–6, §9.3; DECISIONS G-9, D-5): the events since this course's
+"""Relapse per disease (RELAPSE-1…RELAPSE-5; G-9, D-5): the events since this course's
 infusion from every instrument, plus physician-declared flares (any disease). LICATS episodes are not
-flares unless the physician declares one (D-5: descriptors marked LICATS do not score, sledai.py).
-A relapse is an urgent alert to the treating physicians and ends a drug-free remission period.
+flares unless the physician declares one (RELAPSE-2, D-5: descriptors marked LICATS do not score, sledai.py).
+A relapse is an urgent alert to the treating physicians and ends a drug-free remission period (RELAPSE-5).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def declared(course: FollowupCourse) -> tuple[RelapseEvent, ...]:
             "any",
             "physician-declared",
             Driver(
-                "physician-declared flare (FOLLOWUP §6, §9.3)",
+                "physician-declared flare (RELAPSE-5)",
                 e.index,
                 e.t_hours,
                 f"flare or relapse declared by the physician {day(e.t_hours)}"

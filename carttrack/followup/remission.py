@@ -1,8 +1,8 @@
-"""Drug-free remission (DECISIONS G-2; FOLLOWUP §2, §9.6): DORIS met at the last SLEDAI-2K visit, and
+"""Drug-free remission (REMISSION-1, REMISSION-2; G-2): DORIS met at the last SLEDAI-2K visit, and
 from that visit to the last observation no glucocorticoid, immunosuppressant, biologic or
 investigational drug and no relapse. An antimalarial still taken does not break it and is shown
 beside it ("drug-free except hydroxychloroquine"). A flare or relapse ends the period (its end date
-is the flare date, FOLLOWUP §6).
+is the flare date, RELAPSE-5).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .results import DrugFreeStatus, RelapseEvent, SleVisit
 from .steroids import NOT_DRUG_FREE_CLASSES, DrugClass
 from .wording import day
 
-DRUG_FREE = "drug-free remission (DECISIONS G-2)"
+DRUG_FREE = "drug-free remission (REMISSION-1, G-2)"
 
 
 def not_drug_free(regimen: MedicationStatus) -> list[str]:

@@ -1,19 +1,20 @@
-"""Lupus nephritis: renal response and LN flare (FOLLOWUP §3.5, §9.8; DECISIONS G-5), for the lupus
-nephritis group only.
+"""Lupus nephritis: renal response and LN flare (RENAL-1…RENAL-5; G-5), for the lupus nephritis group
+only (RENAL-1).
 
-UPCR in mg/mg (= g/g; mg/mmol ÷ 113.12, units.py); a 24-h protein in g/day counts as UPCR g/g when no
-UPCR was sent with it. Baseline = the latest pre-infusion value (UPCR and eGFR separately), unless
-the physician set another (RenalBaseline).
-- KDIGO 2024 (default) [V-sec: F11]: complete = UPCR < 0.5 and eGFR ≥ 85 % of baseline; partial = UPCR
-  fallen ≥ 50 % and < 3.0, and eGFR ≥ 85 % of baseline.
-- BLISS-LN [V-sec: F12]: complete = eGFR ≥ 90 or ≥ 90 % of baseline, and UPCR < 0.5; partial (PERR) =
-  eGFR ≥ 60 or ≥ 80 % of baseline, and UPCR ≤ 0.7.
-Otherwise "none". The status is that of the last UPCR sample with the latest eGFR at or before it.
-LN flare [V: F13]: after a complete response, UPCR > 0.5; after a partial response, UPCR ≥ 2 × the
-lowest post-infusion value before the run and > 1.0; on ≥ 2 consecutive samples spanning ≥ 7 days,
-every sample of the run qualifying; dated at the first. The rule follows the best response reached
-before the run (complete once a complete response was ever reached); after a flare, a new response
-must be reached before the next one.
+UPCR in mg/mg (= g/g; mg/mmol ÷ 113.12, UNIT-10, units.py); a 24-h protein in g/day counts as UPCR g/g
+when no UPCR was sent with it. Baseline = the latest pre-infusion value (UPCR and eGFR separately),
+unless the physician set another (RenalBaseline).
+- RENAL-2, KDIGO 2024 (default) [KDIGO 2024]: complete = UPCR < 0.5 and eGFR ≥ 85 % of baseline;
+  partial = UPCR fallen ≥ 50 % and < 3.0, and eGFR ≥ 85 % of baseline.
+- RENAL-3, BLISS-LN [BLISS-LN]: complete = eGFR ≥ 90 or ≥ 90 % of baseline, and UPCR < 0.5; partial
+  (PERR) = eGFR ≥ 60 or ≥ 80 % of baseline, and UPCR ≤ 0.7.
+Otherwise "none". The status is that of the last UPCR sample with the latest eGFR at or before it
+(RENAL-4).
+LN flare (RENAL-5) [LN flare definitions]: after a complete response, UPCR > 0.5; after a partial
+response, UPCR ≥ 2 × the lowest post-infusion value before the run and > 1.0; on ≥ 2 consecutive
+samples spanning ≥ 7 days, every sample of the run qualifying; dated at the first. The rule follows
+the best response reached before the run (complete once a complete response was ever reached); after
+a flare, a new response must be reached before the next one.
 """
 
 from __future__ import annotations
@@ -28,16 +29,16 @@ from .results import RelapseEvent, RenalStatus
 from .settings import FollowupSettings, RenalDefinition
 from .wording import HOURS_PER_DAY, day, num
 
-UPCR_COMPLETE_BELOW = 0.5  # KDIGO 2024 and BLISS-LN complete response: UPCR < 0.5 mg/mg
-KDIGO_EGFR_FRACTION = 0.85  # KDIGO 2024 [V-sec: F11]: eGFR ≥ 85 % of baseline
+UPCR_COMPLETE_BELOW = 0.5  # RENAL-2, RENAL-3 complete response: UPCR < 0.5 mg/mg
+KDIGO_EGFR_FRACTION = 0.85  # RENAL-2 [KDIGO 2024]: eGFR ≥ 85 % of baseline
 KDIGO_PARTIAL_FALL = 0.5  # UPCR fallen ≥ 50 % from baseline …
 KDIGO_PARTIAL_UPCR_BELOW = 3.0  # … and < 3.0 mg/mg
-BLISS_COMPLETE_EGFR = 90.0  # BLISS-LN [V-sec: F12]: eGFR ≥ 90 …
+BLISS_COMPLETE_EGFR = 90.0  # RENAL-3 [BLISS-LN]: eGFR ≥ 90 …
 BLISS_COMPLETE_EGFR_FRACTION = 0.9  # … or ≥ 90 % of baseline
 BLISS_PERR_EGFR = 60.0  # PERR: eGFR ≥ 60 …
 BLISS_PERR_EGFR_FRACTION = 0.8  # … or ≥ 80 % of baseline
 BLISS_PERR_UPCR_MAX = 0.7  # … and UPCR ≤ 0.7
-LN_FLARE_AFTER_COMPLETE_ABOVE = 0.5  # [V: F13] UPCR > 0.5 after a complete response
+LN_FLARE_AFTER_COMPLETE_ABOVE = 0.5  # RENAL-5 [LN flare definitions]: UPCR > 0.5 after a complete response
 LN_FLARE_DOUBLING = 2.0  # after a partial response: ≥ 2 × the nadir …
 LN_FLARE_AFTER_PARTIAL_ABOVE = 1.0  # … and > 1.0
 LN_FLARE_MIN_SPAN_DAYS = 7.0  # on ≥ 2 samples ≥ 7 days apart
@@ -46,7 +47,7 @@ _RANK = {"complete": 2, "partial": 1}
 
 @dataclass(frozen=True, slots=True)
 class RenalBaseline:
-    """The physician's baseline, overriding the pre-LD value (FOLLOWUP §3.5); None keeps that value."""
+    """The physician's baseline, overriding the pre-LD value (RENAL-1); None keeps that value."""
 
     upcr_mg_mg: float | None = None
     egfr_mL_min: float | None = None
@@ -228,7 +229,7 @@ def _ln_flares(post: list[ProteinSample], responses: list[str | None]) -> tuple[
                     second.t_hours,
                     "lupus_nephritis",
                     "LN flare",
-                    Driver("LN flare (FOLLOWUP §3.5)", second.index, second.t_hours, text),
+                    Driver("LN flare (RENAL-5)", second.index, second.t_hours, text),
                 )
             )
             start = j + 1

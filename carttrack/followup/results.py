@@ -1,7 +1,7 @@
 """Follow-up result types: every answer carries its drivers (the criterion and the observation).
 
-``FollowupResult.case_output()`` is the case-file command line's ``followup`` object (CASES.md
-"Follow-up"), plus a few keys beyond it: ``drug_free_except``, ``doris_since_hours``,
+``FollowupResult.case_output()`` is the case-file command line's ``followup`` object (CASE-8),
+plus a few keys beyond it: ``drug_free_except``, ``doris_since_hours``,
 ``doris_sustained_6_months``, ``drug_free_since_hours``, ``b_cell_aplasia``, ``indication_group``,
 ``findings`` and ``drivers``.
 """
@@ -29,12 +29,12 @@ class Recipient(StrEnum):
 
 
 class FindingCode(StrEnum):
-    RELAPSE = "relapse"  # flare or relapse of any disease (FOLLOWUP §5–6, G-9)
+    RELAPSE = "relapse"  # flare or relapse of any disease (RELAPSE-1…RELAPSE-5, G-9)
     SEROLOGICAL_REACTIVATION = "serological_reactivation"  # G-6
     B_CELL_APLASIA_LOST = "b_cell_aplasia_lost"  # B-ALL, G-7
     B_CELL_RECONSTITUTION = "b_cell_reconstitution"  # autoimmune and other oncology, G-7
-    PROPHYLAXIS_STOP_CRITERIA_MET = "prophylaxis_stop_criteria_met"  # FOLLOWUP §4
-    PROPHYLAXIS_STOPPED_EARLY = "prophylaxis_stopped_early"  # FOLLOWUP §4
+    PROPHYLAXIS_STOP_CRITERIA_MET = "prophylaxis_stop_criteria_met"  # BCELL-7
+    PROPHYLAXIS_STOPPED_EARLY = "prophylaxis_stopped_early"  # BCELL-7
     VISIT_OVERDUE = "visit_overdue"  # G-1
 
 
@@ -125,7 +125,7 @@ class SledaiScore:
 
 @dataclass(frozen=True, slots=True)
 class RelapseEvent:
-    """A flare or relapse (FOLLOWUP §5–6, G-9): when, which disease rule, and why."""
+    """A flare or relapse (RELAPSE-1…RELAPSE-5, G-9): when, which disease rule, and why."""
 
     t_hours: float
     detected_hours: float
@@ -262,7 +262,7 @@ class FollowupResult:
         return min((r.t_hours for r in self.relapses), default=None)
 
     def case_output(self) -> dict[str, Any]:
-        """The case-file `followup` object (CASES.md "Follow-up")."""
+        """The case-file `followup` object (CASE-8)."""
         v = self.last_sle_visit
         df = self.drug_free
         return {

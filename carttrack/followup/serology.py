@@ -1,14 +1,14 @@
-"""Serology: seroconversion, complement normalisation and serological re-activation (FOLLOWUP §3.6,
-§9.9; DECISIONS D-3, G-6).
+"""Serology: seroconversion, complement normalisation and serological re-activation (SERO-1…SERO-3;
+D-3, G-6).
 
-anti-dsDNA is judged against the reporting lab's cut-off sent with it (D-3): positive = at or above
+anti-dsDNA is judged against the reporting lab's cut-off sent with it (D-3, SERO-2): positive = at or above
 the cut-off; seroconverted = below it after an earlier positive value. Complement: normal = C3 and C4
 both at or above their lower limits in the same sample; abnormal = either below. anti-dsDNA and
 complement are separate tracks; "consecutive" = consecutive samples of that track; only
-post-infusion samples count. Re-activation (G-6): after seroconversion (or normalisation), 2
+post-infusion samples count. Re-activation (SERO-3, G-6): after seroconversion (or normalisation), 2
 consecutive abnormal samples -> a routine alert "serological re-activation: review for flare" to the
 treating physician; never a flare by itself (the SLEDAI-2K descriptors come from the SLEDAI entry
-only, §9.7).
+only, SLEDAI-10).
 """
 
 from __future__ import annotations

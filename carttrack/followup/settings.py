@@ -1,10 +1,10 @@
-"""FollowupSettings: the follow-up DECISIONS (G-1…G-9) as site settings with their defaults.
+"""FollowupSettings: the follow-up decisions (G-1…G-9) as site settings with their defaults.
 
 Like ``carttrack.settings.DecisionSettings`` (which still holds the B-cell aplasia threshold, CD19 < 1
 /µL, and the autoimmune terms), each value is stored with every result (``to_dict``), so a result
 says which policy produced it. A case file may set ``sledai_window_days``,
 ``b_cell_reconstitution_per_uL`` and ``renal_response_definition`` in its ``settings`` object
-(CASES.md "Follow-up"); ``from_dict`` accepts every field.
+(CASE-9); ``from_dict`` accepts every field.
 """
 
 from __future__ import annotations
@@ -23,30 +23,32 @@ class RenalDefinition(StrEnum):
     BLISS_LN = "bliss_ln"
 
 
-SLEDAI_WINDOWS_DAYS = (10, 30)  # G-3: the validated look-back windows [V: F5 Touma 2010]
+SLEDAI_WINDOWS_DAYS = (10, 30)  # SLEDAI-3, G-3: the validated look-back windows [Gladman 2002] [Touma 2010]
 
 
 @dataclass(frozen=True, slots=True)
 class FollowupSettings:
-    # G-3: SLEDAI-2K look-back window (10 or 30 days), stored with each score; a visit may record its own.
+    # G-3, SLEDAI-3: SLEDAI-2K look-back window (10 or 30 days), stored with each score; a visit may
+    # record its own.
     sledai_window_days: int = 10
-    # G-4: SLEDAI-2K change vs the previous scored visit: a rise of at least this is a flare (when the
-    # clinical SLEDAI rose too, FOLLOWUP §9.3), a fall of at least this an improvement.
+    # G-4, SLEDAI-9: SLEDAI-2K change vs the previous scored visit: a rise of at least this is a flare
+    # (when the clinical SLEDAI rose too), a fall of at least this an improvement.
     sledai_flare_rise: int = 4
     sledai_improvement_fall: int = 4
-    # G-6: this many consecutive abnormal samples after seroconversion / normalisation = re-activation.
+    # G-6, SERO-3: this many consecutive abnormal samples after seroconversion / normalisation =
+    # re-activation.
     serology_reactivation_samples: int = 2
-    # G-7: B-cell reconstitution = the first of this many consecutive samples with CD19 >= threshold.
+    # G-7, BCELL-4: B-cell reconstitution = the first of this many consecutive samples with CD19 >= threshold.
     b_cell_reconstitution_per_uL: float = 10.0
     b_cell_reconstitution_samples: int = 2
-    # G-7 / FOLLOWUP §4: in B-ALL the loss of B-cell aplasia is urgent (oncology setting, on for ALL).
+    # G-7, BCELL-5: in B-ALL the loss of B-cell aplasia is urgent (oncology setting, on for ALL).
     b_all_aplasia_loss_urgent: bool = True
-    # G-5: renal response definition (kdigo_2024 or bliss_ln).
+    # G-5, RENAL-2, RENAL-3: renal response definition (kdigo_2024 or bliss_ln).
     renal_response_definition: str = RenalDefinition.KDIGO_2024.value
-    # G-9: SSc relapse when FVC falls by at least this many points of predicted from its best
+    # G-9, RELAPSE-4: SSc relapse when FVC falls by at least this many points of predicted from its best
     # post-infusion value.
     ssc_fvc_fall_pct_points: float = 10.0
-    # G-1: the visit template version (visits.TEMPLATE_VERSIONS).
+    # G-1, VISIT-3: the visit template version (visits.TEMPLATE_VERSIONS).
     visit_template_version: str = DEFAULT_TEMPLATE_VERSION
 
     def to_dict(self) -> dict[str, Any]:

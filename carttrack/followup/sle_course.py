@@ -1,9 +1,9 @@
 """The SLE visits of a course in order: SLEDAI-2K, change, DORIS, LLDAS and the SLE flares
-(FOLLOWUP §3, §6, §9.1–9.7; DECISIONS G-4, G-9).
+(SLEDAI-9, DORIS, LLDAS, RELAPSE-1; G-4, G-9).
 
 Each visit is compared with the previous SLEDAI-2K visit; the first post-infusion visit with the
 pre-LD baseline. The regimen of a visit is the one in force then (the baseline regimen for the
-baseline visit). SLE flares, dated at the visit (FOLLOWUP §6, §9.3), counted after infusion only:
+baseline visit). SLE flares (RELAPSE-1), dated at the visit, counted after infusion only:
 - a SLEDAI-2K rise ≥ 4 with a rise of the clinical SLEDAI (G-4);
 - loss of DORIS (met at the previous visit, not at this one) with at least one new clinical
   descriptor scoring (recording it is the attribution to lupus, except the D-1 descriptors);
@@ -34,7 +34,7 @@ def _flare(entry: SledaiEntry, rule: str, text: str) -> RelapseEvent:
         entry.t_hours,
         "sle",
         rule,
-        Driver(f"SLE flare: {rule} (FOLLOWUP §6)", entry.index, entry.t_hours, text),
+        Driver(f"SLE flare: {rule} (RELAPSE-1)", entry.index, entry.t_hours, text),
     )
 
 
@@ -52,7 +52,7 @@ def sle_visits(course: FollowupCourse, settings: FollowupSettings) -> tuple[SleV
         declared = course.flare_declared_between(entry.t_hours - window * HOURS_PER_DAY, entry.t_hours)
         sc = score(entry, flare_declared=declared, settings=settings)
         regimen = regimen_at(course.regimens, max(entry.t_hours, INFUSION_T))
-        # the previous visit's regimen; the baseline regimen for the first post-infusion visit (§9.4)
+        # the previous visit's regimen; the baseline regimen for the first post-infusion visit (DORIS-3)
         previous_regimen = None
         if entry.t_hours > INFUSION_T:
             since = INFUSION_T if previous is None else max(previous.t_hours, INFUSION_T)

@@ -1,18 +1,19 @@
-"""SLEDAI-2K (RULES §6.1; FOLLOWUP §3.1, §9.1–9.3, §9.7; DECISIONS D-1, D-4, D-5, G-3, G-4).
+"""SLEDAI-2K (SLEDAI-1…SLEDAI-11; D-1, D-4, D-5, G-3, G-4).
 
-24 descriptors, weights 8/4/2/1, maximum 105 [V: S16b Gladman 2002 J Rheumatol]. A descriptor
+24 descriptors, weights 8/4/2/1, maximum 105 (SLEDAI-1) [Gladman 2002]. A descriptor
 scores when recorded present, except:
-- D-1: fever, leukopenia, thrombocytopenia, seizure, organic brain syndrome and lupus headache score
+- D-1, SLEDAI-5: fever, leukopenia, thrombocytopenia, seizure, organic brain syndrome and lupus headache score
   only when the clinician attributes them to lupus (after CAR-T they are usually treatment effects);
-  this holds at every visit, baseline included (FOLLOWUP §9.2).
-- D-5 / §9.7: a descriptor marked as part of a LICATS episode does not score unless a flare is
+  this holds at every visit, baseline included.
+- D-5, SLEDAI-10: a descriptor marked as part of a LICATS episode does not score unless a flare is
   declared (a ``flare_declared`` event within the visit's look-back window).
-A not-assessed descriptor makes the score incomplete (G-3): the shown score is a lower bound.
-cSLEDAI = SLEDAI-2K without low complement and increased DNA binding [V: S17a, S17b].
-Activity category [V-sec: F6]: 0 none, 1–4 mild, 5–10 moderate, > 10 high.
-Change vs the previous scored visit (G-4; the first post-infusion visit compares with the pre-LD
+A not-assessed descriptor makes the score incomplete (G-3, SLEDAI-4): the shown score is a lower bound.
+cSLEDAI = SLEDAI-2K without low complement and increased DNA binding (SLEDAI-7) [van Vollenhoven 2021]
+[PMC7719036].
+Activity category (SLEDAI-8) [ARD activity review]: 0 none, 1–4 mild, 5–10 moderate, > 10 high.
+Change vs the previous scored visit (G-4, SLEDAI-9; the first post-infusion visit compares with the pre-LD
 baseline): a rise ≥ 4 is a flare when the clinical SLEDAI rose too (a rise of serology alone is not,
-§9.3), a fall ≥ 4 an improvement, otherwise persistent.
+SERO-3), a fall ≥ 4 an improvement, otherwise persistent.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .results import SledaiScore
 from .settings import FollowupSettings
 from .wording import day
 
-# RULES §6.1 [V: S16b]: descriptor -> weight, in the SLEDAI-2K order.
+# SLEDAI-1 [Gladman 2002]: descriptor -> weight, in the SLEDAI-2K order.
 SLEDAI_WEIGHTS: tuple[tuple[str, int], ...] = (
     ("seizure", 8),
     ("psychosis", 8),
@@ -53,14 +54,14 @@ SLEDAI_WEIGHTS: tuple[tuple[str, int], ...] = (
 )
 SLEDAI_CODES: tuple[str, ...] = tuple(code for code, _ in SLEDAI_WEIGHTS)
 SLEDAI_WEIGHT: dict[str, int] = dict(SLEDAI_WEIGHTS)
-SLEDAI_MAX = 105  # RULES §6.1
-SEROLOGY_DESCRIPTORS = frozenset({"low_complement", "increased_dna_binding"})  # not in cSLEDAI
+SLEDAI_MAX = 105  # SLEDAI-1
+SEROLOGY_DESCRIPTORS = frozenset({"low_complement", "increased_dna_binding"})  # not in cSLEDAI (SLEDAI-7)
 CLINICAL_DESCRIPTORS: tuple[str, ...] = tuple(c for c in SLEDAI_CODES if c not in SEROLOGY_DESCRIPTORS)
-# DECISIONS D-1 (RULES §6.1 note; FOLLOWUP §3.1): score only with a clinician attribution to lupus.
+# D-1, SLEDAI-5: score only with a clinician attribution to lupus.
 ATTRIBUTION_REQUIRED = frozenset(
     {"fever", "leukopenia", "thrombocytopenia", "seizure", "organic_brain_syndrome", "lupus_headache"}
 )
-# FOLLOWUP §3.1 activity categories [V-sec: F6]: the highest score of each band.
+# SLEDAI-8 activity categories [ARD activity review]: the highest score of each band.
 CATEGORY_NONE_MAX = 0
 CATEGORY_MILD_MAX = 4
 CATEGORY_MODERATE_MAX = 10
@@ -110,9 +111,9 @@ def score(entry: SledaiEntry, *, flare_declared: bool, settings: FollowupSetting
     text = (
         f"SLEDAI-2K {total} ({cat}), cSLEDAI {clinical} at {when} ({window}-day look-back, G-3): "
         + (" + ".join(parts) if parts else "no descriptor scores")
-        + " (RULES §6.1)"
+        + " (SLEDAI-1)"
     )
-    drivers = [Driver("SLEDAI-2K (RULES §6.1, FOLLOWUP §3.1)", entry.index, entry.t_hours, text)]
+    drivers = [Driver("SLEDAI-2K (SLEDAI-1)", entry.index, entry.t_hours, text)]
     unattributed = [
         c
         for c in SLEDAI_CODES
@@ -121,7 +122,7 @@ def score(entry: SledaiEntry, *, flare_declared: bool, settings: FollowupSetting
     if unattributed:
         drivers.append(
             Driver(
-                "SLEDAI-2K attribution (DECISIONS D-1)",
+                "SLEDAI-2K attribution (SLEDAI-5, D-1)",
                 entry.index,
                 entry.t_hours,
                 f"{', '.join(label(c) for c in unattributed)} recorded at {when} but not attributed to lupus:"
@@ -133,7 +134,7 @@ def score(entry: SledaiEntry, *, flare_declared: bool, settings: FollowupSetting
         verdict = "scored: a flare is declared" if flare_declared else "not scored (D-5)"
         drivers.append(
             Driver(
-                "SLEDAI-2K and LICATS (DECISIONS D-5)",
+                "SLEDAI-2K and LICATS (SLEDAI-10, D-5)",
                 entry.index,
                 entry.t_hours,
                 f"{', '.join(label(c) for c in licats)} marked as part of a LICATS episode at {when}:"
@@ -143,7 +144,7 @@ def score(entry: SledaiEntry, *, flare_declared: bool, settings: FollowupSetting
     if not_assessed:
         drivers.append(
             Driver(
-                "SLEDAI-2K incomplete (DECISIONS G-3)",
+                "SLEDAI-2K incomplete (SLEDAI-4, G-3)",
                 entry.index,
                 entry.t_hours,
                 f"not assessed at {when}: {', '.join(label(c) for c in not_assessed)} — the score"
@@ -168,7 +169,8 @@ def score(entry: SledaiEntry, *, flare_declared: bool, settings: FollowupSetting
 def change(
     previous: SledaiScore | None, current: SledaiScore, settings: FollowupSettings
 ) -> tuple[str | None, Driver | None]:
-    """G-4 change vs the previous scored visit, on the shown scores (FOLLOWUP §9.1, §9.3)."""
+    """G-4, SLEDAI-9: change vs the previous scored visit, on the shown scores (SLEDAI-4: an incomplete
+    score counts as its lower bound)."""
     if previous is None:
         return None, None
     delta = current.total - previous.total
@@ -181,10 +183,10 @@ def change(
         verdict = "persistent"
     why = ""
     if delta >= settings.sledai_flare_rise and not clinical_rose:
-        why = " — a rise of serology alone is not a flare (FOLLOWUP §9.3; see serology)"
+        why = " — a rise of serology alone is not a flare (SLEDAI-9; see serology, SERO-3)"
     text = (
         f"SLEDAI-2K {previous.total} at {day(previous.t_hours)} -> {current.total} at {day(current.t_hours)}"
         f" ({delta:+d}; cSLEDAI {previous.clinical} -> {current.clinical}): {verdict}"
         f" (G-4: +{settings.sledai_flare_rise} flare, -{settings.sledai_improvement_fall} improvement){why}"
     )
-    return verdict, Driver("SLEDAI-2K change (DECISIONS G-4)", current.index, current.t_hours, text)
+    return verdict, Driver("SLEDAI-2K change (SLEDAI-9, G-4)", current.index, current.t_hours, text)

@@ -1,13 +1,13 @@
-"""Systemic sclerosis: mRSS, the revised EUSTAR activity index and progression (FOLLOWUP §5.2, §9.12;
-DECISIONS G-9).
+"""Systemic sclerosis: mRSS, the revised EUSTAR activity index and progression (SSC-1…SSC-3,
+RELAPSE-4; G-9).
 
-- mRSS: 17 sites scored 0–3, total 0–51 [V-sec: F18]. Progression [V-sec: F19]: an increase > 5
-  units and ≥ 25 % from the pre-LD baseline (MCID 3–5 units [V: F20 Khanna 2019]).
-- Revised EUSTAR-AI 0–10 [V: F21 Valentini 2017 Ann Rheum Dis]: Δ-skin (patient-reported worsening in
+- mRSS (SSC-1): 17 sites scored 0–3, total 0–51 [mRSS method]. Progression (SSC-2) [EUSTAR progression]:
+  an increase > 5 units and ≥ 25 % from the pre-LD baseline (MCID 3–5 units [Khanna 2019]).
+- Revised EUSTAR-AI 0–10 (SSC-3) [Valentini 2017]: Δ-skin (patient-reported worsening in
   the past month) 1.5; mRSS > 18 1.5; digital ulcers 1.5; tendon friction rubs 2.25; CRP > 1 mg/dL
-  2.25; DLCO < 70 % predicted 1.0; ≥ 2.5 = active. An item not recorded gives no index (§9.12).
-- Relapse (G-9): mRSS progression; or FVC fallen ≥ 10 points of predicted from its best
-  post-infusion value; or EUSTAR-AI ≥ 2.5 after a post-infusion value < 2.5 (§9.12).
+  2.25; DLCO < 70 % predicted 1.0; ≥ 2.5 = active. An item not recorded gives no index (SSC-3).
+- Relapse (RELAPSE-4, G-9): mRSS progression; or FVC fallen ≥ 10 points of predicted from its best
+  post-infusion value; or EUSTAR-AI ≥ 2.5 after a post-infusion value < 2.5.
 Values are those of the last SSc assessment; relapses are every onset since infusion.
 """
 
@@ -22,7 +22,7 @@ from .results import RelapseEvent, SscStatus
 from .settings import FollowupSettings
 from .wording import day, num
 
-# FOLLOWUP §5.2 mRSS 17-site method [V-sec: F18].
+# SSC-1: the mRSS 17-site method [mRSS method].
 MRSS_SITES: tuple[str, ...] = (
     "face",
     "anterior_chest",
@@ -42,11 +42,11 @@ MRSS_SITES: tuple[str, ...] = (
     "foot_right",
     "foot_left",
 )
-MRSS_SITE_MAX = 3
-MRSS_MAX = 51
-MRSS_PROGRESSION_ABOVE_UNITS = 5  # [V-sec: F19] increase > 5 units …
+MRSS_SITE_MAX = 3  # SSC-1
+MRSS_MAX = 51  # SSC-1
+MRSS_PROGRESSION_ABOVE_UNITS = 5  # SSC-2 [EUSTAR progression]: increase > 5 units …
 MRSS_PROGRESSION_FRACTION = 0.25  # … and ≥ 25 % from baseline
-# Revised EUSTAR-AI [V: F21]: item weights and cut-offs.
+# SSC-3, revised EUSTAR-AI [Valentini 2017]: item weights and cut-offs.
 EUSTAR_DELTA_SKIN = 1.5
 EUSTAR_MRSS_ABOVE = 18
 EUSTAR_MRSS = 1.5
@@ -116,7 +116,7 @@ def ssc_course(
                 a.t_hours,
                 "ssc",
                 rule,
-                Driver(f"SSc relapse: {rule} (G-9)", a.index, a.t_hours, text),
+                Driver(f"SSc relapse: {rule} (RELAPSE-4, G-9)", a.index, a.t_hours, text),
             )
         )
 
@@ -127,7 +127,7 @@ def ssc_course(
                 a,
                 "mRSS progression",
                 f"SSc relapse at {day(a.t_hours)}: {prog_text} from the pre-LD baseline"
-                f" (> {MRSS_PROGRESSION_ABOVE_UNITS} and ≥ {MRSS_PROGRESSION_FRACTION:.0%}, FOLLOWUP §5.2)",
+                f" (> {MRSS_PROGRESSION_ABOVE_UNITS} and ≥ {MRSS_PROGRESSION_FRACTION:.0%}, SSC-2)",
             )
         progressed = prog
         if a.fvc_pct_predicted is not None:
@@ -152,7 +152,7 @@ def ssc_course(
                     a,
                     "EUSTAR-AI active again",
                     f"SSc relapse at {day(a.t_hours)}: EUSTAR-AI {num(ai)} ≥ {num(EUSTAR_ACTIVE_AT_LEAST)}"
-                    " after a post-infusion value below it (G-9, FOLLOWUP §9.12)",
+                    " after a post-infusion value below it (RELAPSE-4, G-9)",
                 )
             seen_inactive = seen_inactive or not now_active
             eustar_was_active = now_active
@@ -163,14 +163,14 @@ def ssc_course(
     state = "active" if active else "not active" if active is False else "not computable"
     drivers = (
         Driver(
-            "revised EUSTAR activity index (FOLLOWUP §5.2)",
+            "revised EUSTAR activity index (SSC-3)",
             last.index,
             last.t_hours,
             f"EUSTAR-AI {'—' if ai is None else num(ai)} at {day(last.t_hours)}: {ai_text} — {state}"
             f" (≥ {num(EUSTAR_ACTIVE_AT_LEAST)} active)",
         ),
         Driver(
-            "mRSS progression (FOLLOWUP §5.2)",
+            "mRSS progression (SSC-2)",
             last.index,
             last.t_hours,
             f"{prog_text} at {day(last.t_hours)}: "

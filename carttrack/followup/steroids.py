@@ -1,11 +1,12 @@
-"""Glucocorticoid equivalence and the drug classes of the follow-up medication list (FOLLOWUP §2).
+"""Glucocorticoid equivalence and the drug classes of the follow-up medication list (STEROID-1,
+STEROID-2).
 
-Prednisolone-equivalent mg/day [standard equivalence, FOLLOWUP §2]: prednisone or prednisolone 5 mg =
-methylprednisolone 4 mg = dexamethasone 0.75 mg = hydrocortisone 20 mg. Classes (FOLLOWUP §2):
+Prednisolone-equivalent mg/day (STEROID-1) [Glucocorticoid equivalence]: prednisone or prednisolone 5 mg =
+methylprednisolone 4 mg = dexamethasone 0.75 mg = hydrocortisone 20 mg. Classes (STEROID-2):
 glucocorticoid, antimalarial, immunosuppressant, biologic, investigational; two more the medication
-list needs and no remission definition counts: anti-infective prophylaxis (FOLLOWUP §4) and
-supportive (immunoglobulin replacement). Names are the CASES.md `medication_status` names plus the
-other drugs FOLLOWUP §2 lists (washout table), lower case with underscores.
+list needs and no remission definition counts: anti-infective prophylaxis (INF-3, INF-4, BCELL-7) and
+supportive (immunoglobulin replacement). Names are the `medication_status` names of CASE-7 plus the
+other drugs of the washout table (ELIG-3), lower case with underscores.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ class DrugClass(StrEnum):
     SUPPORTIVE = "supportive"
 
 
-PREDNISOLONE_REFERENCE_MG = 5.0  # FOLLOWUP §2: the equivalence is stated against prednisolone 5 mg
-# FOLLOWUP §2 [standard equivalence]: mg of each glucocorticoid equivalent to prednisolone 5 mg.
+PREDNISOLONE_REFERENCE_MG = 5.0  # STEROID-1: the equivalence is stated against prednisolone 5 mg
+# STEROID-1 [Glucocorticoid equivalence]: mg of each glucocorticoid equivalent to prednisolone 5 mg.
 MG_EQUIVALENT_TO_PREDNISOLONE_5: dict[str, float] = {
     "prednisone": 5.0,
     "prednisolone": 5.0,
@@ -76,7 +77,7 @@ _BIOLOGICS = (
     "daratumumab",
     "atg",
 )
-# FOLLOWUP §4: antiviral (HSV/VZV) and PJP prophylaxis, the drugs the stop rule (CD4, 12 months) is about.
+# BCELL-7: antiviral (HSV/VZV) and PJP prophylaxis, the drugs the stop rule (CD4, 12 months) is about.
 ANTIVIRAL_PJP_PROPHYLAXIS = frozenset(
     {"acyclovir", "valacyclovir", "famciclovir", "tmp_smx", "atovaquone", "dapsone", "pentamidine"}
 )
@@ -93,11 +94,11 @@ DRUG_CLASSES: dict[str, DrugClass] = {
 }
 FOLLOWUP_DRUGS: tuple[str, ...] = tuple(DRUG_CLASSES)
 
-# G-2 / FOLLOWUP §9.6: a drug of these classes ends (or prevents) drug-free remission.
+# G-2, REMISSION-1: a drug of these classes ends (or prevents) drug-free remission.
 NOT_DRUG_FREE_CLASSES = frozenset(
     {DrugClass.GLUCOCORTICOID, DrugClass.IMMUNOSUPPRESSANT, DrugClass.BIOLOGIC, DrugClass.INVESTIGATIONAL}
 )
-# FOLLOWUP §3.3 / §9.4: the DORIS stability clause covers these (glucocorticoids have their own limit).
+# DORIS-3: the DORIS stability clause covers these (glucocorticoids have their own limit).
 STABILITY_CLASSES = frozenset(
     {DrugClass.ANTIMALARIAL, DrugClass.IMMUNOSUPPRESSANT, DrugClass.BIOLOGIC, DrugClass.INVESTIGATIONAL}
 )
@@ -134,5 +135,5 @@ def drug_class(name: str, *, investigational: bool = False) -> DrugClass | None:
 
 
 def prednisolone_equivalent_mg(drug: str, mg_per_day: float) -> float:
-    """FOLLOWUP §2: mg/day of a glucocorticoid as prednisolone-equivalent mg/day."""
+    """STEROID-1: mg/day of a glucocorticoid as prednisolone-equivalent mg/day."""
     return mg_per_day * PREDNISOLONE_REFERENCE_MG / MG_EQUIVALENT_TO_PREDNISOLONE_5[drug]

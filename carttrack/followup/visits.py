@@ -1,10 +1,10 @@
-"""Visit template (DECISIONS G-1; FOLLOWUP §1): due visits with their windows, and which are overdue.
+"""Visit template (VISIT-3, G-1; VISIT-4): due visits with their windows, and which are overdue.
 
 Default template, the same schedule for every indication group (the groups differ in what a visit
 records): day −5 (pre-lymphodepletion baseline), 0, 7, 14, 28; months 2, 3, 6, 9, 12; every 6 months
-to year 2; yearly to year 15 (the CIBMTR 15-year track for genetically modified cells, FOLLOWUP §1
-[V: F10]). Windows: ±2 days to day 28, ±14 days to month 12, ±30 days after. A month is 1/12 of
-8 766 h. A visit not documented by the end of its window is overdue (a task for the coordinator).
+to year 2; yearly to year 15 (the CIBMTR 15-year track for genetically modified cells, VISIT-2
+[CIBMTR manual]). Windows: ±2 days to day 28, ±14 days to month 12, ±30 days after. A month is 1/12 of
+8 766 h. A visit not documented by the end of its window is overdue (a task for the coordinator, ALERT-13).
 
 Templates are versioned: a result stores the version it was scheduled with; a new version is added
 beside the old one, never edited in place.
@@ -34,14 +34,14 @@ YEARLY_TO_YEAR = 15
 WINDOW_TO_DAY_28_DAYS = 2.0
 WINDOW_TO_MONTH_12_DAYS = 14.0
 WINDOW_AFTER_MONTH_12_DAYS = 30.0
-CD4_FROM_MONTH = 3  # FOLLOWUP §1: CD4 from month 3
-MALIGNANCY_SCREEN_EVERY_MONTHS = 12  # FOLLOWUP §1: new malignancy screen yearly
+CD4_FROM_MONTH = 3  # VISIT-4: CD4 from month 3
+MALIGNANCY_SCREEN_EVERY_MONTHS = 12  # VISIT-4: new malignancy screen yearly
 
 
 class Record(StrEnum):
-    """What a follow-up visit records (FOLLOWUP §1), the items of its checklist."""
+    """What a follow-up visit records (VISIT-4), the items of its checklist."""
 
-    TOXICITY_CHECKS = "toxicity_checks"  # vitals, neuro checks (RULES §5)
+    TOXICITY_CHECKS = "toxicity_checks"  # vitals, neuro checks (MON-4, MON-6)
     SLEDAI_PGA = "sledai_2k_pga"
     TIS_CORE_SET = "tis_core_set"
     MRSS_EUSTAR_FVC = "mrss_eustar_fvc"

@@ -1,5 +1,5 @@
-"""Pre-leukapheresis washout checklist (FOLLOWUP §2) [V: F4 Greco et al., EBMT + ISCT,
-eClinicalMedicine 2024, Table 5]: for each drug last given, the earliest date leukapheresis is
+"""Pre-leukapheresis washout checklist (ELIG-3) [Greco 2024] Table 5 (EBMT and ISCT,
+eClinicalMedicine 2024): for each drug last given, the earliest date leukapheresis is
 allowed; glucocorticoids at most 10 mg/day prednisone-equivalent from 7 days before leukapheresis
 (and before lymphodepletion); hydroxychloroquine needs no washout. A drug the table does not list is
 shown as "no washout listed" for the treating team to decide, never as cleared.
@@ -17,7 +17,7 @@ from .wording import HOURS_PER_DAY, HOURS_PER_MONTH, num
 
 WEEK_DAYS = 7.0
 MONTH_DAYS = HOURS_PER_MONTH / HOURS_PER_DAY
-# FOLLOWUP §2 [V: F4 Table 5]: minimum days between the last dose and leukapheresis.
+# ELIG-3 [Greco 2024] Table 5: minimum days between the last dose and leukapheresis.
 _WASHOUT_GROUPS: tuple[tuple[float, tuple[str, ...]], ...] = (
     (0.0, ("hydroxychloroquine", "chloroquine")),  # antimalarials: no washout
     (
@@ -46,7 +46,7 @@ _WASHOUT_GROUPS: tuple[tuple[float, tuple[str, ...]], ...] = (
     (6 * MONTH_DAYS, ("cladribine",)),
 )
 WASHOUT_DAYS: dict[str, float] = {drug: days for days, drugs in _WASHOUT_GROUPS for drug in drugs}
-GLUCOCORTICOID_MAX_MG_PER_DAY = 10.0  # prednisone-equivalent, from 7 days before leukapheresis
+GLUCOCORTICOID_MAX_MG_PER_DAY = 10.0  # ELIG-3: prednisone-equivalent, from 7 days before leukapheresis
 GLUCOCORTICOID_WINDOW_DAYS = 7.0
 
 
@@ -96,7 +96,7 @@ def washout_checklist(
                     None,
                     None,
                     None,
-                    f"{label}: no washout listed (FOLLOWUP §2) — decide with the treating team",
+                    f"{label}: no washout listed (ELIG-3) — decide with the treating team",
                 )
             )
             continue

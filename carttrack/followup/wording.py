@@ -1,13 +1,13 @@
 """How follow-up drivers write times and numbers (one wording for every rule).
 
 Follow-up times are relative to this course's infusion; the screens show them with the date and the
-team's time zone. A driver says "day 182.5" for t_hours 4380 (CASES.md: a year is 8 766 h).
+team's time zone. A driver says "day 182.5" for t_hours 4380 (CASE-7: a year is 8 766 h).
 """
 
 from __future__ import annotations
 
 HOURS_PER_DAY = 24.0
-HOURS_PER_YEAR = 8766.0  # CASES.md "Follow-up": a year is 8 766 h (365.25 days)
+HOURS_PER_YEAR = 8766.0  # CASE-7: a year is 8 766 h (365.25 days)
 HOURS_PER_MONTH = HOURS_PER_YEAR / 12.0
 
 

@@ -1,4 +1,4 @@
-"""Observations that arrive in pieces (DECISIONS A-14): an absent field is "not recorded", never normal.
+"""Observations that arrive in pieces (A-14, CRS-24): an absent field is "not recorded", never normal.
 
 Each CRS component (temperature, blood pressure, vasopressors, oxygen) keeps its last recorded value
 until a record carries it again; only an explicit entry ("room_air", "vasopressors": []) changes it.
@@ -80,7 +80,7 @@ def test_only_heart_rates_recorded_is_not_crs_0():
 
 
 def test_standing_values_show_their_age_and_go_stale_after_the_interval_of_the_grade():
-    # CRS 2 on a cannula: vitals are due hourly (RULES §5.2, continuous monitoring from grade 2)
+    # CRS 2 on a cannula: vitals are due hourly (MON-5, continuous monitoring from grade 2)
     ev = run([vitals(30, temp_c=38.6, **NASAL_3L), fragment(33, hr=96)])
     assert ev.vitals_interval_hours == carttrack.checks.VITALS_CRS_G2_HOURS == 1.0
     standing = {v.domain: v for v in ev.crs.standing}

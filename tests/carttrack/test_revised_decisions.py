@@ -67,7 +67,7 @@ def test_spo2_86_on_room_air_raises_an_urgent_hypoxaemia_finding_not_a_crs_grade
     assert ev.crs.maximum == 0
     f = findings(ev)["hypoxaemia"]
     assert f.text == "hypoxaemia: SpO2 86 % on room air — assess oxygen"
-    assert f.t_hours == 50 and f.observation_index == 0 and f.source == "DECISIONS A-15"
+    assert f.t_hours == 50 and f.observation_index == 0 and f.source == "ALERT-11, A-15"
     assert "notify_physician_urgent" in codes(ev) and "continue_monitoring" not in codes(ev)
     assert next(s for s in ev.suggestions if s.code == "notify_physician_urgent").text.startswith(
         "hypoxaemia"

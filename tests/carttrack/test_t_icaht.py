@@ -1,5 +1,5 @@
-"""T-ICAHT (ICAHT-12…ICAHT-14, 2025 proposal [T-ICAHT 2025]): thrombocytopenia grades, early (day 0–30) and late
-(day 31–100), strict thresholds, joined runs and provisional windows as for ICAHT."""
+"""T-ICAHT (ICAHT-12…ICAHT-14, 2025 proposal [T-ICAHT 2025]): thrombocytopenia grades, early (day 0–30)
+and late (day 31–100), strict thresholds, joined runs and provisional windows as for ICAHT."""
 
 from __future__ import annotations
 

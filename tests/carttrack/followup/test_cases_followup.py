@@ -95,7 +95,7 @@ def test_toxicity_cases_have_no_followup_unless_late_b_cells_igg_or_upcr():
     with_followup = [o["id"] for o in outputs if o["followup"] is not None]
     raw = {c["id"]: c for c in json.loads(TOXICITY_FILE.read_text(encoding="utf-8"))["cases"]}
     late = ("cd19_per_uL", "igg_mg_dL", "upcr_mg_mg")
-    for cid in with_followup:  # FOLLOWUP §9.10: a CD19 or IgG value after day 28
+    for cid in with_followup:  # VISIT-7: a CD19 or IgG value after day 28
         assert any(
             o["kind"] == "lab" and o["t_hours"] > 672 and any(k in o for k in late)
             for o in raw[cid]["observations"]
@@ -104,7 +104,8 @@ def test_toxicity_cases_have_no_followup_unless_late_b_cells_igg_or_upcr():
 
 
 def test_case_settings_object_changes_the_policy_and_bad_settings_are_errors(tmp_path):
-    raw = next(c for c in CASES if c["id"] == "F11")
+    # The public case whose CD19 runs 12, 9, 10, 15: reconstitution at 3072 h with the default 10 /µL.
+    raw = next(c for c in CASES if c["expected"]["followup"].get("b_cell_reconstitution_hours") == 3072)
     lowered = {**raw, "settings": {"b_cell_reconstitution_per_uL": 9}, "expected": {}}
     outputs, errors, _ = run([_write(tmp_path, "a.json", lowered)])
     assert errors == []
@@ -112,9 +113,8 @@ def test_case_settings_object_changes_the_policy_and_bad_settings_are_errors(tmp
     bad = {**raw, "settings": {"sledai_window_days": 20}}
     outputs, errors, _ = run([_write(tmp_path, "b.json", bad)])
     assert outputs == []
-    assert errors == [
-        f"{tmp_path / 'b.json'}: case F11, field settings.sledai_window_days: 20 is not one of: 10, 30"
-    ]
+    where = f"{tmp_path / 'b.json'}: case {raw['id']}"
+    assert errors == [f"{where}, field settings.sledai_window_days: 20 is not one of: 10, 30"]
 
 
 def _write(tmp_path: Path, name: str, case: dict) -> str:

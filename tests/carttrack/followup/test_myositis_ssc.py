@@ -1,5 +1,5 @@
-"""Myositis TIS and systemic sclerosis: the response, activity and relapse shown (FOLLOWUP §5,
-§9.11, §9.12; G-9)."""
+"""Myositis TIS and systemic sclerosis: the response, activity and relapse shown (TIS, SSC,
+RELAPSE-3, RELAPSE-4; G-9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Outcome arithmetic for the coordinators' outcomes page (FOLLOWUP §7)."""
+"""Outcome arithmetic for the coordinators' outcomes page (OUTCOME-1…OUTCOME-3)."""
 
 from __future__ import annotations
 

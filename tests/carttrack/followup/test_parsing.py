@@ -1,5 +1,5 @@
 """Every entry path refuses the same follow-up input with a message naming the field and what is
-allowed (carttrack.parse_observation / parse_case, CASES.md "Follow-up")."""
+allowed (carttrack.parse_observation / parse_case, CASE-7)."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def test_typed_inputs_and_defaults():
     assert e.item("rash") is True and e.item("hematuria") is None and e.item("pyuria") is False
     assert e.attributed_to_lupus == ("fever",) and e.window_days is None and e.hemolytic_anemia is None
     missing = parse_observation({"kind": "sledai", "t_hours": 1, "items": {"rash": True}})
-    assert missing.item("pyuria") is None  # a missing code is not assessed (CASES.md)
+    assert missing.item("pyuria") is None  # a missing code is not assessed (CASE-7, SLEDAI-2)
     m = parse_observation(
         {
             "kind": "medication_status",

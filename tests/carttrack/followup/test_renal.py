@@ -1,4 +1,4 @@
-"""Lupus nephritis: the renal response shown and the LN flare alert (FOLLOWUP §3.5, §9.8; G-5)."""
+"""Lupus nephritis: the renal response shown and the LN flare alert (RENAL-1…RENAL-5; G-5)."""
 
 from __future__ import annotations
 

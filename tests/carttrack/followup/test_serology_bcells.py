@@ -1,5 +1,5 @@
 """Serological re-activation, B-cell reconstitution and prophylaxis: what the treating physician is
-told (FOLLOWUP §3.6, §4, §9.9, §9.10; G-6, G-7)."""
+told (SERO-1…SERO-3, BCELL-3…BCELL-7, VISIT-7; G-6, G-7)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """SLE rules a rheumatologist would notice: the SLEDAI-2K shown, DORIS / LLDAS / drug-free and the
-flare alert (FOLLOWUP §3, §6 and the precise readings of §9.1–9.7)."""
+flare alert (SLEDAI, DORIS, LLDAS, REMISSION, RELAPSE-1 and the decisions D-1…D-5, G-2…G-4, G-9)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ M3, M6, M9 = 3 * MONTH, 6 * MONTH, 9 * MONTH
 
 
 def test_d1_descriptors_need_attribution_at_every_visit_including_baseline():
-    # §9.2: a seizure at the pre-LD baseline scores 8 only when attributed to lupus
+    # SLEDAI-5, D-1: a seizure at the pre-LD baseline scores 8 only when attributed to lupus
     unattributed = followup([sledai(-120, "seizure", "rash"), sledai(M3, "rash")])
     attributed = followup(
         [sledai(-120, "seizure", "rash", attributed_to_lupus=["seizure"]), sledai(M3, "rash")]

@@ -1,4 +1,4 @@
-"""Pre-leukapheresis washout checklist (FOLLOWUP §2): the earliest date per drug and what is missing."""
+"""Pre-leukapheresis washout checklist (ELIG-3): the earliest date per drug and what is missing."""
 
 from __future__ import annotations
 
