@@ -42,3 +42,21 @@ class RequestSizeLimitMiddleware:
         if isinstance(exception, RequestDataTooBig):
             return _too_large(request)
         return None
+
+
+class UnreadableCookieMiddleware:
+    """Drop cookies that hold a NUL byte before the session or CSRF layers look them up.
+
+    No cookie this site sets can contain one; a forged or corrupted cookie would otherwise reach
+    PostgreSQL as a session key, which refuses NUL in text, and turn a harmless request into a 500.
+    The request goes on as if that cookie had not been sent (signed out, no CSRF cookie).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        cookies = request.COOKIES
+        for name in [name for name, value in cookies.items() if "\x00" in name or "\x00" in value]:
+            del cookies[name]
+        return self.get_response(request)

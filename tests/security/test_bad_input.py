@@ -113,3 +113,18 @@ class TestErrorPages:
         response = client.post(reverse("monitoring:record", args=[patient.pk, "vitals"]), {"temp_c": "38"})
         assert response.status_code == 403
         assert b"Form expired" in response.content
+
+
+@pytest.mark.django_db
+class TestForgedCookies:
+    def test_a_session_cookie_with_a_nul_byte_is_treated_as_signed_out(self, nurse):
+        client = Client(HTTP_COOKIE="sessionid=abcdefghij\x00klmnopqrstuvwxyz")
+        response = client.post("/api/patients/", {"mrn": "0"}, content_type="application/json")
+        assert response.status_code in (401, 403)
+        _no_trace(response.content)
+
+    def test_a_signed_in_nurse_with_a_nul_csrf_cookie_still_reaches_her_page(self, nurse):
+        client = verified_client(nurse)
+        session = client.cookies["sessionid"].value
+        response = client.get(reverse("monitoring:my_patients"), HTTP_COOKIE=f"sessionid={session}; csrftoken=x\x00y")
+        assert response.status_code == 200
