@@ -11,7 +11,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from config import sql_rows
+from accounts import sql_rows
 
 from .models import ApiToken, CareTeam, Membership, User, validate_scopes
 

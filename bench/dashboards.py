@@ -253,11 +253,11 @@ def main() -> None:
         setup_s = time.perf_counter() - t0
         client = Client()
         client.force_login(coordinator)
-        census_ms, census_q = timed(client, reverse("monitoring:census"), args.repeat)
-        poll_ms, _ = timed(client, reverse("monitoring:census") + "?partial=rows", args.repeat)
-        timeline_url = reverse("monitoring:timeline", kwargs={"patient_id": long_patient.pk})
+        census_ms, census_q = timed(client, reverse("dashboards:census"), args.repeat)
+        poll_ms, _ = timed(client, reverse("dashboards:census") + "?partial=rows", args.repeat)
+        timeline_url = reverse("dashboards:timeline", kwargs={"patient_id": long_patient.pk})
         timeline_ms, timeline_q = timed(client, timeline_url, args.repeat)
-        from monitoring.charts import timeline_figures
+        from dashboards.charts import timeline_figures
         from monitoring.models import Infusion
 
         infusion = Infusion.objects.select_related("patient", "care_team").get(patient=long_patient)
@@ -267,7 +267,7 @@ def main() -> None:
             timeline_figures(infusion)
             samples.append((time.perf_counter() - start) * 1000)
         figures_ms = statistics.median(samples)
-        analytics_ms, analytics_q = timed(client, reverse("monitoring:analytics"), max(3, args.repeat // 2))
+        analytics_ms, analytics_q = timed(client, reverse("dashboards:analytics"), max(3, args.repeat // 2))
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     result = {
@@ -285,7 +285,7 @@ def main() -> None:
         "analytics_ms": round(analytics_ms, 1),
         "analytics_queries": analytics_q,
         "census_rows_partial_ms": round(poll_ms, 1),
-        "census_cpu_ms": round(CPU[reverse("monitoring:census")], 1),
+        "census_cpu_ms": round(CPU[reverse("dashboards:census")], 1),
         "timeline_cpu_ms": round(CPU[timeline_url], 1),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "setup_s": round(setup_s, 1),

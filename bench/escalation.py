@@ -127,7 +127,7 @@ def main() -> int:
         user.pager = f"pager-{name}"
         user.save()
     factories.make_user(Role.COORDINATOR, team, username="bench_coordinator")
-    from alerts.demo import seed_alerting
+    from demo.alerting import seed_alerting
 
     seed_alerting([team])  # 3-step policy (primary, backup, physicians) + primary/backup rotations
     product = factories.make_product("Bench product")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("", include("monitoring.urls")),
+    path("", include("dashboards.urls")),
     path("alerts/", include("alerts.urls")),
     path("api/", include("config.api_urls")),
 ]

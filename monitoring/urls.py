@@ -1,4 +1,4 @@
-"""Monitoring URLs: the tablet screens (``tablet_urls``) and the dashboards (``dashboard_urls``)."""
+"""Monitoring URLs: the nurse's tablet screens (``tablet_urls``)."""
 
 from django.urls import include, path
 
@@ -6,5 +6,4 @@ app_name = "monitoring"
 
 urlpatterns = [
     path("", include("monitoring.tablet_urls")),
-    path("", include("monitoring.dashboard_urls")),
 ]

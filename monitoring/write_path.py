@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import connections
 
-from config import sql_rows
+from accounts import sql_rows
 
 from .models import DecisionPolicy, Infusion, Observation, Patient, Product
 

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "monitoring",
     "alerts",
     "audit",
+    "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -202,7 +204,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "monitoring.staticfiles.PlotlyFinder",  # plotly/plotly.min.js from the installed plotly package
+    "dashboards.staticfiles.PlotlyFinder",  # plotly/plotly.min.js from the installed plotly package
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from monitoring.analytics import Summary, cohort_analytics
+from dashboards.analytics import Summary, cohort_analytics
 from monitoring.models import Indication
 from tests import factories
 
@@ -135,4 +135,4 @@ def test_summary_quartiles():
 
 
 def test_analytics_url_name():
-    assert reverse("monitoring:analytics") == URL
+    assert reverse("dashboards:analytics") == URL

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from monitoring.census import CensusFilters, census_rows
+from dashboards.census import CensusFilters, census_rows
 from monitoring.models import Indication, InfusionStatus
 from tests import factories
 
@@ -190,7 +190,7 @@ def test_everyone_in_the_team_may_view_and_anonymous_is_sent_to_login(client, nu
 
 
 def test_csv_export_for_coordinators(client, coordinator, ward):
-    response = login(client, coordinator).get(reverse("monitoring:census_export"), {"sort": "name"})
+    response = login(client, coordinator).get(reverse("dashboards:census_export"), {"sort": "name"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
@@ -211,23 +211,23 @@ def test_csv_export_is_written_to_the_access_log_once_per_exported_patient(
     for patient in mine:
         factories.make_infusion(patient, product)
     factories.make_infusion(factories.make_patient(other_team, family_name="NurseOnly"), product)
-    response = login(client, coordinator).get(reverse("monitoring:census_export"))
+    response = login(client, coordinator).get(reverse("dashboards:census_export"))
     assert response.status_code == 200
-    logged = AccessLog.objects.filter(view_name="monitoring:census_export")
+    logged = AccessLog.objects.filter(view_name="dashboards:census_export")
     assert sorted(logged.values_list("patient_id", flat=True)) == sorted(p.pk for p in mine)
     assert set(logged.values_list("username", flat=True)) == {coordinator.username}
 
 
 def test_csv_export_is_forbidden_without_the_capability(client, nurse, physician, ward):
-    assert login(client, nurse).get(reverse("monitoring:census_export")).status_code == 403
-    assert login(client, physician).get(reverse("monitoring:census_export")).status_code == 403
+    assert login(client, nurse).get(reverse("dashboards:census_export")).status_code == 403
+    assert login(client, physician).get(reverse("dashboards:census_export")).status_code == 403
     html = client.get(URL).content.decode()
     assert "Export CSV" not in html
 
 
 def test_csv_neutralises_spreadsheet_formulas(client, coordinator, team, product):
     factories.make_infusion(factories.make_patient(team, family_name='=HYPERLINK("x")'), product)
-    body = login(client, coordinator).get(reverse("monitoring:census_export")).content.decode()
+    body = login(client, coordinator).get(reverse("dashboards:census_export")).content.decode()
     assert "'=HYPERLINK" in body
 
 
@@ -238,7 +238,7 @@ def test_csv_export_excludes_teams_without_export_right(client, team, other_team
     Membership.objects.create(user=user, team=other_team, role=Role.NURSE)
     factories.make_infusion(factories.make_patient(team, family_name="Mine"), product)
     factories.make_infusion(factories.make_patient(other_team, family_name="NurseOnly"), product)
-    body = login(client, user).get(reverse("monitoring:census_export")).content.decode()
+    body = login(client, user).get(reverse("dashboards:census_export")).content.decode()
     assert "Mine" in body and "NurseOnly" not in body
 
 

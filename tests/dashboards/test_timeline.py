@@ -10,7 +10,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from monitoring.charts import pals_sbp_threshold, timeline_figures
+from dashboards.charts import pals_sbp_threshold, timeline_figures
 from tests import factories
 
 from .helpers import alert, amend, evaluation, obs, void
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def url(patient_id):
-    return reverse("monitoring:timeline", kwargs={"patient_id": patient_id})
+    return reverse("dashboards:timeline", kwargs={"patient_id": patient_id})
 
 
 @pytest.fixture
@@ -242,7 +242,7 @@ def test_plotly_is_served_from_the_installed_package():
 
 
 def _listed():
-    from monitoring.staticfiles import PlotlyFinder
+    from dashboards.staticfiles import PlotlyFinder
 
     for path, storage in PlotlyFinder().list([]):
         yield f"{storage.prefix}/{path}", storage
@@ -277,7 +277,7 @@ def test_timeline_query_count_does_not_grow_with_observations(
 def test_late_icaht_distribution(coordinator, infusion):
     from django.utils import timezone as tz
 
-    from monitoring.analytics import cohort_analytics
+    from dashboards.analytics import cohort_analytics
 
     evaluation(infusion, hours=24 * 40, crs=0, icans=0, icaht_early=1, icaht_late=3)
     today = tz.now().date()

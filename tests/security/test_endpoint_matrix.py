@@ -64,10 +64,10 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("monitoring:attribute", "GET"): PHYSICIAN,
     ("monitoring:attribute", "POST"): PHYSICIAN,
     # Dashboards
-    ("monitoring:census", "GET"): ALL,
-    ("monitoring:census_export", "GET"): MANAGE,
-    ("monitoring:timeline", "GET"): ALL,
-    ("monitoring:analytics", "GET"): only("physician", "coordinator", "admin"),
+    ("dashboards:census", "GET"): ALL,
+    ("dashboards:census_export", "GET"): MANAGE,
+    ("dashboards:timeline", "GET"): ALL,
+    ("dashboards:analytics", "GET"): only("physician", "coordinator", "admin"),
     # Alerts
     ("alerts:inbox", "GET"): ALL,
     ("alerts:inbox_items", "GET"): ALL,

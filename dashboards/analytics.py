@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from accounts.permissions import team_ids_with
-
-from .models import (
+from alerts.models import Alert, AlertStatus, Syndrome
+from monitoring.models import (
     GradeEvaluation,
     IndicationCategory,
     Infusion,
@@ -295,8 +295,6 @@ def _group(label: str, courses: list[Course]) -> GroupStats:
 
 
 def _ack_stats(courses: dict[int, Course]) -> list[AckStats]:
-    from alerts.models import Alert, AlertStatus, Syndrome
-
     per: dict[str, list[tuple]] = defaultdict(list)
     for syndrome, status, opened_at, acknowledged_at in Alert.objects.filter(
         infusion_id__in=list(courses)

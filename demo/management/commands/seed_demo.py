@@ -25,6 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import CareTeam, Membership, Role, User
+from accounts.two_factor import enrol_demo_totp
+from demo.alerting import seed_alerting
 from monitoring import services
 from monitoring.models import (
     Indication,
@@ -620,24 +622,15 @@ class Command(BaseCommand):
         return True, count
 
     def _alerting(self, teams: Iterable[CareTeam]) -> None:
-        try:
-            from alerts.demo import seed_alerting
-        except ImportError:
-            self.stdout.write("(alerts.demo.seed_alerting not available: no on-call schedules seeded)")
-            return
         result = seed_alerting(list(teams))
         self.stdout.write(f"Alerting: {result}")
 
     def _print_logins(self, users: dict[str, User], password: str) -> None:
-        try:
-            from accounts.two_factor import enrol_demo_totp
-        except ImportError:
-            enrol_demo_totp = None
         site = getattr(settings, "SITE_URL", "http://localhost:8000")
         self.stdout.write(self.style.MIGRATE_HEADING(f"\nDemo logins ({site}/accounts/login/):"))
         for role, user in users.items():
             line = f"  {Role(role).label:<12} username {user.username:<17} password {password}"
-            if enrol_demo_totp is not None and role in (Role.PHYSICIAN, Role.COORDINATOR, Role.ADMIN):
+            if role in (Role.PHYSICIAN, Role.COORDINATOR, Role.ADMIN):
                 secret = enrol_demo_totp(user)
                 line += f"  TOTP secret {secret} (code: manage.py demo_totp {user.username})"
             self.stdout.write(line)

@@ -13,8 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import CareTeam, Membership, Role
-
-from .models import (
+from alerts.models import (
     Channel,
     EscalationPolicy,
     EscalationPolicyStep,

@@ -19,6 +19,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import capability_required, require, team_ids_with
 from audit.middleware import record_accesses
+from monitoring.models import IndicationCategory, Infusion
+from monitoring.selectors import patient_get
 
 from .analytics import cohort_analytics, default_range
 from .census import (
@@ -31,8 +33,6 @@ from .census import (
     census_rows_html,
 )
 from .charts import timeline_figures
-from .models import IndicationCategory, Infusion
-from .selectors import patient_get
 
 #: Census refresh interval (seconds); ``CENSUS_POLL_SECONDS`` in settings overrides it (tests use 2).
 POLL_SECONDS = 30
@@ -62,7 +62,7 @@ def _census_context(request) -> dict:
 def census(request):
     context = _census_context(request)
     if request.htmx and request.GET.get("partial") == "rows":
-        return render(request, "monitoring/dashboards/_census_table.html", context)
+        return render(request, "dashboards/_census_table.html", context)
     context.update(
         {
             "choices": census_choices(request.user),
@@ -72,7 +72,7 @@ def census(request):
             "can_export": bool(team_ids_with(request.user, "export.csv")),
         }
     )
-    return render(request, "monitoring/dashboards/census.html", context)
+    return render(request, "dashboards/census.html", context)
 
 
 @require_GET
@@ -116,7 +116,7 @@ def timeline(request, patient_id: int):
     figures = timeline_figures(selected, now=now)
     return render(
         request,
-        "monitoring/dashboards/timeline.html",
+        "dashboards/timeline.html",
         {
             "patient": patient,
             "infusion": selected,
@@ -152,7 +152,7 @@ def analytics(request):
     cohort = cohort_analytics(request.user, start=start, end=end, tz=tz)
     return render(
         request,
-        "monitoring/dashboards/analytics.html",
+        "dashboards/analytics.html",
         {
             "cohort": cohort,
             "error": error,

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from .models import (
+from alerts.models import Alert
+from monitoring.models import (
     GradeEvaluation,
     Infusion,
     Observation,
@@ -236,8 +237,6 @@ class TimelineBuilder:
             )
             .order_by("evaluated_at", "id")
         )
-        from alerts.models import Alert
-
         self.alerts = list(
             Alert.objects.filter(infusion=self.infusion)
             .select_related("acknowledged_by")
