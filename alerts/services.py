@@ -38,6 +38,7 @@ from monitoring.models import (
     Observation,
     ObservationKind,
 )
+from monitoring.schedules import checks_for_infusions
 
 from . import channels
 from .models import (
@@ -1124,8 +1125,6 @@ def escalation_health(*, now: datetime | None = None) -> tuple[bool, dict]:
 def overdue_checks_scan(*, now: datetime | None = None) -> dict:
     """Overdue assessments (RULES §5.2) become nurse tasks; after the template's grace period an alert
     to the charge nurse. A recorded reason (MissedCheck) or a done check closes the task."""
-    from monitoring.schedules import checks_for_infusions
-
     at = _now(now)
     infusion_ids = list(Infusion.objects.filter(status=InfusionStatus.ACTIVE).values_list("id", flat=True))
     statuses = checks_for_infusions(infusion_ids, now=at)

@@ -8,6 +8,8 @@ from django.apps import apps
 from django.conf import settings
 from django.db import DatabaseError
 
+from accounts.models import ApiToken
+
 from .models import AccessLog
 
 logger = logging.getLogger(__name__)
@@ -65,8 +67,6 @@ def record_access(request, patient_id: int) -> None:
 
 def record_accesses(request, patient_ids) -> None:
     """One access-log row per patient whose data ``request`` returned (pages, API reads, exports)."""
-    from accounts.models import ApiToken
-
     user = request.user
     common = {
         "user_id": user.pk,

@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import CareTeam
 from accounts.permissions import team_ids_with
 
 from .models import (
@@ -58,8 +59,6 @@ class PatientSerializer(serializers.ModelSerializer):
         if request is not None and "care_team" in fields and not fields["care_team"].read_only:
             # Only the teams where the user may manage patients can be chosen: anything else is
             # "does not exist" (400), never a way to move a patient into another team.
-            from accounts.models import CareTeam
-
             fields["care_team"].queryset = CareTeam.objects.filter(
                 pk__in=team_ids_with(request.user, "patient.manage")
             )

@@ -3,7 +3,7 @@ transaction each).
 
 Every write validates through the clinical core (``carttrack.parse_observation``), stores an
 append-only row, recomputes the grade synchronously in the same transaction (so the nurse sees it at
-once) and enqueues ``alerts.tasks.process_evaluation`` with the evaluation id only after commit.
+once) and hands the evaluation id to alerting (``monitoring.handoff``) only after commit.
 
 Errors callers handle:
 
@@ -29,7 +29,7 @@ from django.utils import timezone
 import carttrack
 from accounts.permissions import can
 
-from . import grading, write_path
+from . import grading, handoff, write_path
 from .models import (
     GradeEvaluation,
     Infusion,
@@ -82,17 +82,7 @@ MAX_REASON_LENGTH = 1000  # a correction reason is a sentence or two, never a do
 def _enqueue_alert_processing(evaluation_id: int) -> None:
     """Hand the evaluation to the alert worker; if the broker is unreachable, process it in this
     process instead (a lost alert can harm a patient; the alert service is idempotent per evaluation)."""
-    from alerts.tasks import process_evaluation
-
-    try:
-        process_evaluation.delay(evaluation_id)
-    except Exception:
-        logger.exception(
-            "could not enqueue alert processing of evaluation %s; processing in-process", evaluation_id
-        )
-        from alerts.services import alert_process_evaluation
-
-        alert_process_evaluation(evaluation_id=evaluation_id)
+    handoff.grade_committed(evaluation_id)
 
 
 def _schedule_alerts(evaluation: GradeEvaluation) -> None:

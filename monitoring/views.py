@@ -27,7 +27,7 @@ import carttrack
 from accounts.permissions import can, require
 from carttrack import limits, units
 
-from . import grading, schedules, selectors, services
+from . import grading, handoff, schedules, selectors, services
 from .forms import FORMS, AttributionForm, MissedCheckForm, ObservationForm, ReasonForm, form_key_for
 from .models import CheckType, InfusionStatus, ObservationKind, ObservationSource, ObservationStatus, Patient
 
@@ -406,9 +406,7 @@ def attribute(request: HttpRequest, patient: Patient, observation_id: int) -> Ht
 @require_POST
 def record_missed_check(request: HttpRequest, patient: Patient, check_type: str) -> HttpResponse:
     """A nurse records why an overdue check was not done (through the alerts service, which also
-    closes the overdue task and its alert)."""
-    from alerts.services import missed_check_record
-
+    closes the overdue task and its alert: ``monitoring.handoff``)."""
     if check_type not in CheckType.values:
         raise Http404("Unknown check")
     infusion = selectors.infusion_current(patient=patient)
@@ -420,7 +418,7 @@ def record_missed_check(request: HttpRequest, patient: Patient, check_type: str)
         messages.error(request, "Say why the check was not done — nothing was recorded.")
         return _after_correction(request, patient, "")
     try:
-        missed_check_record(
+        handoff.alerting().record_missed_check(
             infusion=infusion,
             check_type=check_type,
             due_at=form.cleaned_data["due_at"],
