@@ -86,12 +86,17 @@ def vasopressor_component(obs: Vitals, s: DecisionSettings) -> Component | None:
     return None
 
 
+def calculated_map(sbp: float, dbp: float) -> float:
+    """MAP calculated from the cuff pressures: (SBP + 2 × DBP) / 3."""
+    return (sbp + 2.0 * dbp) / 3.0
+
+
 def mean_arterial_pressure(obs: Vitals) -> float | None:
-    """The recorded MAP, else (SBP + 2 × DBP) / 3."""
+    """The recorded MAP, else the one calculated from SBP and DBP."""
     if obs.map is not None:
         return obs.map
     if obs.sbp is not None and obs.dbp is not None:
-        return (obs.sbp + 2.0 * obs.dbp) / 3.0
+        return calculated_map(obs.sbp, obs.dbp)
     return None
 
 

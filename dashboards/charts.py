@@ -8,7 +8,8 @@ Every observation row is shown as what it is: current values as lines, values re
 amendment as grey open circles ("superseded"), values marked entered-in-error as red crosses.
 Hover shows value, unit, who recorded it and when (care team time zone).
 
-Reads only: four queries (observations with their recorder, evaluations, alerts, the infusion).
+Reads only: five queries (observations with their recorder, evaluations, alerts, the infusion, the
+site's newest decision policy).
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from alerts.models import Alert
+from carttrack import DecisionSettings, units
+from carttrack.crs_components import FEVER_C, calculated_map, hypotension_sbp_threshold
+from carttrack.icaht import PROFOUND_ANC, SEVERE_ANC
+from carttrack.t_icaht import EARLY_PLT, SEVERE_PLT
+from monitoring.grading import settings_for
 from monitoring.models import (
     GradeEvaluation,
     Infusion,
@@ -28,12 +34,9 @@ from monitoring.models import (
     ObservationStatus,
 )
 
-FEVER_C = 38.0  # DECISIONS A-1
-MAP_THRESHOLD = 65  # DECISIONS A-5 (adults)
-ANC_SEVERE = 500  # ICAHT (DECISIONS C-1, ≤ 500 /µL)
-ANC_PROFOUND = 100  # ICAHT (≤ 100 /µL)
-PLT_T_ICAHT = (50, 20)  # RULES §3.1 T-ICAHT thresholds (×10⁹/L)
-HGB_TRANSFUSION = 8.0  # RULES §5 supportive care: transfuse to Hb ≥ 8.0 g/dL
+# Threshold lines come from the clinical core and the site's decision settings (the ones grading uses),
+# so a line moves when the site changes its threshold.  Only this reference line is the chart's own:
+HGB_TRANSFUSION = 8.0  # MGMT-21 [Brudno 2016] Table 2: red cells to keep Hb ≥ 8.0 g/dL (display only)
 
 STEROIDS = frozenset({"dexamethasone", "methylprednisolone", "hydrocortisone", "prednisone", "prednisolone"})
 ANTIPYRETICS = frozenset(
@@ -71,17 +74,6 @@ COLOURS = {
 }
 
 
-def pals_sbp_threshold(age_years: float) -> float:
-    """SBP below which a patient is hypotensive (DECISIONS A-5; PALS thresholds for children)."""
-    if age_years >= 10:
-        return 90.0
-    if age_years >= 1:
-        return 70.0 + 2.0 * int(age_years)
-    if age_years >= 1 / 12:
-        return 70.0
-    return 60.0
-
-
 def _num(value):
     if value is None or isinstance(value, bool):
         return None
@@ -95,7 +87,7 @@ def temp_c(payload: dict) -> float | None:
     if payload.get("temp_c") is not None:
         return _num(payload["temp_c"])
     f = _num(payload.get("temp_f"))
-    return None if f is None else (f - 32.0) * 5.0 / 9.0
+    return None if f is None else units.f_to_c(f)
 
 
 def mean_arterial_pressure(payload: dict) -> float | None:
@@ -104,14 +96,14 @@ def mean_arterial_pressure(payload: dict) -> float | None:
     sbp, dbp = _num(payload.get("sbp")), _num(payload.get("dbp"))
     if sbp is None or dbp is None:
         return None
-    return (sbp + 2 * dbp) / 3
+    return calculated_map(sbp, dbp)
 
 
 def crp_mg_l(payload: dict) -> float | None:
     if payload.get("crp_mg_L") is not None:
         return _num(payload["crp_mg_L"])
     v = _num(payload.get("crp_mg_dL"))
-    return None if v is None else v * 10.0
+    return None if v is None else units.crp_mg_dl_to_mg_l(v)
 
 
 def il6(payload: dict) -> float | None:
@@ -153,8 +145,9 @@ class Series:
 
 
 class TimelineBuilder:
-    def __init__(self, infusion: Infusion, *, now: datetime | None = None):
+    def __init__(self, infusion: Infusion, *, settings: DecisionSettings, now: datetime | None = None):
         self.infusion = infusion
+        self.settings = settings
         self.now = now or timezone.now()
         self.tz = ZoneInfo(infusion.care_team.time_zone)
         self.patient = infusion.patient
@@ -474,7 +467,7 @@ class TimelineBuilder:
 
     def fig_temperature(self) -> dict:
         s = self.series(ObservationKind.VITALS, temp_c, "Temperature", "°C")
-        shape, note = self.hline(FEVER_C, "Fever ≥ 38.0 °C")
+        shape, note = self.hline(FEVER_C, f"Fever ≥ {FEVER_C:.1f} °C")
         layout = self.layout("Temperature", "°C", shapes=[shape], annotations=[note])
         layout["yaxis"]["range"] = [35, 41.5]
         return self.figure(
@@ -499,13 +492,14 @@ class TimelineBuilder:
         sbp = self.series(ObservationKind.VITALS, lambda p: _num(p.get("sbp")), "Systolic BP", "mmHg")
         mean = self.series(ObservationKind.VITALS, mean_arterial_pressure, "MAP", "mmHg")
         dbp = self.series(ObservationKind.VITALS, lambda p: _num(p.get("dbp")), "Diastolic BP", "mmHg")
-        threshold = pals_sbp_threshold(self.age)
+        s = self.settings
+        threshold = hypotension_sbp_threshold(self.age, s)
         shapes, notes = [], []
         s1, n1 = self.hline(threshold, f"Hypotension: SBP < {threshold:g}")
         shapes.append(s1)
         notes.append(n1)
-        if self.age >= 18:
-            s2, n2 = self.hline(MAP_THRESHOLD, f"MAP < {MAP_THRESHOLD}")
+        if self.age >= s.adult_age_years and s.use_map_in_adults:
+            s2, n2 = self.hline(s.adult_map_below_mmhg, f"MAP < {s.adult_map_below_mmhg:g}")
             s2["line"]["color"] = COLOURS["map"]
             shapes.append(s2)
             notes.append(n2)
@@ -731,8 +725,8 @@ class TimelineBuilder:
 
     def fig_neutrophils(self) -> dict:
         anc = self.series(ObservationKind.LAB, lambda p: _num(p.get("anc_per_uL")), "ANC", "/µL")
-        s1, n1 = self.hline(ANC_SEVERE, "ICAHT: ANC ≤ 500")
-        s2, n2 = self.hline(ANC_PROFOUND, "ANC ≤ 100")
+        s1, n1 = self.hline(SEVERE_ANC, f"ICAHT: ANC ≤ {SEVERE_ANC:g}")
+        s2, n2 = self.hline(PROFOUND_ANC, f"ANC ≤ {PROFOUND_ANC:g}")
         layout = self.layout("Neutrophils (ANC)", "/µL", shapes=[s1, s2], annotations=[n1, n2])
         return self.figure(
             "neutrophils",
@@ -749,8 +743,8 @@ class TimelineBuilder:
         )
         hgb = self.series(ObservationKind.LAB, lambda p: _num(p.get("hgb_g_dL")), "Haemoglobin", "g/dL")
         shapes, notes = [], []
-        for threshold in PLT_T_ICAHT:
-            s, n = self.hline(threshold, f"Platelets < {threshold}")
+        for threshold in (EARLY_PLT, SEVERE_PLT):  # T-ICAHT
+            s, n = self.hline(threshold, f"Platelets < {threshold:g}")
             shapes.append(s)
             notes.append(n)
         s, n = self.hline(HGB_TRANSFUSION, f"Hb {HGB_TRANSFUSION:g} g/dL", yref="y2")
@@ -918,5 +912,6 @@ class TimelineBuilder:
 
 
 def timeline_figures(infusion: Infusion, *, now: datetime | None = None) -> list[dict]:
-    """The timeline figures of ``infusion`` (already scoped by the caller through ``visible_to``)."""
-    return TimelineBuilder(infusion, now=now).build()
+    """The timeline figures of ``infusion`` (already scoped by the caller through ``visible_to``), with
+    the threshold lines of the site's current decision settings."""
+    return TimelineBuilder(infusion, settings=settings_for(infusion), now=now).build()

@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
+from django.utils import timezone
 
-from dashboards.charts import pals_sbp_threshold, timeline_figures
+from dashboards.charts import timeline_figures
+from monitoring.models import DecisionPolicy
 from tests import factories
 
 from .helpers import alert, amend, evaluation, obs, void
@@ -180,9 +182,36 @@ def test_blood_pressure_threshold_and_map(course):
     assert trace(f, "MAP")["y"][0] == pytest.approx((120 + 140) / 3)
 
 
-@pytest.mark.parametrize(("age", "threshold"), [(0.01, 60), (0.5, 70), (4.2, 78), (10, 90), (62, 90)])
-def test_paediatric_hypotension_threshold(age, threshold):
-    assert pals_sbp_threshold(age) == threshold
+def bp_lines(infusion) -> dict[str, float]:
+    layout = fig(timeline_figures(infusion), "blood-pressure")["figure"]["layout"]
+    pairs = zip(layout["shapes"], layout["annotations"], strict=True)
+    return {note["text"]: shape["y0"] for shape, note in pairs}
+
+
+@pytest.mark.parametrize(
+    ("age_days", "lines"),
+    [
+        (3, {"Hypotension: SBP < 60": 60}),
+        (180, {"Hypotension: SBP < 70": 70}),
+        (int(4.2 * 365.2425), {"Hypotension: SBP < 78": 78}),
+        (int(10.1 * 365.2425), {"Hypotension: SBP < 90": 90}),
+        (int(62 * 365.2425), {"Hypotension: SBP < 90": 90, "MAP < 65": 65}),
+    ],
+)
+def test_the_chart_draws_the_hypotension_line_grading_uses_for_the_patients_age(team, age_days, lines):
+    infusion = factories.make_infusion(
+        factories.make_patient(team, date_of_birth=(timezone.now() - timedelta(days=age_days)).date())
+    )
+    assert bp_lines(infusion) == lines
+
+
+def test_the_blood_pressure_lines_move_when_the_site_changes_its_thresholds(infusion):
+    DecisionPolicy.objects.create(
+        overrides={"adult_sbp_below_mmhg": 100, "adult_map_below_mmhg": 70}, note="site policy"
+    )
+    assert bp_lines(infusion) == {"Hypotension: SBP < 100": 100, "MAP < 70": 70}
+    DecisionPolicy.objects.create(overrides={"use_map_in_adults": False}, note="SBP only")
+    assert bp_lines(infusion) == {"Hypotension: SBP < 90": 90}
 
 
 def test_oxygen_band_and_vasopressor_panel(course):
