@@ -29,9 +29,3 @@ def oncall_for_team(team_id: int, slot: str = Slot.PRIMARY, at: datetime | None 
     if schedule is None:
         return None
     return oncall_user_id(schedule, at)
-
-
-def shift_user_id(schedule: OnCallSchedule, index: int) -> int | None:
-    """Who holds shift ``index`` once overrides covering that whole shift are applied."""
-    start, _end = schedule.shift_bounds(index)
-    return oncall_user_id(schedule, start)

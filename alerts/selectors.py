@@ -12,6 +12,7 @@ from accounts.permissions import team_ids_with
 
 from .models import (
     ACTIVE_STATUSES,
+    URGENCY_RANK,
     Alert,
     AlertEvent,
     Channel,
@@ -49,8 +50,7 @@ def inbox_alerts(user) -> list[Alert]:
             )
         )
     )
-    rank = {"emergent": 0, "urgent": 1, "routine": 2}
-    return sorted(qs, key=lambda a: (a.status != "open", rank.get(a.urgency, 3), a.opened_at))
+    return sorted(qs, key=lambda a: (a.status != "open", -URGENCY_RANK.get(a.urgency, 0), a.opened_at))
 
 
 def alert_detail(user, alert_id: int, patient_id: int | None = None) -> Alert:

@@ -46,6 +46,7 @@ from .models import (
     DEFAULT_POLICY,
     GRADED_SYNDROMES,
     OVERDUE_SYNDROMES,
+    URGENCY_RANK,
     AlarmKind,
     Alert,
     AlertEvent,
@@ -208,7 +209,7 @@ def _raise_or_upgrade(
     old = alert.grade
     alert.grade = grade
     alert.current_grade = grade
-    alert.urgency = max(alert.urgency, urgency, key=lambda u: ("routine", "urgent", "emergent").index(u))
+    alert.urgency = max(alert.urgency, urgency, key=URGENCY_RANK.__getitem__)
     alert.evaluation = ev
     alert.drivers = _drivers_for(ev, syndrome)
     alert.suggestions = _suggestions_for(ev, alert.urgency)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -187,14 +187,3 @@ def my_patients(*, user, now: datetime) -> list[PatientRow]:
             )
         )
     return rows
-
-
-def infusions_with_history(*, user, patient: Patient):
-    """All infusions of a visible patient with their observations (for exports / timelines)."""
-    return (
-        Infusion.objects.visible_to(user)
-        .filter(patient=patient)
-        .prefetch_related(
-            Prefetch("observations", queryset=Observation.objects.order_by("observed_at", "id"))
-        )
-    )

@@ -79,12 +79,6 @@ class PatientUpdateSerializer(PatientSerializer):
         read_only_fields = ["id", "created_at", "care_team"]
 
 
-class ProductSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "target_antigen", "high_icans_risk", "tocilizumab_mg_per_kg_under_30kg"]
-
-
 class InfusionSerializer(serializers.ModelSerializer):
     close_reason = serializers.ChoiceField(
         choices=[("", "Not closed"), *CloseReason.choices], read_only=True, help_text="Empty while active"

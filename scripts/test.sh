@@ -35,7 +35,7 @@ export DJANGO_SETTINGS_MODULE=config.settings.test
 say "ruff"
 ruff check .
 ruff format --check carttrack
-say "import contract (carttrack stays free of Django, Celery and DRF)"
+say "import contracts (carttrack free of Django, Celery and DRF; the layers; no app imports config)"
 lint-imports
 say "mypy --strict (clinical core)"
 mypy
@@ -48,5 +48,5 @@ say "OpenAPI schema is valid"
 python manage.py spectacular --validate --fail-on-warn --file /dev/null
 say "clinical cases (python -m carttrack.cases --check)"
 python -m carttrack.cases --check tests/data/cases-public.json >/dev/null
-say "pytest"
-python -m pytest -p no:cacheprovider "$@"
+say "pytest (with coverage: the report lists every module not fully covered, no threshold)"
+python -m pytest -p no:cacheprovider --cov --cov-report=term "$@"

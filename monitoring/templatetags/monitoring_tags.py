@@ -10,9 +10,6 @@ from django.utils.html import format_html
 
 register = template.Library()
 
-GRADE_WORDS = {None: "not assessable", 0: "none"}
-
-
 @register.filter
 def grade_class(grade) -> str:
     return f"grade-{grade}" if isinstance(grade, int) and 0 <= grade <= 5 else "grade-na"
@@ -155,11 +152,6 @@ def obs_summary(obs) -> str:
 @register.filter
 def local_time(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%d %b %H:%M") if value else ""
-
-
-@register.filter
-def dict_get(d, key):
-    return (d or {}).get(key)
 
 
 @register.filter
