@@ -1,4 +1,6 @@
-"""Cohort analytics: CRS/ICANS incidence and maximum grade by product and by indication category,
+"""One piece: every cohort figure is computed from the same courses, loaded once in four queries.
+
+Cohort analytics: CRS/ICANS incidence and maximum grade by product and by indication category,
 onset day and duration, time from CRS grade ≥ 2 to tocilizumab, ICAHT grades, time to acknowledge.
 
 Reads only, four queries whatever the cohort size (infusions, evaluations, tocilizumab doses, alerts).

@@ -4,23 +4,19 @@ database queries whatever the number of patients (selectors only: nothing here w
 Queries (independent of the number of rows): the user's team ids, the infusions with their patient,
 product and team plus the newest evaluation id and the time of the last current vitals (subqueries),
 the newest evaluations, the open alerts (when the alerts app has its model), and the check schedule
-(``monitoring.schedules``, batched).
+(``monitoring.schedules``, batched).  The row is in :mod:`census_rows`, the CSV and HTML forms in
+:mod:`census_output`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from html import escape  # the stdlib function Django's escape wraps (same five characters)
+from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db.models import Max, OuterRef, Subquery
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from accounts.models import CareTeam
 from alerts.models import GRADED_SYNDROMES, Alert, Syndrome
@@ -39,6 +35,8 @@ from monitoring.models import (
     indication_category,
 )
 from monitoring.selectors import VITALS_STALE_AFTER
+
+from .census_rows import CensusRow, CheckState, OpenAlert
 
 #: Vitals older than this look stale: the same threshold as the nurse's screens.
 STALE_VITALS = VITALS_STALE_AFTER
@@ -110,128 +108,6 @@ class CensusFilters:
             "sort": self.sort,
         }
         return {k: str(v) for k, v in out.items() if v not in (None, "")}
-
-
-@dataclass
-class OpenAlert:
-    id: int
-    syndrome: str
-    grade: int | None
-    status: str
-    opened_at: datetime
-    acknowledged_at: datetime | None
-    title: str = ""
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.acknowledged_at is not None
-
-
-@dataclass
-class CheckState:
-    check_type: str
-    label: str
-    overdue_by: timedelta | None
-    next_due: datetime | None
-    missed_reason: str = ""
-
-
-@dataclass
-class CensusRow:
-    infusion_id: int
-    patient_id: int
-    patient_name: str
-    mrn: str
-    team_id: int
-    team_name: str
-    product_id: int
-    product_name: str
-    indication: str
-    indication_label: str
-    category: str
-    infused_at: datetime
-    day: int
-    crs_grade: int | None = None
-    crs_max: int | None = None
-    icans_grade: int | None = None
-    icans_max: int | None = None
-    icans_incomplete: bool = False
-    icaht_early: int | None = None
-    icaht_early_provisional: bool = False
-    icaht_late: int | None = None
-    evaluated_at: datetime | None = None
-    graded: bool = False
-    last_vitals_at: datetime | None = None
-    vitals_age: timedelta | None = None
-    vitals_stale: bool = True
-    alerts: list[OpenAlert] = field(default_factory=list)
-    checks: list[CheckState] = field(default_factory=list)
-    now: datetime | None = None
-
-    # --- display helpers (text always accompanies colour) ----------------------------------------
-    @staticmethod
-    def _grade_class(value: int | None, graded: bool) -> str:
-        return f"grade-{value}" if graded and value is not None else "grade-na"
-
-    @property
-    def crs_class(self) -> str:
-        return self._grade_class(self.crs_grade, self.graded)
-
-    @property
-    def icans_class(self) -> str:
-        return self._grade_class(self.icans_grade, self.graded)
-
-    @property
-    def crs_text(self) -> str:
-        return grade_text(self.crs_grade, graded=self.graded)
-
-    @property
-    def icans_text(self) -> str:
-        text = grade_text(self.icans_grade, graded=self.graded)
-        return text + " (incomplete)" if self.icans_incomplete else text
-
-    @property
-    def crs_max_text(self) -> str:
-        return "–" if self.crs_max is None else f"max {self.crs_max}"
-
-    @property
-    def icans_max_text(self) -> str:
-        return "–" if self.icans_max is None else f"max {self.icans_max}"
-
-    @property
-    def vitals_age_text(self) -> str:
-        return format_age(self.vitals_age) if self.last_vitals_at else "no vitals yet"
-
-    @property
-    def alert_items(self) -> list[tuple[OpenAlert, str]]:
-        return [(a, format_age(self.now - a.opened_at) if self.now else "") for a in self.alerts]
-
-    @property
-    def overdue_items(self) -> list[tuple[CheckState, str]]:
-        return [(c, format_age(c.overdue_by)) for c in self.overdue]
-
-    @property
-    def overdue(self) -> list[CheckState]:
-        return [c for c in self.checks if c.overdue_by is not None and c.overdue_by > timedelta(0)]
-
-    @property
-    def oldest_alert_opened_at(self) -> datetime | None:
-        return min((a.opened_at for a in self.alerts), default=None)
-
-    @property
-    def top_grade(self) -> int:
-        return max(self.crs_grade or 0, self.icans_grade or 0)
-
-    @property
-    def icaht_text(self) -> str:
-        parts = []
-        if self.icaht_early is not None:
-            parts.append(
-                f"early grade {self.icaht_early}" + (" (provisional)" if self.icaht_early_provisional else "")
-            )
-        if self.icaht_late is not None:
-            parts.append(f"late grade {self.icaht_late}")
-        return "; ".join(parts) if parts else "none"
 
 
 def _latest_evaluation_id():
@@ -502,144 +378,3 @@ def census_choices(user) -> dict[str, list[tuple[int, str]]]:
             Product.objects.filter(infusions__care_team_id__in=team_ids).distinct().values_list("id", "name")
         ),
     }
-
-
-def format_age(delta: timedelta | None) -> str:
-    if delta is None:
-        return "never"
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 0:
-        return "0 min"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d} min"
-    return f"{hours // 24} d {hours % 24} h"
-
-
-def grade_text(value: int | None, *, graded: bool = True) -> str:
-    if not graded:
-        return "not graded yet"
-    if value is None:
-        return "not assessable"
-    return f"grade {value}"
-
-
-CSV_HEADER = [
-    "team",
-    "mrn",
-    "patient",
-    "product",
-    "indication",
-    "category",
-    "infused_at_utc",
-    "day_post_infusion",
-    "crs_current",
-    "crs_max",
-    "icans_current",
-    "icans_max",
-    "icans_incomplete",
-    "icaht",
-    "open_alerts",
-    "oldest_open_alert_age",
-    "overdue_checks",
-    "last_vitals_utc",
-    "last_vitals_age",
-    "evaluated_at_utc",
-]
-
-
-def _csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in free-text cells."""
-    text = "" if value is None else str(value)
-    if text[:1] in {"=", "+", "-", "@", "\t", "\r"}:
-        return "'" + text
-    return text
-
-
-def census_csv(rows: list[CensusRow], *, now: datetime) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for r in rows:
-        oldest = min((a.opened_at for a in r.alerts), default=None)
-        writer.writerow(
-            [
-                _csv_safe(r.team_name),
-                _csv_safe(r.mrn),
-                _csv_safe(r.patient_name),
-                _csv_safe(r.product_name),
-                _csv_safe(r.indication_label),
-                r.category,
-                r.infused_at.astimezone(ZoneInfo("UTC")).isoformat(),
-                r.day,
-                "" if r.crs_grade is None else r.crs_grade,
-                "" if r.crs_max is None else r.crs_max,
-                "" if r.icans_grade is None else r.icans_grade,
-                "" if r.icans_max is None else r.icans_max,
-                "yes" if r.icans_incomplete else "no",
-                r.icaht_text,
-                len(r.alerts),
-                format_age(now - oldest) if oldest else "",
-                _csv_safe("; ".join(f"{c.label} overdue {format_age(c.overdue_by)}" for c in r.overdue)),
-                r.last_vitals_at.astimezone(ZoneInfo("UTC")).isoformat() if r.last_vitals_at else "",
-                format_age(r.vitals_age) if r.last_vitals_at else "never",
-                r.evaluated_at.astimezone(ZoneInfo("UTC")).isoformat() if r.evaluated_at else "",
-            ]
-        )
-    return out.getvalue()
-
-
-def census_rows_html(rows: list[CensusRow]) -> str:
-    """The census table body.
-
-    Built in Python rather than with the template language: a 500-row census rendered by Django
-    templates costs ~250 ms, this ~15 ms, and the census must answer within 300 ms (issue 5).
-    Every value is escaped with ``django.utils.html.escape``; the result is marked safe here only.
-    """
-    sentinel = 987654321
-    head, tail = reverse("dashboards:timeline", kwargs={"patient_id": sentinel}).split(str(sentinel))
-    out: list[str] = []
-    for r in rows:
-        alerts = (
-            "".join(
-                f'<span class="alert-chip{"" if a.acknowledged else " alert-unack"}">{escape(a.title)} — '
-                f"{'acknowledged' if a.acknowledged else 'NOT acknowledged'}, open {escape(age)}</span>"
-                for a, age in r.alert_items
-            )
-            or "none"
-        )
-        overdue = (
-            "".join(
-                f'<span class="overdue-chip">{escape(c.label)} overdue {escape(late)}'
-                f"{f' (not done: {escape(c.missed_reason)})' if c.missed_reason else ''}</span>"
-                for c, late in r.overdue_items
-            )
-            or "none"
-        )
-        vitals = escape(r.vitals_age_text) + (" ago" if r.last_vitals_at else "")
-        if r.vitals_stale:
-            vitals += " <strong>(stale)</strong>"
-        out.append(
-            f'<tr data-infusion="{r.infusion_id}">'
-            f'<th scope="row"><a class="patient-link" href="{head}{r.patient_id}{tail}">'
-            f"{escape(r.patient_name)}</a>"
-            f'<span class="sub">MRN {escape(r.mrn)} · {escape(r.team_name)}</span></th>'
-            f'<td class="num" data-label="Day">day {r.day}</td>'
-            f'<td data-label="Product">{escape(r.product_name)}'
-            f'<span class="sub">{escape(r.indication_label)} '
-            f"({escape(r.category)})</span></td>"
-            f'<td data-label="CRS"><span class="grade grade-badge {r.crs_class}">'
-            f"CRS {escape(r.crs_text)}</span>"
-            f'<span class="sub">{escape(r.crs_max_text)}</span></td>'
-            f'<td data-label="ICANS"><span class="grade grade-badge {r.icans_class}">'
-            f"ICANS {escape(r.icans_text)}</span>"
-            f'<span class="sub">{escape(r.icans_max_text)}</span></td>'
-            f'<td data-label="ICAHT">{escape(r.icaht_text)}</td>'
-            f'<td data-label="Open alerts">{alerts}</td>'
-            f'<td data-label="Overdue checks">{overdue}</td>'
-            f'<td class="{"stale" if r.vitals_stale else ""}" data-label="Last vitals">{vitals}</td>'
-            "</tr>"
-        )
-    return mark_safe("\n".join(out))  # noqa: S308 - every interpolated value above is escaped

@@ -1,4 +1,6 @@
-"""Plotly figures of one infusion's course, on one time axis (day post-infusion).
+"""One piece: every timeline panel is a method of one builder sharing its time axis, hover and markers.
+
+Plotly figures of one infusion's course, on one time axis (day post-infusion).
 
 The figures are plain Plotly JSON (dicts), built without ``plotly.graph_objects`` (its validation
 costs far more than the 200 ms budget of a 30-day timeline) and rendered in the browser by

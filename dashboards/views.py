@@ -23,15 +23,8 @@ from monitoring.models import IndicationCategory, Infusion
 from monitoring.selectors import patient_get
 
 from .analytics import cohort_analytics, default_range
-from .census import (
-    GRADE_FILTERS,
-    SORTS,
-    CensusFilters,
-    census_choices,
-    census_csv,
-    census_rows,
-    census_rows_html,
-)
+from .census import GRADE_FILTERS, SORTS, CensusFilters, census_choices, census_rows
+from .census_output import census_csv, census_rows_html
 from .charts import timeline_figures
 
 #: Census refresh interval (seconds); ``CENSUS_POLL_SECONDS`` in settings overrides it (tests use 2).
