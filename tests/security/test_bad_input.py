@@ -126,5 +126,6 @@ class TestForgedCookies:
     def test_a_signed_in_nurse_with_a_nul_csrf_cookie_still_reaches_her_page(self, nurse):
         client = verified_client(nurse)
         session = client.cookies["sessionid"].value
-        response = client.get(reverse("monitoring:my_patients"), HTTP_COOKIE=f"sessionid={session}; csrftoken=x\x00y")
+        cookie = f"sessionid={session}; csrftoken=x\x00y"
+        response = client.get(reverse("monitoring:my_patients"), HTTP_COOKIE=cookie)
         assert response.status_code == 200
