@@ -1,4 +1,6 @@
-"""Patients, CAR-T products, infusions, observations and grade evaluations.
+"""One piece: the monitoring data model, each model beside the ones its foreign keys and managers need.
+
+Patients, CAR-T products, infusions, observations and grade evaluations.
 
 Clinical facts are append-only: an observation is corrected by a new row that ``supersedes`` it
 (status ``amended``) or marks it ``entered_in_error``; measurements are never updated or deleted.

@@ -1,4 +1,6 @@
-"""The nurse's tablet screens: My patients, the patient page with its entry forms and grade panel,
+"""One piece: every tablet screen shares the patient decorator, the entry forms and the htmx responses.
+
+The nurse's tablet screens: My patients, the patient page with its entry forms and grade panel,
 amend / entered-in-error / attribution.  Clinical logic stays in ``carttrack``; writes go through
 ``monitoring.services``; reads through ``monitoring.selectors`` (scoped: another team's patient is 404).
 
