@@ -31,6 +31,11 @@ class Syndrome(models.TextChoices):
     OVERDUE_VITALS = "overdue_vitals", "Vitals overdue"
     OVERDUE_NEURO = "overdue_neuro", "Neuro check overdue"
     OVERDUE_LABS = "overdue_labs", "Daily labs overdue"
+    # Follow-up after the first month (ALERT-13), raised by the followup app.
+    RELAPSE = "relapse", "Flare or relapse"
+    SEROLOGY = "serology", "Serological re-activation"
+    B_CELL_APLASIA_LOST = "b_cell_aplasia_lost", "Loss of B-cell aplasia"
+    OVERDUE_VISIT = "overdue_visit", "Follow-up visit overdue"
 
 
 GRADED_SYNDROMES = frozenset({Syndrome.CRS, Syndrome.ICANS})

@@ -246,6 +246,25 @@ class ObservationKind(models.TextChoices):
     MEDICATION = "medication", "Medication given"
     EVENT = "event", "Event"
     CLINICAL_FLAG = "clinical_flag", "Clinical flag"
+    # Follow-up after the first month (carttrack.followup; VISIT-4): stored like every other kind.
+    SLEDAI = "sledai", "SLEDAI-2K and PGA"
+    MEDICATION_STATUS = "medication_status", "Current medications"
+    MYOSITIS_CORE_SET = "myositis_core_set", "Myositis core set (TIS)"
+    SSC_ASSESSMENT = "ssc_assessment", "mRSS and EUSTAR activity"
+
+
+#: Follow-up instrument kinds (carttrack.followup.inputs.FOLLOWUP_KINDS).
+FOLLOWUP_KINDS = frozenset(
+    {
+        ObservationKind.SLEDAI,
+        ObservationKind.MEDICATION_STATUS,
+        ObservationKind.MYOSITIS_CORE_SET,
+        ObservationKind.SSC_ASSESSMENT,
+    }
+)
+#: What can still be recorded once the acute monitoring of an infusion was closed as complete: the
+#: course goes on into follow-up (VISIT-2) with its instruments, labs and events (a declared flare).
+AFTER_MONITORING_KINDS = FOLLOWUP_KINDS | {ObservationKind.LAB, ObservationKind.EVENT}
 
 
 class ObservationStatus(models.TextChoices):
@@ -278,7 +297,7 @@ class Observation(models.Model):
     """
 
     infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="observations")
-    kind = models.CharField(max_length=16, choices=ObservationKind.choices)
+    kind = models.CharField(max_length=24, choices=ObservationKind.choices)
     payload = models.JSONField(default=dict)
     observed_at = models.DateTimeField(help_text="When it was measured or given")
     recorded_at = models.DateTimeField(default=timezone.now, help_text="When it was entered")

@@ -31,6 +31,8 @@ from accounts.permissions import can
 
 from . import grading, handoff, write_path
 from .models import (
+    AFTER_MONITORING_KINDS,
+    CloseReason,
     GradeEvaluation,
     Infusion,
     InfusionStatus,
@@ -39,6 +41,7 @@ from .models import (
     ObservationSource,
     ObservationStatus,
 )
+from .signals import observation_saved
 from .write_path import InfusionScope
 
 logger = logging.getLogger(__name__)
@@ -276,7 +279,7 @@ def _record_locked(
     _check_capabilities(
         user=recorded_by, infusion=locked, kind=kind, payload=payload, capability="observation.record"
     )
-    if locked.status != InfusionStatus.ACTIVE:
+    if locked.status != InfusionStatus.ACTIVE and not _follow_up_continues(locked, kind):
         reason = locked.get_close_reason_display() or "closed"
         when = f" on {locked.closed_at:%Y-%m-%d %H:%M}" if locked.closed_at else ""
         raise ValidationError(
@@ -302,8 +305,17 @@ def _record_locked(
         source=source,
     )
     evaluation = grading.evaluate_infusion(infusion=locked, triggered_by=obs, parsed=parsed)
+    observation_saved.send(
+        sender=Observation, infusion=locked, observation=obs, parsed=parsed, evaluation=evaluation
+    )
     _schedule_alerts(evaluation)
     return obs, evaluation
+
+
+def _follow_up_continues(infusion: Infusion, kind: str) -> bool:
+    """A course whose acute monitoring closed as complete goes on into follow-up (VISIT-2): its
+    follow-up instruments, labs and events are still recorded on it."""
+    return infusion.close_reason == CloseReason.MONITORING_COMPLETE and kind in AFTER_MONITORING_KINDS
 
 
 def _correct(
@@ -376,6 +388,9 @@ def _correct(
                 source=source,
             )
             evaluation = grading.evaluate_infusion(infusion=infusion, triggered_by=row, parsed=parsed)
+            observation_saved.send(
+                sender=Observation, infusion=infusion, observation=row, parsed=parsed, evaluation=evaluation
+            )
             _schedule_alerts(evaluation)
     except IntegrityError as exc:
         winner = Observation.objects.filter(supersedes_id=original.pk).select_related("recorded_by").first()

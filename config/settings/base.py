@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "accounts",
     "monitoring",
     "alerts",
+    "followup",
     "audit",
     "dashboards",
     "demo",

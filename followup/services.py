@@ -1,0 +1,238 @@
+"""Writes of the followup app (keyword-only; each in the caller's transaction or one of its own).
+
+* :func:`course_evaluate`: store a course's follow-up result (``FollowupEvaluation``). Called by the
+  ``observation_saved`` receiver inside the observation's own transaction (the result commits with
+  the observation), and by the overdue-visit scan.
+* :func:`findings_process`: turn the result's findings into alerts through the escalation chain
+  and coordinator tasks (ALERT-13), once per course and finding key; close the overdue-visit tasks
+  (and their alert) of visits documented since.
+* :func:`overdue_visits_scan`: re-evaluate the courses in which a visit window closed since their
+  last evaluation (a visit nobody documented is overdue without any new observation).
+* :func:`task_close`: a coordinator closes a task.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+import carttrack
+from accounts.models import Role
+from accounts.permissions import can
+from alerts import services as alert_services
+from alerts.models import ACTIVE_STATUSES, Alert, Syndrome, Urgency
+from carttrack.followup.course import has_followup_data
+from carttrack.followup.groups import IndicationGroup
+from carttrack.followup.visits import template_for
+from monitoring import grading
+from monitoring.models import FOLLOWUP_KINDS, CloseReason, Infusion, Observation
+
+from . import course_reading
+from .models import Finding, FindingKind, FollowupEvaluation, TaskStatus
+
+logger = logging.getLogger(__name__)
+
+#: Finding code -> the alert it raises (ALERT-13); codes not listed raise no alert.
+ALERT_SYNDROMES = {
+    FindingKind.RELAPSE: Syndrome.RELAPSE,
+    FindingKind.SEROLOGICAL_REACTIVATION: Syndrome.SEROLOGY,
+    FindingKind.B_CELL_APLASIA_LOST: Syndrome.B_CELL_APLASIA_LOST,
+    FindingKind.VISIT_OVERDUE: Syndrome.OVERDUE_VISIT,
+}
+#: The core's recipient -> the role paged in the course's care team.
+RECIPIENT_ROLES = {"treating_physicians": Role.PHYSICIAN, "coordinator": Role.COORDINATOR}
+#: Finding codes that are (also) a task on the coordinators' follow-up list.
+TASK_KINDS = frozenset({FindingKind.VISIT_OVERDUE, FindingKind.PROPHYLAXIS_STOP_CRITERIA_MET})
+#: Close reasons after which no visit is due any more (the course ended).
+ENDED = frozenset({CloseReason.DEATH, CloseReason.NEXT_THERAPY, CloseReason.TRANSFERRED})
+
+
+def template_version_of(infusion: Infusion) -> str | None:
+    """A course keeps the visit template version it was first scheduled with (VISIT-3)."""
+    return (
+        FollowupEvaluation.objects.filter(infusion=infusion)
+        .order_by("evaluated_at", "id")
+        .values_list("visit_template_version", flat=True)
+        .first()
+    )
+
+
+def course_evaluate(
+    *, infusion: Infusion, triggered_by: Observation | None = None, now: datetime | None = None
+) -> FollowupEvaluation | None:
+    """Evaluate and store the course's follow-up result; None when it has no follow-up data.
+    Its findings are processed after commit (a worker, or in-process when the broker is down)."""
+    at = now or timezone.now()
+    rows = course_reading.current_rows([infusion.pk])[infusion.pk]
+    version = template_version_of(infusion)
+    result = course_reading.evaluate(infusion, rows, as_of=at, template_version=version)
+    if result is None:
+        return None
+    evaluation = FollowupEvaluation.objects.create(
+        infusion=infusion,
+        triggered_by=triggered_by,
+        evaluated_at=at,
+        rule_set=result.rule_set,
+        visit_template_version=result.settings.get("visit_template_version", version or ""),
+        indication_group=result.group,
+        result=grading.jsonable(result.to_dict()),
+        observation_count=len(rows),
+    )
+    transaction.on_commit(lambda: _enqueue_findings(evaluation.pk), robust=True)
+    return evaluation
+
+
+def _enqueue_findings(evaluation_id: int) -> None:
+    from .tasks import process_findings
+
+    try:
+        process_findings.delay(evaluation_id)
+    except Exception:
+        logger.exception("could not enqueue follow-up findings of %s; processing in-process", evaluation_id)
+        findings_process(evaluation_id=evaluation_id)
+
+
+def findings_process(*, evaluation_id: int, now: datetime | None = None) -> list[int]:
+    """Raise the alerts and open the tasks of a stored follow-up result (idempotent per finding key).
+    Returns the ids of the findings seen for the first time."""
+    at = now or timezone.now()
+    created_ids: list[int] = []
+    with transaction.atomic(durable=True):
+        evaluation = FollowupEvaluation.objects.select_related("infusion").filter(pk=evaluation_id).first()
+        if evaluation is None:
+            return []
+        infusion = Infusion.objects.select_for_update().get(pk=evaluation.infusion_id)
+        newest = FollowupEvaluation.objects.filter(infusion=infusion).order_by("-evaluated_at", "-id").first()
+        findings = list(evaluation.result.get("findings") or [])
+        for item in findings:
+            finding, created = Finding.objects.get_or_create(
+                infusion=infusion,
+                key=item["key"][:120],
+                defaults=_finding_fields(infusion, evaluation, item, at),
+            )
+            if created:
+                created_ids.append(finding.pk)
+                _alert_for(finding, infusion, at)
+        if newest is not None and newest.pk == evaluation.pk:
+            _close_documented_visits(infusion, {f["key"] for f in findings}, at)
+        FollowupEvaluation.objects.filter(pk=evaluation.pk, findings_processed_at__isnull=True).update(
+            findings_processed_at=at
+        )
+    return created_ids
+
+
+def _finding_fields(infusion: Infusion, evaluation: FollowupEvaluation, item: dict, at: datetime) -> dict:
+    kind = item["code"]
+    return {
+        "care_team_id": infusion.care_team_id,
+        "kind": kind,
+        "urgency": item["urgency"],
+        "recipient": item["recipient"],
+        "subject": _subject(item),
+        "text": item["text"][:500],
+        "t_hours": item["t_hours"],
+        "drivers": item.get("drivers") or [],
+        "evaluation": evaluation,
+        "first_seen_at": at,
+        "task_status": TaskStatus.OPEN if kind in TASK_KINDS else TaskStatus.NONE,
+    }
+
+
+def _subject(item: dict) -> str:
+    key = item["key"]
+    return key.split(":", 1)[1][:40] if ":" in key else ""
+
+
+def _alert_for(finding: Finding, infusion: Infusion, at: datetime) -> None:
+    syndrome = ALERT_SYNDROMES.get(finding.kind)
+    if syndrome is None or finding.urgency not in (Urgency.URGENT, Urgency.ROUTINE):
+        return
+    alert = alert_services.alert_raise_followup(
+        infusion_id=infusion.pk,
+        syndrome=syndrome,
+        urgency=finding.urgency,
+        role=RECIPIENT_ROLES.get(finding.recipient, Role.PHYSICIAN),
+        summary=finding.text,
+        drivers=finding.drivers,
+        now=at,
+    )
+    if alert is None:  # one already active for the course: this finding joins it
+        alert = Alert.objects.filter(infusion=infusion, syndrome=syndrome, status__in=ACTIVE_STATUSES).first()
+    if alert is not None:
+        Finding.objects.filter(pk=finding.pk).update(alert=alert)
+
+
+def _close_documented_visits(infusion: Infusion, still_found: set[str], at: datetime) -> None:
+    """Overdue-visit tasks whose finding the newest result no longer holds were documented since."""
+    stale = Finding.objects.filter(
+        infusion=infusion, kind=FindingKind.VISIT_OVERDUE, task_status=TaskStatus.OPEN
+    ).exclude(key__in=still_found)
+    alert_ids = set(stale.exclude(alert=None).values_list("alert_id", flat=True))
+    stale.update(task_status=TaskStatus.DONE, closed_at=at)
+    for alert_id in alert_ids:
+        if not Finding.objects.filter(alert_id=alert_id, task_status=TaskStatus.OPEN).exists():
+            alert_services.alert_close_followup(alert_id=alert_id, reason="visit documented", now=at)
+
+
+def overdue_visits_scan(*, now: datetime | None = None) -> dict:
+    """Re-evaluate every followed course (one with a follow-up result, not ended) in which a visit
+    window closed since its last evaluation; the new result's overdue visits become tasks."""
+    at = now or timezone.now()
+    newest = FollowupEvaluation.objects.filter(infusion=OuterRef("infusion")).order_by("-evaluated_at", "-id")
+    latest = {
+        ev.infusion_id: ev
+        for ev in FollowupEvaluation.objects.exclude(infusion__close_reason__in=list(ENDED))
+        .filter(pk=Subquery(newest.values("pk")[:1]))
+        .only("id", "infusion_id", "evaluated_at", "indication_group", "visit_template_version")
+    }
+    infusions = Infusion.objects.filter(pk__in=list(latest)).select_related("patient", "product", "care_team")
+    evaluated = 0
+    for infusion in infusions:
+        ev = latest[infusion.pk]
+        template = template_for(IndicationGroup(ev.indication_group), ev.visit_template_version)
+        since, until = infusion.hours_after(ev.evaluated_at), infusion.hours_after(at)
+        if not any(since < v.closes_hours <= until for v in template.visits):
+            continue
+        with transaction.atomic(durable=True):
+            if course_evaluate(infusion=infusion, now=at) is not None:
+                evaluated += 1
+    return {"courses": len(latest), "evaluated": evaluated}
+
+
+def task_close(*, finding: Finding, user, now: datetime | None = None) -> Finding:
+    """A coordinator (or physician) marks a follow-up task done."""
+    if not can(user, "patient.manage", finding.care_team_id) and not can(
+        user, "finding.attribute", finding.care_team_id
+    ):
+        raise PermissionDenied("Only a coordinator or a physician can close a follow-up task")
+    with transaction.atomic(durable=True):
+        Finding.objects.filter(pk=finding.pk, task_status=TaskStatus.OPEN).update(
+            task_status=TaskStatus.DONE, closed_at=now or timezone.now(), closed_by=user
+        )
+    finding.refresh_from_db()
+    return finding
+
+
+def is_followup_relevant(observation: Observation, parsed: carttrack.Observation | None) -> bool:
+    """Whether a saved row can change the course's follow-up result, decided without a query (the
+    toxicity weeks' saves stay as fast as before): a follow-up kind, or a row holding follow-up data
+    (VISIT-7); for an entered-in-error marker, the voided row's payload decides."""
+    if observation.kind in FOLLOWUP_KINDS:
+        return True
+    if parsed is None:
+        try:
+            parsed = carttrack.parse_observation(
+                {
+                    **observation.payload,
+                    "kind": observation.kind,
+                    "t_hours": observation.infusion.hours_after(observation.observed_at),
+                }
+            )
+        except carttrack.ObservationError:
+            return False
+    return has_followup_data([parsed])
