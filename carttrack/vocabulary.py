@@ -308,3 +308,16 @@ SUGGESTION_CODES: tuple[str, ...] = (
     "sepsis_evaluation",
     "licats_evaluation",
 )
+
+# Follow-up lab fields with their LOINC codes (LAB-12…LAB-18), shown beside the name on the visit form.
+FOLLOWUP_LAB_LOINC: dict[str, tuple[str, str]] = {
+    "cd19_per_uL": ("CD19 B cells", "8116-6"),
+    "cd4_per_uL": ("CD4 T cells", "24467-3"),
+    "igg_mg_dL": ("IgG", "2465-3"),
+    "egfr_mL_min": ("eGFR (CKD-EPI 2021)", "98979-8"),
+    "creatinine_mg_dL": ("Creatinine", "2160-0"),
+    "upcr_mg_mg": ("Urine protein/creatinine ratio", "2890-2"),
+    "anti_dsdna_IU_mL": ("Anti-dsDNA", "5130-0"),
+    "c3_mg_dL": ("Complement C3", "4485-9"),
+    "c4_mg_dL": ("Complement C4", "4498-2"),
+}

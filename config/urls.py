@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("monitoring.urls")),
     path("", include("dashboards.urls")),
     path("alerts/", include("alerts.urls")),
+    path("followup/", include("followup.urls")),
     path("api/", include("config.api_urls")),
 ]

@@ -1,0 +1,16 @@
+"""Follow-up screens. Every URL about one patient carries ``patient_id`` (audit log)."""
+
+from django.urls import path
+
+from . import outcomes_views, views
+
+app_name = "followup"
+
+urlpatterns = [
+    path("patients/<int:patient_id>/", views.patient_followup, name="patient"),
+    path("patients/<int:patient_id>/courses/<int:infusion_id>/visit/", views.visit_record, name="visit"),
+    path("patients/<int:patient_id>/planned-course/", views.planned_course, name="planned_course"),
+    path("tasks/", views.task_list, name="tasks"),
+    path("tasks/<int:finding_id>/done/", views.task_done, name="task_done"),
+    path("outcomes/", outcomes_views.outcomes, name="outcomes"),
+]

@@ -1,0 +1,186 @@
+"""Follow-up screens: the patient's follow-up page (every course, remission status, renal response,
+serology, B cells, the visit schedule, trajectories), the visit form per disease, the planned
+course's eligibility work-up and washout checklist, the coordinators' task list and the outcomes.
+
+Clinical logic stays in ``carttrack.followup``; writes go through ``monitoring.services`` (the same
+observation path as the ward tablets) and ``followup.services``. Times are shown in the care team's
+zone with the zone named (``monitoring.views.patient_view`` sets it). Status codes: 422 invalid input,
+403 role lacks the capability.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import can, require
+from carttrack.followup.groups import LUPUS_GROUPS
+from carttrack.followup.visits import Record, VisitState
+from monitoring import services as observation_services
+from monitoring.models import InfusionStatus, ObservationSource, Patient
+from monitoring.views import patient_view
+
+from . import charts, planning, selectors, services
+from .forms import VisitForm
+from .models import Finding
+
+
+@patient_view
+@require_GET
+def patient_followup(request: HttpRequest, patient: Patient) -> HttpResponse:
+    now = timezone.now()
+    course_id = request.GET.get("course")
+    courses, course = selectors.course_view(
+        patient=patient, infusion_id=int(course_id) if course_id and course_id.isdigit() else None, now=now
+    )
+    lines = selectors.trajectories(patient=patient, courses=courses) if courses else []
+    context = {
+        "patient": patient,
+        "courses": courses,
+        "course": course,
+        "result": course.result if course else None,
+        "trajectories": [(t, charts.svg(t)) for t in lines],
+        "planned": selectors.planned_course(patient=patient),
+        "now": now,
+        "can_record": can(request.user, "observation.record", patient.care_team_id),
+        "can_manage": can(request.user, "patient.manage", patient.care_team_id),
+        "states": VisitState,
+        "lupus": course is not None and course.group in LUPUS_GROUPS,
+    }
+    return render(request, "followup/patient.html", context)
+
+
+def _course_or_404(patient: Patient, infusion_id: int):
+    infusion = next((c for c in selectors.courses_of(patient) if c.pk == infusion_id), None)
+    if infusion is None:
+        raise Http404("No such course")
+    return infusion
+
+
+def _current_regimen(infusion) -> list[dict]:
+    rows = selectors.course_reading.current_rows([infusion.pk])[infusion.pk]
+    regimens = [payload for _id, _inf, kind, payload, _at in rows if kind == "medication_status"]
+    return list(regimens[-1].get("drugs") or []) if regimens else []
+
+
+@patient_view
+@require_http_methods(["GET", "POST"])
+def visit_record(request: HttpRequest, patient: Patient, infusion_id: int) -> HttpResponse:
+    """The follow-up visit form of one course; saving records each part as one observation."""
+    infusion = _course_or_404(patient, infusion_id)
+    require(request.user, "observation.record", patient.care_team_id)
+    group = selectors.group_of(infusion)
+    regimen = _current_regimen(infusion)
+    status = 200
+    if request.method == "POST":
+        form = VisitForm(request.POST, group=group, regimen=regimen)
+        if form.is_valid() and _record_visit(request, form, infusion):
+            messages.success(request, "Follow-up visit saved.")
+            return redirect(f"{reverse('followup:patient', args=[patient.pk])}?course={infusion.pk}")
+        status = 422
+    else:
+        form = VisitForm(
+            group=group,
+            regimen=regimen,
+            initial={"observed_at": timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M")},
+        )
+    context = {
+        "patient": patient,
+        "infusion": infusion,
+        "form": form,
+        "group": group,
+        "lupus": group in LUPUS_GROUPS,
+        "records": Record,
+        "closed": infusion.status != InfusionStatus.ACTIVE,
+    }
+    return render(request, "followup/visit_form.html", context, status=status)
+
+
+def _record_visit(request: HttpRequest, form: VisitForm, infusion) -> bool:
+    """Check every part through the clinical core first (nothing is saved when one part is refused),
+    then record each part through the observation service."""
+    observed_at: datetime = form.cleaned_data["observed_at"]
+    parts = form.payloads()
+    if not parts:
+        form.add_error(
+            None, "Nothing to save: record the disease assessment, the medications or a lab value."
+        )
+        return False
+    ok = True
+    for kind, payload in parts:
+        try:
+            observation_services.validate_payload(
+                kind=kind, payload=payload, t_hours=infusion.hours_after(observed_at)
+            )
+        except ValidationError as exc:
+            ok = False
+            for field, errors in exc.message_dict.items():
+                for message in errors:
+                    form.add_error(None, f"{kind.replace('_', ' ')} — {field}: {message}")
+    if not ok:
+        return False
+    try:
+        for kind, payload in parts:
+            observation_services.observation_record(
+                infusion=infusion.pk,
+                kind=kind,
+                payload=payload,
+                observed_at=observed_at,
+                recorded_by=request.user,
+                source=ObservationSource.TABLET,
+            )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            for message in errors:
+                form.add_error(None, f"{field}: {message}")
+        return False
+    return True
+
+
+@patient_view
+@require_http_methods(["GET", "POST"])
+def planned_course(request: HttpRequest, patient: Patient) -> HttpResponse:
+    """A planned course: the eligibility work-up and the pre-leukapheresis washout checklist."""
+    plan = selectors.planned_course(patient=patient)
+    status = 200
+    form = planning.PlanForm(request.POST or None, plan=plan)
+    if request.method == "POST":
+        require(request.user, "patient.manage", patient.care_team_id)
+        if form.is_valid():
+            planning.plan_save(patient=patient, data=form.cleaned_data, plan=plan)
+            messages.success(request, "Planned course saved.")
+            return redirect("followup:planned_course", patient_id=patient.pk)
+        status = 422
+    context = {
+        "patient": patient,
+        "plan": plan,
+        "form": form,
+        "status": planning.plan_status(plan, patient) if plan else None,
+        "can_manage": can(request.user, "patient.manage", patient.care_team_id),
+    }
+    return render(request, "followup/planned_course.html", context, status=status)
+
+
+@login_required
+@require_GET
+def task_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "followup/tasks.html", {"tasks": selectors.open_tasks(user=request.user)})
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = get_object_or_404(
+        Finding.objects.filter(infusion__patient__in=Patient.objects.visible_to(request.user)), pk=finding_id
+    )
+    services.task_close(finding=finding, user=request.user)
+    messages.success(request, "Task closed.")
+    return redirect("followup:tasks")

@@ -1,0 +1,135 @@
+"""Follow-up screens: the visit form per disease, the patient's follow-up page, the planned course's
+work-up and washout, the coordinators' tasks and the outcomes page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from followup.models import PlannedCourse
+from monitoring.models import Indication, Observation
+from tests import factories
+
+from .conftest import HOUR, make_course, sledai_items
+
+BASELINE = sledai_items("arthritis", "rash", "low_complement", "increased_dna_binding")
+
+
+def _visit_post(course, hours, **extra):
+    data = {
+        "observed_at": timezone.localtime(course.infused_at + HOUR * hours).strftime("%Y-%m-%dT%H:%M"),
+        "meds_recorded": "on",
+        "pga": "0.2",
+        "pga_recorded": "on",
+    }
+    for code in sledai_items():
+        data[f"sledai_{code}"] = "no"
+    data.update(extra)
+    return data
+
+
+@pytest.fixture
+def rheum_client(client, rheumatologist):
+    client.force_login(rheumatologist)
+    return client
+
+
+def test_a_month_3_visit_form_shows_doris_remission_and_drug_free(rheum_client, record_fu, lupus_course):
+    record_fu(lupus_course, "sledai", {"items": BASELINE, "pga": 2.0}, hours=-120)
+    record_fu(
+        lupus_course, "medication_status", {"drugs": [{"drug": "prednisolone", "mg_per_day": 10}]}, hours=-120
+    )
+    url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
+    page = rheum_client.get(url)
+    assert page.status_code == 200
+    assert "Low complement (2)" in page.content.decode() and "attributed to lupus" in page.content.decode()
+    # the current regimen is prefilled: the rheumatologist stops prednisolone by clearing its row
+    assert 'value="prednisolone"' in page.content.decode()
+    response = rheum_client.post(
+        url, _visit_post(lupus_course, 2160, med_0_drug="", lab_cd19_per_uL="0"), follow=True
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "In DORIS remission" in html
+    assert "Drug-free" in html and "since month 3.0" in html
+    assert Observation.objects.filter(infusion=lupus_course, kind="lab").count() == 1
+
+
+def test_an_impossible_pga_is_refused_and_nothing_is_saved(rheum_client, lupus_course):
+    url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
+    response = rheum_client.post(url, _visit_post(lupus_course, 2160, pga="2.345"))
+    assert response.status_code == 422
+    assert "pga" in response.content.decode() and "two decimals" in response.content.decode()
+    assert not Observation.objects.exists()
+
+
+def test_the_ssc_form_has_the_17_site_body_map(rheum_client, rheum_team):
+    patient = factories.make_patient(rheum_team, indication=Indication.SYSTEMIC_SCLEROSIS)
+    course = make_course(patient, months_ago=6)
+    page = rheum_client.get(reverse("followup:visit", args=[patient.pk, course.pk])).content.decode()
+    assert page.count('class="mrss-site') == 17
+    assert "Tendon friction rubs" in page
+
+
+def test_the_follow_up_page_shows_both_courses_and_times_with_their_zone(
+    rheum_client, record_fu, lupus_patient
+):
+    first = make_course(lupus_patient, months_ago=20)
+    second = make_course(lupus_patient, months_ago=3.2)
+    record_fu(first, "lab", {"cd19_per_uL": 0, "igg_mg_dL": 500}, hours=24 * 40)
+    record_fu(second, "lab", {"cd19_per_uL": 30, "igg_mg_dL": 700}, hours=24 * 40)
+    html = rheum_client.get(reverse("followup:patient", args=[lupus_patient.pk])).content.decode()
+    assert "Course 1" in html and "Course 2" in html
+    assert "CET" in html or "CEST" in html
+    assert "CD19 B cells" in html and 'class="trajectory"' in html
+    assert "Month 6" in html  # the visit schedule of the chosen (latest) course
+
+
+def test_another_teams_patient_is_not_found(rheum_client, team):
+    other = factories.make_patient(team, indication=Indication.SLE)
+    assert rheum_client.get(reverse("followup:patient", args=[other.pk])).status_code == 404
+
+
+def test_the_planned_course_says_what_is_still_missing(client, rheum_team):
+    coordinator = factories.make_user(Role.COORDINATOR, rheum_team)
+    client.force_login(coordinator)
+    patient = factories.make_patient(rheum_team, indication=Indication.LUPUS_NEPHRITIS)
+    url = reverse("followup:planned_course", args=[patient.pk])
+    leuka = timezone.localtime(timezone.now() + timedelta(days=10))
+    response = client.post(
+        url,
+        {
+            "planned_leukapheresis_at": leuka.strftime("%Y-%m-%dT%H:%M"),
+            "w_pre_treatment_activity": "SLEDAI-2K 14",
+            "l_0_drug": "mycophenolate mofetil",
+            "l_0_at": timezone.localtime(timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "l_1_drug": "prednisolone",
+            "l_1_mg": "15",
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert PlannedCourse.objects.filter(patient=patient).exists()
+    assert "mycophenolate mofetil last" in html and "not yet: leukapheresis too early" in html
+    assert "glucocorticoid 15 mg/day" in html and "reduce" in html
+    assert "HBV, HCV and HIV screening" in html
+    assert "refractory lupus nephritis not yet decided" in html
+
+
+def test_the_outcomes_page_shows_rates_with_denominators_and_a_kaplan_meier_curve(
+    client, rheum_team, record_fu, lupus_patient
+):
+    coordinator = factories.make_user(Role.COORDINATOR, rheum_team)
+    course = make_course(lupus_patient, months_ago=7)
+    record_fu(course, "sledai", {"items": BASELINE, "pga": 2.0}, hours=-120)
+    record_fu(course, "medication_status", {"drugs": []}, hours=2160)
+    record_fu(course, "sledai", {"items": sledai_items(), "pga": 0.1}, hours=2160)
+    client.force_login(coordinator)
+    html = client.get(reverse("followup:outcomes")).content.decode()
+    assert "DORIS" in html and "1 / 1" in html
+    assert "Caution: fewer than 10" in html
+    assert 'class="km"' in html and "Number at risk" in html
