@@ -94,8 +94,8 @@ def refractory_ln(regimens: Sequence[PriorRegimen]) -> tuple[Tri, str]:
     }
     if len(qualifying) >= REFRACTORY_LN_INDUCTION_REGIMENS:
         return True, (
-            f"refractory: {len(qualifying)} induction regimens ({', '.join(sorted(qualifying))}) of ≥ 4 months,"
-            " adherent, without response (ELIG-2)"
+            f"refractory: {len(qualifying)} induction regimens ({', '.join(sorted(qualifying))})"
+            " of ≥ 4 months, adherent, without response (ELIG-2)"
         )
     if not induction:
         return None, "not yet decided: record the induction regimens given (ELIG-2)"
@@ -107,8 +107,8 @@ def refractory_ln(regimens: Sequence[PriorRegimen]) -> tuple[Tri, str]:
             + " (ELIG-2)"
         )
     return False, (
-        f"not refractory by ELIG-2: {len(qualifying)} of {REFRACTORY_LN_INDUCTION_REGIMENS} induction regimens"
-        " of ≥ 4 months, adherent, without response"
+        f"not refractory by ELIG-2: {len(qualifying)} of {REFRACTORY_LN_INDUCTION_REGIMENS}"
+        " induction regimens of ≥ 4 months, adherent, without response"
     )
 
 
