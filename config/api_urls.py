@@ -17,6 +17,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from alerts.api import AlertViewSet
+from followup.api import FollowupResultViewSet
 from monitoring.api import GradeEvaluationViewSet, InfusionViewSet, ObservationViewSet, PatientViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -26,6 +27,7 @@ router.register("infusions", InfusionViewSet, basename="api-infusion")
 router.register("observations", ObservationViewSet, basename="api-observation")
 router.register("grades", GradeEvaluationViewSet, basename="api-grade")
 router.register("alerts", AlertViewSet, basename="api-alert")
+router.register("followup-results", FollowupResultViewSet, basename="api-followup-result")
 
 DOCS_TEMPLATE = """{% extends "base.html" %}
 {% block title %}API documentation — CAR-T Track{% endblock %}
