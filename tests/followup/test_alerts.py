@@ -1,0 +1,57 @@
+"""Follow-up alerts through the escalation chain (ALERT-13): serological re-activation routine to the
+physicians, loss of B-cell aplasia urgent for B-ALL only, prophylaxis stop criteria a task."""
+
+from __future__ import annotations
+
+from alerts.models import Alert, Syndrome
+from followup.models import Finding, FindingKind, TaskStatus
+from monitoring.models import Indication
+from tests import factories
+
+from .conftest import make_course
+
+MONTH = 730.5
+
+
+def test_serological_reactivation_is_a_routine_alert_to_the_physicians(record_fu, lupus_patient):
+    lupus_course = make_course(lupus_patient, months_ago=10)
+    for hours, value in ((-120, 250), (672, 80), (2160, 20), (4380, 45), (6570, 60)):
+        record_fu(
+            lupus_course, "lab", {"anti_dsdna_IU_mL": value, "anti_dsdna_cutoff_IU_mL": 30}, hours=hours
+        )
+    alert = Alert.objects.get(infusion=lupus_course, syndrome=Syndrome.SEROLOGY)
+    assert alert.urgency == "routine"
+    assert alert.policy_snapshot["steps"][0]["role"] == "physician"
+    assert not Alert.objects.filter(infusion=lupus_course, syndrome=Syndrome.RELAPSE).exists()
+
+
+def _cd19_course(record_fu, course):
+    for hours, value in ((24, 40), (168, 0), (2160, 0), (4380, 12), (5000, 30)):
+        record_fu(course, "lab", {"cd19_per_uL": value}, hours=hours)
+
+
+def test_loss_of_b_cell_aplasia_is_urgent_for_b_all(record_fu, rheum_team):
+    patient = factories.make_patient(rheum_team, indication=Indication.B_ALL)
+    course = make_course(patient, months_ago=8)
+    _cd19_course(record_fu, course)
+    alert = Alert.objects.get(infusion=course, syndrome=Syndrome.B_CELL_APLASIA_LOST)
+    assert alert.urgency == "urgent"
+
+
+def test_b_cell_return_in_lupus_is_information_not_an_alert(record_fu, lupus_patient):
+    course = make_course(lupus_patient, months_ago=8)
+    _cd19_course(record_fu, course)
+    assert Finding.objects.filter(infusion=course, kind=FindingKind.B_CELL_RECONSTITUTION).exists()
+    assert not Alert.objects.filter(infusion=course).exclude(syndrome=Syndrome.OVERDUE_VISIT).exists()
+
+
+def test_prophylaxis_stop_criteria_make_a_task(record_fu, lupus_patient):
+    course = make_course(lupus_patient, months_ago=13)
+    drugs = {"drugs": [{"drug": "valacyclovir", "mg_per_day": 1000}, {"drug": "tmp_smx", "mg_per_day": 480}]}
+    record_fu(course, "medication_status", drugs, hours=-120)
+    record_fu(course, "lab", {"cd4_per_uL": 250}, hours=9 * MONTH)
+    assert not Finding.objects.filter(kind=FindingKind.PROPHYLAXIS_STOP_CRITERIA_MET).exists()
+    record_fu(course, "lab", {"cd4_per_uL": 260}, hours=12 * MONTH)
+    task = Finding.objects.get(infusion=course, kind=FindingKind.PROPHYLAXIS_STOP_CRITERIA_MET)
+    assert task.task_status == TaskStatus.OPEN and "valacyclovir" in task.text
+    assert task.alert is None
