@@ -10,3 +10,7 @@ entered-in-error marker), ``evaluation`` (the grade evaluation just stored).
 from django.dispatch import Signal
 
 observation_saved = Signal()
+
+#: Sent by ``manage.py seed_demo`` after the ward is seeded (``teams``: name -> CareTeam, ``products``:
+#: name -> Product, ``users``: role -> User, ``stdout``): apps above monitoring add their demo data.
+demo_seeded = Signal()

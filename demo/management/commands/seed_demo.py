@@ -36,6 +36,7 @@ from monitoring.models import (
     Patient,
     Product,
 )
+from monitoring.signals import demo_seeded
 
 DEMO_PASSWORD = "demo-ward-password-2025"  # noqa: S105 - printed demo credential, never production
 NAMESPACE = uuid.UUID("6f1c1d8e-6d7a-4c55-9a9e-2b8f3f1a7c10")
@@ -526,6 +527,9 @@ class Command(BaseCommand):
             )
         )
         self._alerting(teams.values())
+        demo_seeded.send(
+            sender=self.__class__, teams=teams, products=products, users=users, stdout=self.stdout
+        )
         self._print_logins(users, password)
 
     # -- building blocks -------------------------------------------------------------------------
