@@ -160,19 +160,29 @@ class VisitForm(forms.Form):
                 label="Drug",
                 required=False,
                 initial=current.get("drug", ""),
-                widget=forms.TextInput(attrs={"list": "followup-drugs", "autocomplete": "off"}),
+                widget=forms.TextInput(
+                    attrs={"list": "followup-drugs", "autocomplete": "off", "aria-label": f"Drug {i + 1}"}
+                ),
             )
             self.fields[f"med_{i}_dose"] = forms.DecimalField(
-                label="Dose", required=False, min_value=0, initial=dose
+                label="Dose",
+                required=False,
+                min_value=0,
+                initial=dose,
+                widget=forms.NumberInput(attrs={"aria-label": f"Dose of drug {i + 1}", "step": "any"}),
             )
             self.fields[f"med_{i}_unit"] = forms.ChoiceField(
                 label="Unit",
                 choices=DOSE_UNITS,
                 required=False,
                 initial="week" if "mg_per_week" in current else "day",
+                widget=forms.Select(attrs={"aria-label": f"Dose unit of drug {i + 1}"}),
             )
             self.fields[f"med_{i}_investigational"] = forms.BooleanField(
-                label="Trial drug", required=False, initial=bool(current.get("investigational"))
+                label="Trial drug",
+                required=False,
+                initial=bool(current.get("investigational")),
+                widget=forms.CheckboxInput(attrs={"aria-label": f"Drug {i + 1} is a trial drug"}),
             )
 
     # -- groups of bound fields for the template -----------------------------------------------

@@ -111,6 +111,11 @@ class PlanForm(forms.Form):
                 initial=info.get("mg_per_day"),
             )
 
+        for name, field in self.fields.items():
+            if name[:2] in ("h_", "l_"):
+                row = int(name.split("_")[1]) + 1
+                field.widget.attrs.setdefault("aria-label", f"{field.label} (row {row})")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         for i in range(LAST_GIVEN_ROWS):

@@ -1,0 +1,69 @@
+"""A rheumatologist (password + TOTP) records a month-3 SLE visit on the follow-up form and sees DORIS
+remission and the drug-free status (issue 14), at 1024×768 and 820×1180."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.models import Role
+from carttrack.followup.sledai import SLEDAI_CODES
+from monitoring import services
+from monitoring.models import CloseReason, Indication, InfusionStatus
+from tests import factories
+
+from .helpers import csp_errors, login, serious_axe_violations, totp_device
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+MONTH = timedelta(hours=730.5)
+
+
+def test_rheumatologist_records_a_month_3_visit_and_sees_doris_and_drug_free(page, monkeypatch):
+    monkeypatch.setattr("monitoring.services._enqueue_alert_processing", lambda evaluation_id: None)
+    monkeypatch.setattr("followup.services._enqueue_findings", lambda evaluation_id: None)
+    team = factories.make_team("Rheumatology", time_zone="Europe/Berlin")
+    doctor = factories.make_user(Role.PHYSICIAN, team, username="rheumatologist")
+    patient = factories.make_patient(team, indication=Indication.SLE, sex="F", given_name="Lena")
+    course = factories.make_infusion(patient, infused_at=timezone.now() - MONTH * 3.1)
+    before = course.infused_at - timedelta(days=5)
+    active = {code: code in ("arthritis", "rash", "low_complement") for code in SLEDAI_CODES}
+    services.observation_record(
+        infusion=course,
+        kind="sledai",
+        payload={"items": active, "pga": 2.0},
+        observed_at=before,
+        recorded_by=doctor,
+    )
+    services.observation_record(
+        infusion=course,
+        kind="medication_status",
+        payload={"drugs": [{"drug": "prednisolone", "mg_per_day": 10}]},
+        observed_at=before,
+        recorded_by=doctor,
+    )
+    course.status, course.close_reason = InfusionStatus.CLOSED, CloseReason.MONITORING_COMPLETE
+    course.closed_at = course.infused_at + timedelta(days=28)
+    course.save(update_fields=["status", "close_reason", "closed_at"])
+
+    login(page, doctor, totp_device(doctor), next_path=f"/followup/patients/{patient.pk}/")
+    page.goto(f"/followup/patients/{patient.pk}/")
+    page.get_by_role("link", name="Record a follow-up visit").click()
+    page.wait_for_url("**/visit/")
+    assert serious_axe_violations(page) == []
+    month3 = (course.infused_at + MONTH * 3).astimezone(ZoneInfo(team.time_zone))
+    page.locator("[name=observed_at]").fill(month3.strftime("%Y-%m-%dT%H:%M"))
+    for code in SLEDAI_CODES:
+        page.locator(f"input[name=sledai_{code}][value=no]").check()
+    page.locator("[name=pga]").fill("0.2")
+    page.locator("[name=meds_recorded]").check()
+    page.locator("[name=med_0_drug]").fill("")  # prednisolone stopped
+    page.locator("[name=lab_cd19_per_uL]").fill("0")
+    page.get_by_role("button", name="Save visit").click()
+    expect(page.locator("#doris-status")).to_contain_text("In DORIS remission")
+    expect(page.locator("#drug-free-status")).to_contain_text("Drug-free")
+    assert course.observations.filter(kind="sledai").count() == 2
+    assert csp_errors(page) == []
