@@ -56,8 +56,10 @@ def cohort(*, team_ids: list[int], data: dict, tz: ZoneInfo) -> list[cohort_outc
         qs = qs.filter(infused_at__lte=datetime.combine(data["infused_to"], time.max, tzinfo=tz))
     infusions = list(qs.order_by("infused_at", "id"))
     rows = course_reading.current_rows([i.pk for i in infusions])
+    policy_id = grading.latest_policy_id()  # read once for the cohort, not once per course
     members = []
     for infusion in infusions:
+        infusion.policy_id = policy_id
         result = carttrack.evaluate_followup(
             carttrack.parse_patient(grading.patient_dict(infusion)),
             course_reading.parsed_observations(infusion, rows[infusion.pk]),

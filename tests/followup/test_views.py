@@ -133,3 +133,28 @@ def test_the_outcomes_page_shows_rates_with_denominators_and_a_kaplan_meier_curv
     assert "DORIS" in html and "1 / 1" in html
     assert "Caution: fewer than 10" in html
     assert 'class="km"' in html and "Number at risk" in html
+
+
+def test_the_outcomes_page_reads_a_fixed_number_of_queries_whatever_the_cohort(
+    client, rheum_team, record_fu, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    coordinator = factories.make_user(Role.COORDINATOR, rheum_team)
+    client.force_login(coordinator)
+
+    def followed_patient():
+        patient = factories.make_patient(rheum_team, indication=Indication.SLE)
+        course = make_course(patient, months_ago=4)
+        record_fu(course, "sledai", {"items": BASELINE, "pga": 2.0}, hours=-120)
+        record_fu(course, "sledai", {"items": sledai_items(), "pga": 0.1}, hours=2160)
+
+    followed_patient()
+    client.get(reverse("followup:outcomes"))  # warm-up
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("followup:outcomes"))
+    for _ in range(3):
+        followed_patient()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert client.get(reverse("followup:outcomes")).status_code == 200
