@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db import transaction
@@ -223,9 +224,12 @@ def plan_status(plan: PlannedCourse, patient: Patient) -> PlanStatus:
     )
     if plan.planned_leukapheresis_at is None:
         return PlanStatus(eligibility, (), (), "Set the planned leukapheresis date to check the washout.")
-    last = {d: datetime.fromisoformat(i["at"]) for d, i in plan.last_given.items() if i.get("at")}
+    tz = ZoneInfo(patient.care_team.time_zone)  # the checklist's times are shown in the team's zone
+    last = {
+        d: datetime.fromisoformat(i["at"]).astimezone(tz) for d, i in plan.last_given.items() if i.get("at")
+    }
     steroid_doses = {
         d: i["mg_per_day"] for d, i in plan.last_given.items() if i.get("mg_per_day") is not None
     }
-    items = washout_checklist(plan.planned_leukapheresis_at, last, steroid_doses or None)
+    items = washout_checklist(plan.planned_leukapheresis_at.astimezone(tz), last, steroid_doses or None)
     return PlanStatus(eligibility, items, still_missing(items), "")

@@ -28,7 +28,7 @@ from monitoring import services as observation_services
 from monitoring.models import InfusionStatus, ObservationSource, Patient
 from monitoring.views import patient_view
 
-from . import charts, planning, selectors, services
+from . import charts, course_reading, planning, selectors, services
 from .forms import VisitForm
 from .models import Finding
 
@@ -66,7 +66,7 @@ def _course_or_404(patient: Patient, infusion_id: int):
 
 
 def _current_regimen(infusion) -> list[dict]:
-    rows = selectors.course_reading.current_rows([infusion.pk])[infusion.pk]
+    rows = course_reading.current_rows([infusion.pk])[infusion.pk]
     regimens = [payload for _id, _inf, kind, payload, _at in rows if kind == "medication_status"]
     return list(regimens[-1].get("drugs") or []) if regimens else []
 
