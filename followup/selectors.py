@@ -15,6 +15,7 @@ from django.http import Http404
 import carttrack
 from carttrack.followup.course import build_course
 from carttrack.followup.groups import IndicationGroup
+from carttrack.followup.inputs import MedicationStatus
 from carttrack.followup.sle_course import sle_visits
 from carttrack.followup.visits import (
     VisitStatus,
@@ -66,6 +67,13 @@ class DatedVisit:
 
 
 @dataclass
+class RegimenEntry:
+    at: datetime
+    drugs: list[str]  # "prednisolone 5 mg/day"
+    changes: list[str]  # "started belimumab", "stopped prednisolone", "prednisolone 10 → 5 mg/day"
+
+
+@dataclass
 class CourseView:
     infusion: Infusion
     number: int
@@ -74,6 +82,7 @@ class CourseView:
     visits: list[DatedVisit]
     tasks: list[Finding]
     findings: list[Finding]
+    regimens: list[RegimenEntry] = field(default_factory=list)
 
 
 def courses_of(patient: Patient) -> list[Infusion]:
@@ -139,8 +148,30 @@ def course_view(
         visits=visits,
         tasks=[f for f in findings if f.task_status == TaskStatus.OPEN],
         findings=findings,
+        regimens=regimen_history(chosen, parsed),
     )
     return courses, view
+
+
+def regimen_history(infusion: Infusion, parsed: list) -> list[RegimenEntry]:
+    """Each recorded regimen with what changed since the one before (stop, start, dose change)."""
+    out: list[RegimenEntry] = []
+    before: dict[str, str] = {}
+    for obs in parsed:
+        if not isinstance(obs, MedicationStatus):
+            continue
+        now = {d.label: d.dose_text for d in obs.drugs}
+        changes = [f"started {name}" for name in now if name not in before]
+        changes += [f"stopped {name}" for name in before if name not in now]
+        changes += [
+            f"{name} {before[name]} → {dose}"
+            for name, dose in now.items()
+            if name in before and before[name] != dose
+        ]
+        at = infusion.infused_at + timedelta(hours=obs.t_hours)
+        out.append(RegimenEntry(at, [f"{n} {d}" for n, d in now.items()] or ["no treatment"], changes))
+        before = now
+    return out
 
 
 def trajectories(*, patient: Patient, courses: list[Infusion]) -> list[Trajectory]:

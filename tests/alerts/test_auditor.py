@@ -84,6 +84,7 @@ def test_beat_schedule_ticks_within_15_seconds():
         "alerts.tick",
         "alerts.audit",
         "alerts.overdue_checks",
+        "followup.overdue_visits",
     }
 
 

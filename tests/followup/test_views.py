@@ -57,6 +57,7 @@ def test_a_month_3_visit_form_shows_doris_remission_and_drug_free(rheum_client, 
     assert "In DORIS remission" in html
     assert "Drug-free" in html and "since month 3.0" in html
     assert Observation.objects.filter(infusion=lupus_course, kind="lab").count() == 1
+    assert "stopped prednisolone" in html
 
 
 def test_an_impossible_pga_is_refused_and_nothing_is_saved(rheum_client, lupus_course):
