@@ -110,7 +110,10 @@ class VisitForm(forms.Form):
             required=False,
             widget=forms.NumberInput(attrs={"type": "range", "min": 0, "max": 3, "step": 0.1}),
         )
-        self.fields["pga_recorded"] = forms.BooleanField(label="PGA recorded", required=False, initial=True)
+        # A slider always sends a value: its value counts only when the physician ticks this (PGA-1).
+        self.fields["pga_recorded"] = forms.BooleanField(
+            label="Record this PGA (a slider left untouched is not a PGA)", required=False, initial=False
+        )
         self.fields["hemolytic_anemia"] = forms.ChoiceField(
             label="Haemolytic anaemia", choices=OPT_BOOL, required=False
         )

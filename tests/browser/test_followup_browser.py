@@ -59,6 +59,7 @@ def test_rheumatologist_records_a_month_3_visit_and_sees_doris_and_drug_free(pag
     for code in SLEDAI_CODES:
         page.locator(f"input[name=sledai_{code}][value=no]").check()
     page.locator("[name=pga]").fill("0.2")
+    page.locator("[name=pga_recorded]").check()
     page.locator("[name=meds_recorded]").check()
     page.locator("[name=med_0_drug]").fill("")  # prednisolone stopped
     page.locator("[name=lab_cd19_per_uL]").fill("0")
