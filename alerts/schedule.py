@@ -28,9 +28,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
     # Overdue bedside checks → nurse tasks → charge-nurse alerts after the grace period.
     "alerts-overdue-checks": {"task": "alerts.overdue_checks", "schedule": 60.0, "options": {"expires": 120}},
     # Follow-up visits whose window closed undocumented → coordinator tasks and a routine alert (G-1).
+    # (Cheap when no window closed: one query, no course is read.)
     "followup-overdue-visits": {
         "task": "followup.overdue_visits",
-        "schedule": 900.0,
-        "options": {"expires": 1800},
+        "schedule": 60.0,
+        "options": {"expires": 120},
     },
 }

@@ -18,7 +18,7 @@ def process_findings(evaluation_id: int) -> None:
     services.findings_process(evaluation_id=evaluation_id)
 
 
-@shared_task(name="followup.overdue_visits", acks_late=True, ignore_result=True, expires=3600)
+@shared_task(name="followup.overdue_visits", acks_late=True, ignore_result=True, expires=120)
 def overdue_visits() -> dict:
     """Courses in which a visit window closed undocumented get their overdue-visit tasks (G-1)."""
     return services.overdue_visits_scan()

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from alerts.models import AlarmKind, Alert, CheckTask, OnCallSchedule, OperationsAlarm
 from alerts.services import alert_process_evaluation
+from followup.models import Finding, FollowupEvaluation
 from tests import factories
 
 from .conftest import verified_client
@@ -86,6 +87,15 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("alerts:policy_edit", "POST"): MANAGE,
     # Operations alarms are looked up among the teams the user manages: others get 404, not 403.
     ("alerts:clear_alarm", "POST"): {**MANAGE, "nurse": 404, "physician": 404},
+    # Follow-up
+    ("followup:patient", "GET"): ALL,
+    ("followup:visit", "GET"): CLINICAL,
+    ("followup:visit", "POST"): CLINICAL,
+    ("followup:planned_course", "GET"): ALL,
+    ("followup:planned_course", "POST"): MANAGE,
+    ("followup:tasks", "GET"): ALL,
+    ("followup:task_done", "POST"): only("physician", "coordinator", "admin"),
+    ("followup:outcomes", "GET"): only("physician", "coordinator", "admin"),
     # Audit
     ("audit:access_log", "GET"): only("admin"),
     ("audit:patient", "GET"): only("admin"),
@@ -118,6 +128,8 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("api-alert-acknowledge", "POST"): PHYSICIAN,
     ("api-alert-resolve", "POST"): PHYSICIAN,
     ("api-alert-note", "POST"): PHYSICIAN,
+    ("api-followup-result-list", "GET"): ALL,
+    ("api-followup-result-detail", "GET"): ALL,
 }
 
 # URL kwarg -> which object of the world it names (team-bound, so the other team's is a 404).
@@ -129,6 +141,8 @@ KWARG_OBJECT = {
     "schedule_id": "schedule",
     "alarm_id": "alarm",
     "team_id": "team",
+    "infusion_id": "infusion",
+    "finding_id": "finding",
     "form_key": None,
     "check_type": None,
     "pk": None,
@@ -140,6 +154,7 @@ API_PK_OBJECT = {
     "observation": "observation",
     "grade": "evaluation",
     "alert": "alert",
+    "followup": "followup_evaluation",
 }
 
 
@@ -199,8 +214,27 @@ def world(team, other_team, product, nurse):
         alarm = OperationsAlarm.objects.create(
             kind=AlarmKind.ONCALL_GAP, team=care_team, key=f"gap-{care_team.pk}", message="Nobody on call"
         )
+        followup_evaluation = FollowupEvaluation.objects.create(
+            infusion=infusion,
+            rule_set="followup",
+            visit_template_version="g1-2025.1",
+            indication_group="oncology",
+        )
+        finding = Finding.objects.create(
+            infusion=infusion,
+            care_team=care_team,
+            key="visit_overdue@1440:month_2",
+            kind="visit_overdue",
+            urgency="routine",
+            recipient="coordinator",
+            text="Month 2 visit overdue",
+            t_hours=1440,
+            task_status="open",
+        )
         return {
             "team": care_team,
+            "followup_evaluation": followup_evaluation,
+            "finding": finding,
             "patient": patient,
             "infusion": infusion,
             "observation": observation,
