@@ -7,9 +7,8 @@ class FollowupConfig(AppConfig):
 
     def ready(self) -> None:
         # Each saved observation re-evaluates its course's follow-up in the same transaction.
-        from monitoring.signals import demo_seeded, observation_saved
+        from monitoring.signals import observation_saved
 
-        from . import demo, receivers
+        from . import receivers
 
         observation_saved.connect(receivers.on_observation_saved, dispatch_uid="followup-evaluate")
-        demo_seeded.connect(demo.on_demo_seeded, dispatch_uid="followup-demo")

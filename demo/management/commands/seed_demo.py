@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import CareTeam, Membership, Role, User
 from accounts.two_factor import enrol_demo_totp
 from demo.alerting import seed_alerting
+from demo.followup_ward import seed_followup
 from monitoring import services
 from monitoring.models import (
     Indication,
@@ -36,7 +37,6 @@ from monitoring.models import (
     Patient,
     Product,
 )
-from monitoring.signals import demo_seeded
 
 DEMO_PASSWORD = "demo-ward-password-2025"  # noqa: S105 - printed demo credential, never production
 NAMESPACE = uuid.UUID("6f1c1d8e-6d7a-4c55-9a9e-2b8f3f1a7c10")
@@ -527,8 +527,9 @@ class Command(BaseCommand):
             )
         )
         self._alerting(teams.values())
-        demo_seeded.send(
-            sender=self.__class__, teams=teams, products=products, users=users, stdout=self.stdout
+        made, count = seed_followup(teams=teams, products=products, users=users)
+        self.stdout.write(
+            f"Follow-up demo: {made} patients followed 6–24 months ({count} observations recorded)."
         )
         self._print_logins(users, password)
 

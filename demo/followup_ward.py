@@ -1,4 +1,4 @@
-"""Follow-up demo patients for ``manage.py seed_demo`` (connected to ``monitoring.signals.demo_seeded``):
+"""Follow-up demo patients for ``manage.py seed_demo``:
 lupus, lupus nephritis, myositis and SSc patients followed for 6–24 months, among them one in
 sustained drug-free DORIS remission, one whose B cells came back without a flare, one with an LN flare
 after a complete renal response and one with a second CAR-T course. Every observation goes through
@@ -338,11 +338,4 @@ def _close(infusion: Infusion, course: Course) -> None:
         status=InfusionStatus.CLOSED,
         close_reason=course.close,
         closed_at=infusion.infused_at + timedelta(hours=course.closed_after_hours),
-    )
-
-
-def on_demo_seeded(sender, *, teams, products, users, stdout, **kwargs) -> None:
-    created, recorded = seed_followup(teams=teams, products=products, users=users)
-    stdout.write(
-        f"Follow-up demo: {created} patients followed 6–24 months ({recorded} observations recorded)."
     )
