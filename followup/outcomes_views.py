@@ -119,15 +119,11 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     team_ids = team_ids_with(request.user, "analytics.view")
     if not team_ids:
         raise PermissionDenied("Your role does not allow analytics.view")
-    tz = (
-        ZoneInfo(request.user.memberships.first().team.time_zone)
-        if request.user.memberships.exists()
-        else None
-    )
+    membership = request.user.memberships.select_related("team").first()
+    tz = ZoneInfo(membership.team.time_zone if membership else "UTC")  # times shown in the team's zone
     form = OutcomeFilter(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    with timezone.override(tz):
-        members = cohort(team_ids=team_ids, data=data, tz=tz or ZoneInfo("UTC"))
+    members = cohort(team_ids=team_ids, data=data, tz=tz)
     times = [cohort_outcomes.relapse_free_survival(m) for m in members]
     km = kaplan_meier(times)
     context = {
@@ -140,6 +136,6 @@ def outcomes(request: HttpRequest) -> HttpResponse:
         "km": km,
         "km_svg": km_svg(km),
         "now": timezone.now(),
-        "tz": tz,
     }
-    return render(request, "followup/outcomes.html", context)
+    with timezone.override(tz):
+        return render(request, "followup/outcomes.html", context)

@@ -134,6 +134,7 @@ def test_the_outcomes_page_shows_rates_with_denominators_and_a_kaplan_meier_curv
     assert "DORIS" in html and "1 / 1" in html
     assert "Caution: fewer than 10" in html
     assert 'class="km"' in html and "Number at risk" in html
+    assert "CET" in html or "CEST" in html  # "as of" in the coordinator's team zone
 
 
 def test_the_outcomes_page_reads_a_fixed_number_of_queries_whatever_the_cohort(
