@@ -115,3 +115,32 @@ def test_toxicity_saves_do_not_evaluate_follow_up(record_fu, lupus_patient):
         course, "vitals", {"temp_c": 37.0, "hr": 80, "sbp": 120, "dbp": 70, "rr": 14, "spo2": 98}, hours=2
     )
     assert not FollowupEvaluation.objects.exists()
+
+
+def test_a_documented_visit_is_no_task_and_the_coordinator_closes_an_overdue_one(
+    record_fu, lupus_patient, fu_coordinator, rheum_team, django_capture_on_commit_callbacks
+):
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.models import Role
+    from tests import factories
+
+    course = make_course(lupus_patient, months_ago=3.0)
+    record_fu(course, "sledai", {"items": BASELINE}, hours=-120)
+    record_fu(course, "sledai", {"items": QUIET}, hours=1461)  # month 2, in its window
+    later = timezone.now() + timedelta(days=20)  # month 3's window has closed too
+    with django_capture_on_commit_callbacks(execute=True):
+        services.overdue_visits_scan(now=later)
+    open_visits = set(
+        Finding.objects.filter(
+            infusion=course, kind=FindingKind.VISIT_OVERDUE, task_status=TaskStatus.OPEN
+        ).values_list("subject", flat=True)
+    )
+    # month 2 was overdue when the baseline was entered late; documenting it closed its task
+    assert "month_2" not in open_visits and "month_3" in open_visits
+    assert Finding.objects.get(infusion=course, subject="month_2").task_status == TaskStatus.DONE
+    task = Finding.objects.get(infusion=course, subject="month_3")
+    nurse = factories.make_user(Role.NURSE, rheum_team)
+    with pytest.raises(PermissionDenied):
+        services.task_close(finding=task, user=nurse)
+    assert services.task_close(finding=task, user=fu_coordinator).task_status == TaskStatus.DONE
