@@ -276,7 +276,7 @@ def record(request: HttpRequest, patient: Patient, form_key: str) -> HttpRespons
     except PermissionDenied as exc:
         form.add_error(None, str(exc))
         return _form_response(request, patient, infusion, form_key, form, status=403)
-    notice = f"{form.TITLE} saved at {timezone.localtime(obs.recorded_at):%H:%M}."
+    notice = f"{form.TITLE} saved at {timezone.localtime(obs.recorded_at):%H:%M %Z}."
     if not created:
         notice = f"{form.TITLE} was already saved (double tap) — stored once."
     return _form_response(

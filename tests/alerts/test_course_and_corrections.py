@@ -27,20 +27,11 @@ from alerts.models import (
 )
 from monitoring.models import GradeEvaluation, InfusionStatus, Observation
 from tests.api.conftest import client_for
+from tests.monitoring.conftest import FEVER_NOREPI
 
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("api-observation-list")
-FEVER_NOREPI = {
-    "temp_c": 39.1,
-    "hr": 124,
-    "sbp": 84,
-    "dbp": 48,
-    "rr": 24,
-    "spo2": 95,
-    "o2_device": "room_air",
-    "vasopressors": ["norepinephrine"],
-}
 FEVER = {"temp_c": 38.6, "hr": 104, "sbp": 122, "dbp": 74, "rr": 18, "spo2": 97, "o2_device": "room_air"}
 ICE_FULL = {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 1}
 

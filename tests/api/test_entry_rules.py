@@ -13,32 +13,11 @@ from django.utils import timezone
 
 import carttrack
 from monitoring.models import GradeEvaluation, Observation
+from tests.monitoring.conftest import FEVER_CANNULA, FEVER_NOREPI
 
 from .conftest import vitals_body
 
 LIST = reverse("api-observation-list")
-
-FEVER_NOREPI = {
-    "temp_c": 39.1,
-    "hr": 124,
-    "sbp": 84,
-    "dbp": 48,
-    "rr": 24,
-    "spo2": 95,
-    "o2_device": "room_air",
-    "vasopressors": ["norepinephrine"],
-}
-FEVER_CANNULA = {
-    "temp_c": 38.9,
-    "hr": 112,
-    "sbp": 118,
-    "dbp": 70,
-    "rr": 22,
-    "spo2": 94,
-    "o2_device": "nasal_cannula",
-    "o2_flow_l_min": 3,
-    "vasopressors": [],
-}
 
 
 def post(api, infusion, payload, *, minutes_ago: float = 1.0, observed_at: str | None = None):

@@ -16,29 +16,18 @@ from alerts.models import Alert, EscalationStep, EventKind, Notification, StepSt
 from monitoring import services
 from monitoring.models import ObservationKind
 from tests import factories
+from tests.monitoring.conftest import FEVER_CANNULA
 
 from .conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
-
-CRS_2 = {
-    "temp_c": 38.9,
-    "hr": 112,
-    "sbp": 118,
-    "dbp": 70,
-    "rr": 22,
-    "spo2": 94,
-    "o2_device": "nasal_cannula",
-    "o2_flow_l_min": 3,
-    "vasopressors": [],
-}
 
 
 def _paged_primary(ward):
     obs, evaluation, _ = services.observation_record(
         infusion=ward["infusion"],
         kind=ObservationKind.VITALS,
-        payload=CRS_2,
+        payload=FEVER_CANNULA,
         observed_at=timezone.now() - timedelta(minutes=1),
         recorded_by=ward["nurse"],
         client_uuid=uuid.uuid4(),

@@ -15,22 +15,11 @@ from django.utils import timezone
 from monitoring import schedules
 from monitoring.models import GradeEvaluation, Infusion, InfusionStatus, Observation
 
-from .conftest import NORMAL_VITALS
-from .test_tablet_views import HX, neuro_post, record_url
+from .conftest import FEVER_CANNULA, NORMAL_VITALS
+from .test_tablet_views import HX, ICE_QUESTIONS, neuro_post, record_url
 
 pytestmark = pytest.mark.django_db
 
-FEVER_CANNULA = {
-    "temp_c": 38.9,
-    "hr": 112,
-    "sbp": 118,
-    "dbp": 70,
-    "rr": 22,
-    "spo2": 94,
-    "o2_device": "nasal_cannula",
-    "o2_flow_l_min": 3,
-    "vasopressors": [],
-}
 BLANK = {
     "temperature": "",
     "hr": "",
@@ -136,19 +125,7 @@ def test_a_check_counts_as_done_only_when_complete(patient, infusion, record, en
 def test_intracranial_haemorrhage_is_present_absent_or_not_assessed(
     nurse_client, patient, infusion, enqueued
 ):
-    ice = {name: "yes" for name in ("orientation_year", "orientation_month", "orientation_city")}
-    ice |= {
-        name: "yes"
-        for name in (
-            "orientation_hospital",
-            "naming_1",
-            "naming_2",
-            "naming_3",
-            "commands",
-            "writing",
-            "attention",
-        )
-    }
+    ice = dict.fromkeys(ICE_QUESTIONS, "yes")
     data = neuro_post(ice_status="performed", intracranial_hemorrhage="yes", **ice)
     assert nurse_client.post(record_url(patient, "ice"), data, **HX).status_code == 200
     assert Observation.objects.get().payload["intracranial_hemorrhage"] is True
