@@ -106,6 +106,21 @@ class InfusionSerializer(serializers.ModelSerializer):
         return obj.day_post_infusion()
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
+class RecordedTimeField(serializers.CharField):
+    """An ISO-8601 time kept as sent: the service reads it through the clinical core's one rule
+    (``carttrack.parse_timestamp``: with its offset, or a wall time read in the care team's zone)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault(
+            "help_text",
+            "ISO 8601 with its UTC offset, e.g. 2025-03-01T08:30:00+01:00; without one it is read in "
+            "the care team's time zone (a time skipped or repeated by a daylight-saving change is refused)",
+        )
+        super().__init__(**kwargs)
+
+
 class InfusionCreateSerializer(serializers.Serializer):
     patient = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
@@ -121,7 +136,9 @@ class InfusionCreateSerializer(serializers.Serializer):
 
 class InfusionCloseSerializer(serializers.Serializer):
     close_reason = serializers.ChoiceField(choices=CloseReason.choices)
-    closed_at = serializers.DateTimeField(required=False, help_text="Defaults to now")
+    closed_at = RecordedTimeField(
+        required=False, help_text="Defaults to now; without offset: the team's zone"
+    )
 
 
 class GradeSummarySerializer(serializers.ModelSerializer):
@@ -218,21 +235,6 @@ def new_observation_data(obs: Observation, evaluation: GradeEvaluation | None) -
         "source": obs.source,
         "grade": grade,
     }
-
-
-@extend_schema_field(OpenApiTypes.DATETIME)
-class RecordedTimeField(serializers.CharField):
-    """An ISO-8601 time kept as sent: the service reads it through the clinical core's one rule
-    (``carttrack.parse_timestamp``: with its offset, or a wall time read in the care team's zone)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 64)
-        kwargs.setdefault(
-            "help_text",
-            "ISO 8601 with its UTC offset, e.g. 2025-03-01T08:30:00+01:00; without one it is read in "
-            "the care team's time zone (a time skipped or repeated by a daylight-saving change is refused)",
-        )
-        super().__init__(**kwargs)
 
 
 class ObservationCreateSerializer(serializers.Serializer):

@@ -122,11 +122,13 @@ def read_observed_at(value: datetime | str | None, *, zone: str, field: str = "o
         raise _validation_error_from(exc) from exc
 
 
-def _aware_time(value: datetime | str | None, infusion: Infusion | int) -> datetime:
+def _aware_time(
+    value: datetime | str | None, infusion: Infusion | int, field: str = "observed_at"
+) -> datetime:
     """``value`` as an aware time; the team's zone is looked up only for a time without offset."""
     if isinstance(value, datetime) and not timezone.is_naive(value):
         return value
-    return read_observed_at(value, zone=_team_zone(infusion))
+    return read_observed_at(value, zone=_team_zone(infusion), field=field)
 
 
 def _team_zone(infusion: Infusion | int) -> str:
@@ -501,7 +503,7 @@ def observation_mark_entered_in_error(
     )
 
 
-def infusion_close(*, infusion: Infusion, closed_at: datetime, close_reason: str, user) -> Infusion:
+def infusion_close(*, infusion: Infusion, closed_at: datetime | str, close_reason: str, user) -> Infusion:
     """Close monitoring of ``infusion``: the row is saved through its history (who closed it and why)
     and, after the commit, ``course_closed`` tells the alerting layer to stop the course's alerts.
 
@@ -511,6 +513,7 @@ def infusion_close(*, infusion: Infusion, closed_at: datetime, close_reason: str
         raise ValidationError(
             {"close_reason": [f"{close_reason!r} is not one of: {', '.join(CloseReason.values)}"]}
         )
+    closed_at = _aware_time(closed_at, infusion, "closed_at")
     with transaction.atomic(durable=True):
         locked = Infusion.objects.select_for_update().get(pk=infusion.pk)
         if not can(user, "patient.manage", locked.care_team_id):

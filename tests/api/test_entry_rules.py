@@ -137,3 +137,18 @@ def test_vitals_body_helper_still_records(api, infusion):
     """The normal record of the other API tests (explicit room air) is unaffected."""
     response = api.post(LIST, vitals_body(infusion), format="json")
     assert response.status_code == 201 and response.json()["grade"]["crs_grade"] == 0
+
+
+@pytest.mark.django_db
+def test_a_closing_time_without_zone_is_read_in_the_team_zone(coordinator_api, team, infusion):
+    team.time_zone = "Europe/Berlin"
+    team.save()
+    berlin = ZoneInfo("Europe/Berlin")
+    wall = (timezone.now() - timedelta(minutes=10)).astimezone(berlin).replace(tzinfo=None, microsecond=0)
+    url = reverse("api-infusion-close", args=[infusion.pk])
+    response = coordinator_api.post(
+        url, {"close_reason": "monitoring_complete", "closed_at": wall.isoformat()}
+    )
+    assert response.status_code == 200, response.content
+    infusion.refresh_from_db()
+    assert infusion.closed_at == wall.replace(tzinfo=berlin)
