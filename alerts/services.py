@@ -183,7 +183,11 @@ def alert_process_evaluation(*, evaluation_id: int, now: datetime | None = None)
     """
     touched: list[int] = []
     with transaction.atomic(durable=True):
-        ev = GradeEvaluation.objects.select_related("infusion").filter(pk=evaluation_id).first()
+        ev = (
+            GradeEvaluation.objects.select_related("infusion", "triggered_by__recorded_by")
+            .filter(pk=evaluation_id)
+            .first()
+        )
         if ev is None:
             log.warning("evaluation %s not found (rolled back?)", evaluation_id)
             return []
@@ -253,7 +257,7 @@ def _revise_unsupported(
             alert.current_grade = ev.crs_grade if alert.syndrome == Syndrome.CRS else ev.icans_grade
             still = supported >= 1
         else:
-            if alert.syndrome in present:
+            if alert.syndrome in present or alert.escalation_stopped:  # still called for, or done
                 continue
             text = f"{alert.title} no longer supported after a correction ({why})"
             supported, still = 0, False
