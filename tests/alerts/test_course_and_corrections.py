@@ -262,3 +262,16 @@ def test_a_correction_that_keeps_the_grade_changes_nothing(ward, nurse, physicia
     alert = Alert.objects.get(syndrome=Syndrome.CRS)
     assert alert.grade == 3 and not alert.events.filter(kind=EventKind.REVISED).exists()
     assert Observation.objects.count() == 3
+
+
+def test_a_withdrawn_finding_stops_its_alert_once(ward, nurse, physician, live):
+    obs = record(live, client_for(nurse), ward, "vitals", {"hr": 90, "spo2": 86, "o2_device": "room_air"})
+    alert = Alert.objects.get(syndrome=Syndrome.HYPOXAEMIA)
+    url = reverse("api-observation-entered-in-error", args=[obs["id"]])
+    live(client_for(physician), url, {"reason": "probe fell off"})
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN and alert.escalation_stopped
+    text = alert.events.get(kind=EventKind.REVISED).text
+    assert text.startswith("Hypoxaemia: SpO2 below 90 % no longer supported after a correction")
+    alerts.alert_process_evaluation(evaluation_id=GradeEvaluation.objects.latest().pk)  # a redelivery
+    assert alert.events.filter(kind=EventKind.REVISED).count() == 1
