@@ -19,7 +19,7 @@ import carttrack
 from carttrack import units, vocabulary
 
 YES, NO, NA = "yes", "no", "na"
-UNCHANGED = ""  # a blank choice: not re-assessed, the standing value stands (DECISIONS A-14)
+UNCHANGED = ""  # a blank choice: not re-assessed, the standing value stands
 NO_PRESSORS = "none"  # the explicit "no vasopressors running" ([] in the payload)
 ICE_CHOICES = [(YES, "Correct"), (NO, "Wrong"), (NA, "Not assessable")]
 
@@ -217,7 +217,7 @@ class VitalsForm(ObservationForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    #: The standing CRS values (DECISIONS A-14) shown above the form: set by the view from the latest
+    #: The standing CRS values (A-14) shown above the form: set by the view from the latest
     #: evaluation (label, text, age, stale).
     standing: list[dict[str, Any]]
 
@@ -309,7 +309,7 @@ class NeuroDomainsForm(ObservationForm):
     sedated = forms.BooleanField(required=False, label="Sedated (sedating medication)")
     tremor = forms.BooleanField(required=False, label="Tremor — recorded, not graded as ICANS")
     myoclonus = forms.BooleanField(required=False, label="Myoclonus — recorded, not graded as ICANS")
-    # DECISIONS B-9: not an ICANS grade but its own urgent alert (neuro consult, imaging); a recorded
+    # B-9: not an ICANS grade but its own urgent alert (neuro consult, imaging); a recorded
     # haemorrhage stands until a record says it is absent, so "absent" is an explicit choice.
     intracranial_hemorrhage = forms.ChoiceField(
         label="Intracranial haemorrhage (urgent alert of its own, not graded as ICANS)",

@@ -13,7 +13,7 @@ the last check falls due before midnight at the end of day 14.  A check is count
 *current* observation of its kind that recorded everything the check needs (``completes_check``, set
 from ``carttrack.missing_for_complete_check``: a heart rate alone does not complete vitals;
 entered-in-error rows do not count as done); before the first one it is counted from the infusion.
-A standing value that goes stale (DECISIONS A-14, B-6: older than the current grade's vitals interval,
+A standing value that goes stale (A-14, B-6: older than the current grade's vitals interval,
 or 24 h for an ICANS domain, as the clinical core stated it in the latest evaluation) makes its check
 due when it goes stale, if that is earlier.
 

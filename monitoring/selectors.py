@@ -70,7 +70,7 @@ STANDING_LABELS = {
 
 
 def standing_values(*, evaluation: GradeEvaluation | None, infusion: Infusion, now: datetime) -> list[dict]:
-    """The CRS standing values of the latest evaluation (DECISIONS A-14): what stands until the nurse
+    """The CRS standing values of the latest evaluation (A-14): what stands until the nurse
     re-assesses it, with its age at ``now`` and whether it is stale (older than the current grade's
     vitals interval, as the clinical core set it)."""
     if evaluation is None:
