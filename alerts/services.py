@@ -1,4 +1,5 @@
-"""Writes of the alerts app (keyword-only, one transaction each).
+"""Writes of the alerts app, one module because raising, sending, revising and auditing share the step rows
+and their fencing (keyword-only, one transaction each).
 
 The escalation engine in four moves:
 

@@ -1,5 +1,6 @@
-"""Writes of the monitoring app: record, amend and void observations (keyword-only, one durable
-transaction each).
+"""Writes of the monitoring app, one module because recording, correcting and closing a course share one
+lock, one validation and one re-grade: record, amend and void observations, close an infusion
+(keyword-only, one durable transaction each).
 
 Every write validates through the clinical core (``carttrack.parse_observation``), stores an
 append-only row, recomputes the grade synchronously in the same transaction (so the nurse sees it at
