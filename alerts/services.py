@@ -363,7 +363,7 @@ def _close_with_course(infusion: Infusion, *, who: User | None, why: str, now: d
 
 def alerts_close_with_course(*, infusion_id: int, now: datetime | None = None) -> list[int]:
     """The course of ``infusion_id`` ended (monitoring closed, or a death recorded): close its alerts.
-    Idempotent; connected to ``monitoring.signals.course_closed`` (alerts/apps.py)."""
+    Idempotent; monitoring calls it through ``monitoring.handoff.course_closed`` (alerts/handoff.py)."""
     at = _now(now)
     with transaction.atomic():
         infusion = Infusion.objects.select_for_update().filter(pk=infusion_id).first()
@@ -373,11 +373,6 @@ def alerts_close_with_course(*, infusion_id: int, now: datetime | None = None) -
         if ended is None:
             return []
         return _close_with_course(infusion, who=ended[0], why=ended[1], now=at)
-
-
-def on_course_closed(sender, *, infusion_id: int, **kwargs) -> None:
-    """Receiver of ``monitoring.signals.course_closed`` (after the closing commit)."""
-    alerts_close_with_course(infusion_id=infusion_id)
 
 
 def _is_newer(alert: Alert, ev: GradeEvaluation) -> bool:

@@ -41,7 +41,6 @@ from .models import (
     ObservationSource,
     ObservationStatus,
 )
-from .signals import course_closed
 from .write_path import InfusionScope
 
 logger = logging.getLogger(__name__)
@@ -506,7 +505,7 @@ def observation_mark_entered_in_error(
 
 def infusion_close(*, infusion: Infusion, closed_at: datetime | str, close_reason: str, user) -> Infusion:
     """Close monitoring of ``infusion``: the row is saved through its history (who closed it and why)
-    and, after the commit, ``course_closed`` tells the alerting layer to stop the course's alerts.
+    and, after the commit, ``handoff.course_closed`` tells the alerting layer to stop the course's alerts.
 
     Raises ObservationConflict when it is already closed, ValidationError for a time before the
     infusion or in the future (naming ``closed_at``)."""
@@ -532,5 +531,5 @@ def infusion_close(*, infusion: Infusion, closed_at: datetime | str, close_reaso
         locked._history_user = user
         locked._change_reason = f"monitoring closed: {CloseReason(close_reason).label}"
         locked.save(update_fields=["status", "closed_at", "close_reason"])
-        transaction.on_commit(lambda: course_closed.send(sender=Infusion, infusion_id=locked.pk), robust=True)
+        transaction.on_commit(lambda: handoff.course_closed(locked.pk), robust=True)
     return locked
