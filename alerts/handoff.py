@@ -28,3 +28,6 @@ class AlertingForMonitoring:
         return services.missed_check_record(
             infusion=infusion, check_type=check_type, due_at=due_at, reason=reason, user=user
         )
+
+    def course_closed(self, infusion_id: int) -> None:
+        services.alerts_close_with_course(infusion_id=infusion_id)

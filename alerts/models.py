@@ -31,6 +31,8 @@ class Syndrome(models.TextChoices):
     OVERDUE_VITALS = "overdue_vitals", "Vitals overdue"
     OVERDUE_NEURO = "overdue_neuro", "Neuro check overdue"
     OVERDUE_LABS = "overdue_labs", "Daily labs overdue"
+    HYPOXAEMIA = "hypoxaemia", "Hypoxaemia: SpO2 below 90 %"  # A-15, ALERT-11
+    ICH = "ich", "Intracranial haemorrhage: neuro consult and imaging"  # B-9, ALERT-12
     # Follow-up after the first month (ALERT-13), raised by the followup app.
     RELAPSE = "relapse", "Flare or relapse"
     SEROLOGY = "serology", "Serological re-activation"
@@ -39,6 +41,24 @@ class Syndrome(models.TextChoices):
 
 
 GRADED_SYNDROMES = frozenset({Syndrome.CRS, Syndrome.ICANS})
+#: The clinical core's urgent findings (carttrack FINDING_CODES) and the urgent alert each raises.
+FINDING_SYNDROMES = {"hypoxaemia": Syndrome.HYPOXAEMIA, "intracranial_haemorrhage": Syndrome.ICH}
+#: Alerts that follow the grade evaluations (a correction can withdraw their support); the overdue
+#: check alerts follow the schedule instead.
+EVALUATED_SYNDROMES = frozenset(
+    {
+        Syndrome.CRS,
+        Syndrome.ICANS,
+        Syndrome.SEPSIS,
+        Syndrome.IEC_HS,
+        Syndrome.LICATS,
+        *FINDING_SYNDROMES.values(),
+    }
+)
+#: Follow-up alerts (ALERT-13): they outlive the acute monitoring of a course closed as complete.
+FOLLOWUP_SYNDROMES = frozenset(
+    {Syndrome.RELAPSE, Syndrome.SEROLOGY, Syndrome.B_CELL_APLASIA_LOST, Syndrome.OVERDUE_VISIT}
+)
 OVERDUE_SYNDROMES = {
     "vitals": Syndrome.OVERDUE_VITALS,
     "neuro": Syndrome.OVERDUE_NEURO,
@@ -337,6 +357,10 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     last_action_at = models.DateTimeField(null=True, blank=True, help_text="Last note or order")
+    escalation_stopped = models.BooleanField(
+        default=False,
+        help_text="A correction withdrew what raised it: no more pages, open until a physician resolves it",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AlertQuerySet.as_manager()
@@ -388,6 +412,8 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated", "Escalated"
     RESOLVED = "resolved", "Resolved"
     NO_RECIPIENT = "no_recipient", "Nobody to notify"
+    REVISED = "revised", "Revised after a correction"
+    COURSE_CLOSED = "course_closed", "Closed with the course"
 
 
 class AlertEvent(models.Model):

@@ -1,4 +1,5 @@
-"""Writes of the alerts app (keyword-only, one transaction each).
+"""Writes of the alerts app, one module because raising, sending, revising and auditing share the step rows
+and their fencing (keyword-only, one transaction each).
 
 The escalation engine in four moves:
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -31,12 +33,14 @@ from django.utils import timezone
 from accounts.models import Membership, Role, User
 from accounts.permissions import require
 from monitoring.models import (
+    CloseReason,
     GradeEvaluation,
     Infusion,
     InfusionStatus,
     MissedCheck,
     Observation,
     ObservationKind,
+    ObservationStatus,
 )
 from monitoring.schedules import checks_for_infusions
 
@@ -44,6 +48,9 @@ from . import channels
 from .models import (
     ACTIVE_STATUSES,
     DEFAULT_POLICY,
+    EVALUATED_SYNDROMES,
+    FINDING_SYNDROMES,
+    FOLLOWUP_SYNDROMES,
     GRADED_SYNDROMES,
     OVERDUE_SYNDROMES,
     URGENCY_RANK,
@@ -109,10 +116,21 @@ def _wanted_alerts(ev: GradeEvaluation) -> list[tuple[str, int | None, str]]:
         wanted.append((Syndrome.IEC_HS, None, Urgency.URGENT))
     if ev.licats_screen_positive:  # RULES §3.8
         wanted.append((Syndrome.LICATS, None, Urgency.URGENT))
+    # A-15 (hypoxaemia), B-9 (intracranial haemorrhage): urgent alerts of their own, whatever the grades.
+    wanted.extend((FINDING_SYNDROMES[f["code"]], None, Urgency.URGENT) for f in _findings(ev).values())
     return wanted
 
 
+def _findings(ev: GradeEvaluation) -> dict[str, dict]:
+    """The evaluation's urgent findings (carttrack ``urgent_findings``) by the syndrome they raise."""
+    found = (ev.result or {}).get("urgent_findings") or []
+    return {FINDING_SYNDROMES[f["code"]]: f for f in found if f.get("code") in FINDING_SYNDROMES}
+
+
 def _drivers_for(ev: GradeEvaluation, syndrome: str) -> list:
+    finding = _findings(ev).get(syndrome)
+    if finding is not None:
+        return list(finding.get("drivers") or [])
     drivers = ev.drivers or {}
     if isinstance(drivers, dict):
         key = "crs" if syndrome == Syndrome.SEPSIS else syndrome
@@ -120,11 +138,34 @@ def _drivers_for(ev: GradeEvaluation, syndrome: str) -> list:
     return list(drivers)
 
 
-def _suggestions_for(ev: GradeEvaluation, urgency: str) -> list:
+def _suggestions_for(ev: GradeEvaluation, urgency: str, syndrome: str = "") -> list:
     suggestions = [s for s in (ev.suggestions or []) if isinstance(s, dict)]
+    finding = _findings(ev).get(syndrome)
+    if finding is not None:  # B-9: neuro consult and imaging; A-15: urgent review
+        wanted = list(finding.get("suggestions") or [])
+        by_code = {s.get("code"): s for s in suggestions}
+        suggestions = [by_code.get(code) or {"code": code, "text": code.replace("_", " ")} for code in wanted]
+        suggestions += [
+            {"code": "", "text": note, "source": finding.get("source", "")}
+            for note in finding.get("notes") or []
+        ]
     if urgency == Urgency.EMERGENT and not any("icu" in str(s.get("code", "")) for s in suggestions):
         suggestions = [ICU_SUGGESTION, *suggestions]
     return suggestions
+
+
+def _finding_already_handled(infusion: Infusion, syndrome: str, ev: GradeEvaluation) -> bool:
+    """A finding still standing from a record whose alert a physician already resolved raises no
+    second alert (a new record with the finding does)."""
+    finding = _findings(ev).get(syndrome)
+    if finding is None:
+        return False
+    return Alert.objects.filter(
+        infusion=infusion,
+        syndrome=syndrome,
+        status=AlertStatus.RESOLVED,
+        drivers__contains=[{"observation_index": finding.get("observation_index")}],
+    ).exists()
 
 
 def policy_snapshot_for(team_id: int) -> dict:
@@ -146,7 +187,11 @@ def alert_process_evaluation(*, evaluation_id: int, now: datetime | None = None)
     """
     touched: list[int] = []
     with transaction.atomic(durable=True):
-        ev = GradeEvaluation.objects.select_related("infusion").filter(pk=evaluation_id).first()
+        ev = (
+            GradeEvaluation.objects.select_related("infusion", "triggered_by__recorded_by")
+            .filter(pk=evaluation_id)
+            .first()
+        )
         if ev is None:
             log.warning("evaluation %s not found (rolled back?)", evaluation_id)
             return []
@@ -154,7 +199,18 @@ def alert_process_evaluation(*, evaluation_id: int, now: datetime | None = None)
             Infusion.objects.select_for_update().select_related("care_team", "patient").get(pk=ev.infusion_id)
         )
         at = _now(now)
-        for syndrome, grade, urgency in _wanted_alerts(ev):
+        ended = _course_end(infusion)
+        if ended is not None:  # a closed course or a recorded death: nothing more is raised or paged
+            _close_with_course(infusion, ended=ended, now=at)
+            GradeEvaluation.objects.filter(pk=ev.pk, alerts_processed_at__isnull=True).update(
+                alerts_processed_at=at
+            )
+            return []
+        wanted = _wanted_alerts(ev)
+        revised = _revise_unsupported(infusion=infusion, ev=ev, wanted=wanted, now=at)
+        for syndrome, grade, urgency in wanted:
+            if _finding_already_handled(infusion, syndrome, ev):
+                continue
             alert = _raise_or_upgrade(
                 infusion=infusion, ev=ev, syndrome=syndrome, grade=grade, urgency=urgency, now=at
             )
@@ -168,9 +224,178 @@ def alert_process_evaluation(*, evaluation_id: int, now: datetime | None = None)
         GradeEvaluation.objects.filter(pk=ev.pk, alerts_processed_at__isnull=True).update(
             alerts_processed_at=at
         )
+    for alert, text in revised:
+        _tell_physician(alert, text=text, key=f"revised:{alert.pk}:{ev.pk}")
     if touched:
         dispatch_due_steps(alert_ids=touched, now=now)
     return touched
+
+
+# =============================================================================================
+# 1b. An alert follows its course: corrections (re-grade) and the end of the course
+# =============================================================================================
+def _revise_unsupported(
+    *, infusion: Infusion, ev: GradeEvaluation, wanted: list[tuple[str, int | None, str]], now: datetime
+) -> list[tuple[Alert, str]]:
+    """After a correction (amended or entered-in-error), an active alert whose grade (or finding) the
+    re-graded course no longer supports records "grade revised to N after a correction", escalates no
+    higher than what is still supported (nothing when nothing is), and stays open until a physician
+    resolves it. Returns (alert, text) of each revised alert: the physician is told (routine)."""
+    trigger = ev.triggered_by
+    if trigger is None or trigger.status == ObservationStatus.FINAL:
+        return []
+    present = {syndrome for syndrome, _grade, _urgency in wanted}
+    supported_grade = {Syndrome.CRS: ev.crs_max or 0, Syndrome.ICANS: ev.icans_max or 0}
+    what = "marked entered in error" if trigger.status == ObservationStatus.ENTERED_IN_ERROR else "amended"
+    why = f"{trigger.get_kind_display().lower()} record {what} by {trigger.recorded_by}: {trigger.reason}"
+    out: list[tuple[Alert, str]] = []
+    for alert in Alert.objects.select_for_update().filter(
+        infusion=infusion, status__in=ACTIVE_STATUSES, syndrome__in=list(EVALUATED_SYNDROMES)
+    ):
+        if alert.syndrome in GRADED_SYNDROMES:
+            supported = supported_grade[alert.syndrome]
+            if alert.grade is None or supported >= alert.grade:
+                continue
+            text = f"Grade revised to {supported} after a correction (was {alert.grade}; {why})"
+            alert.grade = supported
+            alert.current_grade = ev.crs_grade if alert.syndrome == Syndrome.CRS else ev.icans_grade
+            still = supported >= 1
+        else:
+            if alert.syndrome in present or alert.escalation_stopped:  # still called for, or done
+                continue
+            text = f"{alert.title} no longer supported after a correction ({why})"
+            supported, still = 0, False
+        lower = urgency_for_grade(supported) if still else Urgency.ROUTINE
+        if URGENCY_RANK[lower] < URGENCY_RANK[alert.urgency]:
+            alert.urgency = lower
+        if still:
+            text += f"; escalation continues at {alert.get_urgency_display().lower()} urgency"
+        else:
+            stopped = _cancel_pending(
+                alert, reason="no longer supported after a correction", kinds=[StepKind.PAGE, StepKind.FINAL]
+            )
+            alert.escalation_stopped = True
+            alert.generation += 1  # a step already claimed is superseded
+            text += f"; {stopped} pending step(s) stopped, open until a physician resolves it"
+        alert.evaluation = ev
+        alert.drivers = _drivers_for(ev, alert.syndrome)
+        alert.suggestions = _suggestions_for(ev, alert.urgency, alert.syndrome)
+        alert.save()
+        _event(alert, EventKind.REVISED, text, user=trigger.recorded_by, at=now)
+        out.append((alert, text))
+    return out
+
+
+def _tell_physician(alert: Alert, *, text: str, key: str) -> None:
+    """A routine in-app and email note to the physicians who were told of ``alert`` (or acknowledged
+    it), else to the team's physicians. No patient data in the message."""
+    physicians = set(
+        Membership.objects.filter(
+            team_id=alert.care_team_id, role=Role.PHYSICIAN, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    told = set(
+        Notification.objects.filter(alert=alert, status=NotificationStatus.SENT).values_list(
+            "recipient_id", flat=True
+        )
+    ) | {alert.acknowledged_by_id}
+    users = list(User.objects.filter(pk__in=(physicians & told) or physicians).order_by("id"))
+    link = _message(alert)[2]
+    subject = f"[CAR-T Track] ROUTINE: {alert.title} alert #{alert.pk} revised"
+    _notify_many(
+        alert=alert,
+        step=None,
+        token=None,
+        pairs=[(u, ch) for u in users for ch in (Channel.INAPP, Channel.EMAIL)],
+        subject=subject,
+        text=f"CAR-T Track ROUTINE: alert #{alert.pk}: {text.split(' (')[0]}. Review: {link}",
+        link=link,
+        require_status=None,
+        key_prefix=key,
+        urgency=Urgency.ROUTINE,
+    )
+
+
+@dataclass(frozen=True)
+class CourseEnd:
+    who: User | None
+    why: str
+    death: bool
+
+
+def _course_end(infusion: Infusion) -> CourseEnd | None:
+    """(who, why) when the course has ended: a death recorded (who recorded it) or its monitoring
+    closed (who: from the infusion's history); None while it goes on."""
+    death = (
+        Observation.objects.current()
+        .filter(infusion=infusion, kind=ObservationKind.EVENT, payload__event="death")
+        .select_related("recorded_by")
+        .order_by("observed_at", "id")
+        .first()
+    )
+    if death is not None:
+        cause = death.payload.get("attributed_to")
+        return CourseEnd(death.recorded_by, "death recorded" + (f" (cause: {cause})" if cause else ""), True)
+    if infusion.status != InfusionStatus.ACTIVE:
+        closing = infusion.history.filter(status=InfusionStatus.CLOSED).order_by("-history_date").first()
+        who = closing.history_user if closing is not None else None
+        return CourseEnd(who, f"monitoring closed ({infusion.get_close_reason_display() or 'closed'})", False)
+    return None
+
+
+def _follow_up_goes_on(infusion: Infusion, alert_syndrome: str | None = None) -> bool:
+    """A course whose acute monitoring closed as complete goes on into follow-up (VISIT-2): its
+    follow-up alerts stay open and page; only a death ends them."""
+    return infusion.close_reason == CloseReason.MONITORING_COMPLETE and (
+        alert_syndrome is None or alert_syndrome in FOLLOWUP_SYNDROMES
+    )
+
+
+def _close_with_course(infusion: Infusion, *, ended: CourseEnd, now: datetime) -> list[int]:
+    """Stop every pending step of the course's active alerts and mark them closed with the course,
+    with an event naming who and why (a course going on into follow-up keeps its follow-up alerts).
+    Call inside a transaction holding the infusion's lock."""
+    closed: list[int] = []
+    who, why = ended.who, ended.why
+    by = f" by {who}" if who is not None else ""
+    alerts = Alert.objects.select_for_update().filter(infusion=infusion, status__in=ACTIVE_STATUSES)
+    if not ended.death and _follow_up_goes_on(infusion):
+        alerts = alerts.exclude(syndrome__in=FOLLOWUP_SYNDROMES)
+    for alert in alerts:
+        alert.status = AlertStatus.RESOLVED
+        alert.resolved_at = now
+        alert.resolved_by = who
+        alert.generation += 1  # a step already claimed by a sender is superseded
+        alert.save()
+        stopped = EscalationStep.objects.filter(alert=alert, status=StepStatus.PENDING).update(
+            status=StepStatus.CANCELLED, outcome="closed with the course"
+        )
+        _event(
+            alert,
+            EventKind.COURSE_CLOSED,
+            f"Closed with the course: {why}{by}; {stopped} pending step(s) stopped",
+            user=who,
+            at=now,
+        )
+        CheckTask.objects.filter(alert=alert, status=CheckTaskStatus.OPEN).update(
+            status=CheckTaskStatus.DONE, closed_at=now
+        )
+        closed.append(alert.pk)
+    return closed
+
+
+def alerts_close_with_course(*, infusion_id: int, now: datetime | None = None) -> list[int]:
+    """The course of ``infusion_id`` ended (monitoring closed, or a death recorded): close its alerts.
+    Idempotent; monitoring calls it through ``monitoring.handoff.course_closed`` (alerts/handoff.py)."""
+    at = _now(now)
+    with transaction.atomic():
+        infusion = Infusion.objects.select_for_update().filter(pk=infusion_id).first()
+        if infusion is None:
+            return []
+        ended = _course_end(infusion)
+        if ended is None:
+            return []
+        return _close_with_course(infusion, ended=ended, now=at)
 
 
 def _is_newer(alert: Alert, ev: GradeEvaluation) -> bool:
@@ -203,7 +428,7 @@ def _raise_or_upgrade(
             alert.current_grade = grade
             alert.evaluation = ev
             alert.drivers = _drivers_for(ev, syndrome)
-            alert.suggestions = _suggestions_for(ev, alert.urgency)
+            alert.suggestions = _suggestions_for(ev, alert.urgency, syndrome)
             alert.save(update_fields=["current_grade", "evaluation", "drivers", "suggestions", "updated_at"])
         return None
     old = alert.grade
@@ -212,10 +437,11 @@ def _raise_or_upgrade(
     alert.urgency = max(alert.urgency, urgency, key=URGENCY_RANK.__getitem__)
     alert.evaluation = ev
     alert.drivers = _drivers_for(ev, syndrome)
-    alert.suggestions = _suggestions_for(ev, alert.urgency)
+    alert.suggestions = _suggestions_for(ev, alert.urgency, syndrome)
     alert.rule_set = ev.rule_set
     was_acknowledged = alert.status == AlertStatus.ACKNOWLEDGED
     alert.status = AlertStatus.OPEN
+    alert.escalation_stopped = False
     alert.acknowledged_at = None
     alert.acknowledged_by = None
     alert.generation += 1
@@ -251,9 +477,9 @@ def _open_alert(
         urgency=urgency,
         evaluation=ev,
         drivers=_drivers_for(ev, syndrome) if ev else [],
-        suggestions=_suggestions_for(ev, urgency) if ev else [],
+        suggestions=_suggestions_for(ev, urgency, syndrome) if ev else [],
         rule_set=ev.rule_set if ev else "",
-        summary=summary,
+        summary=summary or (_findings(ev).get(syndrome, {}).get("text", "")[:200] if ev else ""),
         policy_snapshot=snapshot or policy_snapshot_for(infusion.care_team_id),
         opened_at=now,
         due_at=due_at,
@@ -405,10 +631,15 @@ def _finish_step(
 
 def send_step(*, step_id: int, token: str, now: datetime | None = None) -> str:
     """Send one claimed step. Only the holder of ``token`` may act on it (fencing)."""
-    step = EscalationStep.objects.select_related("alert").filter(pk=step_id).first()
+    step = EscalationStep.objects.select_related("alert__infusion").filter(pk=step_id).first()
     if step is None or step.status != StepStatus.SENDING or str(step.claim_token) != token:
         return "fenced out"
     alert = step.alert
+    if alert.infusion.status != InfusionStatus.ACTIVE and not _follow_up_goes_on(alert.infusion, alert.syndrome):
+        # the course closed: its alerts page nobody (follow-up alerts of a completed course go on)
+        alerts_close_with_course(infusion_id=alert.infusion_id, now=now)
+        _finish_step(step_id, token, status=StepStatus.CANCELLED, outcome="closed with the course")
+        return "cancelled"
     if step.generation != alert.generation:
         _finish_step(step_id, token, status=StepStatus.CANCELLED, outcome="superseded (alert re-paged)")
         return "superseded"
@@ -597,6 +828,7 @@ def _notify_many(
     require_status: str | None,
     alarm: OperationsAlarm | None = None,
     key_prefix: str | None = None,
+    urgency: str | None = None,
 ) -> list[str]:
     """Deliver each (user, channel) at most once per idempotency key.
 
@@ -607,7 +839,7 @@ def _notify_many(
     keyed = [(f"{prefix}:{user.pk}:{channel}", user, channel) for user, channel in pairs]
     if not keyed:
         return []
-    urgency = alert.urgency if alert else Urgency.URGENT
+    urgency = urgency or (alert.urgency if alert else Urgency.URGENT)
     Notification.objects.bulk_create(
         [
             Notification(
@@ -987,11 +1219,15 @@ def run_auditor(*, now: datetime | None = None) -> dict:
     # A grade whose alert task never ran (message lost by the broker, worker gone before it
     # started) must still raise its alert: process it here, oldest first, and say so.
     unprocessed_before = at - timedelta(seconds=settings.ALERT_EVALUATION_GRACE_SECONDS)
-    for evaluation_id in GradeEvaluation.objects.filter(
-        alerts_processed_at__isnull=True,
-        evaluated_at__lt=unprocessed_before,
-        evaluated_at__gte=at - timedelta(hours=settings.ALERT_EVALUATION_SWEEP_HOURS),
-    ).order_by("evaluated_at", "id").values_list("pk", flat=True)[:200]:
+    for evaluation_id in (
+        GradeEvaluation.objects.filter(
+            alerts_processed_at__isnull=True,
+            evaluated_at__lt=unprocessed_before,
+            evaluated_at__gte=at - timedelta(hours=settings.ALERT_EVALUATION_SWEEP_HOURS),
+        )
+        .order_by("evaluated_at", "id")
+        .values_list("pk", flat=True)[:200]
+    ):
         findings["unprocessed_evaluations"].append(evaluation_id)
         alert_process_evaluation(evaluation_id=evaluation_id, now=now)
     if findings["unprocessed_evaluations"]:
@@ -1033,7 +1269,7 @@ def run_auditor(*, now: datetime | None = None) -> dict:
                 "(worker lost?); re-sent",
                 now=at,
             )
-    for alert in Alert.objects.filter(status=AlertStatus.OPEN).exclude(
+    for alert in Alert.objects.filter(status=AlertStatus.OPEN, escalation_stopped=False).exclude(
         steps__status__in=[StepStatus.PENDING, StepStatus.SENDING]
     )[:200]:
         findings["idle_alerts"].append(alert.pk)

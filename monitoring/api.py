@@ -412,20 +412,15 @@ class InfusionViewSet(
         self.require("patient.manage", infusion.care_team_id)
         serializer = InfusionCloseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        closed_at = serializer.validated_data.get("closed_at") or timezone.now()
-        if closed_at < infusion.infused_at:
-            raise exceptions.ValidationError({"closed_at": ["Cannot be before the infusion time."]})
-        if closed_at > timezone.now() + CLOCK_SKEW:
-            raise exceptions.ValidationError({"closed_at": ["Cannot be in the future."]})
-        with transaction.atomic():
-            # Conditional update: two people closing at once cannot both succeed.
-            updated = Infusion.objects.filter(pk=infusion.pk, status=InfusionStatus.ACTIVE).update(
-                status=InfusionStatus.CLOSED,
-                closed_at=closed_at,
+        try:
+            infusion = services.infusion_close(
+                infusion=infusion,
+                closed_at=serializer.validated_data.get("closed_at") or timezone.now(),
                 close_reason=serializer.validated_data["close_reason"],
+                user=request.user,
             )
-        if not updated:
-            raise Conflict("This infusion is already closed.")
+        except services.ObservationConflict as exc:
+            raise Conflict(exc.message) from None
         infusion.refresh_from_db()
         return Response(InfusionSerializer(infusion).data)
 

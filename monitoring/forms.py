@@ -9,14 +9,18 @@ Hard physiological limits are checked by the clinical core (``carttrack.parse_ob
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django import forms
 from django.utils import timezone
 
+import carttrack
 from carttrack import units, vocabulary
 
 YES, NO, NA = "yes", "no", "na"
+UNCHANGED = ""  # a blank choice: not re-assessed, the standing value stands (A-14)
+NO_PRESSORS = "none"  # the explicit "no vasopressors running" ([] in the payload)
 ICE_CHOICES = [(YES, "Correct"), (NO, "Wrong"), (NA, "Not assessable")]
 
 O2_DEVICE_LABELS = {
@@ -107,6 +111,25 @@ def _whole(label: str, unit: str = "") -> forms.FloatField:
     return forms.FloatField(label=label, required=False, widget=_num("1"), help_text=unit)
 
 
+class RecordedAtField(forms.DateTimeField):
+    """The ward's wall time read through the clinical core's one rule (``carttrack.parse_timestamp``,
+    INPUT-12): in the care team's zone (the view activates it), a time skipped or repeated by a
+    daylight-saving change refused with the same message as on the API."""
+
+    def to_python(self, value: Any):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value if timezone.is_aware(value) else self._read(value)
+        return self._read(str(value).strip())
+
+    def _read(self, value: Any) -> datetime:
+        try:
+            return carttrack.parse_timestamp(value, zone=timezone.get_current_timezone_name())
+        except carttrack.ObservationError as exc:
+            raise forms.ValidationError(exc.problem or str(exc), code="invalid") from None
+
+
 class ObservationForm(forms.Form):
     """Common part: the client UUID (generated when the form is rendered), the time and the
     confirmation of unusual values."""
@@ -118,7 +141,7 @@ class ObservationForm(forms.Form):
     FIELD_MAP: ClassVar[dict[str, str]] = {}
 
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
-    observed_at = forms.DateTimeField(
+    observed_at = RecordedAtField(
         label="Observed at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="When it was measured or given (ward time)",
@@ -171,7 +194,12 @@ class VitalsForm(ObservationForm):
     dbp = _whole("Diastolic BP", "mmHg")
     rr = _whole("Respiratory rate", "/min")
     spo2 = _whole("SpO₂", "%")
-    o2_device = forms.ChoiceField(label="Oxygen", choices=list(O2_DEVICE_LABELS.items()), initial="room_air")
+    o2_device = forms.ChoiceField(
+        label="Oxygen",
+        choices=[(UNCHANGED, "— not re-assessed (the standing value is kept)"), *O2_DEVICE_LABELS.items()],
+        initial=UNCHANGED,
+        required=False,
+    )
     o2_flow_l_min = _decimal("Oxygen flow", "L/min")
     fio2 = _decimal("FiO₂", "% (21–100) or fraction")
     o2_for_comfort_only = forms.BooleanField(
@@ -183,17 +211,29 @@ class VitalsForm(ObservationForm):
     vasopressors = forms.MultipleChoiceField(
         required=False,
         label="Vasopressors / inotropes running",
-        choices=[(k, k.replace("_", " ").replace("ii", "II")) for k in vocabulary.VASOPRESSORS],
+        help_text="none ticked: not re-assessed (the standing value is kept)",
+        choices=[(NO_PRESSORS, "No vasopressors running")]
+        + [(k, k.replace("_", " ").replace("ii", "II")) for k in vocabulary.VASOPRESSORS],
         widget=forms.CheckboxSelectMultiple,
     )
 
-    VALUE_FIELDS = ("temperature", "hr", "sbp", "dbp", "rr", "spo2")
+    #: The standing CRS values (A-14) shown above the form: set by the view from the latest
+    #: evaluation (label, text, age, stale).
+    standing: list[dict[str, Any]]
+
+    def __init__(self, *args: Any, standing: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.standing = standing or []
 
     @property
     def fahrenheit_suspected(self) -> bool:
         return self.is_bound and self.has_error("temperature", "fahrenheit_in_celsius")
 
     def clean(self) -> dict[str, Any]:
+        # The cross-field rules (diastolic below systolic, flow and FiO2 only with a device, the flow
+        # within the device's range, SpO2 as a percentage, at least one recorded value) are the
+        # clinical core's (carttrack/input_rules.py), applied by the view through the same
+        # validation as the API. Only the unit slips of this form's own temperature field are here.
         data = super().clean()
         temp, unit = data.get("temperature"), data.get("temp_unit")
         if temp is not None and unit == "C" and 77.0 <= temp <= 113.0:
@@ -212,55 +252,38 @@ class VitalsForm(ObservationForm):
                     f"{temp:g} looks like °C, not °F. Switch the unit to °C.", code="celsius_in_fahrenheit"
                 ),
             )
-        sbp, dbp = data.get("sbp"), data.get("dbp")
-        if sbp is not None and dbp is not None and sbp <= dbp:
-            self.add_error("dbp", f"Diastolic ({dbp:g}) must be lower than systolic ({sbp:g}).")
-        device, flow = data.get("o2_device"), data.get("o2_flow_l_min")
-        if device == "room_air":
-            if flow:
-                self.add_error(
-                    "o2_flow_l_min",
-                    f"Room air has no oxygen flow; choose the oxygen device for {flow:g} L/min.",
-                )
-            fio2 = data.get("fio2")
-            if fio2 is not None and fio2 not in (21, 0.21):
-                self.add_error("fio2", "On room air FiO₂ is 21 %; choose the oxygen device.")
-            if data.get("o2_for_comfort_only"):
-                self.add_error(
-                    "o2_for_comfort_only", "Oxygen for comfort was ticked but the device is room air."
-                )
-        if device in ("cpap", "bipap", "niv_other", "invasive_mv") and data.get("o2_for_comfort_only"):
-            self.add_error("o2_for_comfort_only", "Positive-pressure ventilation is not oxygen for comfort.")
-        if (
-            not any(data.get(f) is not None for f in self.VALUE_FIELDS)
-            and device == "room_air"
-            and not data.get("vasopressors")
-            and not data.get("fluid_bolus_for_hypotension")
-            and not self.errors
-        ):
-            raise forms.ValidationError("Enter at least one vital sign.")
+        pressors = data.get("vasopressors") or []
+        if NO_PRESSORS in pressors and len(pressors) > 1:
+            self.add_error("vasopressors", "Tick “No vasopressors running” or the drugs running, not both.")
         return data
 
     def payload(self) -> dict[str, Any]:
+        """Only what the nurse entered (A-14): a blank field is not recorded, never normal."""
         d = self.cleaned_data
         p: dict[str, Any] = {}
         if d.get("temperature") is not None:
             p["temp_f" if d.get("temp_unit") == "F" else "temp_c"] = d["temperature"]
         for key in ("hr", "sbp", "dbp", "rr", "spo2"):
             _put(p, key, d.get(key))
-        p["o2_device"] = d.get("o2_device") or "room_air"
+        _put(p, "o2_device", d.get("o2_device"))
         _put(p, "o2_flow_l_min", d.get("o2_flow_l_min"))
         _put(p, "fio2", d.get("fio2"))
         if d.get("o2_for_comfort_only"):
             p["o2_for_comfort_only"] = True
         if d.get("fluid_bolus_for_hypotension"):
             p["fluid_bolus_for_hypotension"] = True
-        p["vasopressors"] = list(d.get("vasopressors") or [])
+        pressors = list(d.get("vasopressors") or [])
+        if pressors == [NO_PRESSORS]:
+            p["vasopressors"] = []
+        elif pressors:
+            p["vasopressors"] = pressors
         return p
 
     @classmethod
     def initial_from_payload(cls, payload: dict[str, Any]) -> dict[str, Any]:
         initial = super().initial_from_payload(payload)
+        if payload.get("vasopressors") == []:
+            initial["vasopressors"] = [NO_PRESSORS]
         if payload.get("temp_f") is not None:
             initial.update(temperature=payload["temp_f"], temp_unit="F")
         elif payload.get("temp_c") is not None:
@@ -286,12 +309,18 @@ class NeuroDomainsForm(ObservationForm):
     sedated = forms.BooleanField(required=False, label="Sedated (sedating medication)")
     tremor = forms.BooleanField(required=False, label="Tremor — recorded, not graded as ICANS")
     myoclonus = forms.BooleanField(required=False, label="Myoclonus — recorded, not graded as ICANS")
-    intracranial_hemorrhage = forms.BooleanField(
-        required=False, label="Intracranial haemorrhage — recorded, not graded as ICANS"
+    # B-9: not an ICANS grade but its own urgent alert (neuro consult, imaging); a recorded
+    # haemorrhage stands until a record says it is absent, so "absent" is an explicit choice.
+    intracranial_hemorrhage = forms.ChoiceField(
+        label="Intracranial haemorrhage (urgent alert of its own, not graded as ICANS)",
+        required=False,
+        choices=[("", "Not assessed"), (YES, "Present"), (NO, "Absent / ruled out")],
+        initial="",
+        widget=forms.RadioSelect,
     )
 
     DOMAIN_FIELDS = ("consciousness", "seizure", "motor", "icp_edema")
-    FLAG_FIELDS = ("sedated", "tremor", "myoclonus", "intracranial_hemorrhage")
+    FLAG_FIELDS = ("sedated", "tremor", "myoclonus")
 
     def domains_payload(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -299,7 +328,16 @@ class NeuroDomainsForm(ObservationForm):
         for k in self.FLAG_FIELDS:
             if d.get(k):
                 p[k] = True
+        if d.get("intracranial_hemorrhage") in (YES, NO):
+            p["intracranial_hemorrhage"] = d["intracranial_hemorrhage"] == YES
         return p
+
+    @classmethod
+    def initial_from_payload(cls, payload: dict[str, Any]) -> dict[str, Any]:
+        initial = super().initial_from_payload(payload)
+        ich = payload.get("intracranial_hemorrhage")
+        initial["intracranial_hemorrhage"] = "" if ich is None else (YES if ich else NO)
+        return initial
 
 
 class IceForm(NeuroDomainsForm):

@@ -39,6 +39,10 @@ class Alerting(Protocol):
     ) -> Any:
         """Store why a due check was not done and close its overdue task and alert (one transaction)."""
 
+    def course_closed(self, infusion_id: int) -> None:
+        """The infusion's monitoring was closed (committed): stop and close the course's alerts, naming
+        who closed it and why (from the infusion's history)."""
+
 
 _registered: Alerting | None = None
 
@@ -66,6 +70,13 @@ def grade_committed(evaluation_id: int) -> None:
             "could not enqueue alert processing of evaluation %s; processing in-process", evaluation_id
         )
         receiver.process_evaluation(evaluation_id)
+
+
+def course_closed(infusion_id: int) -> None:
+    """After the commit that closed an infusion: the alerting app closes its alerts with the course.
+    Run in this process (no broker hop: the close must stop the next page); should it fail, the
+    sender of a due step finds the closed course and closes the alerts the same way."""
+    alerting().course_closed(infusion_id)
 
 
 def check_alerting_registered(app_configs=None, **kwargs) -> list[checks.CheckMessage]:

@@ -315,6 +315,11 @@ class Observation(models.Model):
     source = models.CharField(
         max_length=8, choices=ObservationSource.choices, default=ObservationSource.TABLET
     )
+    completes_check = models.BooleanField(
+        default=True,
+        help_text="It recorded everything its check needs (carttrack.missing_for_complete_check); "
+        "a partial record (a heart rate alone) leaves the check due",
+    )
 
     objects = ObservationQuerySet.as_manager()
 

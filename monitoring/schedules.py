@@ -10,8 +10,12 @@ The intervals come from the product's :class:`~monitoring.models.MonitoringTempl
 
 "Days 0–14" follows :meth:`Infusion.day_post_infusion`: calendar days in the care team's time zone, so
 the last check falls due before midnight at the end of day 14.  A check is counted from the last
-*current* observation of its kind (entered-in-error rows do not count as done); before the first one
-it is counted from the infusion.
+*current* observation of its kind that recorded everything the check needs (``completes_check``, set
+from ``carttrack.missing_for_complete_check``: a heart rate alone does not complete vitals;
+entered-in-error rows do not count as done); before the first one it is counted from the infusion.
+A standing value that goes stale (A-14, B-6: older than the current grade's vitals interval,
+or 24 h for an ICANS domain, as the clinical core stated it in the latest evaluation) makes its check
+due when it goes stale, if that is earlier.
 
 :func:`checks_for` is pure (no queries) so the escalation engine and the screens can call it with
 data they already hold; :func:`checks_for_infusions` loads what it needs for many infusions with a
@@ -154,6 +158,22 @@ def _status(
     )
 
 
+def stale_times(infusion: Infusion, result: Mapping | None) -> dict[str, datetime]:
+    """When the earliest standing value of each check goes stale (A-14, B-6), from a stored result:
+    ``vitals`` from the CRS domains, ``neuro`` from the ICANS domains."""
+    out: dict[str, datetime] = {}
+    for check_type, syndrome in ((CheckType.VITALS, "crs"), (CheckType.NEURO, "icans")):
+        standing = ((result or {}).get(syndrome) or {}).get("standing") or []
+        times = [
+            infusion.infused_at + timedelta(hours=float(v["t_hours"]) + float(v["stale_after_hours"]))
+            for v in standing
+            if isinstance(v, Mapping) and v.get("t_hours") is not None and v.get("stale_after_hours")
+        ]
+        if times:
+            out[check_type] = min(times)
+    return out
+
+
 def checks_for(
     infusion: Infusion,
     *,
@@ -163,12 +183,15 @@ def checks_for(
     febrile_tachycardic: bool,
     missed: Sequence[MissedCheck] = (),
     template: MonitoringTemplate | None = None,
+    stale_at: Mapping[str, datetime] | None = None,
 ) -> list[CheckStatus]:
     """Vitals, neuro and labs status for ``infusion`` at ``now`` (no database queries if
     ``infusion.product.monitoring_template`` and ``infusion.care_team`` are loaded or ``template`` given).
 
     ``last_by_type`` maps :class:`CheckType` values to the time of the last current observation.
-    ``missed`` are the infusion's :class:`MissedCheck` rows, newest first.
+    ``missed`` are the infusion's :class:`MissedCheck` rows, newest first. ``stale_at`` maps a check
+    type to when its oldest standing value goes stale (:func:`stale_times`): the check is due then
+    if that is before its interval ends.
     """
     template = template or infusion.product.monitoring_template
     if febrile_tachycardic:
@@ -187,12 +210,17 @@ def checks_for(
     out: list[CheckStatus] = []
     for check_type, (hours, why), days in plan:
         last = last_by_type.get(check_type)
+        anchor = last or infusion.infused_at
+        stale = (stale_at or {}).get(check_type)
+        if stale is not None and stale < anchor + timedelta(hours=hours):
+            anchor = stale - timedelta(hours=hours)
+            why = f"{why}; a standing value goes stale"
         out.append(
             _status(
                 check_type=check_type,
                 interval_hours=hours,
                 reason=why,
-                anchor=last or infusion.infused_at,
+                anchor=anchor,
                 last_done=last,
                 ends=window_end(infusion, days),
                 now=now,
@@ -220,20 +248,21 @@ def checks_for_infusions(
         .order_by("-observed_at", "-id")
         .values("payload")[:1]
     )
-    latest_icans = (
-        GradeEvaluation.objects.filter(infusion_id=OuterRef("pk"))
-        .order_by("-evaluated_at", "-id")
-        .values("icans_grade")[:1]
-    )
+    latest = GradeEvaluation.objects.filter(infusion_id=OuterRef("pk")).order_by("-evaluated_at", "-id")
     rows = list(
         Infusion.objects.filter(pk__in=ids)
         .select_related("product__monitoring_template", "care_team")
-        .annotate(_last_vitals=Subquery(latest_vitals), _icans=Subquery(latest_icans))
+        .annotate(
+            _last_vitals=Subquery(latest_vitals),
+            _icans=Subquery(latest.values("icans_grade")[:1]),
+            _crs_standing=Subquery(latest.values("result__crs__standing")[:1]),
+            _icans_standing=Subquery(latest.values("result__icans__standing")[:1]),
+        )
     )
     last: dict[int, dict[str, datetime]] = {}
     for r in (
         Observation.objects.current()
-        .filter(infusion_id__in=ids, kind__in=list(CHECK_FOR_KIND))
+        .filter(infusion_id__in=ids, kind__in=list(CHECK_FOR_KIND), completes_check=True)
         .values("infusion_id", "kind")
         .annotate(last=Max("observed_at"))
     ):
@@ -249,6 +278,10 @@ def checks_for_infusions(
             current_icans=inf._icans,
             febrile_tachycardic=is_febrile_tachycardic(inf._last_vitals),
             missed=missed.get(inf.pk, ()),
+            stale_at=stale_times(
+                inf,
+                {"crs": {"standing": inf._crs_standing}, "icans": {"standing": inf._icans_standing}},
+            ),
         )
         for inf in rows
     }

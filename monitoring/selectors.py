@@ -60,6 +60,38 @@ def evaluation_latest(*, infusion: Infusion) -> GradeEvaluation | None:
     return GradeEvaluation.objects.filter(infusion=infusion).order_by("-evaluated_at", "-id").first()
 
 
+#: How the clinical core's CRS domains (StandingValue.domain) read on the vitals form.
+STANDING_LABELS = {
+    "temperature": "Temperature",
+    "blood_pressure": "Blood pressure",
+    "vasopressors": "Vasopressors",
+    "oxygen": "Oxygen",
+}
+
+
+def standing_values(*, evaluation: GradeEvaluation | None, infusion: Infusion, now: datetime) -> list[dict]:
+    """The CRS standing values of the latest evaluation (A-14): what stands until the nurse
+    re-assesses it, with its age at ``now`` and whether it is stale (older than the current grade's
+    vitals interval, as the clinical core set it)."""
+    if evaluation is None:
+        return []
+    now_h = infusion.hours_after(now)
+    out = []
+    for v in ((evaluation.result or {}).get("crs") or {}).get("standing") or []:
+        age_h = max(0.0, now_h - float(v["t_hours"]))
+        out.append(
+            {
+                "domain": v["domain"],
+                "label": STANDING_LABELS.get(v["domain"], v["domain"].replace("_", " ").capitalize()),
+                "text": v["text"],
+                "recorded_at": infusion.infused_at + timedelta(hours=float(v["t_hours"])),
+                "age": timedelta(hours=age_h),
+                "stale": age_h > float(v["stale_after_hours"]),
+            }
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class NeuroScore:
     """One scored neuro check: ICE (0–10, 10 = normal) or CAPD (0–32, 0 = normal)."""

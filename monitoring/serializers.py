@@ -106,6 +106,21 @@ class InfusionSerializer(serializers.ModelSerializer):
         return obj.day_post_infusion()
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
+class RecordedTimeField(serializers.CharField):
+    """An ISO-8601 time kept as sent: the service reads it through the clinical core's one rule
+    (``carttrack.parse_timestamp``: with its offset, or a wall time read in the care team's zone)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault(
+            "help_text",
+            "ISO 8601 with its UTC offset, e.g. 2025-03-01T08:30:00+01:00; without one it is read in "
+            "the care team's time zone (a time skipped or repeated by a daylight-saving change is refused)",
+        )
+        super().__init__(**kwargs)
+
+
 class InfusionCreateSerializer(serializers.Serializer):
     patient = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
@@ -121,7 +136,9 @@ class InfusionCreateSerializer(serializers.Serializer):
 
 class InfusionCloseSerializer(serializers.Serializer):
     close_reason = serializers.ChoiceField(choices=CloseReason.choices)
-    closed_at = serializers.DateTimeField(required=False, help_text="Defaults to now")
+    closed_at = RecordedTimeField(
+        required=False, help_text="Defaults to now; without offset: the team's zone"
+    )
 
 
 class GradeSummarySerializer(serializers.ModelSerializer):
@@ -226,7 +243,7 @@ class ObservationCreateSerializer(serializers.Serializer):
     )
     infusion = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     kind = serializers.ChoiceField(choices=ObservationKind.choices)
-    observed_at = serializers.DateTimeField()
+    observed_at = RecordedTimeField()
     payload = serializers.DictField(
         help_text="The fields of this kind of observation, as in the case-file format (CASES.md)"
     )
@@ -244,7 +261,7 @@ class ObservationCreateSerializer(serializers.Serializer):
 
 class ObservationAmendSerializer(serializers.Serializer):
     payload = serializers.DictField(help_text="The corrected fields (the whole observation, not a patch)")
-    observed_at = serializers.DateTimeField(required=False, help_text="Defaults to the original time")
+    observed_at = RecordedTimeField(required=False, help_text="Defaults to the original time")
     reason = serializers.CharField(max_length=MAX_REASON_LENGTH, help_text="Why it is corrected")
 
     validate_payload = ObservationCreateSerializer.validate_payload

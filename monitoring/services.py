@@ -1,5 +1,6 @@
-"""Writes of the monitoring app: record, amend and void observations (keyword-only, one durable
-transaction each).
+"""Writes of the monitoring app, one module because recording, correcting and closing a course share one
+lock, one validation and one re-grade: record, amend and void observations, close an infusion
+(keyword-only, one durable transaction each).
 
 Every write validates through the clinical core (``carttrack.parse_observation``), stores an
 append-only row, recomputes the grade synchronously in the same transaction (so the nurse sees it at
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "InfusionScope",
     "ObservationConflict",
+    "infusion_close",
     "observation_amend",
     "observation_mark_entered_in_error",
     "observation_record",
@@ -96,14 +98,46 @@ def _schedule_alerts(evaluation: GradeEvaluation) -> None:
 
 
 def _validation_error_from(exc: Exception) -> ValidationError:
-    field = getattr(exc, "field", None) or "payload"
-    allowed = getattr(exc, "allowed", None)
-    value = getattr(exc, "value", None)
-    message = str(exc)
-    if allowed and str(allowed) not in message:
-        shown = "" if value is None else f" {value}"
-        message = f"{field}{shown} is impossible; allowed: {allowed}"
-    return ValidationError({field: [message]}, code="invalid")
+    """Every error of the record (``ObservationError.errors``), keyed by field, in the core's words."""
+    by_field: dict[str, list[str]] = {}
+    for err in getattr(exc, "errors", None) or (exc,):
+        field = getattr(err, "field", None) or "payload"
+        allowed = getattr(err, "allowed", None)
+        value = getattr(err, "value", None)
+        message = str(err)
+        if allowed and str(allowed) not in message:
+            shown = "" if value is None else f" {value}"
+            message = f"{field}{shown} is impossible; allowed: {allowed}"
+        by_field.setdefault(field, []).append(message)
+    return ValidationError(by_field, code="invalid")
+
+
+def read_observed_at(value: datetime | str | None, *, zone: str, field: str = "observed_at") -> datetime:
+    """A recorded time through the core's one rule (INPUT-12): with its UTC offset as written, or a
+    wall time read in the care team's zone ``zone``; a time skipped or repeated by a daylight-saving
+    change is refused. Raises ValidationError naming ``field``."""
+    if value is None:
+        raise ValidationError({field: ["a date and time is required"]})
+    try:
+        return carttrack.parse_timestamp(value, zone=zone, field=field)
+    except carttrack.ObservationError as exc:
+        raise _validation_error_from(exc) from exc
+
+
+def _aware_time(
+    value: datetime | str | None, infusion: Infusion | int, field: str = "observed_at"
+) -> datetime:
+    """``value`` as an aware time; the team's zone is looked up only for a time without offset."""
+    if isinstance(value, datetime) and not timezone.is_naive(value):
+        return value
+    return read_observed_at(value, zone=_team_zone(infusion), field=field)
+
+
+def _team_zone(infusion: Infusion | int) -> str:
+    """The IANA zone of the infusion's care team (a wall time without offset is read there)."""
+    pk = infusion.pk if isinstance(infusion, Infusion) else infusion
+    zone = Infusion.objects.filter(pk=pk).values_list("care_team__time_zone", flat=True).first()
+    return zone or "UTC"
 
 
 def validate_payload(*, kind: str, payload: Any, t_hours: float) -> Any:
@@ -226,7 +260,7 @@ def observation_record(
     infusion: Infusion | int,
     kind: str,
     payload: dict,
-    observed_at: datetime,
+    observed_at: datetime | str,
     recorded_by,
     client_uuid: uuid.UUID | str | None = None,
     source: str = ObservationSource.TABLET,
@@ -244,6 +278,7 @@ def observation_record(
     except ValueError as exc:
         raise ValidationError({"client_uuid": ["must be a UUID"]}) from exc
     infusion_id = infusion if isinstance(infusion, int) else infusion.pk
+    observed_at = _aware_time(observed_at, infusion_id)
     request = {"infusion_id": infusion_id, "kind": kind, "payload": payload, "observed_at": observed_at}
     replay_of = None
     try:
@@ -273,27 +308,43 @@ def observation_record(
     return obs, evaluation, True
 
 
+def _completes_check(infusion: Infusion, parsed: Any) -> bool:
+    """Does the record hold everything its check needs (A-14: a heart rate alone does not)?"""
+    if parsed is None:  # an entered-in-error marker completes nothing
+        return False
+    patient = carttrack.parse_patient(grading.patient_dict(infusion))
+    return not carttrack.missing_for_complete_check(parsed, patient, grading.settings_for(infusion))
+
+
+def _refuse_if_closed(locked: Infusion, *, kind: str) -> None:
+    """Recording and correcting follow one rule: nothing is written on a closed course, except the
+    follow-up record of a course whose acute monitoring closed as complete (VISIT-2)."""
+    if locked.status == InfusionStatus.ACTIVE or _follow_up_continues(locked, kind):
+        return
+    reason = locked.get_close_reason_display() or "closed"
+    when = f" on {timezone.localtime(locked.closed_at):%Y-%m-%d %H:%M %Z}" if locked.closed_at else ""
+    raise ValidationError(
+        {
+            "infusion": [
+                f"Monitoring of this infusion was closed{when} ({reason}); no observations can be "
+                "recorded or corrected. A coordinator can start a new infusion record."
+            ]
+        }
+    )
+
+
 def _record_locked(
     *, locked: Infusion, kind: str, payload: dict, observed_at: datetime, recorded_by, client_uuid, source
 ) -> tuple[Observation, GradeEvaluation]:
     _check_capabilities(
         user=recorded_by, infusion=locked, kind=kind, payload=payload, capability="observation.record"
     )
-    if locked.status != InfusionStatus.ACTIVE and not _follow_up_continues(locked, kind):
-        reason = locked.get_close_reason_display() or "closed"
-        when = f" on {locked.closed_at:%Y-%m-%d %H:%M}" if locked.closed_at else ""
-        raise ValidationError(
-            {
-                "infusion": [
-                    f"Monitoring of this infusion was closed{when} ({reason}); no new observations "
-                    "can be recorded. A coordinator can start a new infusion record."
-                ]
-            }
-        )
+    _refuse_if_closed(locked, kind=kind)
     now = timezone.now()
     _check_time(infusion=locked, observed_at=observed_at, now=now)
     parsed = validate_payload(kind=kind, payload=payload, t_hours=locked.hours_after(observed_at))
     obs = Observation.objects.create(
+        completes_check=_completes_check(locked, parsed),
         infusion=locked,
         kind=kind,
         payload=payload,
@@ -353,6 +404,7 @@ def _correct(
     try:
         with transaction.atomic(durable=True):
             infusion = _lock_infusion(original.infusion)
+            _refuse_if_closed(infusion, kind=original.kind)
             # Both the original's and the new payload must be within the user's rights
             # (a nurse can neither forge nor void a physician-only event).
             _check_capabilities(
@@ -375,6 +427,7 @@ def _correct(
             else:
                 parsed = None
             row = Observation.objects.create(
+                completes_check=_completes_check(infusion, parsed),
                 infusion=infusion,
                 kind=original.kind,
                 payload=payload,
@@ -425,7 +478,7 @@ def observation_amend(
     payload: dict,
     reason: str,
     user,
-    observed_at: datetime | None = None,
+    observed_at: datetime | str | None = None,
     client_uuid: uuid.UUID | str | None = None,
     source: str = ObservationSource.TABLET,
 ) -> tuple[Observation, GradeEvaluation]:
@@ -436,7 +489,9 @@ def observation_amend(
         reason=reason,
         status=ObservationStatus.AMENDED,
         payload=payload,
-        observed_at=observed_at or original.observed_at,
+        observed_at=original.observed_at
+        if observed_at is None
+        else _aware_time(observed_at, original.infusion_id),
         client_uuid=client_uuid,
         source=source,
     )
@@ -461,3 +516,35 @@ def observation_mark_entered_in_error(
         client_uuid=client_uuid,
         source=source,
     )
+
+
+def infusion_close(*, infusion: Infusion, closed_at: datetime | str, close_reason: str, user) -> Infusion:
+    """Close monitoring of ``infusion``: the row is saved through its history (who closed it and why)
+    and, after the commit, ``handoff.course_closed`` tells the alerting layer to stop the course's alerts.
+
+    Raises ObservationConflict when it is already closed, ValidationError for a time before the
+    infusion or in the future (naming ``closed_at``)."""
+    if close_reason not in CloseReason.values:
+        raise ValidationError(
+            {"close_reason": [f"{close_reason!r} is not one of: {', '.join(CloseReason.values)}"]}
+        )
+    closed_at = _aware_time(closed_at, infusion, "closed_at")
+    with transaction.atomic(durable=True):
+        locked = Infusion.objects.select_for_update().get(pk=infusion.pk)
+        if not can(user, "patient.manage", locked.care_team_id):
+            raise PermissionDenied("Your role does not allow patient.manage for this patient")
+        if locked.status != InfusionStatus.ACTIVE:
+            raise ObservationConflict("This infusion is already closed.")
+        if closed_at < locked.infused_at:
+            raise ValidationError({"closed_at": ["Cannot be before the infusion time."]})
+        if closed_at > timezone.now() + CLOCK_SKEW:
+            raise ValidationError({"closed_at": ["Cannot be in the future."]})
+        locked.status = InfusionStatus.CLOSED
+        locked.closed_at = closed_at
+        locked.close_reason = close_reason
+        # django-simple-history: the history row names who closed it and why.
+        locked._history_user = user
+        locked._change_reason = f"monitoring closed: {CloseReason(close_reason).label}"
+        locked.save(update_fields=["status", "closed_at", "close_reason"])
+        transaction.on_commit(lambda: handoff.course_closed(locked.pk), robust=True)
+    return locked

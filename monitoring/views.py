@@ -30,7 +30,15 @@ from accounts.permissions import can, require
 from carttrack import limits, units
 
 from . import grading, handoff, schedules, selectors, services
-from .forms import FORMS, AttributionForm, MissedCheckForm, ObservationForm, ReasonForm, form_key_for
+from .forms import (
+    FORMS,
+    AttributionForm,
+    MissedCheckForm,
+    ObservationForm,
+    ReasonForm,
+    VitalsForm,
+    form_key_for,
+)
 from .models import CheckType, InfusionStatus, ObservationKind, ObservationSource, ObservationStatus, Patient
 
 POLL_SECONDS = 60
@@ -96,12 +104,21 @@ def _panel_context(request: HttpRequest, patient: Patient, infusion) -> dict:
     }
 
 
+def _with_standing(form: ObservationForm, infusion) -> ObservationForm:
+    """The vitals form shows the standing oxygen and vasopressor values (A-14) it leaves unchanged."""
+    if isinstance(form, VitalsForm) and infusion is not None:
+        form.standing = selectors.standing_values(
+            evaluation=selectors.evaluation_latest(infusion=infusion), infusion=infusion, now=timezone.now()
+        )
+    return form
+
+
 def _entry_forms(
     request, patient, infusion, bound: ObservationForm | None = None, bound_key: str = ""
 ) -> list:
     out = []
     for key in _entry_keys(request, patient, infusion):
-        form = bound if key == bound_key and bound is not None else FORMS[key]()
+        form = _with_standing(bound if key == bound_key and bound is not None else FORMS[key](), infusion)
         out.append(
             {
                 "key": key,
@@ -146,10 +163,10 @@ def _apply_core_error(form: ObservationForm, exc: ValidationError) -> None:
         for message in errors:
             if target:
                 form.add_error(target, message)
+            elif field == "__all__" or message.startswith("field "):
+                form.add_error(None, message)
             else:
-                form.add_error(
-                    None, f"{field.replace('_', ' ')}: {message}" if field not in ("__all__",) else message
-                )
+                form.add_error(None, f"{field.replace('_', ' ')}: {message}")
 
 
 def _soft_check(form: ObservationForm, *, kind: str, payload: dict, infusion, observed_at) -> bool:
@@ -200,7 +217,7 @@ def _form_response(
         context.update(
             entry={
                 "key": key,
-                "form": form,
+                "form": _with_standing(form, infusion),
                 "open": True,
                 "url": reverse("monitoring:record", args=[patient.pk, key]),
             },
@@ -259,7 +276,7 @@ def record(request: HttpRequest, patient: Patient, form_key: str) -> HttpRespons
     except PermissionDenied as exc:
         form.add_error(None, str(exc))
         return _form_response(request, patient, infusion, form_key, form, status=403)
-    notice = f"{form.TITLE} saved at {timezone.localtime(obs.recorded_at):%H:%M}."
+    notice = f"{form.TITLE} saved at {timezone.localtime(obs.recorded_at):%H:%M %Z}."
     if not created:
         notice = f"{form.TITLE} was already saved (double tap) — stored once."
     return _form_response(

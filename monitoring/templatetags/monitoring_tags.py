@@ -103,16 +103,24 @@ def obs_summary(obs) -> str:
                 parts.append(f"{label} {_fmt(p[key])}{' ' if unit.startswith('°') else ''}{unit}")
         if p.get("sbp") is not None:
             parts.append(f"BP {_fmt(p['sbp'])}/{_fmt(p.get('dbp', '–'))}")
+        # Exactly what was recorded (A-14): an absent field is not shown; room air and "no
+        # vasopressors" are shown because they were entered.
         device = p.get("o2_device")
-        if device and device != "room_air":
+        if device:
             flow = f" {_fmt(p['o2_flow_l_min'])} L/min" if p.get("o2_flow_l_min") is not None else ""
+            fio2 = f" FiO₂ {_fmt(p['fio2'])}" if p.get("fio2") is not None else ""
             parts.append(
-                f"{device.replace('_', ' ')}{flow}" + (" (comfort)" if p.get("o2_for_comfort_only") else "")
+                f"{device.replace('_', ' ')}{flow}{fio2}"
+                + (" (comfort)" if p.get("o2_for_comfort_only") else "")
             )
         if p.get("vasopressors"):
             parts.append(", ".join(p["vasopressors"]))
+        elif p.get("vasopressors") == []:
+            parts.append("no vasopressors")
         if p.get("fluid_bolus_for_hypotension"):
             parts.append("fluid bolus")
+        elif p.get("fluid_bolus_for_hypotension") is False:
+            parts.append("no fluid bolus")
         for finding in ("fever", "hypotension", "hypoxia"):
             if p.get(f"{finding}_attributed_to"):
                 parts.append(f"{finding} attributed to {p[f'{finding}_attributed_to']}")
@@ -128,9 +136,13 @@ def obs_summary(obs) -> str:
         for key in ("seizure", "motor", "icp_edema"):
             if p.get(key) and p[key] != "none":
                 parts.append(p[key].replace("_", " "))
-        for key in ("sedated", "tremor", "myoclonus", "intracranial_hemorrhage"):
+        for key in ("sedated", "tremor", "myoclonus"):
             if p.get(key):
                 parts.append(key.replace("_", " "))
+        if p.get("intracranial_hemorrhage") is True:
+            parts.append("intracranial haemorrhage")
+        elif p.get("intracranial_hemorrhage") is False:
+            parts.append("no intracranial haemorrhage")
     elif obs.kind == "lab":
         for key, value in p.items():
             label, unit = LABELS.get(key, (key, ""))
@@ -152,6 +164,12 @@ def obs_summary(obs) -> str:
 @register.filter
 def local_time(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%d %b %H:%M") if value else ""
+
+
+@register.filter
+def local_time_zone(value: datetime | None) -> str:
+    """Day and time in the active (care team's) zone, with the zone's abbreviation."""
+    return timezone.localtime(value).strftime("%d %b %H:%M %Z") if value else ""
 
 
 @register.filter

@@ -49,6 +49,18 @@ FEVER_NOREPI = {
     "o2_device": "room_air",
     "vasopressors": ["norepinephrine"],
 }
+# CRS 2: fever with a nasal cannula at 3 L/min, no vasopressors (explicitly none).
+FEVER_CANNULA = {
+    "temp_c": 38.9,
+    "hr": 112,
+    "sbp": 118,
+    "dbp": 70,
+    "rr": 22,
+    "spo2": 94,
+    "o2_device": "nasal_cannula",
+    "o2_flow_l_min": 3,
+    "vasopressors": [],
+}
 NORMAL_VITALS = {
     "temp_c": 36.8,
     "hr": 78,

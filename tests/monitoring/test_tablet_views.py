@@ -191,8 +191,9 @@ def test_impossible_combinations_are_named(nurse_client, patient, infusion):
     )
     html = response.content.decode()
     assert response.status_code == 422
-    assert "Diastolic (90) must be lower than systolic (70)" in html
-    assert "Room air has no oxygen flow" in html
+    # The clinical core's words (carttrack/input_rules.py), the same as the API answers.
+    assert "diastolic 90 must be below systolic 70 mmHg" in html
+    assert "room_air has no oxygen flow (0 L/min)" in html
 
 
 def test_closed_infusion_refuses_with_the_reason(nurse_client, patient, infusion):
