@@ -635,7 +635,8 @@ def send_step(*, step_id: int, token: str, now: datetime | None = None) -> str:
     if step is None or step.status != StepStatus.SENDING or str(step.claim_token) != token:
         return "fenced out"
     alert = step.alert
-    if alert.infusion.status != InfusionStatus.ACTIVE and not _follow_up_goes_on(alert.infusion, alert.syndrome):
+    infusion = alert.infusion
+    if infusion.status != InfusionStatus.ACTIVE and not _follow_up_goes_on(infusion, alert.syndrome):
         # the course closed: its alerts page nobody (follow-up alerts of a completed course go on)
         alerts_close_with_course(infusion_id=alert.infusion_id, now=now)
         _finish_step(step_id, token, status=StepStatus.CANCELLED, outcome="closed with the course")
