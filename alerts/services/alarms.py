@@ -13,9 +13,9 @@ from django.urls import reverse
 from accounts.models import Role, User
 from accounts.permissions import require
 
-from ..models import Channel, OperationsAlarm
+from ..models import OperationsAlarm
 from .common import at_or_now
-from .delivery import notify_many, team_members
+from .delivery import notify_routine, team_members
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +56,13 @@ def raise_alarm(
         )
     link = settings.SITE_URL + reverse("alerts:operations")
     subject = f"[CAR-T Track] Operations alarm: {alarm.get_kind_display()}"
-    notify_many(
-        alert=None,
-        step=None,
-        token=None,
-        pairs=[(user, ch) for user in recipients for ch in (Channel.INAPP, Channel.EMAIL)],
+    notify_routine(
+        recipients,
         subject=subject,
         text=f"{subject}. {alarm.message}. {link}",
         link=link,
-        require_status=None,
-        alarm=alarm,
         key_prefix=f"alarm:{alarm.pk}",
+        alarm=alarm,
     )
     return alarm
 

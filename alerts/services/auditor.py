@@ -17,18 +17,17 @@ from ..models import (
     Alert,
     AlertStatus,
     AuditorHeartbeat,
-    Channel,
     EscalationStep,
     OnCallSchedule,
     OperationsAlarm,
     Slot,
     StepKind,
     StepStatus,
-    Target,
 )
 from ..oncall import oncall_for_team
+from ..policy import PolicyStep
 from .alarms import clear_alarms, raise_alarm
-from .common import at_or_now, next_sequence
+from .common import add_step, at_or_now
 from .dispatch import dispatch_due_steps
 from .raising import alert_process_evaluation
 
@@ -106,21 +105,7 @@ def run_auditor(*, now: datetime | None = None) -> dict:
                 locked.status == AlertStatus.OPEN
                 and not locked.steps.filter(status__in=[StepStatus.PENDING, StepStatus.SENDING]).exists()
             ):
-                final = {
-                    "target": Target.LEADS,
-                    "role": "",
-                    "user_id": None,
-                    "channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS],
-                    "wait_minutes": 5,
-                }
-                EscalationStep.objects.create(
-                    alert=locked,
-                    generation=locked.generation,
-                    sequence=next_sequence(locked),
-                    kind=StepKind.FINAL,
-                    targets=[final],
-                    due_at=at,
-                )
+                add_step(locked, kind=StepKind.FINAL, due_at=at, targets=[PolicyStep.leads().to_json()])
         raise_alarm(
             kind=AlarmKind.ALERT_WITHOUT_STEPS,
             key=f"alert_idle:{alert.pk}:{alert.generation}",

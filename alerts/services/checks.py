@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from accounts.permissions import require
 from monitoring.models import Infusion, InfusionStatus, MissedCheck
@@ -15,19 +15,18 @@ from monitoring.schedules import checks_for_infusions
 from ..models import (
     ACTIVE_STATUSES,
     OVERDUE_SYNDROMES,
+    SMS_NOW,
     Alert,
-    AlertStatus,
-    Channel,
     CheckTask,
     CheckTaskStatus,
-    EventKind,
     Syndrome,
     Target,
     Urgency,
 )
-from .common import at_or_now, cancel_pending, record_event
+from ..policy import PolicyStep, single_step_policy
+from .common import at_or_now, resolve_alert
 from .dispatch import dispatch_due_steps
-from .raising import open_alert
+from .raising import open_unless_active
 
 
 def overdue_checks_scan(*, now: datetime | None = None) -> dict:
@@ -100,43 +99,21 @@ def _open_overdue_alert(
     *, infusion: Infusion, check_type: str, due_at: datetime, minutes: int, now: datetime
 ) -> Alert | None:
     syndrome = OVERDUE_SYNDROMES[check_type]
-    snapshot = {
-        "policy_id": None,
-        "name": "Overdue check: charge nurse",
-        "repeat_count": 1,
-        "reminder_minutes": 30,
-        "final_wait_minutes": 15,
-        "final_channels": [Channel.INAPP, Channel.EMAIL],
-        "steps": [
-            {
-                "target": Target.CHARGE_NURSE,
-                "role": "",
-                "user_id": None,
-                "channels": [Channel.INAPP, Channel.SMS],
-                "wait_minutes": 15,
-            }
-        ],
-    }
-    try:
-        with transaction.atomic():
-            Infusion.objects.select_for_update().get(pk=infusion.pk)
-            if Alert.objects.filter(
-                infusion=infusion, syndrome=syndrome, status__in=ACTIVE_STATUSES
-            ).exists():
-                return None
-            return open_alert(
-                infusion=infusion,
-                ev=None,
-                syndrome=syndrome,
-                grade=None,
-                urgency=Urgency.URGENT,
-                now=now,
-                snapshot=snapshot,
-                due_at=due_at,
-                summary=f"{Syndrome(syndrome).label}: due {due_at:%H:%M} UTC, {minutes} min overdue",
-            )
-    except IntegrityError:
-        return None
+    snapshot = single_step_policy(
+        name="Overdue check: charge nurse",
+        step=PolicyStep(target=Target.CHARGE_NURSE, channels=SMS_NOW, wait_minutes=15),
+        repeat_count=1,
+        final_wait_minutes=15,
+    )
+    return open_unless_active(
+        infusion_id=infusion.pk,
+        syndrome=syndrome,
+        urgency=Urgency.URGENT,
+        snapshot=snapshot,
+        now=now,
+        due_at=due_at,
+        summary=f"{Syndrome(syndrome).label}: due {due_at:%H:%M} UTC, {minutes} min overdue",
+    )
 
 
 def close_overdue_alert(alert: Alert, *, at: datetime, reason: str) -> None:
@@ -144,11 +121,7 @@ def close_overdue_alert(alert: Alert, *, at: datetime, reason: str) -> None:
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
         if locked.status not in ACTIVE_STATUSES:
             return
-        locked.status = AlertStatus.RESOLVED
-        locked.resolved_at = at
-        locked.save(update_fields=["status", "resolved_at", "updated_at"])
-        cancel_pending(locked, reason=reason)
-        record_event(locked, EventKind.RESOLVED, f"Closed automatically: {reason}", at=at)
+        resolve_alert(locked, at=at, text=lambda _n: f"Closed automatically: {reason}", steps_outcome=reason)
 
 
 def missed_check_record(
@@ -175,12 +148,11 @@ def missed_check_record(
             if task.alert_id:
                 alert = Alert.objects.select_for_update().get(pk=task.alert_id)
                 if alert.is_active:
-                    alert.status = AlertStatus.RESOLVED
-                    alert.resolved_at = at
-                    alert.resolved_by = user
-                    alert.save(update_fields=["status", "resolved_at", "resolved_by", "updated_at"])
-                    cancel_pending(alert, reason="reason for missed check recorded")
-                    record_event(
-                        alert, EventKind.RESOLVED, f"Reason recorded: {reason.strip()}", user=user, at=at
+                    resolve_alert(
+                        alert,
+                        at=at,
+                        by=user,
+                        text=lambda _n: f"Reason recorded: {reason.strip()}",
+                        steps_outcome="reason for missed check recorded",
                     )
     return missed

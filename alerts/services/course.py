@@ -15,14 +15,11 @@ from ..models import (
     ACTIVE_STATUSES,
     FOLLOWUP_SYNDROMES,
     Alert,
-    AlertStatus,
     CheckTask,
     CheckTaskStatus,
-    EscalationStep,
     EventKind,
-    StepStatus,
 )
-from .common import at_or_now, record_event
+from .common import at_or_now, resolve_alert
 
 
 @dataclass(frozen=True)
@@ -71,20 +68,14 @@ def close_with_course(infusion: Infusion, *, ended: CourseEnd, now: datetime) ->
     if not ended.death and follow_up_goes_on(infusion):
         alerts = alerts.exclude(syndrome__in=FOLLOWUP_SYNDROMES)
     for alert in alerts:
-        alert.status = AlertStatus.RESOLVED
-        alert.resolved_at = now
-        alert.resolved_by = who
-        alert.generation += 1  # a step already claimed by a sender is superseded
-        alert.save()
-        stopped = EscalationStep.objects.filter(alert=alert, status=StepStatus.PENDING).update(
-            status=StepStatus.CANCELLED, outcome="closed with the course"
-        )
-        record_event(
+        resolve_alert(
             alert,
-            EventKind.COURSE_CLOSED,
-            f"Closed with the course: {why}{by}; {stopped} pending step(s) stopped",
-            user=who,
             at=now,
+            by=who,
+            text=lambda stopped: f"Closed with the course: {why}{by}; {stopped} pending step(s) stopped",
+            steps_outcome="closed with the course",
+            kind=EventKind.COURSE_CLOSED,
+            supersede=True,
         )
         CheckTask.objects.filter(alert=alert, status=CheckTaskStatus.OPEN).update(
             status=CheckTaskStatus.DONE, closed_at=now

@@ -15,6 +15,7 @@ from accounts.models import Membership, Role, User
 
 from .. import channels
 from ..models import (
+    ROUTINE_CHANNELS,
     Alert,
     Channel,
     EscalationStep,
@@ -28,6 +29,7 @@ from ..models import (
     Urgency,
 )
 from ..oncall import oncall_for_team
+from ..policy import PolicyStep
 from .common import record_event
 
 
@@ -55,8 +57,8 @@ def resolve_recipients(
     pairs: dict[tuple[int, str], tuple[User, str]] = {}
     notes: list[str] = []
     member_ids = set(Membership.objects.filter(team_id=team_id).values_list("user_id", flat=True))
-    for t in targets:
-        kind = t.get("target")
+    for t in map(PolicyStep.from_json, targets):
+        kind = t.target
         users: list[User] = []
         if kind in (Target.ONCALL_PRIMARY, Target.ONCALL_BACKUP):
             slot = Slot.PRIMARY if kind == Target.ONCALL_PRIMARY else Slot.BACKUP
@@ -66,10 +68,10 @@ def resolve_recipients(
             else:
                 users = list(User.objects.filter(pk=uid, is_active=True))
         elif kind == Target.ROLE:
-            users = team_members(team_id, roles=[t.get("role") or Role.PHYSICIAN])
+            users = team_members(team_id, roles=[t.role or Role.PHYSICIAN])
         elif kind == Target.USER:
-            if t.get("user_id") in member_ids:
-                users = list(User.objects.filter(pk=t["user_id"], is_active=True))
+            if t.user_id in member_ids:
+                users = list(User.objects.filter(pk=t.user_id, is_active=True))
             else:
                 notes.append("named person is no longer in the team")
         elif kind == Target.LEADS:
@@ -77,7 +79,7 @@ def resolve_recipients(
         elif kind == Target.CHARGE_NURSE:
             users = team_members(team_id, roles=[Role.NURSE], leads_only=True)
         for user in users:
-            for ch in t.get("channels") or [Channel.INAPP]:
+            for ch in t.channels:
                 pairs.setdefault((user.pk, ch), (user, ch))
     return list(pairs.values()), notes
 
@@ -200,3 +202,49 @@ def notify_many(
         if failures:
             record_event(alert, EventKind.NOTIFY_FAILED, "; ".join(failures))
     return results
+
+
+def notify_routine(
+    users: Iterable[User],
+    *,
+    subject: str,
+    text: str,
+    link: str,
+    key_prefix: str,
+    alert: Alert | None = None,
+    alarm: OperationsAlarm | None = None,
+    urgency: str | None = None,
+) -> list[str]:
+    """A notice outside any escalation step (a revised alert, an operations alarm): in the inbox and
+    by e-mail, once per key, whatever the alert's status."""
+    return notify_many(
+        alert=alert,
+        step=None,
+        token=None,
+        pairs=[(user, channel) for user in users for channel in ROUTINE_CHANNELS],
+        subject=subject,
+        text=text,
+        link=link,
+        require_status=None,
+        alarm=alarm,
+        key_prefix=key_prefix,
+        urgency=urgency,
+    )
+
+
+def notify_step(
+    step: EscalationStep, token: str, pairs: list[tuple[User, str]], *, require_status: str, prefix: str = ""
+) -> list[str]:
+    """The notifications of a claimed step about its alert, sent while the alert has ``require_status``
+    and the step is still this sender's (``token``)."""
+    subject, text, link = message_for(step.alert, prefix=prefix)
+    return notify_many(
+        alert=step.alert,
+        step=step,
+        token=token,
+        pairs=pairs,
+        subject=subject,
+        text=text,
+        link=link,
+        require_status=require_status,
+    )

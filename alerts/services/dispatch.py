@@ -13,6 +13,8 @@ from django.utils import timezone
 from monitoring.models import InfusionStatus, Observation, ObservationKind
 
 from ..models import (
+    PAGE_CHANNELS,
+    SMS_NOW,
     AlarmKind,
     Alert,
     AlertStatus,
@@ -23,10 +25,11 @@ from ..models import (
     StepStatus,
     new_token,
 )
+from ..policy import PolicySnapshot
 from .alarms import raise_alarm
-from .common import at_or_now, next_sequence, record_event
+from .common import add_step, at_or_now, record_event
 from .course import alerts_close_with_course, follow_up_goes_on
-from .delivery import leads_of, message_for, notify_many, resolve_recipients
+from .delivery import leads_of, notify_step, resolve_recipients
 from .policies import expand_chain
 
 log = logging.getLogger(__name__)
@@ -134,7 +137,7 @@ def _send_page(step: EscalationStep, token: str, *, now: datetime | None) -> str
     if not pairs:
         # Nobody reachable for this step: never page into the void; go to the leads now.
         leads = leads_of(alert.care_team_id)
-        pairs = [(u, ch) for u in leads for ch in (Channel.INAPP, Channel.EMAIL, Channel.SMS)]
+        pairs = [(u, ch) for u in leads for ch in PAGE_CHANNELS]
         text = "; ".join(notes) or "no recipient"
         record_event(
             alert, EventKind.NO_RECIPIENT, f"Step {step.sequence + 1}: {text}; notifying the leads instead"
@@ -145,20 +148,10 @@ def _send_page(step: EscalationStep, token: str, *, now: datetime | None) -> str
             team_id=alert.care_team_id,
             message=f"Alert #{alert.pk} step {step.sequence + 1}: {text}",
         )
-    subject, text, link = message_for(alert)
     sent = failed = 0
     fenced = False
     failed_channels: set[str] = set()
-    results = notify_many(
-        alert=alert,
-        step=step,
-        token=token,
-        pairs=pairs,
-        subject=subject,
-        text=text,
-        link=link,
-        require_status=AlertStatus.OPEN,
-    )
+    results = notify_step(step, token, pairs, require_status=AlertStatus.OPEN)
     for (_user, channel), result in zip(pairs, results, strict=False):
         if result in ("sent", "duplicate"):  # duplicate: delivered by an earlier attempt
             sent += 1
@@ -196,18 +189,13 @@ def _send_page(step: EscalationStep, token: str, *, now: datetime | None) -> str
 
 def _schedule_repeat_final(alert: Alert, step: EscalationStep) -> None:
     """An unacknowledged alert keeps paging the leads until someone acknowledges it."""
-    wait = max(5, int((alert.policy_snapshot or {}).get("final_wait_minutes", 5)))
+    wait = max(5, PolicySnapshot.from_json(alert.policy_snapshot).final_wait_minutes)
     with transaction.atomic():
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
         if locked.status != AlertStatus.OPEN or locked.generation != step.generation:
             return
-        EscalationStep.objects.create(
-            alert=locked,
-            generation=locked.generation,
-            sequence=next_sequence(locked),
-            kind=StepKind.FINAL,
-            targets=step.targets,
-            due_at=timezone.now() + timedelta(minutes=wait),
+        add_step(
+            locked, kind=StepKind.FINAL, due_at=timezone.now() + timedelta(minutes=wait), targets=step.targets
         )
 
 
@@ -220,22 +208,12 @@ def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) ->
         _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="note or order recorded")
         return "not needed"
     user = alert.acknowledged_by
-    subject, text, link = message_for(alert, prefix="REMINDER ")
-    pairs = [(user, ch) for ch in (Channel.INAPP, Channel.SMS)] if user is not None else []
-    results = notify_many(
-        alert=alert,
-        step=step,
-        token=token,
-        pairs=pairs,
-        subject=subject,
-        text=text,
-        link=link,
-        require_status=AlertStatus.ACKNOWLEDGED,
-    )
+    pairs = [(user, ch) for ch in SMS_NOW] if user is not None else []
+    results = notify_step(step, token, pairs, require_status=AlertStatus.ACKNOWLEDGED, prefix="REMINDER ")
     if "fenced" in results:
         _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="alert changed")
         return "cancelled"
-    reminder = int((alert.policy_snapshot or {}).get("reminder_minutes", 30))
+    reminder = PolicySnapshot.from_json(alert.policy_snapshot).reminder_minutes
     with transaction.atomic():
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
         if locked.status == AlertStatus.ACKNOWLEDGED and locked.generation == step.generation:
@@ -244,14 +222,7 @@ def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) ->
                 EventKind.REMINDER,
                 f"No note or order {reminder} min after acknowledgement: reminded {user}",
             )
-            EscalationStep.objects.create(
-                alert=locked,
-                generation=locked.generation,
-                sequence=next_sequence(locked),
-                kind=StepKind.UNACK,
-                targets=[],
-                due_at=at_or_now(now) + timedelta(minutes=reminder),
-            )
+            add_step(locked, kind=StepKind.UNACK, due_at=at_or_now(now) + timedelta(minutes=reminder))
         _finish_step(step.pk, token, status=StepStatus.SENT, outcome="reminded")
     return "sent"
 
@@ -288,7 +259,7 @@ def _unacknowledge(step: EscalationStep, token: str, *, now: datetime | None) ->
             f"Acknowledged by {who} but no note or order after the reminder: escalating",
             at=at,
         )
-        n_steps = len((alert.policy_snapshot or {}).get("steps") or [])
+        n_steps = len(PolicySnapshot.from_json(alert.policy_snapshot).chain_steps)
         expand_chain(alert, start=at, from_index=1 if n_steps > 1 else 0)
         record_event(alert, EventKind.ESCALATED, "Escalation restarted at the next level", at=at)
         _finish_step(step.pk, token, status=StepStatus.SENT, outcome="un-acknowledged and escalated")

@@ -7,39 +7,33 @@ from datetime import datetime
 from django.db import transaction
 
 from accounts.models import Role
-from monitoring.models import Infusion
 
-from ..models import ACTIVE_STATUSES, Alert, Channel, Target, Urgency
+from ..models import PAGE_CHANNELS, ROUTINE_CHANNELS, Alert, Target, Urgency
+from ..policy import PolicySnapshot, PolicyStep, single_step_policy
 from .checks import close_overdue_alert
 from .common import at_or_now
 from .dispatch import dispatch_due_steps
-from .raising import open_alert
+from .raising import open_unless_active
 
 #: Pages to the recipients' role, then the leads. An urgent follow-up alert repeats once and pages by
 #: SMS too; a routine one goes to the inbox and by e-mail, once.
 FOLLOWUP_WAIT_MINUTES = {Urgency.URGENT: 15, Urgency.ROUTINE: 60}
 
 
-def followup_policy_snapshot(*, role: str, urgency: str) -> dict:
-    channels_ = [Channel.INAPP, Channel.EMAIL] + ([Channel.SMS] if urgency == Urgency.URGENT else [])
+def followup_policy_snapshot(*, role: str, urgency: str) -> PolicySnapshot:
+    urgent = urgency == Urgency.URGENT
     wait = FOLLOWUP_WAIT_MINUTES.get(urgency, FOLLOWUP_WAIT_MINUTES[Urgency.ROUTINE])
-    return {
-        "policy_id": None,
-        "name": f"Follow-up: {Role(role).label.lower()}s of the team",
-        "repeat_count": 1 if urgency == Urgency.URGENT else 0,
-        "reminder_minutes": 30,
-        "final_wait_minutes": wait,
-        "final_channels": [Channel.INAPP, Channel.EMAIL],
-        "steps": [
-            {
-                "target": Target.ROLE,
-                "role": role,
-                "user_id": None,
-                "channels": channels_,
-                "wait_minutes": wait,
-            }
-        ],
-    }
+    return single_step_policy(
+        name=f"Follow-up: {Role(role).label.lower()}s of the team",
+        step=PolicyStep(
+            target=Target.ROLE,
+            role=role,
+            channels=PAGE_CHANNELS if urgent else ROUTINE_CHANNELS,
+            wait_minutes=wait,
+        ),
+        repeat_count=1 if urgent else 0,
+        final_wait_minutes=wait,
+    )
 
 
 def alert_raise_followup(
@@ -57,22 +51,17 @@ def alert_raise_followup(
     leads), or None when one of this syndrome is already active for the course. Runs in the caller's
     transaction (or its own); the first step is dispatched after commit."""
     at = at_or_now(now)
-    with transaction.atomic():
-        infusion = Infusion.objects.select_for_update().get(pk=infusion_id)
-        if Alert.objects.filter(infusion=infusion, syndrome=syndrome, status__in=ACTIVE_STATUSES).exists():
-            return None
-        alert = open_alert(
-            infusion=infusion,
-            ev=None,
-            syndrome=syndrome,
-            grade=None,
-            urgency=urgency,
-            now=at,
-            snapshot=followup_policy_snapshot(role=role, urgency=urgency),
-            due_at=due_at,
-            summary=summary[:200],
-        )
-        Alert.objects.filter(pk=alert.pk).update(drivers=drivers)
+    alert = open_unless_active(
+        infusion_id=infusion_id,
+        syndrome=syndrome,
+        urgency=urgency,
+        snapshot=followup_policy_snapshot(role=role, urgency=urgency),
+        now=at,
+        due_at=due_at,
+        summary=summary[:200],
+        drivers=drivers,
+    )
+    if alert is not None:
         transaction.on_commit(lambda: dispatch_due_steps(alert_ids=[alert.pk], now=now), robust=True)
     return alert
 

@@ -13,26 +13,25 @@ from accounts.models import Membership, User
 from accounts.permissions import require
 
 from ..models import (
-    DEFAULT_POLICY,
     Alert,
-    Channel,
     EscalationPolicy,
     EscalationPolicyStep,
     EscalationStep,
     StepKind,
-    Target,
     Urgency,
 )
+from ..policy import DEFAULT_POLICY, PolicySnapshot, PolicyStep
 from .common import next_sequence
 
 log = logging.getLogger(__name__)
 
 
-def policy_snapshot_for(team_id: int) -> dict:
-    policy = EscalationPolicy.objects.filter(team_id=team_id).prefetch_related("steps").first()
+def policy_snapshot_for(team_id: int) -> PolicySnapshot:
+    """The team's policy frozen now, or the built-in default when it has none (or no steps)."""
+    policy = EscalationPolicy.objects.filter(team_id=team_id).first()
     if policy is None or not policy.steps.exists():
-        return dict(DEFAULT_POLICY)
-    return policy.snapshot()
+        return DEFAULT_POLICY
+    return PolicySnapshot.of(policy)
 
 
 def expand_chain(alert: Alert, *, start: datetime, from_index: int = 0) -> list[EscalationStep]:
@@ -41,26 +40,25 @@ def expand_chain(alert: Alert, *, start: datetime, from_index: int = 0) -> list[
     Emergent alerts notify every on-call slot of the first round at once (primary and backup).
     After the last repeat the leads (attending, charge nurse, coordinators) are notified.
     """
-    snap = alert.policy_snapshot or DEFAULT_POLICY
-    policy_steps = list(snap.get("steps") or DEFAULT_POLICY["steps"])
-    rounds: list[list[dict]] = []
-    for r in range(int(snap.get("repeat_count", 0)) + 1):
-        steps = [dict(s) for s in (policy_steps[from_index:] if r == 0 else policy_steps)]
-        if not steps:
-            continue
-        rounds.append(steps)
+    snap = PolicySnapshot.from_json(alert.policy_snapshot)
+    policy_steps = snap.chain_steps
+    rounds: list[list[PolicyStep]] = []
+    for r in range(snap.repeat_count + 1):
+        steps = list(policy_steps[from_index:] if r == 0 else policy_steps)
+        if steps:
+            rounds.append(steps)
     rows: list[EscalationStep] = []
     seq = next_sequence(alert)
     due = start
     for r, steps in enumerate(rounds):
-        groups: list[tuple[list[dict], int]] = []
+        groups: list[tuple[list[PolicyStep], int]] = []
         if alert.urgency == Urgency.EMERGENT and r == 0:
-            oncall = [s for s in steps if s["target"] in (Target.ONCALL_PRIMARY, Target.ONCALL_BACKUP)]
+            oncall = [s for s in steps if s.is_oncall]
             if oncall:
                 first = [steps[0], *[s for s in oncall if s is not steps[0]]]
-                groups.append((first, int(steps[0].get("wait_minutes", 5))))
+                groups.append((first, steps[0].wait_minutes))
                 steps = [s for s in steps[1:] if s not in oncall]
-        groups.extend(([s], int(s.get("wait_minutes", 5))) for s in steps)
+        groups.extend(([s], s.wait_minutes) for s in steps)
         for targets, wait in groups:
             rows.append(
                 EscalationStep(
@@ -68,28 +66,21 @@ def expand_chain(alert: Alert, *, start: datetime, from_index: int = 0) -> list[
                     generation=alert.generation,
                     sequence=seq,
                     kind=StepKind.PAGE,
-                    targets=targets,
+                    targets=[s.to_json() for s in targets],
                     due_at=due,
                 )
             )
             seq += 1
             due = due + timedelta(minutes=wait)
-    final = {
-        "target": Target.LEADS,
-        "role": "",
-        "user_id": None,
-        "channels": list(snap.get("final_channels") or [Channel.INAPP, Channel.EMAIL, Channel.SMS]),
-        "wait_minutes": int(snap.get("final_wait_minutes", 5)),
-    }
     if rows:
-        due = due - timedelta(minutes=wait) + timedelta(minutes=int(snap.get("final_wait_minutes", 5)))
+        due = due - timedelta(minutes=wait) + timedelta(minutes=snap.final_wait_minutes)
     rows.append(
         EscalationStep(
             alert=alert,
             generation=alert.generation,
             sequence=seq,
             kind=StepKind.FINAL,
-            targets=[final],
+            targets=[snap.final_step.to_json()],
             due_at=due,
         )
     )

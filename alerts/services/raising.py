@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
@@ -19,7 +19,6 @@ from ..models import (
     URGENCY_RANK,
     Alert,
     AlertStatus,
-    Channel,
     EventKind,
     Notification,
     NotificationStatus,
@@ -28,9 +27,10 @@ from ..models import (
     Urgency,
     urgency_for_grade,
 )
+from ..policy import PolicySnapshot
 from .common import at_or_now, cancel_pending, record_event
 from .course import close_with_course, course_end
-from .delivery import message_for, notify_many
+from .delivery import message_for, notify_routine
 from .dispatch import dispatch_due_steps
 from .policies import expand_chain, policy_snapshot_for
 
@@ -233,16 +233,13 @@ def _tell_physician(alert: Alert, *, text: str, key: str) -> None:
     users = list(User.objects.filter(pk__in=(physicians & told) or physicians).order_by("id"))
     link = message_for(alert)[2]
     subject = f"[CAR-T Track] ROUTINE: {alert.title} alert #{alert.pk} revised"
-    notify_many(
-        alert=alert,
-        step=None,
-        token=None,
-        pairs=[(u, ch) for u in users for ch in (Channel.INAPP, Channel.EMAIL)],
+    notify_routine(
+        users,
         subject=subject,
         text=f"CAR-T Track ROUTINE: alert #{alert.pk}: {text.split(' (')[0]}. Review: {link}",
         link=link,
-        require_status=None,
         key_prefix=key,
+        alert=alert,
         urgency=Urgency.ROUTINE,
     )
 
@@ -312,9 +309,10 @@ def open_alert(
     grade: int | None,
     urgency: str,
     now: datetime,
-    snapshot: dict | None = None,
+    snapshot: PolicySnapshot | None = None,
     due_at: datetime | None = None,
     summary: str = "",
+    drivers: list | None = None,
 ) -> Alert:
     alert = Alert.objects.create(
         infusion=infusion,
@@ -325,11 +323,11 @@ def open_alert(
         current_grade=grade,
         urgency=urgency,
         evaluation=ev,
-        drivers=_drivers_for(ev, syndrome) if ev else [],
+        drivers=_drivers_for(ev, syndrome) if ev else list(drivers or []),
         suggestions=_suggestions_for(ev, urgency, syndrome) if ev else [],
         rule_set=ev.rule_set if ev else "",
         summary=summary or (_findings(ev).get(syndrome, {}).get("text", "")[:200] if ev else ""),
-        policy_snapshot=snapshot or policy_snapshot_for(infusion.care_team_id),
+        policy_snapshot=(snapshot or policy_snapshot_for(infusion.care_team_id)).to_json(),
         opened_at=now,
         due_at=due_at,
     )
@@ -338,3 +336,40 @@ def open_alert(
     )
     expand_chain(alert, start=now)
     return alert
+
+
+def open_unless_active(
+    *,
+    infusion_id: int,
+    syndrome: str,
+    urgency: str,
+    snapshot: PolicySnapshot,
+    now: datetime,
+    due_at: datetime | None = None,
+    summary: str = "",
+    drivers: list | None = None,
+) -> Alert | None:
+    """Open an alert no evaluation raised (an overdue check, a follow-up finding) under the course's
+    row lock, in the caller's transaction or its own; None when one of ``syndrome`` is already active
+    for the course (or another worker opened it at the same moment)."""
+    try:
+        with transaction.atomic():
+            infusion = Infusion.objects.select_for_update().get(pk=infusion_id)
+            if Alert.objects.filter(
+                infusion=infusion, syndrome=syndrome, status__in=ACTIVE_STATUSES
+            ).exists():
+                return None
+            return open_alert(
+                infusion=infusion,
+                ev=None,
+                syndrome=syndrome,
+                grade=None,
+                urgency=urgency,
+                now=now,
+                snapshot=snapshot,
+                due_at=due_at,
+                summary=summary,
+                drivers=drivers,
+            )
+    except IntegrityError:
+        return None

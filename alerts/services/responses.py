@@ -14,14 +14,12 @@ from ..models import (
     Alert,
     AlertStatus,
     Channel,
-    CheckTask,
-    CheckTaskStatus,
-    EscalationStep,
     EventKind,
     Notification,
     StepKind,
 )
-from .common import at_or_now, cancel_pending, next_sequence, record_event
+from ..policy import PolicySnapshot
+from .common import add_step, at_or_now, cancel_pending, record_event, resolve_alert
 
 
 def _locked_active(alert: Alert) -> Alert:
@@ -51,15 +49,8 @@ def alert_acknowledge(*, alert: Alert, user, note: str = "", now: datetime | Non
             record_event(
                 locked, EventKind.ACKNOWLEDGED, f"{cancelled} pending step(s) cancelled", user=user, at=at
             )
-            reminder = int((locked.policy_snapshot or {}).get("reminder_minutes", 30))
-            EscalationStep.objects.create(
-                alert=locked,
-                generation=locked.generation,
-                sequence=next_sequence(locked),
-                kind=StepKind.REMINDER,
-                targets=[],
-                due_at=at + timedelta(minutes=reminder),
-            )
+            reminder = PolicySnapshot.from_json(locked.policy_snapshot).reminder_minutes
+            add_step(locked, kind=StepKind.REMINDER, due_at=at + timedelta(minutes=reminder))
             Notification.objects.filter(
                 alert=locked, recipient=user, channel=Channel.INAPP, read_at__isnull=True
             ).update(read_at=at)
@@ -94,21 +85,13 @@ def alert_resolve(*, alert: Alert, user, note: str, now: datetime | None = None)
         if locked.acknowledged_at is None:
             locked.acknowledged_at = at
             locked.acknowledged_by = user
-        locked.status = AlertStatus.RESOLVED
-        locked.resolved_at = at
-        locked.resolved_by = user
         locked.last_action_at = at
-        locked.save()
-        cancelled = cancel_pending(locked, reason=f"resolved by user {user.pk}")
-        record_event(
+        resolve_alert(
             locked,
-            EventKind.RESOLVED,
-            f"{note.strip()} ({cancelled} pending step(s) cancelled)",
-            user=user,
             at=at,
-        )
-        CheckTask.objects.filter(alert=locked, status=CheckTaskStatus.OPEN).update(
-            status=CheckTaskStatus.DONE, closed_at=at
+            by=user,
+            text=lambda cancelled: f"{note.strip()} ({cancelled} pending step(s) cancelled)",
+            steps_outcome=f"resolved by user {user.pk}",
         )
     return locked
 
