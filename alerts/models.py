@@ -91,6 +91,14 @@ class Channel(models.TextChoices):
     PAGER = "pager", "Pager"
 
 
+#: The channel lists, defined once: a page that must reach a person now (the leads, the built-in first
+#: step), and a routine notice (in the inbox and by e-mail).
+PAGE_CHANNELS: tuple[str, ...] = (Channel.INAPP, Channel.EMAIL, Channel.SMS)
+ROUTINE_CHANNELS: tuple[str, ...] = (Channel.INAPP, Channel.EMAIL)
+#: A nudge to the person at the bedside: the inbox and a text message (reminders, overdue checks).
+SMS_NOW: tuple[str, ...] = (Channel.INAPP, Channel.SMS)
+
+
 class Target(models.TextChoices):
     ONCALL_PRIMARY = "oncall_primary", "On-call (primary)"
     ONCALL_BACKUP = "oncall_backup", "On-call (backup)"
@@ -124,18 +132,6 @@ class EscalationPolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.team})"
 
-    def snapshot(self) -> dict:
-        """The policy as plain data, frozen onto an alert (later edits never change it)."""
-        return {
-            "policy_id": self.pk,
-            "name": self.name,
-            "repeat_count": self.repeat_count,
-            "reminder_minutes": self.reminder_minutes,
-            "final_wait_minutes": self.final_wait_minutes,
-            "final_channels": list(self.final_channels or [Channel.INAPP, Channel.EMAIL, Channel.SMS]),
-            "steps": [s.snapshot() for s in self.steps.order_by("position", "id")],
-        }
-
 
 class EscalationPolicyStep(models.Model):
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
@@ -155,48 +151,6 @@ class EscalationPolicyStep(models.Model):
 
     def __str__(self) -> str:
         return f"Step {self.position + 1}: {self.get_target_display()}"
-
-    def snapshot(self) -> dict:
-        return {
-            "target": self.target,
-            "role": self.role,
-            "user_id": self.user_id,
-            "channels": list(self.channels or [Channel.INAPP]),
-            "wait_minutes": self.wait_minutes,
-        }
-
-
-DEFAULT_POLICY: dict = {
-    "policy_id": None,
-    "name": "Built-in default (no team policy configured)",
-    "repeat_count": 1,
-    "reminder_minutes": 30,
-    "final_wait_minutes": 5,
-    "final_channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS],
-    "steps": [
-        {
-            "target": Target.ONCALL_PRIMARY,
-            "role": "",
-            "user_id": None,
-            "channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS],
-            "wait_minutes": 5,
-        },
-        {
-            "target": Target.ONCALL_BACKUP,
-            "role": "",
-            "user_id": None,
-            "channels": [Channel.INAPP, Channel.SMS, Channel.PAGER],
-            "wait_minutes": 5,
-        },
-        {
-            "target": Target.ROLE,
-            "role": Role.PHYSICIAN,
-            "user_id": None,
-            "channels": [Channel.INAPP, Channel.EMAIL],
-            "wait_minutes": 10,
-        },
-    ],
-}
 
 
 # ---------------------------------------------------------------------------------------------

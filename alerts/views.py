@@ -20,7 +20,8 @@ from monitoring.models import CheckType, Infusion
 
 from . import selectors, services
 from .forms import EscalationPolicyForm, StepFormSet
-from .models import DEFAULT_POLICY, Alert, Channel, CheckTask, EscalationPolicy, OnCallSchedule, Target
+from .models import Alert, Channel, CheckTask, EscalationPolicy, OnCallSchedule, Target
+from .policy import DEFAULT_POLICY, PolicySnapshot, PolicyStep
 
 
 def _errors(exc: ValidationError) -> str:
@@ -257,11 +258,10 @@ def health_escalations(request):
 
 
 # --- Escalation policies ---------------------------------------------------------------------------
-def _policy_data(team: CareTeam) -> tuple[dict, list[dict]]:
-    """The team's policy as plain data (the built-in default if it has none yet)."""
+def _policy_data(team: CareTeam) -> PolicySnapshot:
+    """The team's policy (the built-in default if it has none yet)."""
     policy = EscalationPolicy.objects.filter(team=team).first()
-    data = policy.snapshot() if policy is not None else dict(DEFAULT_POLICY)
-    return data, list(data["steps"])
+    return PolicySnapshot.of(policy) if policy is not None else DEFAULT_POLICY
 
 
 @login_required
@@ -271,21 +271,21 @@ def policies(request):
     rows = []
     users = {u.pk: u for u in User.objects.filter(memberships__team__in=teams).distinct()}
     for team in teams:
-        data, steps = _policy_data(team)
+        data = _policy_data(team)
         rows.append(
             {
                 "team": team,
                 "policy": data,
-                "final_by": _channels_text(data.get("final_channels")),
+                "final_by": _channels_text(data.final_channels),
                 "steps": [
                     {
                         "who": _target_text(step, users),
-                        "by": _channels_text(step.get("channels")),
-                        "wait": step.get("wait_minutes"),
+                        "by": _channels_text(step.channels),
+                        "wait": step.wait_minutes,
                     }
-                    for step in steps
+                    for step in data.steps
                 ],
-                "is_default": data.get("policy_id") is None,
+                "is_default": data.policy_id is None,
                 "can_manage": can(request.user, "policy.manage", team.pk),
             }
         )
@@ -297,12 +297,12 @@ def _channels_text(channels) -> str:
     return ", ".join(labels.get(c, c) for c in channels or [])
 
 
-def _target_text(step: dict, users: dict) -> str:
-    text = dict(Target.choices).get(step.get("target"), step.get("target"))
-    if step.get("target") == Target.ROLE:
-        text += f": {dict(Role.choices).get(step.get('role') or Role.PHYSICIAN)}"
-    elif step.get("target") == Target.USER:
-        text += f": {users.get(step.get('user_id'), 'nobody (no longer in the team)')}"
+def _target_text(step: PolicyStep, users: dict) -> str:
+    text = dict(Target.choices).get(step.target, step.target)
+    if step.target == Target.ROLE:
+        text += f": {dict(Role.choices).get(step.role or Role.PHYSICIAN)}"
+    elif step.target == Target.USER:
+        text += f": {users.get(step.user_id, 'nobody (no longer in the team)')}"
     return text
 
 
@@ -312,7 +312,7 @@ def policy_edit(request, team_id: int):
     team = get_object_or_404(CareTeam.objects.filter(pk__in=request.user.team_ids()), pk=team_id)
     require(request.user, "policy.manage", team.pk)
     members = User.objects.filter(memberships__team=team, is_active=True).distinct().order_by("username")
-    data, steps = _policy_data(team)
+    data = _policy_data(team)
     if request.method == "POST":
         form = EscalationPolicyForm(request.POST)
         formset = StepFormSet(request.POST, prefix="steps", form_kwargs={"members": members})
@@ -331,16 +331,17 @@ def policy_edit(request, team_id: int):
                 return redirect("alerts:policies")
         status = 422
     else:
-        form = EscalationPolicyForm(initial={k: data[k] for k in EscalationPolicyForm.base_fields})
+        stored = data.to_json()
+        form = EscalationPolicyForm(initial={k: stored[k] for k in EscalationPolicyForm.base_fields})
         initial = [
             {
-                "target": s["target"],
-                "role": s.get("role") or "",
-                "user": s.get("user_id"),
-                "channels": s.get("channels") or [],
-                "wait_minutes": s.get("wait_minutes"),
+                "target": s.target,
+                "role": s.role,
+                "user": s.user_id,
+                "channels": list(s.channels),
+                "wait_minutes": s.wait_minutes,
             }
-            for s in steps
+            for s in data.steps
         ]
         formset = StepFormSet(prefix="steps", initial=initial, form_kwargs={"members": members})
         status = 200

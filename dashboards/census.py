@@ -28,7 +28,6 @@ from monitoring.models import (
     Indication,
     IndicationCategory,
     Infusion,
-    MissedCheck,
     Observation,
     ObservationKind,
     Product,
@@ -229,9 +228,7 @@ def checks_by_infusion(
     ids = [i.pk for i in infusions]
     if last is None:
         last = last_checks_by_infusion(ids)
-    missed: dict[int, list[MissedCheck]] = defaultdict(list)
-    for m in MissedCheck.objects.filter(infusion_id__in=ids).order_by("-recorded_at", "-id"):
-        missed[m.infusion_id].append(m)
+    missed = schedules.missed_checks_by_infusion(ids)
     out: dict[int, list[CheckState]] = {}
     for inf in infusions:
         statuses = schedules.checks_for(

@@ -14,33 +14,13 @@ from django.utils import timezone
 
 from accounts.models import CareTeam, Membership, Role
 from alerts.models import (
-    Channel,
     EscalationPolicy,
     EscalationPolicyStep,
     OnCallMember,
     OnCallSchedule,
     Slot,
-    Target,
 )
-
-DEMO_STEPS = [
-    {
-        "target": Target.ONCALL_PRIMARY,
-        "channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS],
-        "wait_minutes": 5,
-    },
-    {
-        "target": Target.ONCALL_BACKUP,
-        "channels": [Channel.INAPP, Channel.SMS, Channel.PAGER],
-        "wait_minutes": 5,
-    },
-    {
-        "target": Target.ROLE,
-        "role": Role.PHYSICIAN,
-        "channels": [Channel.INAPP, Channel.EMAIL],
-        "wait_minutes": 10,
-    },
-]
+from alerts.policy import DEFAULT_POLICY
 
 
 def seed_alerting(teams: Iterable[CareTeam] | None = None, *, start: date | None = None) -> dict:
@@ -55,22 +35,22 @@ def seed_alerting(teams: Iterable[CareTeam] | None = None, *, start: date | None
                 team=team,
                 defaults={
                     "name": f"{team.name} escalation",
-                    "repeat_count": 1,
-                    "reminder_minutes": 30,
-                    "final_wait_minutes": 5,
-                    "final_channels": [Channel.INAPP, Channel.EMAIL, Channel.SMS],
+                    "repeat_count": DEFAULT_POLICY.repeat_count,
+                    "reminder_minutes": DEFAULT_POLICY.reminder_minutes,
+                    "final_wait_minutes": DEFAULT_POLICY.final_wait_minutes,
+                    "final_channels": list(DEFAULT_POLICY.final_channels),
                 },
             )
             created["policies"] += int(made)
             if made or not policy.steps.exists():
-                for i, step in enumerate(DEMO_STEPS):
+                for i, step in enumerate(DEFAULT_POLICY.steps):  # the built-in policy, saved for the team
                     EscalationPolicyStep.objects.create(
                         policy=policy,
                         position=i,
-                        target=step["target"],
-                        role=step.get("role", ""),
-                        channels=step["channels"],
-                        wait_minutes=step["wait_minutes"],
+                        target=step.target,
+                        role=step.role,
+                        channels=list(step.channels),
+                        wait_minutes=step.wait_minutes,
                     )
             physicians = list(
                 Membership.objects.filter(team=team, role=Role.PHYSICIAN)

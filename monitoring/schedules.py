@@ -230,6 +230,14 @@ def checks_for(
     return out
 
 
+def missed_checks_by_infusion(infusion_ids: Iterable[int]) -> dict[int, list[MissedCheck]]:
+    """The recorded reasons for missed checks of each infusion, newest first (one query)."""
+    missed: dict[int, list[MissedCheck]] = {}
+    for m in MissedCheck.objects.filter(infusion_id__in=list(infusion_ids)).order_by("-recorded_at", "-id"):
+        missed.setdefault(m.infusion_id, []).append(m)
+    return missed
+
+
 def checks_for_infusions(
     infusions: Iterable[Infusion | int], *, now: datetime
 ) -> dict[int, list[CheckStatus]]:
@@ -267,9 +275,7 @@ def checks_for_infusions(
         .annotate(last=Max("observed_at"))
     ):
         last.setdefault(r["infusion_id"], {})[CHECK_FOR_KIND[r["kind"]]] = r["last"]
-    missed: dict[int, list[MissedCheck]] = {}
-    for m in MissedCheck.objects.filter(infusion_id__in=ids).order_by("-recorded_at", "-id"):
-        missed.setdefault(m.infusion_id, []).append(m)
+    missed = missed_checks_by_infusion(ids)
     return {
         inf.pk: checks_for(
             inf,

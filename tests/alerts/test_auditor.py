@@ -22,7 +22,7 @@ def _open_without_dispatch(infusion, grade=2, at=None):
     at = at or timezone.now()
     ev = make_evaluation(infusion, crs=grade)
     with transaction.atomic():
-        return services._open_alert(
+        return services.open_alert(
             infusion=infusion, ev=ev, syndrome="crs", grade=grade, urgency="urgent", now=at
         )
 

@@ -199,7 +199,7 @@ def test_a_claimed_step_cannot_be_claimed_again_and_stale_token_is_fenced(ward):
     with time_machine.travel(start, tick=False):
         ev = make_evaluation(ward, crs=1)
         with transaction.atomic():  # open without dispatching
-            services._open_alert(infusion=ward, ev=ev, syndrome="crs", grade=1, urgency="routine", now=start)
+            services.open_alert(infusion=ward, ev=ev, syndrome="crs", grade=1, urgency="routine", now=start)
     claimed = services.claim_due_steps(now=start)
     assert len(claimed) == 1
     assert services.claim_due_steps(now=start) == []

@@ -9,6 +9,7 @@ from django.urls import reverse
 from accounts.models import Role
 from alerts import services
 from alerts.models import Alert, Channel, EscalationPolicy, Target
+from alerts.policy import PolicySnapshot
 from tests import factories
 
 from .conftest import make_evaluation
@@ -68,7 +69,7 @@ def test_a_coordinator_replaces_the_steps_and_new_alerts_use_them(
     ]
     response = client.post(url, form_data(steps))
     assert response.status_code == 302
-    saved = EscalationPolicy.objects.get(team=policy.team).snapshot()
+    saved = PolicySnapshot.of(EscalationPolicy.objects.get(team=policy.team)).to_json()
     assert saved["name"] == "Night escalation" and saved["repeat_count"] == 2
     assert saved["final_channels"] == [Channel.INAPP, Channel.SMS]
     assert [

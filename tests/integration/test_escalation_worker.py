@@ -33,7 +33,7 @@ def open_alert(infusion, *, grade=2, at=None) -> Alert:
     at = at or timezone.now()
     ev = make_evaluation(infusion, crs=grade)
     with transaction.atomic():
-        return services._open_alert(
+        return services.open_alert(
             infusion=infusion,
             ev=ev,
             syndrome="crs",
