@@ -482,6 +482,7 @@ class AlarmKind(models.TextChoices):
     DELIVERY_FAILED = "delivery_failed", "Notification delivery failed"
     NO_RECIPIENT = "no_recipient", "Escalation step found nobody to notify"
     UNPROCESSED_EVALUATION = "unprocessed_eval", "Grade evaluation missed by the alert task"
+    ALERTING_OUTAGE = "alerting_outage", "Alerting was delayed (worker outage)"
 
 
 class OperationsAlarm(models.Model):
@@ -507,6 +508,28 @@ class OperationsAlarm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message}"
+
+
+class AlertingOutage(models.Model):
+    """A stretch of time in which alerting was late (``alerts.outage``): opened by whichever process
+    first sees a late step or grade (the web process's health check and banner poll, or the auditor),
+    closed by the auditor once the worker is back and nothing is late, with an operations alarm."""
+
+    started_at = models.DateTimeField(help_text="When the oldest late item became due")
+    detected_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    worst = models.JSONField(default=dict, help_text="What was late and by how much, at its worst")
+    alarm = models.ForeignKey(
+        OperationsAlarm, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: "open" while the outage lasts, NULL once ended: the unique index allows one open outage.
+    open_marker = models.CharField(max_length=4, null=True, blank=True, default="open", unique=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Alerting delayed from {self.started_at:%Y-%m-%d %H:%M:%S} UTC"
 
 
 class AuditorHeartbeat(models.Model):

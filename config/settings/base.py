@@ -298,7 +298,10 @@ ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
 ALERT_WEBHOOK_SECRET = os.environ.get("ALERT_WEBHOOK_SECRET", "")
 ALERT_WEBHOOK_TIMEOUT = env_int("ALERT_WEBHOOK_TIMEOUT", 10)
 ALERT_TICK_SECONDS = env_int("ALERT_TICK_SECONDS", 10)  # the beat tick that claims due steps (≤ 15 s)
-ALERT_STEP_STUCK_SECONDS = env_int("ALERT_STEP_STUCK_SECONDS", 120)  # "sending" longer than this: re-kick
+ALERT_STEP_STUCK_SECONDS = env_int("ALERT_STEP_STUCK_SECONDS", 60)  # "sending" longer than this: re-kick
+# Alerting is "delayed" (health 503, clinicians' banner) when a step is overdue, or a grade has waited for its
+# alert processing, by more than this many seconds (docs/escalation.md, "Outages").
+ALERT_DELAY_SECONDS = env_int("ALERT_DELAY_SECONDS", 60)
 ALERT_AUDITOR_SECONDS = env_int("ALERT_AUDITOR_SECONDS", 60)
 # A grade evaluation not handled by the alert task within this many seconds is processed by the
 # auditor (lost broker message); evaluations older than the sweep window are left alone.
