@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import AdminSignInForm
 from .models import ApiToken, CareTeam, Membership, Role, User
 from .token_admin import issue_token_action
 from .tokens import revoke_api_token
+
+# The admin's sign-in refuses an over-long username like the site's (AdminSite.login_form).
+admin.site.login_form = AdminSignInForm
 
 
 class MembershipInline(admin.TabularInline):
