@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import AdminSignInForm
 from .models import ApiToken, CareTeam, Membership, Role, User
+from .token_admin import issue_token_action
 from .tokens import revoke_api_token
+
+# The admin's sign-in refuses an over-long username like the site's (AdminSite.login_form).
+admin.site.login_form = AdminSignInForm
 
 
 class MembershipInline(admin.TabularInline):
@@ -13,6 +18,7 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
+    actions = [issue_token_action]
     fieldsets = (*BaseUserAdmin.fieldsets, ("Contact", {"fields": ("display_name", "phone", "pager")}))
 
 
@@ -25,10 +31,20 @@ class CareTeamAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are issued with ``manage.py issue_api_token`` (the key is shown once); here they can
-    be inspected and revoked, never edited (a changed scope would be a different credential)."""
+    """Tokens are issued with ``manage.py issue_api_token`` or the users' action "Issue an API token"
+    (the key is shown once); here they can be inspected and revoked, never edited (a changed scope
+    would be a different credential)."""
 
-    list_display = ("name", "prefix", "user", "team", "scope_list", "expires_at", "revoked_at")
+    list_display = (
+        "name",
+        "prefix",
+        "user",
+        "team",
+        "scope_list",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
     list_filter = ("team",)
     readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "key_hash"]
     exclude = ("key_hash",)

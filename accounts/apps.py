@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and care teams"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import mark_signed_in
+
+        user_logged_in.connect(mark_signed_in, dispatch_uid="accounts.mark_signed_in")

@@ -14,6 +14,9 @@ from .two_factor import requires_two_factor
 
 POLL_HEADER = "HTTP_X_BACKGROUND_POLL"
 LAST_ACTIVITY_KEY = "carttrack_last_activity"
+#: When this session signed in (set by ``mark_signed_in`` on ``user_logged_in``): the absolute
+#: lifetime ``SESSION_COOKIE_AGE`` counts from here, however active the session has been since.
+SIGNED_IN_KEY = "carttrack_signed_in_at"
 REFRESH_SECONDS = 30
 
 
@@ -56,11 +59,20 @@ class RequestRolesMiddleware:
         return self.get_response(request)
 
 
+def mark_signed_in(sender, request, user, **kwargs) -> None:
+    """``user_logged_in`` receiver (connected in ``AccountsConfig.ready``): start the absolute clock."""
+    if hasattr(request, "session"):
+        request.session[SIGNED_IN_KEY] = time.time()
+
+
 class IdleTimeoutMiddleware:
-    """Sign out a session idle for ``SESSION_IDLE_TIMEOUT_MINUTES`` (default 15).
+    """Sign out a session idle for ``SESSION_IDLE_TIMEOUT_MINUTES`` (default 15), and any session
+    older than ``SESSION_COOKIE_AGE`` (12 h) since its sign-in, active or not.
 
     Only requests a person made count as activity: requests carrying ``X-Background-Poll: 1``
     (htmx polling of an unattended tablet) neither refresh the clock nor keep the session alive.
+    The session cookie's own expiry slides whenever the session is saved (every 30 s of activity),
+    so the absolute limit is kept here, from the sign-in time stored in the session.
     """
 
     def __init__(self, get_response):
@@ -71,6 +83,16 @@ class IdleTimeoutMiddleware:
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             now = time.time()
             timeout = 60 * getattr(settings, "SESSION_IDLE_TIMEOUT_MINUTES", 15)
+            signed_in = request.session.setdefault(SIGNED_IN_KEY, now)
+            if now - float(signed_in) > settings.SESSION_COOKIE_AGE:
+                logout(request)
+                hours = settings.SESSION_COOKIE_AGE / 3600
+                return _send_to(
+                    request,
+                    _with_next("accounts:login", request),
+                    status=401,
+                    message=f"Signed out: a session lasts at most {hours:g} hours. Sign in again.",
+                )
             last = request.session.get(LAST_ACTIVITY_KEY)
             if last is not None and now - float(last) > timeout:
                 logout(request)

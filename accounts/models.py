@@ -138,17 +138,16 @@ class ApiTokenQuerySet(models.QuerySet):
         from django.utils import timezone
 
         now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
-        )
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
 
 
 class ApiToken(models.Model):
-    """An integration's bearer token (device gateway, EHR interface).
+    """A bearer token: personal (a person's script) or an integration's (device gateway, EHR interface).
 
     Only a SHA-256 hash of the key is stored; the key is shown once when issued
-    (``accounts.tokens.issue_api_token``).  The token acts as ``user`` (a service account whose
-    memberships decide which patients it can see) and is further limited to ``team`` and ``scopes``.
+    (``accounts.tokens.issue_api_token``).  The token acts as ``user`` (a person, or a service account
+    whose memberships decide which patients it can see) and is further limited to ``team`` and
+    ``scopes``.  Every token expires (at most a year after issue).
     """
 
     name = models.CharField(max_length=120, help_text="What uses it, e.g. 'Ward 7 monitor gateway'")
@@ -158,7 +157,7 @@ class ApiToken(models.Model):
     team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="api_tokens")
     scopes = models.JSONField(default=list, validators=[validate_scopes])
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(help_text="At most 365 days after issue")
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
@@ -174,4 +173,4 @@ class ApiToken(models.Model):
         from django.utils import timezone
 
         now = now or timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+        return self.revoked_at is None and self.expires_at > now

@@ -1,4 +1,11 @@
-"""Integration API tokens: issue (key shown once, hash stored), authenticate, revoke."""
+"""API tokens, the one token system (personal and integration): issue (key shown once, only its SHA-256
+hash stored, a short non-secret prefix to recognise it), authenticate, revoke.
+
+Every token expires (at most ``MAX_TOKEN_DAYS`` after issue), carries scopes and one care team, and
+records when it was last used.  A token acting for a physician, coordinator or administrator works
+only while that person has a confirmed two-factor device (``accounts.two_factor``): a token must not
+be a way round the second factor the same person needs to sign in.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
@@ -14,8 +23,38 @@ from rest_framework import authentication, exceptions
 from accounts import sql_rows
 
 from .models import ApiToken, CareTeam, Membership, User, validate_scopes
+from .two_factor import TWO_FACTOR_ROLES, confirmed_device
 
 KEY_PREFIX = "ctk_"
+#: The longest a token may live, and what the command and the admin action offer by default.
+MAX_TOKEN_DAYS = 365
+DEFAULT_TOKEN_DAYS = 90
+NEEDS_TWO_FACTOR = (
+    "This token acts for a physician, coordinator or administrator who has not set up two-factor "
+    "sign-in; set it up (sign in and follow the two-factor step) before the token can be used."
+)
+
+
+def token_needs_two_factor(user: User) -> bool:
+    """True when ``user``'s token would be refused: a role that needs a second factor, none set up.
+    Uses the roles already read with the token (no query for nurses and service accounts)."""
+    if not getattr(settings, "TWO_FACTOR_REQUIRED", True):
+        return False
+    if not (user.is_staff or user.is_superuser or user.roles() & TWO_FACTOR_ROLES):
+        return False
+    return confirmed_device(user) is None
+
+
+def _checked_expiry(expires_at: datetime | None, now: datetime) -> datetime:
+    if expires_at is None:
+        return now + timedelta(days=DEFAULT_TOKEN_DAYS)
+    if expires_at.tzinfo is None:
+        raise ValidationError({"expires_at": ["Give the expiry with a time zone."]})
+    if not now < expires_at <= now + timedelta(days=MAX_TOKEN_DAYS):
+        raise ValidationError(
+            {"expires_at": [f"A token expires between now and {MAX_TOKEN_DAYS} days from now."]}
+        )
+    return expires_at
 
 
 def hash_key(key: str) -> str:
@@ -26,10 +65,14 @@ def hash_key(key: str) -> str:
 def issue_api_token(
     *, name: str, user: User, team: CareTeam, scopes: list[str], expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
-    """Create a token and return it with its key; the key is not stored and cannot be shown again."""
+    """Create a token and return it with its key; the key is not stored and cannot be shown again.
+    ``expires_at``: at most ``MAX_TOKEN_DAYS`` ahead (``DEFAULT_TOKEN_DAYS`` if not given)."""
     validate_scopes(scopes)
+    expires_at = _checked_expiry(expires_at, timezone.now())
     if not user.memberships.filter(team=team).exists():
         raise ValueError(f"{user} is not a member of {team}: a token cannot reach beyond its user's teams")
+    if token_needs_two_factor(user):
+        raise ValidationError({"user": [NEEDS_TWO_FACTOR]})
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         name=name,
@@ -106,6 +149,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         token = token_with_user_and_roles(hash_key(key))
         if token is None or not token.is_usable(now) or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        if token_needs_two_factor(token.user):
+            raise exceptions.AuthenticationFailed(NEEDS_TWO_FACTOR)
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             # At most one write a minute per token: "last used" is for audit, not per request.
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -170,6 +171,12 @@ class OnCallSchedule(models.Model):
 
     team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="oncall_schedules")
     slot = models.CharField(max_length=10, choices=Slot.choices, default=Slot.PRIMARY)
+    role = models.CharField(
+        max_length=20,
+        choices=Role.choices,
+        default=Role.PHYSICIAN,
+        help_text="The role whoever is on call must hold in the team (a physician acknowledges alerts)",
+    )
     time_zone = models.CharField(
         max_length=64,
         blank=True,
@@ -211,6 +218,19 @@ class OnCallSchedule(models.Model):
             return None
         return days // self.shift_days
 
+    def check_can_hold(self, user) -> None:
+        """Only a user who holds this slot's role in the team may be on call for it (rotation member,
+        override, swap): an urgent page to someone who cannot acknowledge reaches nobody who can act."""
+        if user is None or not user.memberships.filter(team_id=self.team_id, role=self.role).exists():
+            raise ValidationError(
+                {
+                    "user": [
+                        f"{user} cannot be on call for {self}: only a {self.get_role_display().lower()} "
+                        f"of {self.team} can hold this slot."
+                    ]
+                }
+            )
+
     def rotation_user_id(self, index: int | None, member_ids: list[int]) -> int | None:
         if index is None or not member_ids:
             return None
@@ -227,6 +247,10 @@ class OnCallMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} (position {self.position + 1})"
+
+    def clean(self) -> None:
+        if self.schedule_id and self.user_id:
+            self.schedule.check_can_hold(self.user)
 
 
 class OnCallOverride(models.Model):
@@ -252,6 +276,10 @@ class OnCallOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on call {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.schedule_id and self.user_id:
+            self.schedule.check_can_hold(self.user)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,6 +510,7 @@ class AlarmKind(models.TextChoices):
     DELIVERY_FAILED = "delivery_failed", "Notification delivery failed"
     NO_RECIPIENT = "no_recipient", "Escalation step found nobody to notify"
     UNPROCESSED_EVALUATION = "unprocessed_eval", "Grade evaluation missed by the alert task"
+    ALERTING_OUTAGE = "alerting_outage", "Alerting was delayed (worker outage)"
 
 
 class OperationsAlarm(models.Model):
@@ -507,6 +536,28 @@ class OperationsAlarm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message}"
+
+
+class AlertingOutage(models.Model):
+    """A stretch of time in which alerting was late (``alerts.outage``): opened by whichever process
+    first sees a late step or grade (the web process's health check and banner poll, or the auditor),
+    closed by the auditor once the worker is back and nothing is late, with an operations alarm."""
+
+    started_at = models.DateTimeField(help_text="When the oldest late item became due")
+    detected_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    worst = models.JSONField(default=dict, help_text="What was late and by how much, at its worst")
+    alarm = models.ForeignKey(
+        OperationsAlarm, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: "open" while the outage lasts, NULL once ended: the unique index allows one open outage.
+    open_marker = models.CharField(max_length=4, null=True, blank=True, default="open", unique=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Alerting delayed from {self.started_at:%Y-%m-%d %H:%M:%S} UTC"
 
 
 class AuditorHeartbeat(models.Model):

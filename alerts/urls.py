@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import status_banner, views
 
 app_name = "alerts"
 urlpatterns = [
@@ -18,5 +18,6 @@ urlpatterns = [
     path("policies/", views.policies, name="policies"),
     path("policies/<int:team_id>/edit/", views.policy_edit, name="policy_edit"),
     path("operations/", views.operations, name="operations"),
+    path("status/", status_banner.alerting_status, name="status"),
     path("operations/<int:alarm_id>/clear/", views.clear_alarm, name="clear_alarm"),
 ]

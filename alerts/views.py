@@ -252,7 +252,8 @@ def clear_alarm(request, alarm_id: int):
 @require_GET
 @never_cache
 def health_escalations(request):
-    """200 when the auditor ran within the last 3 minutes, else 503 (JSON body, no patient data)."""
+    """200 when the auditor ran within the last 3 minutes and nothing is late, else 503 (JSON body naming
+    what is late and by how much, no patient data; ``alerts.outage``)."""
     ok, body = services.escalation_health()
     return JsonResponse(body, status=200 if ok else 503)
 

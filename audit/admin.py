@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from accounts.models import Role
 from monitoring.models import Patient
 
+from .admin_scoping import admin_team_ids
 from .models import AccessLog
 
 
@@ -16,7 +16,7 @@ class AccessLogAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
 
     def get_queryset(self, request):
-        teams = request.user.team_ids(Role.ADMIN)
+        teams = admin_team_ids(request.user)
         return (
             super()
             .get_queryset(request)
@@ -24,10 +24,10 @@ class AccessLogAdmin(admin.ModelAdmin):
         )
 
     def has_module_permission(self, request):
-        return bool(request.user.team_ids(Role.ADMIN))
+        return bool(admin_team_ids(request.user))
 
     def has_view_permission(self, request, obj=None):
-        return bool(request.user.team_ids(Role.ADMIN))
+        return bool(admin_team_ids(request.user))
 
     def has_add_permission(self, request):
         return False

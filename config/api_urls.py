@@ -35,9 +35,10 @@ DOCS_TEMPLATE = """{% extends "base.html" %}
 <h1>{{ schema.info.title }} <small>{{ schema.info.version }}</small></h1>
 <p>{{ schema.info.description }}</p>
 <p>Machine-readable schema: <a href="{{ schema_url }}">OpenAPI 3 (YAML)</a>,
-<a href="{{ schema_url }}?format=json">JSON</a>. Authenticate with a session, a personal
-<code>Authorization: Token &lt;key&gt;</code> or an integration token with scopes
-(<code>Authorization: Bearer ctk_…</code>, limited to one care team).
+<a href="{{ schema_url }}?format=json">JSON</a>. Authenticate with a session or an API token
+(<code>Authorization: Bearer ctk_…</code>: personal or integration, with scopes, limited to one care
+team, expiring within a year; a physician's, coordinator's or administrator's token needs two-factor
+sign-in set up).
 Errors: 400 <code>{"field": ["message"]}</code>,
 403 role lacks the capability, 404 not found or another team's patient, 409 conflict.</p>
 <nav aria-label="Operations"><ul>

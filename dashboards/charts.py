@@ -16,6 +16,7 @@ site's newest decision policy).
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -132,6 +133,12 @@ def capd_score(payload: dict) -> float | None:
     return float(sum(items))
 
 
+def plain(value: object) -> str:
+    """Free text (reasons, names, drugs, events) for Plotly's hover, which renders a subset of HTML
+    (<b>, <br>, <a href>): escaped, so it shows as typed and can never become markup or a live link."""
+    return html.escape(str(value), quote=False)
+
+
 @dataclass
 class Point:
     x: float
@@ -168,7 +175,7 @@ class TimelineBuilder:
 
     def who(self, obs: Observation) -> str:
         user = obs.recorded_by
-        return str(user) if user else "unknown"
+        return plain(user) if user else "unknown"
 
     def describe(self, obs: Observation, label: str, value: float, unit: str, state: str, reason: str) -> str:
         shown = f"{value:.1f}" if abs(value) < 100 and value != int(value) else f"{value:g}"
@@ -182,7 +189,7 @@ class TimelineBuilder:
         elif state == "error":
             lines.append(f"ENTERED IN ERROR: {reason}" if reason else "ENTERED IN ERROR")
         elif obs.status == ObservationStatus.AMENDED:
-            lines.append(f"Amended value ({obs.reason})" if obs.reason else "Amended value")
+            lines.append(f"Amended value ({plain(obs.reason)})" if obs.reason else "Amended value")
         return "<br>".join(lines)
 
     # --- loading ---------------------------------------------------------------------------------
@@ -256,8 +263,8 @@ class TimelineBuilder:
         if correction is None:
             return "current", ""
         if correction.status == ObservationStatus.ENTERED_IN_ERROR:
-            return "error", correction.reason
-        return "superseded", correction.reason
+            return "error", plain(correction.reason)
+        return "superseded", plain(correction.reason)
 
     def series(self, kind: str, extract, label: str, unit: str) -> Series:
         out = Series()
@@ -529,7 +536,7 @@ class TimelineBuilder:
             if device is None and p.get("o2_flow_l_min") is None:
                 continue
             flow = _num(p.get("o2_flow_l_min")) or 0.0
-            device_text = str(device or "room_air").replace("_", " ")
+            device_text = plain(str(device or "room_air").replace("_", " "))
             extra = []
             if p.get("fio2") is not None:
                 extra.append(f"FiO2 {p['fio2']}")
@@ -579,7 +586,7 @@ class TimelineBuilder:
             p = obs.payload or {}
             drugs = [str(d) for d in (p.get("vasopressors") or [])]
             pressors = [d for d in drugs if d not in INOTROPES]
-            names = ", ".join(d.replace("_", " ") for d in drugs) or "none"
+            names = plain(", ".join(d.replace("_", " ") for d in drugs) or "none")
             text = (
                 f"<b>Vasopressors: {len(pressors)}</b> ({names})"
                 f"<br>Day {self.day(obs.observed_at):.2f} · observed {self.when(obs.observed_at)}"
@@ -814,7 +821,8 @@ class TimelineBuilder:
                 else:
                     row = "Other drugs"
             text = (
-                f"<b>{name}</b><br>Day {self.day(obs.observed_at):.2f} · given {self.when(obs.observed_at)}"
+                f"<b>{plain(name)}</b>"
+                f"<br>Day {self.day(obs.observed_at):.2f} · given {self.when(obs.observed_at)}"
                 f"<br>Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}"
             )
             if state == "superseded":
@@ -842,7 +850,7 @@ class TimelineBuilder:
                     Point(
                         self.day(alert.acknowledged_at),
                         0,
-                        f"<b>Alert acknowledged: {title}</b><br>by {alert.acknowledged_by} at "
+                        f"<b>Alert acknowledged: {title}</b><br>by {plain(alert.acknowledged_by)} at "
                         f"{self.when(alert.acknowledged_at)} ({delay:.0f} min after opening)",
                     )
                 )

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from monitoring.models import GradeEvaluation, Infusion, InfusionStatus
 
+from .. import outage
 from ..models import (
     ACTIVE_STATUSES,
     AlarmKind,
@@ -19,7 +20,6 @@ from ..models import (
     AuditorHeartbeat,
     EscalationStep,
     OnCallSchedule,
-    OperationsAlarm,
     Slot,
     StepKind,
     StepStatus,
@@ -35,6 +35,7 @@ from .raising import alert_process_evaluation
 def run_auditor(*, now: datetime | None = None) -> dict:
     """Find what the tick missed, repair it, raise alarms, write the heartbeat."""
     at = at_or_now(now)
+    outage.observe(now=at)  # an outage nobody saw from the web side is still recorded
     findings: dict[str, list] = {
         "unprocessed_evaluations": [],
         "overdue": [],
@@ -138,6 +139,14 @@ def run_auditor(*, now: datetime | None = None) -> dict:
     )
     summary = {k: v[:50] for k, v in findings.items()}
     summary["kicked"] = kicked
+    if (ended := outage.end_if_recovered(now=now)) is not None:  # the worker is back: say how long
+        ended.alarm = raise_alarm(
+            kind=AlarmKind.ALERTING_OUTAGE,
+            key=f"alerting_outage:{ended.pk}",
+            message=outage.summary(ended, rekicked=kicked),
+            now=at,
+        )
+        ended.save(update_fields=["alarm"])
     AuditorHeartbeat.objects.update_or_create(
         pk=1, defaults={"last_run_at": timezone.now(), "findings": summary}
     )
@@ -145,27 +154,5 @@ def run_auditor(*, now: datetime | None = None) -> dict:
 
 
 def escalation_health(*, now: datetime | None = None) -> tuple[bool, dict]:
-    at = at_or_now(now)
-    beat = AuditorHeartbeat.objects.filter(pk=1).first()
-    max_age = settings.ALERT_HEARTBEAT_MAX_AGE_SECONDS
-    if beat is None:
-        return False, {
-            "status": "fail",
-            "reason": "the escalation auditor has never run",
-            "max_age_s": max_age,
-        }
-    age = (at - beat.last_run_at).total_seconds()
-    pending_overdue = EscalationStep.objects.filter(
-        status=StepStatus.PENDING, due_at__lt=at - timedelta(seconds=max(60, 3 * settings.ALERT_TICK_SECONDS))
-    ).count()
-    body = {
-        "status": "ok" if age <= max_age else "fail",
-        "auditor_last_run": beat.last_run_at.isoformat(),
-        "auditor_age_s": round(age, 1),
-        "max_age_s": max_age,
-        "overdue_steps": pending_overdue,
-        "open_alarms": OperationsAlarm.objects.filter(cleared_at__isnull=True).count(),
-    }
-    if age > max_age:
-        body["reason"] = f"the escalation auditor has not run for {int(age)} s"
-    return age <= max_age, body
+    """``/health/escalations``: the auditor's heartbeat and what is late (``alerts.outage``)."""
+    return outage.health(now=now)

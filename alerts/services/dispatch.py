@@ -205,7 +205,7 @@ def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) ->
         _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome=f"alert {alert.status}")
         return "cancelled"
     if _acted_since_ack(alert):
-        _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="note or order recorded")
+        _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="medication order recorded")
         return "not needed"
     user = alert.acknowledged_by
     pairs = [(user, ch) for ch in SMS_NOW] if user is not None else []
@@ -220,7 +220,7 @@ def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) ->
             record_event(
                 locked,
                 EventKind.REMINDER,
-                f"No note or order {reminder} min after acknowledgement: reminded {user}",
+                f"Not resolved and no order {reminder} min after acknowledgement: reminded {user}",
             )
             add_step(locked, kind=StepKind.UNACK, due_at=at_or_now(now) + timedelta(minutes=reminder))
         _finish_step(step.pk, token, status=StepStatus.SENT, outcome="reminded")
@@ -230,8 +230,8 @@ def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) ->
 def _acted_since_ack(alert: Alert) -> bool:
     if alert.acknowledged_at is None:
         return False
-    if alert.last_action_at and alert.last_action_at >= alert.acknowledged_at:
-        return True
+    # A note is not an action: it is kept on the timeline (``last_action_at``) but does not stop the
+    # reminder or the re-escalation; only a recorded medication order, or resolving, does.
     return Observation.objects.filter(
         infusion_id=alert.infusion_id, kind=ObservationKind.MEDICATION, recorded_at__gte=alert.acknowledged_at
     ).exists()
@@ -245,7 +245,7 @@ def _unacknowledge(step: EscalationStep, token: str, *, now: datetime | None) ->
             _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome=f"alert {alert.status}")
             return "cancelled"
         if _acted_since_ack(alert):
-            _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="note or order recorded")
+            _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="medication order recorded")
             return "not needed"
         who = alert.acknowledged_by
         alert.status = AlertStatus.OPEN
@@ -256,7 +256,7 @@ def _unacknowledge(step: EscalationStep, token: str, *, now: datetime | None) ->
         record_event(
             alert,
             EventKind.UNACKNOWLEDGED,
-            f"Acknowledged by {who} but no note or order after the reminder: escalating",
+            f"Acknowledged by {who} but not resolved and no order after the reminder: escalating",
             at=at,
         )
         n_steps = len(PolicySnapshot.from_json(alert.policy_snapshot).chain_steps)

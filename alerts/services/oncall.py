@@ -7,7 +7,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Membership, User
+from accounts.models import User
 from accounts.permissions import require
 
 from ..models import OnCallOverride, OnCallSchedule
@@ -20,8 +20,7 @@ def oncall_override_create(
     require(by, "schedule.manage", schedule.team_id)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": ["The override must end after it starts."]})
-    if not Membership.objects.filter(team_id=schedule.team_id, user=user).exists():
-        raise ValidationError({"user": ["Only members of the care team can be on call for it."]})
+    schedule.check_can_hold(user)
     with transaction.atomic(durable=True):
         return OnCallOverride.objects.create(
             schedule=schedule,
@@ -44,6 +43,8 @@ def oncall_swap(*, schedule: OnCallSchedule, shift_a: int, shift_b: int, by, rea
     user_b = oncall_user_id(schedule, b_start)
     if user_a is None or user_b is None:
         raise ValidationError("Both shifts need someone on call to be swapped.")
+    for uid in (user_a, user_b):  # a rotation member who lost the role is not swapped back in
+        schedule.check_can_hold(User.objects.filter(pk=uid).first())
     text = (reason or "swap")[:200]
     with transaction.atomic(durable=True):
         first = OnCallOverride.objects.create(

@@ -60,7 +60,8 @@ def alert_acknowledge(*, alert: Alert, user, note: str = "", now: datetime | Non
 
 
 def alert_add_note(*, alert: Alert, user, text: str, now: datetime | None = None) -> Alert:
-    """A note (what was done or ordered) counts as action: no reminder follows."""
+    """A note (what was done or ordered) goes on the alert's timeline; it does not stop the reminder and
+    re-escalation chain (only acknowledging, resolving or a recorded medication order do)."""
     require(user, "alert.acknowledge", alert.care_team_id)
     if not text.strip():
         raise ValidationError({"text": ["Write what was done or decided."]})

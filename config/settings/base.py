@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "django_htmx",
     "django_otp",
@@ -247,13 +246,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so an unauthenticated or bad-token request is 401 with "WWW-Authenticate: Bearer".
-        "accounts.tokens.ApiTokenAuthentication",  # Authorization: Bearer ctk_… (scoped integration tokens)
+        "accounts.tokens.ApiTokenAuthentication",  # Authorization: Bearer ctk_… (the one token system)
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.BoundedLimitOffsetPagination",  # limit 1–500, offset ≥ 0
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {
@@ -298,7 +296,10 @@ ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
 ALERT_WEBHOOK_SECRET = os.environ.get("ALERT_WEBHOOK_SECRET", "")
 ALERT_WEBHOOK_TIMEOUT = env_int("ALERT_WEBHOOK_TIMEOUT", 10)
 ALERT_TICK_SECONDS = env_int("ALERT_TICK_SECONDS", 10)  # the beat tick that claims due steps (≤ 15 s)
-ALERT_STEP_STUCK_SECONDS = env_int("ALERT_STEP_STUCK_SECONDS", 120)  # "sending" longer than this: re-kick
+ALERT_STEP_STUCK_SECONDS = env_int("ALERT_STEP_STUCK_SECONDS", 60)  # "sending" longer than this: re-kick
+# Alerting is "delayed" (health 503, clinicians' banner) when a step is overdue, or a grade has waited for its
+# alert processing, by more than this many seconds (docs/escalation.md, "Outages").
+ALERT_DELAY_SECONDS = env_int("ALERT_DELAY_SECONDS", 60)
 ALERT_AUDITOR_SECONDS = env_int("ALERT_AUDITOR_SECONDS", 60)
 # A grade evaluation not handled by the alert task within this many seconds is processed by the
 # auditor (lost broker message); evaluations older than the sweep window are left alone.

@@ -227,7 +227,7 @@ def test_reminder_then_unacknowledge_and_escalate_without_note(ward, physician, 
     assert inapp_to(backup_physician, alert).count() == 1  # escalated to the next level (backup)
 
 
-def test_note_or_order_after_acknowledgement_prevents_the_reminder(ward, physician, nurse):
+def test_a_medication_order_after_acknowledgement_prevents_the_reminder(ward, physician, nurse):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         services.alert_process_evaluation(evaluation_id=make_evaluation(ward, crs=2).pk)
@@ -248,17 +248,25 @@ def test_note_or_order_after_acknowledgement_prevents_the_reminder(ward, physici
     assert not alert.events.filter(kind=EventKind.REMINDER).exists()
 
 
-def test_acknowledge_with_note_counts_as_action(ward, physician):
+@pytest.mark.parametrize("with_ack", [True, False], ids=["note-with-the-acknowledgement", "note-after"])
+def test_a_note_does_not_stop_the_reminder_and_escalation_chain(ward, physician, backup_physician, with_ack):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         services.alert_process_evaluation(evaluation_id=make_evaluation(ward, crs=2).pk)
         alert = Alert.objects.get()
-        services.alert_acknowledge(alert=alert, user=physician, note="Tocilizumab ordered")
-    with time_machine.travel(start + timedelta(minutes=90), tick=False):
+        services.alert_acknowledge(alert=alert, user=physician, note="Looking into it" if with_ack else "")
+    if not with_ack:
+        with time_machine.travel(start + timedelta(minutes=5), tick=False):
+            services.alert_add_note(alert=alert, user=physician, text="Looking into it")
+    with time_machine.travel(start + timedelta(minutes=31), tick=False):
+        services.dispatch_due_steps()
+    assert Notification.objects.filter(step__kind=StepKind.REMINDER, recipient=physician).exists()
+    with time_machine.travel(start + timedelta(minutes=62), tick=False):
         services.dispatch_due_steps()
     alert.refresh_from_db()
-    assert alert.status == AlertStatus.ACKNOWLEDGED
-    assert alert.events.filter(kind=EventKind.NOTE, text="Tocilizumab ordered").exists()
+    assert alert.status == AlertStatus.OPEN  # the physician's note did not stop the re-escalation
+    assert alert.events.filter(kind=EventKind.NOTE, text="Looking into it").exists()
+    assert inapp_to(backup_physician, alert).count() == 1
 
 
 def test_resolve_needs_a_note_and_cancels_everything(ward, physician):

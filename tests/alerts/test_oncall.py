@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from accounts.models import Role
 from alerts import services
@@ -89,3 +90,39 @@ def test_gap_is_an_alarm_for_the_coordinator_and_clears(berlin_schedule):
     alarm.refresh_from_db()
     assert alarm.cleared_at is not None
     assert oncall_for_team(schedule.team_id, Slot.PRIMARY, at(2026, 3, 27, 9)) == a.pk
+
+
+def test_an_override_for_someone_without_the_slots_role_is_refused(berlin_schedule, client):
+    """The reproduction: a nurse-role service account put on call would get the urgent page alone."""
+    schedule, _a, _b, coord = berlin_schedule
+    gateway = factories.make_user(Role.NURSE, schedule.team, username="svc_gateway")
+    with pytest.raises(ValidationError) as refused:
+        services.oncall_override_create(
+            schedule=schedule,
+            user=gateway,
+            starts_at=at(2026, 3, 27, 12),
+            ends_at=at(2026, 3, 27, 18),
+            by=coord,
+        )
+    assert refused.value.message_dict["user"] == [
+        f"{gateway} cannot be on call for {schedule}: only a physician of {schedule.team} can hold this slot."
+    ]
+    client.force_login(coord)
+    response = client.post(
+        reverse("alerts:oncall_override", args=[schedule.pk]),
+        {"user": gateway.pk, "starts_at": "2026-03-27T12:00", "ends_at": "2026-03-27T18:00"},
+        follow=True,
+    )
+    assert "only a physician of" in response.content.decode()
+    assert not schedule.overrides.exists()
+    assert oncall_user_id(schedule, at(2026, 3, 27, 13)) != gateway.pk
+
+
+def test_a_rotation_member_must_hold_the_role_and_a_swap_refuses_one_who_lost_it(berlin_schedule):
+    schedule, a, _b, coord = berlin_schedule
+    nurse = factories.make_user(Role.NURSE, schedule.team, username="nurse_rota")
+    with pytest.raises(ValidationError, match="only a physician"):
+        OnCallMember(schedule=schedule, user=nurse, position=2).full_clean()
+    a.memberships.update(role=Role.NURSE)  # doc_a is no longer a physician of the team
+    with pytest.raises(ValidationError, match="only a physician"):
+        services.oncall_swap(schedule=schedule, shift_a=2, shift_b=3, by=coord)

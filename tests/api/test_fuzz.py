@@ -12,12 +12,13 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
+from django.conf import settings as settings_module
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
+from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from accounts.models import Membership, Role
@@ -94,7 +95,16 @@ def fuzz_token(team, product, other_team):
         grades=evaluation.pk,
         alerts=Alert.objects.get(infusion=infusion, syndrome="crs").pk,
     )
-    return Token.objects.create(user=user).key
+    # A signed-in session (with its CSRF pair) reaches every endpoint the person may use, as the removed
+    # personal DRF token did; API tokens are fuzzed by tests/security/test_fuzz_screens.py.
+    client = Client()
+    client.force_login(user)
+    csrf = "fuzzcsrf" * 4
+    return {
+        "Cookie": f"{settings_module.SESSION_COOKIE_NAME}={client.session.session_key}; "
+        f"{settings_module.CSRF_COOKIE_NAME}={csrf}",
+        "X-CSRFToken": csrf,
+    }
 
 
 #: Real ids per collection, given to schemathesis as explicit examples so that the detail and
@@ -146,5 +156,5 @@ schema = schemathesis.from_pytest_fixture("api_schema")
     ],
 )
 def test_api_never_errors_and_matches_its_schema(case, fuzz_token):
-    response = case.call_wsgi(headers={"Authorization": f"Token {fuzz_token}"})
+    response = case.call_wsgi(headers=fuzz_token)
     case.validate_response(response, checks=(not_a_server_error, response_schema_conformance))

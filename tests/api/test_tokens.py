@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Membership, Role
+from accounts.models import ApiToken, Membership, Role
 from accounts.tokens import issue_api_token, revoke_api_token
 from monitoring.models import Observation
 
@@ -72,13 +72,8 @@ class TestTokens:
         token, key = issue_api_token(name="old", user=nurse, team=team, scopes=["patients:read"])
         revoke_api_token(token=token)
         assert bearer(key).get(PATIENTS).status_code == 401
-        _token, key2 = issue_api_token(
-            name="exp",
-            user=nurse,
-            team=team,
-            scopes=["patients:read"],
-            expires_at=timezone.now() - timedelta(minutes=1),
-        )
+        expired, key2 = issue_api_token(name="exp", user=nurse, team=team, scopes=["patients:read"])
+        ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
         assert bearer(key2).get(PATIENTS).status_code == 401
         assert bearer("ctk_nonsense").get(PATIENTS).status_code == 401
 
@@ -98,10 +93,14 @@ def test_token_lookup_reads_user_and_roles_like_the_orm(nurse, team, other_team)
     for a, b in ((found, orm), (found.user, orm.user)):
         names = [f.attname for f in type(b)._meta.concrete_fields]
         assert {n: getattr(a, n) for n in names} == {n: getattr(b, n) for n in names}
-    assert found.user.team_roles() == User.objects.get(pk=nurse.pk).team_roles() == {
-        team.pk: frozenset({Role.NURSE}),
-        other_team.pk: frozenset({Role.PHYSICIAN, Role.COORDINATOR}),
-    }
+    assert (
+        found.user.team_roles()
+        == User.objects.get(pk=nurse.pk).team_roles()
+        == {
+            team.pk: frozenset({Role.NURSE}),
+            other_team.pk: frozenset({Role.PHYSICIAN, Role.COORDINATOR}),
+        }
+    )
     assert token_with_user_and_roles(hash_key(key + "x")) is None
 
     Membership.objects.filter(user=nurse).delete()  # a token whose user lost every membership

@@ -312,3 +312,24 @@ def test_late_icaht_distribution(coordinator, infusion):
     today = tz.now().date()
     c = cohort_analytics(coordinator, start=today - timedelta(days=30), end=today)
     assert c.overall.icaht_late_distribution["3"] == 1 and c.overall.icaht_distribution["1"] == 1
+
+
+def test_free_text_in_the_hover_is_text_not_markup_or_links(infusion, nurse):
+    """Plotly renders <a href> and <b> in hover text: a reason or a name typed with markup must show as
+    typed, never as a live link (nor close the bold label early)."""
+    nurse.display_name = 'Nurse <a href="https://evil.example">Click</a>'
+    nurse.save()
+    typo = obs(infusion, "vitals", {"temp_c": 36.0, "hr": 100}, hours=22, user=nurse)
+    amend(
+        typo,
+        {"temp_c": 38.6, "hr": 100},
+        user=nurse,
+        reason='see <a href="javascript:alert(1)">here</a> & </b>',
+    )
+    texts = [
+        text for f in timeline_figures(infusion) for t in f["figure"]["data"] for text in t.get("text") or []
+    ]
+    joined = "\n".join(texts)
+    assert "<a " not in joined and "</a>" not in joined and "</b> &" not in joined
+    assert 'Recorded by Nurse &lt;a href="https://evil.example"&gt;Click&lt;/a&gt;' in joined
+    assert 'see &lt;a href="javascript:alert(1)"&gt;here&lt;/a&gt; &amp; &lt;/b&gt;' in joined

@@ -136,3 +136,96 @@ def test_last_used_is_kept_to_the_minute_without_a_write_per_request(gateway, te
     time_machine.shift(timedelta(seconds=31))
     assert client.get("/api/patients/").status_code == 200
     assert ApiToken.objects.get(pk=token.pk).last_used_at > first
+
+
+# --- One token system (issue 11 item 6) ------------------------------------------------------------
+@pytest.mark.django_db
+class TestOneTokenSystem:
+    def test_drf_tokens_are_gone(self, physician, settings):
+        assert "rest_framework.authtoken" not in settings.INSTALLED_APPS
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+        assert client.get("/api/patients/").status_code == 401
+
+    def test_every_token_expires_within_a_year(self, gateway, team):
+        from django.core.exceptions import ValidationError
+
+        token, _ = issue_api_token(name="x", user=gateway, team=team, scopes=["patients:read"])
+        assert timedelta(days=89) < token.expires_at - timezone.now() <= timedelta(days=90)
+        for expires_at in (timezone.now() + timedelta(days=366), timezone.now() - timedelta(seconds=1)):
+            with pytest.raises(ValidationError) as refused:
+                issue_api_token(
+                    name="x", user=gateway, team=team, scopes=["patients:read"], expires_at=expires_at
+                )
+            assert refused.value.message_dict == {
+                "expires_at": ["A token expires between now and 365 days from now."]
+            }
+
+    @pytest.mark.parametrize("days", ["0", "366"])
+    def test_command_refuses_an_expiry_out_of_range(self, gateway, team, days):
+        from django.core.management import CommandError, call_command
+
+        with pytest.raises(CommandError, match="expires after 1 to 365 days"):
+            call_command("issue_api_token", "EHR", "--user", gateway.username, "--team", team.slug,
+                         "--scope", "patients:read", "--days", days)  # fmt: skip
+
+    def test_physician_token_needs_two_factor_set_up(self, physician, team, patient):
+        from django.core.exceptions import ValidationError
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        with pytest.raises(ValidationError, match="has not set up two-factor sign-in"):
+            issue_api_token(name="script", user=physician, team=team, scopes=["alerts:write"])
+        device = TOTPDevice.objects.create(user=physician, name="phone", confirmed=True)
+        _, key = issue_api_token(name="script", user=physician, team=team, scopes=["patients:read"])
+        assert bearer(key).get(f"/api/patients/{patient.pk}/").status_code == 200
+        device.delete()  # the physician's second factor is gone: the token stops working
+        response = bearer(key).get(f"/api/patients/{patient.pk}/")
+        assert response.status_code == 401
+        assert "has not set up two-factor sign-in" in response.json()["detail"]
+
+    def test_coordinator_and_staff_tokens_too_but_not_a_nurse_gateway(self, coordinator, gateway, team):
+        from accounts.tokens import token_needs_two_factor
+
+        assert token_needs_two_factor(coordinator)
+        assert not token_needs_two_factor(gateway)
+        gateway.is_staff = True
+        assert token_needs_two_factor(gateway)
+
+    def test_admin_action_issues_a_token_and_shows_the_key_once(self, site_admin, gateway, team, patient):
+        from django.urls import reverse
+
+        from .conftest import verified_client
+
+        site_admin.is_staff = site_admin.is_superuser = True
+        site_admin.save()
+        client = verified_client(site_admin)
+        url = reverse("admin:accounts_user_changelist")
+        form = client.post(url, {"action": "issue_token_action", "_selected_action": [gateway.pk]})
+        assert form.status_code == 200 and "Issue the token" in form.content.decode()
+        page = client.post(
+            url,
+            {
+                "action": "issue_token_action",
+                "_selected_action": [gateway.pk],
+                "issue": "1",
+                "name": "Ward monitors",
+                "team": team.pk,
+                "scopes": ["patients:read"],
+                "days": "30",
+            },
+        ).content.decode()
+        assert "shown only this once" in page
+        key = page.split('<code id="api-token-key">')[1].split("</code>")[0]
+        token = ApiToken.objects.get(user=gateway)
+        assert token.key_hash == hash_key(key) and token.prefix == key[:12]
+        assert timedelta(days=29) < token.expires_at - timezone.now() <= timedelta(days=30)
+        assert bearer(key).get(f"/api/patients/{patient.pk}/").status_code == 200
+        assert (
+            key not in client.get(reverse("admin:accounts_apitoken_change", args=[token.pk])).content.decode()
+        )
+        too_long = client.post(
+            url,
+            {"action": "issue_token_action", "_selected_action": [gateway.pk], "issue": "1", "name": "x",
+             "team": team.pk, "scopes": ["patients:read"], "days": "400"},
+        )  # fmt: skip
+        assert "Ensure this value is less than or equal to 365" in too_long.content.decode()

@@ -95,6 +95,29 @@ class TestIdleTimeout:
 
 
 @pytest.mark.django_db
+def test_the_absolute_session_lifetime_ends_even_an_active_session(nurse):
+    """A nurse busy all shift (a page every 14 minutes, inside the idle limit) is signed out once the
+    session is older than SESSION_COOKIE_AGE (12 h) since sign-in, and signing in again starts anew."""
+    import time_machine
+
+    start = time.time()
+    with time_machine.travel(start, tick=False) as clock:
+        client = verified_client(nurse)
+        for _ in range(51):  # 51 × 14 min = 11 h 54 min
+            clock.shift(14 * 60)
+            assert client.get(HOME).status_code == 200
+        clock.shift(14 * 60)  # 12 h 8 min after sign-in
+        response = client.get(HOME, **POLL)
+        assert response.status_code == 401 and "a session lasts at most 12 hours" in response.content.decode()
+        assert response["HX-Redirect"].startswith(reverse("accounts:login"))
+        assert "_auth_user_id" not in client.session
+        response = client.get(HOME)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+        client = verified_client(nurse)  # signed in again: a new 12 hours
+        assert client.get(HOME).status_code == 200
+
+
+@pytest.mark.django_db
 class TestTwoFactor:
     def test_who_needs_it(self, nurse, physician, coordinator, site_admin):
         assert not requires_two_factor(nurse)
