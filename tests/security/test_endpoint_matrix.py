@@ -132,6 +132,8 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("api-alert-note", "POST"): PHYSICIAN,
     ("api-followup-result-list", "GET"): ALL,
     ("api-followup-result-detail", "GET"): ALL,
+    # FHIR interface (docs/interop.md): import needs fhir:write (observation.record)
+    ("api-fhir-import", "POST"): CLINICAL,
 }
 
 # URL kwarg -> which object of the world it names (team-bound, so the other team's is a 404).
