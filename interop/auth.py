@@ -11,7 +11,8 @@ from __future__ import annotations
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 
-from accounts.permissions import HasScope, api_team_ids
+from accounts.models import ApiToken
+from accounts.permissions import HasScope, api_team_ids, can
 from accounts.tokens import ApiTokenAuthentication
 
 WRITE = "fhir:write"
@@ -40,3 +41,12 @@ class FhirScope(BasePermission):
         return bool(request.user and request.user.is_authenticated) and HasScope.for_(
             self.scope
         )().has_permission(request, view)
+
+
+class CohortExport(BasePermission):
+    """A whole cohort: a token with ``fhir:read``, or a person who may export (``export.csv``)."""
+
+    message = "Your role does not allow exporting the cohort (export.csv)."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(getattr(request, "auth", None), ApiToken) or can(request.user, "export.csv")

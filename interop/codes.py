@@ -26,6 +26,9 @@ LOCAL_O2_DEVICE = f"{LOCAL}/o2-device"  # the device list of CASE-3
 LOCAL_DRUG = f"{LOCAL}/drug"  # the clinical core's drug vocabulary (RxNorm: not mapped, docs/interop.md)
 LOCAL_PRODUCT = f"{LOCAL}/product"
 LOCAL_ICE_ITEM = f"{LOCAL}/ice-item"
+LOCAL_FIELD = f"{LOCAL}/case-file-field"  # a field of a case-file record (CASES.md), value as JSON text
+LOCAL_EXT = "https://carttrack.org/fhir/StructureDefinition"
+FOR_CRS_ICANS_EXT = f"{LOCAL_EXT}/for-crs-icans"  # a dose given for CRS/ICANS (false: another reason, A-2)
 
 #: The HL7 AdverseEvent Clinical Research R4 backport (FHIR-6).
 AE_PROFILE = (
@@ -132,6 +135,21 @@ FIELD_FOR_UNIT: dict[tuple[str, str], str] = {
 #: Local observation codes (no LOINC found, FHIR-2/FHIR-4).
 O2_DEVICE_CODE = "o2-device"
 ICE_CODE = "ice"
+VASOPRESSORS_CODE = "vasopressors"
+#: ``record-<kind>``: a case-file record of a kind (or the part of one) without standard codes: one
+#: component per field (FHIR-4), ICE items as ``ice-item`` components and the ICE total in value.
+RECORD_PREFIX = "record-"
+RECORD_KINDS = (
+    "vitals",
+    "neuro",
+    "lab",
+    "event",
+    "clinical_flag",
+    "sledai",
+    "medication_status",
+    "myositis_core_set",
+    "ssc_assessment",
+)
 CRS_GRADE_CODE = "crs-grade"
 ICANS_GRADE_CODE = "icans-grade"
 ICE_ITEMS = ("orientation", "naming", "commands", "writing", "attention")

@@ -9,6 +9,7 @@ refused with the same message as the tablet and the REST API.  What cannot be ma
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,15 +183,22 @@ def _observation_values(resource: dict, where: str) -> tuple[str, dict[str, Any]
             return _loinc_values(resource, codes.CODES[code], where)
         if system == codes.LOCAL_OBSERVATION and code == codes.O2_DEVICE_CODE:
             return _device_values(resource, where)
+        if system == codes.LOCAL_OBSERVATION and code == codes.VASOPRESSORS_CODE:
+            return _vasopressor_values(resource, where)
         if system == codes.LOCAL_OBSERVATION and code == codes.ICE_CODE:
-            return _ice_values(resource, where)
+            return _record_values(resource, "neuro", where)
+        if system == codes.LOCAL_OBSERVATION and code.startswith(codes.RECORD_PREFIX):
+            kind = code.removeprefix(codes.RECORD_PREFIX)
+            if kind in codes.RECORD_KINDS:
+                return _record_values(resource, kind, where)
     sent = ", ".join(f"{s or '(no system)'}|{c}" for s, c in codings) or "none"
     raise EntryRefused(
         [
             Problem(
                 f"{where}: code {sent} is not one CAR-T Track takes; accepted: LOINC "
-                f"{codes.accepted_loinc_text()}; local {codes.LOCAL_OBSERVATION}|{codes.O2_DEVICE_CODE} "
-                f"and |{codes.ICE_CODE}",
+                f"{codes.accepted_loinc_text()}; local {codes.LOCAL_OBSERVATION}|{codes.O2_DEVICE_CODE}, "
+                f"|{codes.VASOPRESSORS_CODE}, |{codes.ICE_CODE} and |{codes.RECORD_PREFIX}<kind> for "
+                f"{', '.join(codes.RECORD_KINDS)}",
                 "Observation.code",
             )
         ]
@@ -244,25 +252,64 @@ def _device_values(resource: dict, where: str) -> tuple[str, dict[str, Any], str
     )
 
 
-def _ice_values(resource: dict, where: str) -> tuple[str, dict[str, Any], str]:
-    where = f"{where} {codes.ICE_CODE}"
-    items: dict[str, Any] = {}
+def _vasopressor_values(resource: dict, where: str) -> tuple[str, dict[str, Any], str]:
+    """The vasopressors running (CRS-14): one component per drug; none = explicitly none (A-14)."""
+    where = f"{where} {codes.VASOPRESSORS_CODE}"
+    drugs = []
     for i, component in enumerate(resource.get("component") or []):
-        item = next(
-            (c for s, c in _codings((component or {}).get("code")) if s == codes.LOCAL_ICE_ITEM), None
+        drug = next(
+            (c for s, c in _codings((component or {}).get("valueCodeableConcept")) if s == codes.LOCAL_DRUG),
+            None,
         )
-        if item not in codes.ICE_ITEMS:
+        if drug not in codes.VASOPRESSOR_DRUGS:
             raise EntryRefused(
                 [
                     Problem(
-                        f"{where}: ICE item must be one of {', '.join(codes.ICE_ITEMS)} "
-                        f"({codes.LOCAL_ICE_ITEM})",
+                        f"{where}: a vasopressor must be coded in {codes.LOCAL_DRUG}; accepted: "
+                        f"{', '.join(sorted(codes.VASOPRESSOR_DRUGS))}",
+                        f"Observation.component[{i}].valueCodeableConcept",
+                    )
+                ]
+            )
+        drugs.append(drug)
+    return "vitals", {"vasopressors": drugs}, where
+
+
+def _record_values(resource: dict, kind: str, where: str) -> tuple[str, dict[str, Any], str]:
+    """A case-file record of ``kind``: ``case-file-field`` components (value as JSON text) and ICE
+    items (``ice-item`` components, valueInteger)."""
+    where = f"{where} {codes.RECORD_PREFIX}{kind}"
+    payload: dict[str, Any] = {}
+    for i, component in enumerate(resource.get("component") or []):
+        codings = _codings((component or {}).get("code"))
+        item = next((c for s, c in codings if s == codes.LOCAL_ICE_ITEM), None)
+        name = next((c for s, c in codings if s == codes.LOCAL_FIELD), None)
+        if item in codes.ICE_ITEMS:
+            payload.setdefault("ice", {})[item] = component.get("valueInteger")
+        elif name and isinstance(component.get("valueString"), str):
+            try:
+                payload[name] = json.loads(component["valueString"])
+            except ValueError as exc:
+                raise EntryRefused(
+                    [
+                        Problem(
+                            f"{where}: field {name} is not JSON text",
+                            f"Observation.component[{i}].valueString",
+                        )
+                    ]
+                ) from exc
+        else:
+            raise EntryRefused(
+                [
+                    Problem(
+                        f"{where}: a component is an ICE item ({codes.LOCAL_ICE_ITEM}: "
+                        f"{', '.join(codes.ICE_ITEMS)}) or a case-file field ({codes.LOCAL_FIELD}) with "
+                        "valueString",
                         f"Observation.component[{i}].code",
                     )
                 ]
             )
-        items[item] = component.get("valueInteger")
-    return "neuro", {"ice": items}, where
+    return kind, payload, where
 
 
 def _administration_values(resource: dict, where: str) -> tuple[str, dict[str, Any], str]:
@@ -294,6 +341,9 @@ def _administration_values(resource: dict, where: str) -> tuple[str, dict[str, A
     route = (dosage.get("route") or {}).get("text")
     if route:
         payload["route"] = str(route)
+    for ext in resource.get("extension") or []:
+        if isinstance(ext, dict) and ext.get("url") == codes.FOR_CRS_ICANS_EXT and "valueBoolean" in ext:
+            payload["for_crs_icans"] = ext["valueBoolean"]
     return "medication", payload, where
 
 

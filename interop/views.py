@@ -12,10 +12,11 @@ from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
-from . import auth, importer, outcome
+from audit.middleware import record_accesses
+
+from . import auth, capability, export, importer, outcome, selectors
 
 FHIR_JSON = "application/fhir+json"
-
 
 
 class _Parser(JSONParser):
@@ -67,3 +68,39 @@ class ImportView(FhirView):
             source_system=getattr(token, "name", "") or request.user.get_username(),
         )
         return fhir_response(result.body, result.http_status)
+
+
+class EverythingView(FhirView):
+    """GET a patient's courses as a collection Bundle (access-logged by audit's middleware: the URL
+    names the patient)."""
+
+    permission_classes = [auth.FhirScope.for_(auth.READ)]
+
+    def get(self, request, patient_id: int):
+        patient = selectors.patient_in(team_ids=auth.team_ids(request, auth.READ), patient_id=patient_id)
+        if patient is None:
+            raise exceptions.NotFound("No such patient in your care teams.")
+        return fhir_response(export.patient_bundle(patient, selectors.infusions_of(patient=patient)))
+
+
+class CohortExportView(FhirView):
+    """GET every course of the teams the token (or the coordinator) may export, as NDJSON; one
+    access-log row per patient."""
+
+    permission_classes = [auth.FhirScope.for_(auth.READ), auth.CohortExport]
+
+    def get(self, request):
+        cohort = selectors.cohort(team_ids=auth.team_ids(request, auth.READ))
+        lines = "".join(export.cohort_ndjson(cohort))
+        record_accesses(request, [p.pk for p, _ in cohort])
+        return HttpResponse(lines, content_type="application/fhir+ndjson")
+
+
+class MetadataView(FhirView):
+    """The CapabilityStatement (public, as FHIR servers publish it: it holds no patient data)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def get(self, request):
+        return fhir_response(capability.statement(request.build_absolute_uri("/fhir/")))

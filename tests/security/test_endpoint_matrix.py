@@ -35,8 +35,9 @@ PUBLIC = "public"
 # Public pages: 200, a redirect, the locked-out page (429) or a failing health check (503).
 PUBLIC_STATUSES = {200, 302, 429, 503}
 # What an anonymous visitor gets where it is not "sign in first".
-# The schema holds no patient data; the banner poll of a signed-out page swaps nothing (204).
-ANONYMOUS = {"api-schema": 200, "api-docs": "sign-in", "alerts:status": 204}
+# The schema and the FHIR CapabilityStatement hold no patient data; the banner poll of a signed-out
+# page swaps nothing (204).
+ANONYMOUS = {"api-schema": 200, "api-docs": "sign-in", "alerts:status": 204, "api-fhir-metadata": 200}
 MISSING_ID = 987654321
 
 
@@ -134,6 +135,9 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("api-followup-result-detail", "GET"): ALL,
     # FHIR interface (docs/interop.md): import needs fhir:write (observation.record)
     ("api-fhir-import", "POST"): CLINICAL,
+    ("api-fhir-metadata", "GET"): ALL,  # public: the CapabilityStatement holds no patient data
+    ("api-fhir-everything", "GET"): ALL,  # fhir:read (patient.view), access-logged
+    ("api-fhir-export", "GET"): MANAGE,  # the whole cohort: export.csv for people
 }
 
 # URL kwarg -> which object of the world it names (team-bound, so the other team's is a 404).
