@@ -15,4 +15,5 @@ urlpatterns = [
     path("followup/", include("followup.urls")),
     path("api/", include("config.api_urls")),
     path("fhir/", include("interop.urls")),
+    path("registry/", include("interop.registry_urls")),
 ]

@@ -35,6 +35,7 @@ class Episode:
     onset: datetime  # first documented sign
     resolved: datetime | None
     points: tuple[Point, ...]  # graded points of the episode, in time order
+    resolved_by: int | None = None  # the row whose evaluation graded it 0 again
 
     @property
     def maximum(self) -> int:
@@ -103,15 +104,24 @@ def episodes(points: list[Point], syndrome: str) -> list[Episode]:
     found: list[Episode] = []
     run: list[Point] = []
 
-    def close(resolved: datetime | None) -> None:
+    def close(resolved: Point | None) -> None:
         onset = min(t for t in (run[0].first_sign[syndrome], run[0].at) if t is not None)
-        found.append(Episode(syndrome, len(found) + 1, onset, resolved, tuple(run)))
+        found.append(
+            Episode(
+                syndrome,
+                len(found) + 1,
+                onset,
+                resolved.at if resolved else None,
+                tuple(run),
+                resolved.row_id if resolved else None,
+            )
+        )
 
     for point in points:
         if (point.grades[syndrome] or 0) >= 1:
             run.append(point)
         elif run:
-            close(point.at)
+            close(point)
             run = []
     if run:
         close(None)

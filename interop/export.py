@@ -207,8 +207,12 @@ def course_resources(infusion: Infusion) -> Iterator[dict[str, Any]]:
     yield _procedure(infusion, patient_ref)
     rows = selectors.current_rows(infusion=infusion)
     refs_of: dict[int, list[str]] = {}
+    subject = {
+        "reference": patient_ref,
+        "identifier": {"system": matching.mrn_system(), "value": infusion.patient.mrn},
+    }
     for row in rows:
-        made = row_resources(row, patient_ref)
+        made = row_resources(row, subject)
         refs_of[row.pk] = made.refs
         yield from made.resources
     points = course.timeline(infusion)

@@ -33,7 +33,7 @@ from monitoring.models import (
     ObservationStatus,
 )
 
-from . import matching, outcome
+from . import codes, matching, outcome
 from .models import ImportedResource
 from .reading import EntryRefused, Problem, Reading, read
 
@@ -42,6 +42,13 @@ MAX_ENTRIES = 50
 #: Fixed namespace of the client UUIDs derived from FHIR identifiers (never change: idempotency).
 IDENTIFIER_NAMESPACE = uuid.UUID("7f0d3c55-1f4e-4c55-9b8e-2f7c1f0e6a15")
 BUNDLE_TYPES = ("transaction", "batch")
+#: What CAR-T Track derives itself and so never imports (its own export re-imported, FHIR-8): the
+#: grades, episodes and the infusion record are recomputed from the observations or registered by a
+#: coordinator.  Such an entry is answered "200 OK" with an informational outcome.
+DERIVED_TYPES = frozenset({"Procedure", "BiologicallyDerivedProduct", "Condition", "AdverseEvent"})
+DERIVED_CODES = frozenset(
+    {(codes.LOCAL_OBSERVATION, codes.CRS_GRADE_CODE), (codes.LOCAL_OBSERVATION, codes.ICANS_GRADE_CODE)}
+)
 _OBJECT_NOISE = re.compile(r" <fhirclient\.models\.[\w.]+ object at 0x[0-9a-f]+>| object at 0x[0-9a-f]+")
 
 
@@ -243,6 +250,15 @@ def _response_entry(row: Observation, created: bool) -> dict[str, Any]:
     }
 
 
+def _derived(resource: dict) -> bool:
+    if resource["resourceType"] in DERIVED_TYPES:
+        return True
+    coding = (resource.get("code") or {}).get("coding") or []
+    return resource["resourceType"] == "Observation" and any(
+        (c.get("system"), c.get("code")) in DERIVED_CODES for c in coding if isinstance(c, dict)
+    )
+
+
 def import_bundle(
     *, bundle: Any, user, team_ids: list[int], source_system: str = "", file_drop: bool = False
 ) -> ImportResult:
@@ -262,6 +278,16 @@ def import_bundle(
         found = _structure_problems(index, resource)
         if found:
             problems[index] = found
+            continue
+        if _derived(resource):
+            responses[index] = {
+                "response": {
+                    "status": "200 OK",
+                    "outcome": outcome.informational(
+                        "not imported: CAR-T Track derives grades and episodes from the observations"
+                    ),
+                }
+            }
             continue
         if resource["resourceType"] == "Patient":
             got = matching.patient_entry(index, resource, team_ids)

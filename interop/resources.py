@@ -53,9 +53,9 @@ def _category(code: str) -> list[dict[str, Any]]:
 class RowResources:
     """The resources of one row; ``refs`` are their ``Type/id`` (what a grade's derivedFrom names)."""
 
-    def __init__(self, row: Observation, patient_ref: str):
+    def __init__(self, row: Observation, subject: dict[str, Any]):
         self.row = row
-        self.patient_ref = patient_ref
+        self.subject = subject
         self.resources: list[dict[str, Any]] = []
 
     @property
@@ -74,7 +74,7 @@ class RowResources:
             "status": self._status(),
             "category": _category(category),
             "code": code,
-            "subject": {"reference": self.patient_ref},
+            "subject": self.subject,
             "effectiveDateTime": self.row.observed_at.isoformat(),
             **values,
         }
@@ -202,7 +202,7 @@ class RowResources:
             "identifier": [{"system": OBSERVATION_ID_SYSTEM, "value": f"{self.row.pk}-med"}],
             "status": "completed",
             "medicationCodeableConcept": _concept(codes.LOCAL_DRUG, payload["drug"], payload["drug"]),
-            "subject": {"reference": self.patient_ref},
+            "subject": self.subject,
             "effectiveDateTime": self.row.observed_at.isoformat(),
         }
         dosage: dict[str, Any] = {}
@@ -219,8 +219,10 @@ class RowResources:
         self.resources.append(resource)
 
 
-def row_resources(row: Observation, patient_ref: str) -> RowResources:
-    out = RowResources(row, patient_ref)
+def row_resources(row: Observation, subject: dict[str, Any]) -> RowResources:
+    """``subject``: the Reference to the Patient (with its MRN identifier, so the resources can be
+    imported on their own)."""
+    out = RowResources(row, subject)
     payload = dict(row.payload)
     if row.kind == ObservationKind.VITALS:
         out.vitals(payload)

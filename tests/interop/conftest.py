@@ -56,5 +56,18 @@ def post_bundle(client, bundle, *, capture=None):
         return client.post("/fhir/", body, content_type="application/fhir+json")
 
 
+@pytest.fixture
+def alert_task_inline(monkeypatch):
+    """The alert task's body runs in this process when the service queues it (as in tests/alerts)."""
+    from alerts import services as alerts
+    from alerts.tasks import process_evaluation
+
+    monkeypatch.setattr(
+        process_evaluation,
+        "delay",
+        lambda evaluation_id: alerts.alert_process_evaluation(evaluation_id=evaluation_id),
+    )
+
+
 # The alerting set-up of tests/alerts (policy, on-call rota, leads): "pages like a nurse's entry".
 from tests.alerts.conftest import attending, backup_physician, charge_nurse, oncall, policy, ward  # noqa: E402, F401

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import services as alerts
 from alerts.models import Alert, Notification
 from monitoring.models import GradeEvaluation, Observation
 from tests import factories
@@ -19,17 +18,6 @@ from tests.api.conftest import client_for
 from .conftest import load, post_bundle
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alert_task_inline(monkeypatch):
-    from alerts.tasks import process_evaluation
-
-    monkeypatch.setattr(
-        process_evaluation,
-        "delay",
-        lambda evaluation_id: alerts.alert_process_evaluation(evaluation_id=evaluation_id),
-    )
 
 
 def what_was_paged(infusion) -> tuple:
