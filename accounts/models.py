@@ -123,6 +123,8 @@ class ApiScope(models.TextChoices):
     OBSERVATIONS_WRITE = "observations:write", "Record observations"
     ALERTS_READ = "alerts:read", "Read alerts"
     ALERTS_WRITE = "alerts:write", "Acknowledge and resolve alerts"
+    FHIR_WRITE = "fhir:write", "Import FHIR bundles (observations, administrations)"
+    FHIR_READ = "fhir:read", "Export patients' courses as FHIR"
 
 
 def validate_scopes(value) -> None:

@@ -128,6 +128,8 @@ SCOPE_CAPABILITY: dict[str, str] = {
     "observations:write": "observation.record",
     "alerts:read": "alert.view",
     "alerts:write": "alert.acknowledge",
+    "fhir:write": "observation.record",
+    "fhir:read": "patient.view",
 }
 
 

@@ -14,4 +14,6 @@ urlpatterns = [
     path("alerts/", include("alerts.urls")),
     path("followup/", include("followup.urls")),
     path("api/", include("config.api_urls")),
+    path("fhir/", include("interop.urls")),
+    path("registry/", include("interop.registry_urls")),
 ]

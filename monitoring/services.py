@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,10 +52,13 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "InfusionScope",
     "ObservationConflict",
+    "ObservationWrite",
+    "WriteFailed",
     "infusion_close",
     "observation_amend",
     "observation_mark_entered_in_error",
     "observation_record",
+    "observations_write_all",
     "validate_payload",
 ]
 
@@ -369,6 +374,17 @@ def _follow_up_continues(infusion: Infusion, kind: str) -> bool:
     return infusion.close_reason == CloseReason.MONITORING_COMPLETE and kind in AFTER_MONITORING_KINDS
 
 
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Give a reason for the correction (it is kept with the record)."]})
+    if len(reason) > MAX_REASON_LENGTH or any(ord(ch) < 32 and ch not in "\t\n\r" for ch in reason):
+        raise ValidationError(
+            {"reason": [f"The reason must be printable text of at most {MAX_REASON_LENGTH} characters."]}
+        )
+    return reason
+
+
 def _correct(
     *,
     original: Observation,
@@ -380,13 +396,7 @@ def _correct(
     client_uuid: uuid.UUID | str | None,
     source: str,
 ) -> tuple[Observation, GradeEvaluation]:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": ["Give a reason for the correction (it is kept with the record)."]})
-    if len(reason) > MAX_REASON_LENGTH or any(ord(ch) < 32 and ch not in "\t\n\r" for ch in reason):
-        raise ValidationError(
-            {"reason": [f"The reason must be printable text of at most {MAX_REASON_LENGTH} characters."]}
-        )
+    reason = _clean_reason(reason)
     try:
         client_uuid = uuid.UUID(str(client_uuid)) if client_uuid else uuid.uuid4()
     except ValueError as exc:
@@ -404,47 +414,17 @@ def _correct(
     try:
         with transaction.atomic(durable=True):
             infusion = _lock_infusion(original.infusion)
-            _refuse_if_closed(infusion, kind=original.kind)
-            # Both the original's and the new payload must be within the user's rights
-            # (a nurse can neither forge nor void a physician-only event).
-            _check_capabilities(
+            row, evaluation = _correct_locked(
+                infusion=infusion,
+                original=original,
                 user=user,
-                infusion=infusion,
-                kind=original.kind,
-                payload=payload,
-                capability="observation.amend",
-                previous=original.payload,
-            )
-            current = Observation.objects.filter(pk=original.pk).select_related("superseded_by").first()
-            if current is None:
-                raise ValidationError({"original": ["observation not found"]})
-            _raise_if_already_corrected(current)
-            if status == ObservationStatus.AMENDED:
-                _check_time(infusion=infusion, observed_at=observed_at, now=timezone.now())
-                parsed = validate_payload(
-                    kind=original.kind, payload=payload, t_hours=infusion.hours_after(observed_at)
-                )
-            else:
-                parsed = None
-            row = Observation.objects.create(
-                completes_check=_completes_check(infusion, parsed),
-                infusion=infusion,
-                kind=original.kind,
+                reason=reason,
+                status=status,
                 payload=payload,
                 observed_at=observed_at,
-                recorded_at=timezone.now(),
-                recorded_by=user,
-                status=status,
-                supersedes=current,
-                reason=reason,
                 client_uuid=client_uuid,
                 source=source,
             )
-            evaluation = grading.evaluate_infusion(infusion=infusion, triggered_by=row, parsed=parsed)
-            observation_saved.send(
-                sender=Observation, infusion=infusion, observation=row, parsed=parsed, evaluation=evaluation
-            )
-            _schedule_alerts(evaluation)
     except IntegrityError as exc:
         winner = Observation.objects.filter(supersedes_id=original.pk).select_related("recorded_by").first()
         if winner is not None:
@@ -452,6 +432,62 @@ def _correct(
         if Observation.objects.filter(client_uuid=client_uuid).exists():
             raise ObservationConflict("This correction was already submitted.") from exc
         raise
+    return row, evaluation
+
+
+def _correct_locked(
+    *,
+    infusion: Infusion,
+    original: Observation,
+    user,
+    reason: str,
+    status: str,
+    payload: dict,
+    observed_at: datetime,
+    client_uuid: uuid.UUID,
+    source: str,
+) -> tuple[Observation, GradeEvaluation]:
+    """The correction itself, inside the caller's transaction with ``infusion`` locked."""
+    _refuse_if_closed(infusion, kind=original.kind)
+    # Both the original's and the new payload must be within the user's rights
+    # (a nurse can neither forge nor void a physician-only event).
+    _check_capabilities(
+        user=user,
+        infusion=infusion,
+        kind=original.kind,
+        payload=payload,
+        capability="observation.amend",
+        previous=original.payload,
+    )
+    current = Observation.objects.filter(pk=original.pk).select_related("superseded_by").first()
+    if current is None:
+        raise ValidationError({"original": ["observation not found"]})
+    _raise_if_already_corrected(current)
+    if status == ObservationStatus.AMENDED:
+        _check_time(infusion=infusion, observed_at=observed_at, now=timezone.now())
+        t_hours = infusion.hours_after(observed_at)
+        parsed = validate_payload(kind=original.kind, payload=payload, t_hours=t_hours)
+    else:
+        parsed = None
+    row = Observation.objects.create(
+        completes_check=_completes_check(infusion, parsed),
+        infusion=infusion,
+        kind=original.kind,
+        payload=payload,
+        observed_at=observed_at,
+        recorded_at=timezone.now(),
+        recorded_by=user,
+        status=status,
+        supersedes=current,
+        reason=reason,
+        client_uuid=client_uuid,
+        source=source,
+    )
+    evaluation = grading.evaluate_infusion(infusion=infusion, triggered_by=row, parsed=parsed)
+    observation_saved.send(
+        sender=Observation, infusion=infusion, observation=row, parsed=parsed, evaluation=evaluation
+    )
+    _schedule_alerts(evaluation)
     return row, evaluation
 
 
@@ -516,6 +552,110 @@ def observation_mark_entered_in_error(
         client_uuid=client_uuid,
         source=source,
     )
+
+
+@dataclass(frozen=True)
+class ObservationWrite:
+    """One write of :func:`observations_write_all`: a new observation (``corrects`` None), or a
+    correction (``status`` amended or entered_in_error) of the row ``corrects``."""
+
+    infusion_id: int
+    kind: str
+    payload: dict
+    observed_at: datetime
+    client_uuid: uuid.UUID
+    corrects: Observation | None = None
+    status: str = ObservationStatus.FINAL
+    reason: str = ""
+
+
+class WriteFailed(Exception):
+    """Write number ``index`` of :func:`observations_write_all` failed with ``error`` (a
+    ValidationError, PermissionDenied or ObservationConflict); nothing of the call was stored."""
+
+    def __init__(self, index: int | None, error: Exception):
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
+
+
+def observations_write_all(
+    *,
+    writes: Sequence[ObservationWrite],
+    user,
+    source: str,
+    within: InfusionScope | None = None,
+    on_stored: Callable[[int, Observation, bool], None] | None = None,
+) -> list[tuple[Observation, GradeEvaluation | None, bool]]:
+    """Every write in one durable transaction, all stored or none (a FHIR transaction Bundle, E-1).
+
+    Each write runs the same steps as :func:`observation_record` / :func:`observation_amend` /
+    :func:`observation_mark_entered_in_error` (lock, capability, time window, the core's
+    validation, the grade, alerting after commit), in order.  A write whose client UUID is already
+    stored with the same content is a no-op (``created`` False).  ``on_stored(index, row, created)``
+    runs inside the transaction after each write (the caller's own rows, e.g. where an import came
+    from, commit or roll back with the observations).  Raises :class:`WriteFailed`."""
+    results: list[tuple[Observation, GradeEvaluation | None, bool]] = []
+    index: int | None = None
+    try:
+        with transaction.atomic(durable=True):
+            for position, write in enumerate(writes):
+                index = position
+                row, evaluation, created = _write_locked(write, user=user, source=source, within=within)
+                if on_stored is not None:
+                    on_stored(position, row, created)
+                results.append((row, evaluation, created))
+    except (ValidationError, PermissionDenied, ObservationConflict) as exc:
+        raise WriteFailed(index, exc) from exc
+    except IntegrityError as exc:
+        raise WriteFailed(
+            index, ObservationConflict("The record changed at the same time; send the bundle again.")
+        ) from exc
+    return results
+
+
+def _write_locked(
+    write: ObservationWrite, *, user, source: str, within: InfusionScope | None
+) -> tuple[Observation, GradeEvaluation | None, bool]:
+    locked = _lock_infusion(write.infusion_id, within=within, client_uuid=write.client_uuid)
+    if locked.replay_of is not None:
+        existing = Observation.objects.get(pk=locked.replay_of)
+        if write.corrects is None:
+            return _replay(
+                existing,
+                infusion_id=write.infusion_id,
+                kind=write.kind,
+                payload=write.payload,
+                observed_at=write.observed_at,
+            )
+        if existing.status != write.status or existing.infusion_id != locked.pk:
+            raise ObservationConflict("This correction's identifier was already used for another one.")
+        return existing, existing.evaluations.order_by("-evaluated_at", "-id").first(), False
+    if write.corrects is None:
+        obs, evaluation = _record_locked(
+            locked=locked,
+            kind=write.kind,
+            payload=write.payload,
+            observed_at=write.observed_at,
+            recorded_by=user,
+            client_uuid=write.client_uuid,
+            source=source,
+        )
+        return obs, evaluation, True
+    if write.corrects.infusion_id != locked.pk:
+        raise ValidationError({"infusion": ["A correction must stay on the infusion of what it corrects."]})
+    row, evaluation = _correct_locked(
+        infusion=locked,
+        original=write.corrects,
+        user=user,
+        reason=_clean_reason(write.reason),
+        status=write.status,
+        payload=write.payload,
+        observed_at=write.observed_at,
+        client_uuid=write.client_uuid,
+        source=source,
+    )
+    return row, evaluation, True
 
 
 def infusion_close(*, infusion: Infusion, closed_at: datetime | str, close_reason: str, user) -> Infusion:

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "audit",
     "dashboards",
     "demo",
+    "interop",
 ]
 
 MIDDLEWARE = [

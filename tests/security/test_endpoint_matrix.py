@@ -35,8 +35,9 @@ PUBLIC = "public"
 # Public pages: 200, a redirect, the locked-out page (429) or a failing health check (503).
 PUBLIC_STATUSES = {200, 302, 429, 503}
 # What an anonymous visitor gets where it is not "sign in first".
-# The schema holds no patient data; the banner poll of a signed-out page swaps nothing (204).
-ANONYMOUS = {"api-schema": 200, "api-docs": "sign-in", "alerts:status": 204}
+# The schema and the FHIR CapabilityStatement hold no patient data; the banner poll of a signed-out
+# page swaps nothing (204).
+ANONYMOUS = {"api-schema": 200, "api-docs": "sign-in", "alerts:status": 204, "api-fhir-metadata": 200}
 MISSING_ID = 987654321
 
 
@@ -132,6 +133,16 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("api-alert-note", "POST"): PHYSICIAN,
     ("api-followup-result-list", "GET"): ALL,
     ("api-followup-result-detail", "GET"): ALL,
+    # FHIR interface (docs/interop.md): import needs fhir:write (observation.record)
+    ("api-fhir-import", "POST"): CLINICAL,
+    ("api-fhir-metadata", "GET"): ALL,  # public: the CapabilityStatement holds no patient data
+    ("api-fhir-everything", "GET"): ALL,  # fhir:read (patient.view), access-logged
+    ("api-fhir-export", "GET"): MANAGE,  # the whole cohort: export.csv for people
+    # Registry reports (coordinator screen, export.csv)
+    ("interop:registry", "GET"): MANAGE,
+    ("interop:registry_report", "GET"): MANAGE,
+    ("interop:registry_mark", "POST"): MANAGE,
+    ("interop:registry_csv", "GET"): MANAGE,
 }
 
 # URL kwarg -> which object of the world it names (team-bound, so the other team's is a 404).
@@ -146,6 +157,7 @@ KWARG_OBJECT = {
     "infusion_id": "infusion",
     "finding_id": "finding",
     "form_key": None,
+    "registry_name": None,
     "check_type": None,
     "pk": None,
 }
@@ -259,6 +271,8 @@ def url_for(name: str, objects: dict, *, missing: bool = False) -> tuple[str, bo
     for kwarg in pattern.pattern.regex.groupindex:
         if kwarg in ("form_key", "check_type"):
             kwargs[kwarg] = "vitals"
+        elif kwarg == "registry_name":
+            kwargs[kwarg] = "cibmtr"
         elif kwarg == "pk":
             resource = name.removeprefix("api-").split("-")[0]
             kwargs[kwarg] = MISSING_ID if missing else objects[API_PK_OBJECT[resource]].pk
@@ -306,7 +320,7 @@ BOUND = sorted(
         (n, m)
         for (n, m) in TABLE
         if any(
-            k in KWARG_OBJECT and k not in ("form_key", "check_type")
+            k in KWARG_OBJECT and k not in ("form_key", "check_type", "registry_name")
             for k in patterns()[n].pattern.regex.groupindex
         )
     }

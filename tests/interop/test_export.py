@@ -1,0 +1,139 @@
+"""FHIR R4 export (issue 15 item 2; FHIR-6, FHIR-8): a course as a collection Bundle that an
+independent R4 validator (``fhir.resources``' pydantic models, not the library that wrote it)
+accepts, with the AdverseEvent backport elements, grade Observations with derivedFrom, scoped and
+access-logged reads, the cohort in bulk, and the CapabilityStatement."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from rest_framework.test import APIClient
+
+from accounts.tokens import issue_api_token
+from audit.models import AccessLog
+from tests.api.conftest import client_for
+
+from .course_builder import record_course
+
+pytestmark = pytest.mark.django_db
+
+
+def validate_r4(resource: dict) -> None:
+    """Raises if ``resource`` is not valid FHIR (R4B models: identical to R4 for these resources)."""
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def by_type(bundle: dict) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for entry in bundle["entry"]:
+        found.setdefault(entry["resource"]["resourceType"], []).append(entry["resource"])
+    return found
+
+
+@pytest.fixture
+def course(infusion, nurse):
+    record_course(infusion, nurse)
+    return infusion
+
+
+def test_the_everything_bundle_validates_and_carries_the_episode(gateway, course):
+    response = gateway.get(f"/fhir/Patient/{course.patient_id}/$everything")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/fhir+json"
+    bundle = response.json()
+    validate_r4(bundle)
+    for entry in bundle["entry"]:
+        validate_r4(entry["resource"])
+    resources = by_type(bundle)
+    assert resources["Patient"][0]["identifier"] == [
+        {"system": "https://carttrack.org/fhir/sid/mrn", "value": course.patient.mrn}
+    ]
+    assert "name" not in resources["Patient"][0]  # only the identifiers the site allows
+    (procedure,) = resources["Procedure"]
+    assert procedure["usedReference"] == [{"reference": f"BiologicallyDerivedProduct/product-{course.pk}"}]
+    (crs_event,) = [a for a in resources["AdverseEvent"] if a["id"].startswith("crs-")]
+    assert crs_event["meta"]["profile"] == [
+        "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/adverse-event-clinical-research"
+    ]
+    codes = [c["code"] for c in crs_event["event"]["coding"]]
+    assert codes == ["D89.833", "T80.82"]  # grade 3, code first T80.82
+    ext = {e["url"].rsplit("/", 1)[-1]: e for e in crs_event["extension"] if "mitigating" not in e["url"]}
+    grade = ext["ae-grade"]["valueCodeableConcept"]
+    assert grade["coding"][0]["code"] == "C41340" and "ASTCT 2019" in grade["text"]
+    assert "resolve-date" in ext
+    mitigating = [
+        e["valueReference"]["reference"] for e in crs_event["extension"] if "mitigating" in e["url"]
+    ]
+    administrations = {m["id"]: m for m in resources["MedicationAdministration"]}
+    assert sorted(
+        administrations[r.split("/")[1]]["medicationCodeableConcept"]["coding"][0]["code"] for r in mitigating
+    ) == ["dexamethasone", "tocilizumab"]
+    assert crs_event["suspectEntity"] == [
+        {"instance": {"reference": f"BiologicallyDerivedProduct/product-{course.pk}"}}
+    ]
+    condition = next(c for c in resources["Condition"] if c["id"] == crs_event["id"])
+    assert condition["clinicalStatus"]["coding"][0]["code"] == "resolved"
+    grades = [o for o in resources["Observation"] if o["code"]["coding"][0]["code"] == "crs-grade"]
+    assert [g.get("valueInteger") for g in grades] == [0, 1, 2, 3, 0]
+    ids = {o["id"] for o in resources["Observation"]}
+    fever = next(g for g in grades if g.get("valueInteger") == 1)
+    assert any(ref["reference"].endswith("-temp-c") for ref in fever["derivedFrom"])
+    assert all(
+        ref["reference"].split("/")[1] in ids | set(administrations)
+        for g in grades
+        for ref in g.get("derivedFrom", [])
+    )
+    alt = next(o for o in resources["Observation"] if o["code"]["coding"][0]["code"] == "1742-6")
+    assert alt["referenceRange"] == [
+        {"high": {"value": 45, "unit": "U/L", "system": "http://unitsofmeasure.org", "code": "U/L"}}
+    ]
+
+
+def test_an_export_is_access_logged_and_scoped(gateway, course, other_patient):
+    gateway.get(f"/fhir/Patient/{course.patient_id}/$everything")
+    row = AccessLog.objects.get(patient_id=course.patient_id)
+    assert row.via_api_token and row.username == "ward7-gateway"
+    missing = gateway.get(f"/fhir/Patient/{other_patient.pk}/$everything")
+    assert missing.status_code == 404 and missing.json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_token_without_fhir_read_cannot_export(gateway_user, team, course):
+    _token, key = issue_api_token(name="writer", user=gateway_user, team=team, scopes=["fhir:write"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get(f"/fhir/Patient/{course.patient_id}/$everything").status_code == 403
+
+
+def test_the_cohort_exports_in_bulk_as_valid_ndjson(gateway, course, coordinator, nurse):
+    response = gateway.get("/fhir/$export")
+    assert response.status_code == 200 and response["Content-Type"] == "application/fhir+ndjson"
+    lines = [json.loads(line) for line in response.content.decode().splitlines()]
+    for resource in lines:
+        validate_r4(resource)
+    assert {r["resourceType"] for r in lines} >= {
+        "Patient",
+        "Procedure",
+        "Observation",
+        "AdverseEvent",
+        "Condition",
+    }
+    assert AccessLog.objects.filter(patient_id=course.patient_id, view_name="api-fhir-export").exists()
+    assert client_for(coordinator).get("/fhir/$export").status_code == 200
+    assert client_for(nurse).get("/fhir/$export").status_code == 403
+
+
+def test_the_capability_statement_validates_and_publishes_the_local_codes():
+    response = APIClient().get("/fhir/metadata")
+    assert response.status_code == 200
+    statement = response.json()
+    validate_r4(statement)
+    assert statement["fhirVersion"] == "4.0.1"
+    contained = {c["url"]: c for c in statement["contained"]}
+    assert {c["code"] for c in contained["https://carttrack.org/fhir/CodeSystem/o2-device"]["concept"]} >= {
+        "room_air",
+        "hfnc",
+        "invasive_mv",
+    }
+    assert [i["code"] for i in statement["rest"][0]["interaction"]] == ["transaction", "batch"]
