@@ -158,11 +158,13 @@ def grade_panel(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 def _apply_core_error(form: ObservationForm, exc: ValidationError) -> None:
+    """Every error of the core beside its field (without the core's "field temp_c:" prefix: the
+    field's label says which) or, for the record as a whole, at the top of the form."""
     for field, errors in exc.message_dict.items():
         target = form.form_field_for(field)
         for message in errors:
             if target:
-                form.add_error(target, message)
+                form.add_error(target, message.removeprefix(f"field {field}: "))
             elif field == "__all__" or message.startswith("field "):
                 form.add_error(None, message)
             else:
