@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
+from carttrack import wording
 
 from .. import channels
 from ..models import (
@@ -170,6 +171,7 @@ def notify_many(
             channel=channel,
             idempotency_key=key,
             recipient_id=user.pk,
+            recipient_name=wording.person(user),
             address=channels.address_for(channel, user),
             subject=subject,
             text=text,
