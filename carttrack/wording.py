@@ -44,6 +44,11 @@ _NAMES: dict[str, str] = {
     "email": "e-mail",
     "sms": "SMS",
     "pager": "pager",
+    # whom an escalation step pages
+    "oncall_primary": "on-call (primary)",
+    "oncall_backup": "on-call (backup)",
+    "leads": "attending, charge nurse and coordinators",
+    "charge_nurse": "charge nurse",
     # syndromes and events
     "crs": "CRS",
     "icans": "ICANS",
