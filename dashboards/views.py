@@ -8,6 +8,7 @@ capability is a 403.
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -46,6 +47,7 @@ def _census_context(request) -> dict:
         "now": now,
         "poll_seconds": poll_seconds(),
         "query": filters.as_query(),
+        "query_string": urlencode(filters.as_query()),
     }
 
 

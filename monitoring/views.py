@@ -133,8 +133,16 @@ def _entry_forms(
 @login_required
 @require_GET
 def my_patients(request: HttpRequest) -> HttpResponse:
-    rows = selectors.my_patients(user=request.user, now=timezone.now())
-    context = {"rows": rows, "poll_seconds": POLL_SECONDS, "now": timezone.now()}
+    sort = request.GET.get("sort", "risk")
+    sort = sort if sort in selectors.MY_PATIENTS_SORTS else "risk"
+    rows = selectors.my_patients(user=request.user, now=timezone.now(), sort=sort)
+    context = {
+        "rows": rows,
+        "poll_seconds": POLL_SECONDS,
+        "now": timezone.now(),
+        "sort": sort,
+        "sorts": selectors.MY_PATIENTS_SORTS,
+    }
     if request.htmx and request.GET.get("partial"):
         return render(request, "monitoring/partials/patient_rows.html", context)
     return render(request, "monitoring/my_patients.html", context)

@@ -47,6 +47,12 @@
     }
   });
 
+  /* My patients: a new order applies at once and stays in the address (so a refresh keeps it). */
+  document.addEventListener("change", function (event) {
+    var form = event.target && event.target.form;
+    if (form && form.id === "patients-sort" && typeof form.requestSubmit === "function") { form.requestSubmit(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var answered = document.querySelector(".entry-form .error-summary");
     if (answered) { showAnswer(answered.closest(".entry-form")); }
