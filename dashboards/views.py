@@ -109,6 +109,11 @@ def timeline(request, patient_id: int):
             raise Http404("No such infusion for this patient")
     now = timezone.now()
     figures = timeline_figures(selected, now=now)
+    with timezone.override(ZoneInfo(selected.care_team.time_zone)):
+        return _render_timeline(request, patient, selected, infusions, figures, now)
+
+
+def _render_timeline(request, patient, selected, infusions, figures, now):
     return render(
         request,
         "dashboards/timeline.html",

@@ -88,10 +88,11 @@ def resolve_recipients(
 def message_for(alert: Alert, *, prefix: str = "") -> tuple[str, str, str]:
     """(subject, text, link) without patient data: syndrome, grade, urgency, link."""
     link = settings.SITE_URL + reverse("alerts:detail", kwargs={"alert_id": alert.pk})
-    urgency = alert.get_urgency_display().upper()
+    urgency = wording.words(alert.urgency).upper()
     title = alert.title
+    opened = wording.clock(alert.opened_at, alert.care_team.time_zone)
     subject = f"[CAR-T Track] {prefix}{urgency}: {title} alert #{alert.pk}"
-    text = f"CAR-T Track {prefix}{urgency}: {title} (alert #{alert.pk}). Acknowledge: {link}"
+    text = f"CAR-T Track {prefix}{urgency}: {title} (alert #{alert.pk}, opened {opened}). Acknowledge: {link}"
     return subject, text, link
 
 

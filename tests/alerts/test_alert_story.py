@@ -66,3 +66,10 @@ def test_every_time_on_the_alert_carries_the_team_zone(client, story_alert, phys
     assert times == [], times
     assert re.search(r"\d\d:\d\d CET", text)
     assert "0:00:00" not in text
+
+
+def test_the_page_text_says_when_in_the_team_zone(story_alert):
+    messages = [n.message for n in story_alert.notifications.all()]
+    assert messages
+    assert all(re.search(r"opened \d\d:\d\d CES?T\)", m) for m in messages), messages
+    assert not any("_" in m.split("http")[0] for m in messages)
