@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -39,8 +39,25 @@ def _send_to(request, url: str, *, status: int, message: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+def _page_shown(request) -> str:
+    """The page an htmx request was made from (``HX-Current-URL``), as a path on this site, or ""."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.netloc and current.netloc != request.get_host():
+        return ""
+    path = current.path or ""
+    if not path.startswith("/") or path.startswith("//"):
+        return ""
+    return path + (f"?{current.query}" if current.query else "")
+
+
 def _with_next(url_name: str, request) -> str:
-    target = request.get_full_path() if request.method == "GET" and not is_background_poll(request) else ""
+    """The sign-in (or two-factor) URL that returns to where the person was: the page itself for a
+    GET, the page the form was on for an htmx save (so a nurse signs in and is back at the patient)."""
+    if request.headers.get("HX-Request") == "true":
+        target = _page_shown(request)
+    else:
+        is_page = request.method == "GET" and not is_background_poll(request)
+        target = request.get_full_path() if is_page else ""
     url = reverse(url_name)
     return f"{url}?{urlencode({'next': target})}" if target else url
 
@@ -107,6 +124,30 @@ class IdleTimeoutMiddleware:
             if last is None or (not is_background_poll(request) and now - float(last) > REFRESH_SECONDS):
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
+
+
+class SignInForHtmxMiddleware:
+    """A page fragment requested by htmx never receives the sign-in page: where ``login_required``
+    answers with a redirect to sign-in, an htmx request gets 401 and ``HX-Redirect`` instead (the
+    tablet keeps what was typed and sends it after sign-in, ``static/js/keep.js``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.headers.get("HX-Request") == "true"
+            and response.status_code == 302
+            and urlsplit(response.get("Location", "")).path == reverse(settings.LOGIN_URL)
+        ):
+            return _send_to(
+                request,
+                _with_next(settings.LOGIN_URL, request),
+                status=401,
+                message="Signed out. Sign in again.",
+            )
+        return response
 
 
 class TwoFactorRequiredMiddleware:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage
 
+from carttrack import wording
+
 from .models import Channel
 
 
@@ -36,6 +38,7 @@ class Outgoing:
     text: str
     link: str
     urgency: str
+    recipient_name: str = ""  # the display name, for messages a person reads
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -67,7 +70,8 @@ def deliver(out: Outgoing) -> None:
     if out.channel == Channel.INAPP:
         return  # the Notification row is the inbox entry
     if not out.address:
-        raise DeliveryError(f"no {out.channel} address on file for user {out.recipient_id}")
+        who = out.recipient_name or "the recipient"
+        raise DeliveryError(f"no {wording.words(out.channel)} address on file for {who}")
     if out.channel == Channel.EMAIL:
         _send_email(out)
     elif out.channel in (Channel.SMS, Channel.PAGER):

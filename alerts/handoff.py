@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Count
+
 from monitoring.models import Infusion, MissedCheck
 
 from . import services, tasks
+from .models import ACTIVE_STATUSES, Alert
 
 
 class AlertingForMonitoring:
@@ -31,3 +34,12 @@ class AlertingForMonitoring:
 
     def course_closed(self, infusion_id: int) -> None:
         services.alerts_close_with_course(infusion_id=infusion_id)
+
+    def open_alert_counts(self, infusion_ids: list[int]) -> dict[int, int]:
+        rows = (
+            Alert.objects.filter(infusion_id__in=infusion_ids, status__in=ACTIVE_STATUSES)
+            .values("infusion_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        return {row["infusion_id"]: row["n"] for row in rows}

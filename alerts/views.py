@@ -18,7 +18,7 @@ from accounts.models import CareTeam, Role, User
 from accounts.permissions import can, capability_required, require
 from monitoring.models import CheckType, Infusion
 
-from . import selectors, services
+from . import selectors, services, story
 from .forms import EscalationPolicyForm, StepFormSet
 from .models import Alert, Channel, CheckTask, EscalationPolicy, OnCallSchedule, Target
 from .policy import DEFAULT_POLICY, PolicySnapshot, PolicyStep
@@ -78,17 +78,20 @@ def alert_detail(request, patient_id: int, alert_id: int):
     except Alert.DoesNotExist as exc:
         raise Http404("No such alert") from exc
     services.notifications_mark_read(user=request.user, alert_ids=[alert.pk])
+    events, notifications = list(alert.events.all()), list(alert.notifications.all())
     context = {
         "alert": alert,
-        "events": list(alert.events.all()),
+        "events": events,
+        "story": story.story(alert, events, notifications),
         "steps": list(alert.steps.all()),
-        "notifications": list(alert.notifications.all()),
+        "notifications": notifications,
         "pending": selectors.pending_steps(alert),
         "can_ack": can(request.user, "alert.acknowledge", alert.care_team_id),
         "can_resolve": can(request.user, "alert.resolve", alert.care_team_id),
         "now": timezone.now(),
     }
-    return render(request, "alerts/detail.html", context)
+    with timezone.override(ZoneInfo(alert.care_team.time_zone)):
+        return render(request, "alerts/detail.html", context)
 
 
 def _scoped_alert(request, alert_id: int) -> Alert:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import CareTeam
 from alerts.models import GRADED_SYNDROMES, Alert, Syndrome
+from carttrack.risk import risk_order
 from monitoring import schedules
 from monitoring.models import (
     AUTOIMMUNE_INDICATIONS,
@@ -41,6 +42,7 @@ from .census_rows import CensusRow, CheckState, OpenAlert
 STALE_VITALS = VITALS_STALE_AFTER
 
 SORTS = {
+    "risk": "Risk: highest grade, then open alerts, then overdue checks",
     "day": "Day post-infusion (newest infusion first)",
     "-day": "Day post-infusion (oldest infusion first)",
     "name": "Patient name",
@@ -69,7 +71,7 @@ class CensusFilters:
     day_min: int | None = None
     day_max: int | None = None
     category: str = ""
-    sort: str = "day"
+    sort: str = "risk"
 
     @classmethod
     def from_query(cls, query) -> CensusFilters:
@@ -85,7 +87,7 @@ class CensusFilters:
 
         grade = query.get("grade", "")
         category = query.get("category", "")
-        sort = query.get("sort", "day")
+        sort = query.get("sort", "risk")
         return cls(
             team=as_int("team", 1, 2**63 - 1),
             product=as_int("product", 1, 2**63 - 1),
@@ -93,7 +95,7 @@ class CensusFilters:
             day_min=as_int("day_min", -30, 3650),
             day_max=as_int("day_max", -30, 3650),
             category=category if category in IndicationCategory.values else "",
-            sort=sort if sort in SORTS else "day",
+            sort=sort if sort in SORTS else "risk",
         )
 
     def as_query(self) -> dict[str, str]:
@@ -274,6 +276,12 @@ _FAR_PAST = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
 
 def _sort_key(sort: str):
     return {
+        "risk": lambda r: risk_order(
+            top_grade=r.top_grade,
+            open_alerts=len(r.alerts),
+            overdue_checks=len(r.overdue),
+            name=r.patient_name,
+        ),
         "day": lambda r: (r.day, r.patient_name),
         "-day": lambda r: (-r.day, r.patient_name),
         "name": lambda r: (r.patient_name.lower(), r.mrn),
@@ -332,6 +340,7 @@ def census_rows(
             category=str(indication_category(patient.indication)),
             infused_at=inf.infused_at,
             day=_day(inf.infused_at, inf.care_team.time_zone, now),
+            time_zone=inf.care_team.time_zone,
             last_vitals_at=last_vitals_at,
             now=now,
         )

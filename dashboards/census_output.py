@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from carttrack import wording
+
 from .census_rows import CensusRow, format_age
 
 CSV_HEADER = [
@@ -20,7 +22,8 @@ CSV_HEADER = [
     "product",
     "indication",
     "category",
-    "infused_at_utc",
+    "time_zone",
+    "infused_at",
     "day_post_infusion",
     "crs_current",
     "crs_max",
@@ -31,9 +34,9 @@ CSV_HEADER = [
     "open_alerts",
     "oldest_open_alert_age",
     "overdue_checks",
-    "last_vitals_utc",
+    "last_vitals_at",
     "last_vitals_age",
-    "evaluated_at_utc",
+    "evaluated_at",
 ]
 
 
@@ -43,6 +46,14 @@ def _csv_safe(value) -> str:
     if text[:1] in {"=", "+", "-", "@", "\t", "\r"}:
         return "'" + text
     return text
+
+
+def _team_time(at: datetime | None, zone: str) -> str:
+    """ "2026-12-02 14:05 CET": the care team's wall time with its zone (sorts as text within a team)."""
+    if at is None:
+        return ""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d} {wording.clock(at, zone)}"
 
 
 def census_csv(rows: list[CensusRow], *, now: datetime) -> str:
@@ -59,7 +70,8 @@ def census_csv(rows: list[CensusRow], *, now: datetime) -> str:
                 _csv_safe(r.product_name),
                 _csv_safe(r.indication_label),
                 r.category,
-                r.infused_at.astimezone(ZoneInfo("UTC")).isoformat(),
+                r.time_zone,
+                _team_time(r.infused_at, r.time_zone),
                 r.day,
                 "" if r.crs_grade is None else r.crs_grade,
                 "" if r.crs_max is None else r.crs_max,
@@ -69,10 +81,10 @@ def census_csv(rows: list[CensusRow], *, now: datetime) -> str:
                 r.icaht_text,
                 len(r.alerts),
                 format_age(now - oldest) if oldest else "",
-                _csv_safe("; ".join(f"{c.label} overdue {format_age(c.overdue_by)}" for c in r.overdue)),
-                r.last_vitals_at.astimezone(ZoneInfo("UTC")).isoformat() if r.last_vitals_at else "",
+                _csv_safe("; ".join(f"{c.label} overdue by {format_age(c.overdue_by)}" for c in r.overdue)),
+                _team_time(r.last_vitals_at, r.time_zone),
                 format_age(r.vitals_age) if r.last_vitals_at else "never",
-                r.evaluated_at.astimezone(ZoneInfo("UTC")).isoformat() if r.evaluated_at else "",
+                _team_time(r.evaluated_at, r.time_zone),
             ]
         )
     return out.getvalue()
@@ -99,7 +111,7 @@ def census_rows_html(rows: list[CensusRow]) -> str:
         )
         overdue = (
             "".join(
-                f'<span class="overdue-chip">{escape(c.label)} overdue {escape(late)}'
+                f'<span class="overdue-chip">{escape(c.label)} overdue by {escape(late)}'
                 f"{f' (not done: {escape(c.missed_reason)})' if c.missed_reason else ''}</span>"
                 for c, late in r.overdue_items
             )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from carttrack import wording
+
 
 @dataclass
 class OpenAlert:
@@ -46,6 +48,7 @@ class CensusRow:
     category: str
     infused_at: datetime
     day: int
+    time_zone: str = "UTC"  # the care team's: times in the export are written in it
     crs_grade: int | None = None
     crs_max: int | None = None
     icans_grade: int | None = None
@@ -132,15 +135,9 @@ class CensusRow:
 def format_age(delta: timedelta | None) -> str:
     if delta is None:
         return "never"
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 0:
+    if delta.total_seconds() < 60:
         return "0 min"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d} min"
-    return f"{hours // 24} d {hours % 24} h"
+    return wording.span(delta)
 
 
 def grade_text(value: int | None, *, graded: bool = True) -> str:

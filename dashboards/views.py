@@ -8,6 +8,7 @@ capability is a 403.
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -46,6 +47,7 @@ def _census_context(request) -> dict:
         "now": now,
         "poll_seconds": poll_seconds(),
         "query": filters.as_query(),
+        "query_string": urlencode(filters.as_query()),
     }
 
 
@@ -107,6 +109,11 @@ def timeline(request, patient_id: int):
             raise Http404("No such infusion for this patient")
     now = timezone.now()
     figures = timeline_figures(selected, now=now)
+    with timezone.override(ZoneInfo(selected.care_team.time_zone)):
+        return _render_timeline(request, patient, selected, infusions, figures, now)
+
+
+def _render_timeline(request, patient, selected, infusions, figures, now):
     return render(
         request,
         "dashboards/timeline.html",

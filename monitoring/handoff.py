@@ -43,6 +43,10 @@ class Alerting(Protocol):
         """The infusion's monitoring was closed (committed): stop and close the course's alerts, naming
         who closed it and why (from the infusion's history)."""
 
+    def open_alert_counts(self, infusion_ids: list[int]) -> dict[int, int]:
+        """How many alerts are open (or acknowledged, not resolved) per infusion: "My patients" sorts
+        by risk with it (issue 13 item 5).  Infusions without one are absent."""
+
 
 _registered: Alerting | None = None
 

@@ -14,8 +14,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 import carttrack
+from carttrack.risk import risk_order
 
-from . import schedules
+from . import handoff, schedules
 from .models import (
     GradeEvaluation,
     Infusion,
@@ -171,6 +172,16 @@ class PatientRow:
     vitals_age: timedelta | None
     vitals_stale: bool
     checks: list[schedules.CheckStatus] = field(default_factory=list)
+    open_alerts: int = 0
+
+    @property
+    def top_grade(self) -> int:
+        ev = self.evaluation
+        return max(ev.crs_grade or 0, ev.icans_grade or 0) if ev else 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.patient.family_name}, {self.patient.given_name}"
 
     @property
     def overdue(self) -> list[schedules.CheckStatus]:
@@ -181,8 +192,27 @@ class PatientRow:
         return [c for c in self.checks if c.state == "due"]
 
 
-def my_patients(*, user, now: datetime) -> list[PatientRow]:
-    """Active infusions of the user's teams with grade, vitals age and checks (≈ 6 queries in total)."""
+#: How "My patients" can be ordered; risk (highest grade, open alerts, overdue checks) by default.
+MY_PATIENTS_SORTS = {
+    "risk": "Risk: highest grade, then open alerts, then overdue checks",
+    "name": "Name",
+    "day": "Day after infusion (latest infusion first)",
+}
+
+
+def _my_patients_key(sort: str):
+    if sort == "name":
+        return lambda r: (r.name.lower(), r.patient.mrn)
+    if sort == "day":
+        return lambda r: (r.day, r.name.lower())
+    return lambda r: risk_order(
+        top_grade=r.top_grade, open_alerts=r.open_alerts, overdue_checks=len(r.overdue), name=r.name
+    )
+
+
+def my_patients(*, user, now: datetime, sort: str = "risk") -> list[PatientRow]:
+    """Active infusions of the user's teams with grade, vitals age, checks and open alerts, in the
+    order asked for (``MY_PATIENTS_SORTS``; ≈ 7 queries in total)."""
     latest_eval_id = (
         GradeEvaluation.objects.filter(infusion_id=OuterRef("pk"))
         .order_by("-evaluated_at", "-id")
@@ -203,6 +233,7 @@ def my_patients(*, user, now: datetime) -> list[PatientRow]:
     )
     evaluations = GradeEvaluation.objects.in_bulk([i._latest_eval_id for i in infusions if i._latest_eval_id])
     checks = schedules.checks_for_infusions(infusions, now=now)
+    alerts = handoff.alerting().open_alert_counts([i.pk for i in infusions]) if infusions else {}
     rows = []
     for inf in infusions:
         age = now - inf._last_vitals_at if inf._last_vitals_at else None
@@ -216,6 +247,8 @@ def my_patients(*, user, now: datetime) -> list[PatientRow]:
                 vitals_age=age,
                 vitals_stale=age is None or age > VITALS_STALE_AFTER,
                 checks=checks.get(inf.pk, []),
+                open_alerts=alerts.get(inf.pk, 0),
             )
         )
+    rows.sort(key=_my_patients_key(sort))
     return rows

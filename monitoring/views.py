@@ -133,8 +133,16 @@ def _entry_forms(
 @login_required
 @require_GET
 def my_patients(request: HttpRequest) -> HttpResponse:
-    rows = selectors.my_patients(user=request.user, now=timezone.now())
-    context = {"rows": rows, "poll_seconds": POLL_SECONDS, "now": timezone.now()}
+    sort = request.GET.get("sort", "risk")
+    sort = sort if sort in selectors.MY_PATIENTS_SORTS else "risk"
+    rows = selectors.my_patients(user=request.user, now=timezone.now(), sort=sort)
+    context = {
+        "rows": rows,
+        "poll_seconds": POLL_SECONDS,
+        "now": timezone.now(),
+        "sort": sort,
+        "sorts": selectors.MY_PATIENTS_SORTS,
+    }
     if request.htmx and request.GET.get("partial"):
         return render(request, "monitoring/partials/patient_rows.html", context)
     return render(request, "monitoring/my_patients.html", context)
@@ -158,11 +166,13 @@ def grade_panel(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 def _apply_core_error(form: ObservationForm, exc: ValidationError) -> None:
+    """Every error of the core beside its field (without the core's "field temp_c:" prefix: the
+    field's label says which) or, for the record as a whole, at the top of the form."""
     for field, errors in exc.message_dict.items():
         target = form.form_field_for(field)
         for message in errors:
             if target:
-                form.add_error(target, message)
+                form.add_error(target, message.removeprefix(f"field {field}: "))
             elif field == "__all__" or message.startswith("field "):
                 form.add_error(None, message)
             else:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
+from carttrack import wording
 
 from .. import channels
 from ..models import (
@@ -87,10 +88,11 @@ def resolve_recipients(
 def message_for(alert: Alert, *, prefix: str = "") -> tuple[str, str, str]:
     """(subject, text, link) without patient data: syndrome, grade, urgency, link."""
     link = settings.SITE_URL + reverse("alerts:detail", kwargs={"alert_id": alert.pk})
-    urgency = alert.get_urgency_display().upper()
+    urgency = wording.words(alert.urgency).upper()
     title = alert.title
+    opened = wording.clock(alert.opened_at, alert.care_team.time_zone)
     subject = f"[CAR-T Track] {prefix}{urgency}: {title} alert #{alert.pk}"
-    text = f"CAR-T Track {prefix}{urgency}: {title} (alert #{alert.pk}). Acknowledge: {link}"
+    text = f"CAR-T Track {prefix}{urgency}: {title} (alert #{alert.pk}, opened {opened}). Acknowledge: {link}"
     return subject, text, link
 
 
@@ -170,6 +172,7 @@ def notify_many(
             channel=channel,
             idempotency_key=key,
             recipient_id=user.pk,
+            recipient_name=wording.person(user),
             address=channels.address_for(channel, user),
             subject=subject,
             text=text,

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
+from carttrack import wording
 from monitoring.models import GradeEvaluation, Infusion, ObservationStatus
 
 from ..models import (
@@ -200,7 +201,7 @@ def _revise_unsupported(
         if URGENCY_RANK[lower] < URGENCY_RANK[alert.urgency]:
             alert.urgency = lower
         if still:
-            text += f"; escalation continues at {alert.get_urgency_display().lower()} urgency"
+            text += f"; escalation continues as {wording.words(alert.urgency)}"
         else:
             stopped = cancel_pending(
                 alert, reason="no longer supported after a correction", kinds=[StepKind.PAGE, StepKind.FINAL]
@@ -293,7 +294,7 @@ def _raise_or_upgrade(
     alert.generation += 1
     alert.save()
     cancel_pending(alert, reason="superseded by upgrade")
-    text = f"Grade {old} → {grade}; re-paging at {alert.get_urgency_display().lower()} urgency"
+    text = f"Grade {old} → {grade}; paging again as {wording.words(alert.urgency)}"
     if was_acknowledged:
         text += " (the earlier acknowledgement no longer covers the new grade)"
     record_event(alert, EventKind.UPGRADED, text, at=now)
@@ -331,9 +332,7 @@ def open_alert(
         opened_at=now,
         due_at=due_at,
     )
-    record_event(
-        alert, EventKind.OPENED, f"{alert.title}, {alert.get_urgency_display().lower()} urgency", at=now
-    )
+    record_event(alert, EventKind.OPENED, f"{alert.title} ({wording.words(alert.urgency)})", at=now)
     expand_chain(alert, start=now)
     return alert
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.permissions import require
+from carttrack import wording
 
 from ..models import (
     Alert,
@@ -44,7 +45,9 @@ def alert_acknowledge(*, alert: Alert, user, note: str = "", now: datetime | Non
                 update_fields=["status", "acknowledged_at", "acknowledged_by", "last_action_at", "updated_at"]
             )
             cancelled = cancel_pending(
-                locked, reason=f"acknowledged by user {user.pk}", kinds=[StepKind.PAGE, StepKind.FINAL]
+                locked,
+                reason=f"acknowledged by {wording.person(user)}",
+                kinds=[StepKind.PAGE, StepKind.FINAL],
             )
             record_event(
                 locked, EventKind.ACKNOWLEDGED, f"{cancelled} pending step(s) cancelled", user=user, at=at
@@ -92,7 +95,7 @@ def alert_resolve(*, alert: Alert, user, note: str, now: datetime | None = None)
             at=at,
             by=user,
             text=lambda cancelled: f"{note.strip()} ({cancelled} pending step(s) cancelled)",
-            steps_outcome=f"resolved by user {user.pk}",
+            steps_outcome=f"resolved by {wording.person(user)}",
         )
     return locked
 

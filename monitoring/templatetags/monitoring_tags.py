@@ -8,7 +8,10 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from carttrack import wording
+
 register = template.Library()
+
 
 @register.filter
 def grade_class(grade) -> str:
@@ -31,30 +34,48 @@ def grade_badge(syndrome: str, grade, maximum=None, *, empty: str = "not graded 
 
 @register.filter
 def age(value) -> str:
-    """How long ago: "35 min ago", "5 h 10 min ago", "3 d ago"; "never" for None."""
+    """How long ago: "35 min ago", "5 h 10 min ago", "2 d 4 h ago"; "never" for None."""
     if value is None:
         return "never"
-    delta = value if isinstance(value, timedelta) else timezone.now() - value
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 0:
-        return "in the future"
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{minutes} min ago"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"
-    return f"{hours // 24} d ago"
+    return wording.ago(value if isinstance(value, timedelta) else timezone.now() - value)
 
 
 @register.filter
 def duration(value: timedelta | None) -> str:
-    if value is None:
+    return wording.span(value) if value is not None else ""
+
+
+@register.filter
+def overdue(value: timedelta | None) -> str:
+    """ "overdue by 12 h 5 min"."""
+    return wording.overdue_by(value) if value is not None else ""
+
+
+@register.filter
+def words(code) -> str:
+    """A code (device, drug, urgency, channel, event…) in words (``carttrack.wording``)."""
+    return wording.words_list(code) if isinstance(code, list | tuple) else wording.words(code)
+
+
+@register.filter
+def clock(value: datetime | None) -> str:
+    """ "14:05 CET" in the active (care team's) zone."""
+    return wording.clock(value, timezone.get_current_timezone()) if value else ""
+
+
+@register.filter
+def clinical(text, infusion) -> str:
+    """A core text with "t=+79.2 h" written as "day 3, 07:35 CET" for this infusion's team."""
+    if infusion is None:
+        return text
+    return wording.clinical(str(text), infusion.infused_at, infusion.care_team.time_zone)
+
+
+@register.filter
+def after_infusion(value: datetime | None, infusion) -> str:
+    if value is None or infusion is None:
         return ""
-    minutes = int(value.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return wording.after_infusion(value, infusion.infused_at, infusion.care_team.time_zone)
 
 
 def _fmt(v) -> str:
@@ -110,11 +131,11 @@ def obs_summary(obs) -> str:
             flow = f" {_fmt(p['o2_flow_l_min'])} L/min" if p.get("o2_flow_l_min") is not None else ""
             fio2 = f" FiO₂ {_fmt(p['fio2'])}" if p.get("fio2") is not None else ""
             parts.append(
-                f"{device.replace('_', ' ')}{flow}{fio2}"
+                f"{wording.words(device)}{flow}{fio2}"
                 + (" (comfort)" if p.get("o2_for_comfort_only") else "")
             )
         if p.get("vasopressors"):
-            parts.append(", ".join(p["vasopressors"]))
+            parts.append(wording.words_list(p["vasopressors"]))
         elif p.get("vasopressors") == []:
             parts.append("no vasopressors")
         if p.get("fluid_bolus_for_hypotension"):
@@ -123,7 +144,7 @@ def obs_summary(obs) -> str:
             parts.append("no fluid bolus")
         for finding in ("fever", "hypotension", "hypoxia"):
             if p.get(f"{finding}_attributed_to"):
-                parts.append(f"{finding} attributed to {p[f'{finding}_attributed_to']}")
+                parts.append(f"{finding} attributed to {wording.words(p[f'{finding}_attributed_to'])}")
     elif obs.kind == "neuro":
         ice = p.get("ice")
         if isinstance(ice, dict):
@@ -132,10 +153,10 @@ def obs_summary(obs) -> str:
         if p.get("capd_items") is not None:
             parts.append(f"CAPD {sum(p['capd_items'])}")
         if p.get("consciousness"):
-            parts.append(p["consciousness"].replace("_", " "))
+            parts.append(wording.words(p["consciousness"]))
         for key in ("seizure", "motor", "icp_edema"):
             if p.get(key) and p[key] != "none":
-                parts.append(p[key].replace("_", " "))
+                parts.append(wording.words(p[key]))
         for key in ("sedated", "tremor", "myoclonus"):
             if p.get(key):
                 parts.append(key.replace("_", " "))
@@ -149,27 +170,25 @@ def obs_summary(obs) -> str:
             parts.append(f"{label} {_fmt(value)} {unit}".strip())
     elif obs.kind == "medication":
         dose = f" {_fmt(p['dose_mg'])} mg" if p.get("dose_mg") is not None else ""
-        parts.append(f"{p.get('drug', '').replace('_', ' ')}{dose}")
+        parts.append(f"{wording.words(p.get('drug', ''))}{dose}")
         if p.get("for_crs_icans") is False:
             parts.append("not for CRS/ICANS")
     elif obs.kind == "event":
-        parts.append(str(p.get("event", "")).replace("_", " "))
+        parts.append(wording.words(p.get("event", "")))
         if p.get("attributed_to"):
-            parts.append(f"attributed to {p['attributed_to']}")
+            parts.append(f"attributed to {wording.words(p['attributed_to'])}")
     else:
-        parts.extend(k.replace("_", " ") for k, v in p.items() if v)
+        parts.extend(wording.words(k) for k, v in p.items() if v)
     return " · ".join(parts) or "—"
 
 
 @register.filter
 def local_time(value: datetime | None) -> str:
-    return timezone.localtime(value).strftime("%d %b %H:%M") if value else ""
+    """Day and time in the active (care team's) zone, with the zone's abbreviation: "2 Dec 14:05 CET"."""
+    return wording.moment(value, timezone.get_current_timezone()) if value else ""
 
 
-@register.filter
-def local_time_zone(value: datetime | None) -> str:
-    """Day and time in the active (care team's) zone, with the zone's abbreviation."""
-    return timezone.localtime(value).strftime("%d %b %H:%M %Z") if value else ""
+local_time_zone = register.filter("local_time_zone", local_time)
 
 
 @register.filter

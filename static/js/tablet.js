@@ -3,27 +3,26 @@
 (function () {
   "use strict";
 
-  function focusFirstError(root) {
-    var field = root.querySelector(".has-error input:not([type=hidden]), .has-error select, .has-error textarea");
-    if (field) {
-      field.focus({ preventScroll: false });
+  /* After a save the view and the focus go where the answer is: the confirmation with the new grade,
+     or the list of everything to check at the top of the form (issue 13 item 2). */
+  function showAnswer(root) {
+    var target = root.querySelector(".error-summary") || root.querySelector(".message-success");
+    if (!target) {
+      var field = root.querySelector(".has-error input:not([type=hidden]), .has-error select, .has-error textarea");
+      if (field) { field.focus(); }
       return;
     }
-    var notice = root.querySelector(".message-success");
-    if (notice) {
-      notice.setAttribute("tabindex", "-1");
-      notice.focus();
-    }
+    target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: "start" });
   }
 
-  document.addEventListener("htmx:afterSwap", function (event) {
+  /* After settling (the grade panel, checks and observations are swapped out of band too), so
+     nothing moves the view afterwards. */
+  document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
-    if (target && target.classList && target.classList.contains("entry-form")) {
-      focusFirstError(target);
-    } else if (event.detail.elt && event.detail.elt.querySelector) {
-      var form = document.querySelector(".entry-form .has-error");
-      if (form) { focusFirstError(form.closest(".entry-form")); }
-    }
+    var form = target && target.id && document.getElementById(target.id);
+    if (form && form.classList.contains("entry-form")) { showAnswer(form); }
   });
 
   /* A second tap while a save is in flight does nothing (the client UUID also makes it harmless). */
@@ -48,8 +47,14 @@
     }
   });
 
+  /* My patients: a new order applies at once and stays in the address (so a refresh keeps it). */
+  document.addEventListener("change", function (event) {
+    var form = event.target && event.target.form;
+    if (form && form.id === "patients-sort" && typeof form.requestSubmit === "function") { form.requestSubmit(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
-    var firstError = document.querySelector(".entry-form .has-error");
-    if (firstError) { focusFirstError(firstError.closest(".entry-form")); }
+    var answered = document.querySelector(".entry-form .error-summary");
+    if (answered) { showAnswer(answered.closest(".entry-form")); }
   });
 })();

@@ -247,7 +247,7 @@ def test_an_amendment_to_grade_2_escalates_no_higher_than_urgent(ward, nurse, ph
     assert (alert.grade, alert.urgency, alert.status) == (2, Urgency.URGENT, AlertStatus.OPEN)
     text = alert.events.get(kind=EventKind.REVISED).text
     assert text.startswith("Grade revised to 2 after a correction (was 3;")
-    assert text.endswith("escalation continues at urgent urgency")
+    assert text.endswith("escalation continues as urgent")
     assert not alert.escalation_stopped
 
 

@@ -22,6 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORTS = {"landscape-1024x768": (1024, 768), "portrait-820x1180": (820, 1180)}
+WARD_VIEWPORTS = {**VIEWPORTS, "phone-390x844": (390, 844)}
 
 
 def pytest_collection_modifyitems(items):
@@ -46,11 +47,8 @@ def chromium():
     playwright.stop()
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request, chromium, live_server, settings):
-    """A fresh browser context per test and viewport; console CSP violations are collected."""
-    settings.TWO_FACTOR_REQUIRED = True  # physicians and coordinators pass the TOTP step, as in production
-    width, height = VIEWPORTS[request.param]
+def _open_page(chromium, live_server, viewport_name: str, size: tuple[int, int]):
+    width, height = size
     context = chromium.new_context(
         viewport={"width": width, "height": height}, base_url=live_server.url, has_touch=True
     )
@@ -59,6 +57,23 @@ def page(request, chromium, live_server, settings):
     page.console_errors = []
     page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: page.console_errors.append(f"pageerror: {exc}"))
-    page.viewport_name = request.param
+    page.viewport_name = viewport_name
+    return context, page
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def page(request, chromium, live_server, settings):
+    """A fresh browser context per test and viewport; console CSP violations are collected."""
+    settings.TWO_FACTOR_REQUIRED = True  # physicians and coordinators pass the TOTP step, as in production
+    context, page = _open_page(chromium, live_server, request.param, VIEWPORTS[request.param])
+    yield page
+    context.close()
+
+
+@pytest.fixture(params=list(WARD_VIEWPORTS))
+def ward_page(request, chromium, live_server, settings):
+    """As ``page``, at the three ward devices: tablet landscape and portrait, and the phone (issue 13)."""
+    settings.TWO_FACTOR_REQUIRED = True
+    context, page = _open_page(chromium, live_server, request.param, WARD_VIEWPORTS[request.param])
     yield page
     context.close()
