@@ -170,9 +170,6 @@ class ObservationForm(forms.Form):
         name = self.FIELD_MAP.get(name, name)
         return name if name in self.fields else None
 
-    def needs_confirmation(self) -> bool:
-        return bool(self.soft_warnings) and not self.cleaned_data.get("confirm_unusual")
-
 
 def _put(payload: dict[str, Any], key: str, value: Any) -> None:
     if value is not None and value != "":

@@ -550,3 +550,23 @@ def test_the_grade_panel_shows_t_icaht_from_platelet_counts(nurse_client, patien
     page = nurse_client.get(reverse("monitoring:patient_detail", args=[patient.pk])).content.decode()
     assert "Early T-ICAHT (platelets) grade 2 (provisional)" in page
     assert "platelets &lt; 50 ×10⁹/L for 8 days" in page
+
+
+def test_a_tablet_save_parses_its_payload_through_the_core_once(
+    nurse_client, patient, infusion, enqueued, monkeypatch
+):
+    """The form hands the payload to the service, which parses it once (hard limits, soft limits and
+    the grade all read that one parse)."""
+    import carttrack
+
+    calls: list[str] = []
+    real = carttrack.parse_observation
+
+    def counting(data, *args, **kwargs):
+        calls.append(data["kind"])
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(carttrack, "parse_observation", counting)
+    response = nurse_client.post(record_url(patient), vitals_post(temperature="38.4"), **HX)
+    assert response.status_code == 200 and Observation.objects.count() == 1
+    assert calls == ["vitals"]
