@@ -1,4 +1,4 @@
-"""Which bedside checks are due or overdue for an infusion (RULES §5.2, DECISIONS C-5, B-6).
+"""Which bedside checks are due or overdue for an infusion (MON-4…MON-8, MON-14, C-5, B-6).
 
 The intervals come from the product's :class:`~monitoring.models.MonitoringTemplate`:
 

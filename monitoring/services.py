@@ -67,7 +67,7 @@ __all__ = [
 CLOCK_SKEW = timedelta(minutes=5)
 #: How long before the infusion an observation may be dated (pre-infusion baseline labs, vitals, ICE).
 MAX_BEFORE_INFUSION = timedelta(days=30)
-#: Events only a physician may record (capability ``event.record_diagnosis``; DECISIONS A-3, A-11).
+#: Events only a physician may record (capability ``event.record_diagnosis``; A-3, A-11).
 DIAGNOSIS_EVENTS = frozenset({"crs_diagnosed", "icans_diagnosed", "death"})
 #: Payload keys that attribute a finding to another cause (capability ``finding.attribute``; A-9).
 ATTRIBUTION_KEYS = (

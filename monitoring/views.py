@@ -60,7 +60,7 @@ def patient_view(view: Callable) -> Callable:
 
 
 def _neuro_form_key(patient: Patient, infusion) -> str:
-    """CAPD below 12.0 years at infusion or with developmental delay, else ICE (DECISIONS B-4)."""
+    """CAPD below 12.0 years at infusion or with developmental delay, else ICE (B-4, ICE-4)."""
     age = patient.age_years_at(infusion.infused_at if infusion else timezone.now())
     settings = grading.settings_for(infusion) if infusion else carttrack.DecisionSettings()
     threshold = settings.capd_below_age_years

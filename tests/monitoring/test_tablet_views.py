@@ -488,7 +488,7 @@ def test_forms_work_without_javascript(nurse_client, patient, infusion, enqueued
 
 @pytest.mark.django_db
 def test_the_pre_infusion_baseline_ice_is_shown_beside_the_latest(nurse_client, patient, infusion, record):
-    """DECISIONS B-1: grades are absolute, and a baseline ICE (e.g. neuropsychiatric lupus) is shown
+    """B-1, ICE-6: grades are absolute, and a baseline ICE (e.g. neuropsychiatric lupus) is shown
     beside the current one."""
     ice = {"orientation": 3, "naming": 3, "commands": 1, "writing": 1, "attention": 0}  # 8/10
     record(infusion, "neuro", {"ice": ice}, observed_at=infusion.infused_at - timedelta(days=2))
