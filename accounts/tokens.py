@@ -9,20 +9,17 @@ be a way round the second factor the same person needs to sign in.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from accounts import sql_rows
-
-from .models import ApiToken, CareTeam, Membership, User, validate_scopes
+from .models import ApiToken, CareTeam, User, validate_scopes
 from .two_factor import TWO_FACTOR_ROLES, confirmed_device
 
 KEY_PREFIX = "ctk_"
@@ -94,37 +91,28 @@ def revoke_api_token(*, token: ApiToken) -> None:
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-@functools.lru_cache(maxsize=8)
-def _token_sql(db: str, vendor: str) -> str:
-    q = connections[db].ops.quote_name
-    token, user, membership = ApiToken._meta, User._meta, Membership._meta
-    col = functools.partial(sql_rows.column, db=db)
-    return (
-        f"SELECT {sql_rows.column_list(ApiToken, 't', db)}, {sql_rows.column_list(User, 'u', db)}, "  # noqa: S608
-        f"{q('m')}.{col(Membership, 'team')}, {q('m')}.{col(Membership, 'role')} "
-        f"FROM {q(token.db_table)} {q('t')} "
-        f"INNER JOIN {q(user.db_table)} {q('u')} "
-        f"ON {q('u')}.{col(User, 'id')} = {q('t')}.{col(ApiToken, 'user')} "
-        f"LEFT JOIN {q(membership.db_table)} {q('m')} "
-        f"ON {q('m')}.{col(Membership, 'user')} = {q('u')}.{col(User, 'id')} "
-        f"WHERE {q('t')}.{col(ApiToken, 'key_hash')} = %s"
-    )
+#: Every authenticated API request reads its token, the token's user and the user's care-team roles.
+#: Written once as SQL through ``raw()`` (the ORM's building and compiling of these fixed reads cost
+#: more CPU than the database did: docs/api.md); the user's roles come with the user, one row each.
+_BY_HASH_SQL = "SELECT * FROM accounts_apitoken WHERE key_hash = %s"
+_USER_AND_ROLES_SQL = (
+    "SELECT u.*, m.team_id AS role_team_id, m.role AS role_name"
+    " FROM accounts_user u LEFT JOIN accounts_membership m ON m.user_id = u.id"
+    " WHERE u.id = %s"
+)
 
 
 def token_with_user_and_roles(key_hash: str, db: str = "default") -> ApiToken | None:
     """The token stored under ``key_hash`` with its user, whose care-team roles are read in the same
-    statement and kept for the request (``User.team_roles``), or None.  Usable or not: the caller
-    checks ``ApiToken.is_usable`` (the rule of ``ApiToken.objects.usable()``)."""
-    with connections[db].cursor() as cursor:
-        cursor.execute(_token_sql(db, connections[db].vendor), [key_hash])
-        rows = cursor.fetchall()
-    if not rows:
+    statement as the user and kept for the request (``User.team_roles``), or None.  Usable or not: the
+    caller checks ``ApiToken.is_usable`` (the rule of ``ApiToken.objects.usable()``)."""
+    token = next(iter(ApiToken.objects.db_manager(db).raw(_BY_HASH_SQL, [key_hash])), None)
+    if token is None:
         return None
-    n_token, n_user = sql_rows.width(ApiToken), sql_rows.width(User)
-    token = sql_rows.instance_from(ApiToken, rows[0][:n_token], db)
-    token.user = sql_rows.instance_from(User, rows[0][n_token : n_token + n_user], db)
+    rows = list(User.objects.db_manager(db).raw(_USER_AND_ROLES_SQL, [token.user_id]))
+    token.user = rows[0]
     token.user.set_team_roles_for_request(
-        [(team_id, role) for *_columns, team_id, role in rows if team_id is not None]
+        [(row.role_team_id, row.role_name) for row in rows if row.role_team_id is not None]
     )
     return token
 

@@ -24,7 +24,6 @@ TACHYCARDIA_HR_ABOVE = 100.0  # MON-4, MON-5: "tachycardic" [Brudno 2016]: heart
 NEURO_ROUTINE_HOURS = 12.0  # MON-6: ICE/CAPD at least twice daily [Santomasso 2021] p6
 NEURO_ICANS_HOURS = 8.0  # MON-6: many centres q8h [ASH-SAP] Table 2; used while ICANS ≥ 1
 LABS_HOURS = 24.0  # MON-8: daily labs days 0–14 (project decision)
-MONITORING_DAYS = 14  # MON-2: daily monitoring ≥ 1 week, ≥ 2 weeks in all [FDA 2025] (June 2025 labels)
 
 CHECK_VITALS = "vitals"
 CHECK_NEURO = "neuro"

@@ -114,8 +114,8 @@ TOCILIZUMAB_MAX_DOSE_MG = 800.0  # TOCI-1: at most 800 mg per dose [Santomasso 2
 DEXAMETHASONE_MAX_DOSE_MG = 40.0
 # INPUT-11 methylprednisolone: refractory grade 4 CRS, 1000 mg IV per dose (MGMT-7 [Santomasso 2021] p5).
 METHYLPREDNISOLONE_MAX_DOSE_MG = 1000.0
-# INPUT-11 anakinra (project decision): paediatric CAR-T series give at most 100 mg per dose, 400 mg
-# per day (Blood Adv 2022;6:3398); adult high-dose regimens (≤ 10 mg/kg/day, divided) stay below
+# INPUT-11 anakinra (project decision; MGMT-19: no verified dose): published paediatric CAR-T series
+# give at most 100 mg per dose, and adult high-dose regimens (≤ 10 mg/kg/day, divided) stay below
 # 400 mg per dose.
 ANAKINRA_MAX_DOSE_MG = 400.0
 # INPUT-11 siltuximab: 11 mg/kg IV (MGMT-18 [Neelapu 2018]) for a patient of up to 200 kg.

@@ -20,7 +20,6 @@ MP_CRS_G4_MG = 500.0  # MGMT-7 methylprednisolone 500 mg IV q12h × 3 d, taper [
 MP_ICANS_G4_MG = 1000.0  # MGMT-15 high-dose methylprednisolone 1000 mg/day [PMC10573998]
 LEVETIRACETAM_MG = 750.0  # MGMT-17 levetiracetam 750 mg q12h [Neelapu 2018]
 NEUTROPENIA_ANC_BELOW = 500.0  # INF-2 fever in neutropenia ANC < 500/µL [Santomasso 2021] p4 [Brudno 2016]
-FEVER_C = 38.0  # CRS-1 [Lee 2019]; same threshold as crs.FEVER_C
 G_CSF_LATE_DAY = 14  # INF-8 G-CSF if ANC < 500 beyond day +14 [Blood How I treat]
 EARLY_WINDOW_HOURS = 31 * 24.0  # prophylactic G-CSF relevant during the early ICAHT window (day 0–30)
 ICAHT_G_CSF_GRADE = 3  # INF-8 [ASH-SAP]: consider G-CSF for severe (grade ≥ 3) neutropenia

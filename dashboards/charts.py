@@ -122,7 +122,7 @@ def ice_score(payload: dict) -> float | None:
         return None
     items = [ice.get(k) for k in ("orientation", "naming", "commands", "writing", "attention")]
     if any(v is None or isinstance(v, bool) or not isinstance(v, int | float) for v in items):
-        return None  # an item not assessable: no total (DECISIONS B-1)
+        return None  # an item not assessable: no total (B-1, ICE-5)
     return float(sum(items))
 
 

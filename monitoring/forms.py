@@ -1,4 +1,4 @@
-"""The nurse's entry forms.  Each form turns what was typed into a case-file payload (CASES.md) with
+"""The nurse's entry forms.  Each form turns what was typed into a case-file payload (CASE-3) with
 explicit units, catches the slips a tired nurse makes (°F typed in a °C field, impossible
 combinations) and maps the clinical core's field names back to its own fields for error display.
 
@@ -36,7 +36,7 @@ O2_DEVICE_LABELS = {
     "niv_other": "Other non-invasive ventilation",
     "invasive_mv": "Invasive mechanical ventilation",
 }
-CONSCIOUSNESS_LABELS = {  # DECISIONS B-8: "alert" is normal, "awakens spontaneously" is grade 1
+CONSCIOUSNESS_LABELS = {  # B-8: "alert" is normal, "awakens spontaneously" is grade 1
     "alert": "Alert — awake, normal",
     "awakens_spontaneously": "Drowsy — awakens spontaneously",
     "awakens_to_voice": "Awakens only to voice",
@@ -81,7 +81,7 @@ ATTRIBUTION_CHOICES = [
     ("disease", "Underlying disease / progression"),
     ("other", "Other cause"),
 ]
-CAPD_ITEMS = (  # RULES §2.3; items 1–4 reverse-scored, 5–8 forward
+CAPD_ITEMS = (  # CAPD-1: items 1–4 reverse-scored, 5–8 forward
     ("Does the child make eye contact with the caregiver?", True),
     ("Are the child's actions purposeful?", True),
     ("Is the child aware of their surroundings?", True),
@@ -169,9 +169,6 @@ class ObservationForm(forms.Form):
     def form_field_for(self, name: str) -> str | None:
         name = self.FIELD_MAP.get(name, name)
         return name if name in self.fields else None
-
-    def needs_confirmation(self) -> bool:
-        return bool(self.soft_warnings) and not self.cleaned_data.get("confirm_unusual")
 
 
 def _put(payload: dict[str, Any], key: str, value: Any) -> None:
@@ -341,7 +338,7 @@ class NeuroDomainsForm(ObservationForm):
 
 
 class IceForm(NeuroDomainsForm):
-    """ICE (age ≥ 12 y, RULES §2.1): each question a big Correct / Wrong / Not assessable toggle (B-1)."""
+    """ICE (age ≥ 12 y, ICE-4): each question a big Correct / Wrong / Not assessable toggle (B-1)."""
 
     TITLE = "Neuro check (ICE)"
     SAVE_LABEL = "Save neuro check"
@@ -454,7 +451,7 @@ class IceForm(NeuroDomainsForm):
 
 
 class CapdForm(NeuroDomainsForm):
-    """CAPD (children < 12 y or developmental delay; RULES §2.3): 8 items 0–4 over the shift (B-5)."""
+    """CAPD (children < 12 y or developmental delay; CAPD-1, ICE-4): 8 items 0–4 over the shift (B-5)."""
 
     TITLE = "Neuro check (CAPD)"
     SAVE_LABEL = "Save CAPD"
@@ -476,7 +473,7 @@ class CapdForm(NeuroDomainsForm):
                 required=False,
                 widget=forms.RadioSelect,
             )
-        self.fields["observed_at"].help_text = "End of the shift the CAPD covers (DECISIONS B-5)"
+        self.fields["observed_at"].help_text = "End of the shift the CAPD covers (B-5)"
         self.order_fields(["client_uuid", "observed_at", "capd_status"] + [f"capd_{i}" for i in range(1, 9)])
 
     def question_fields(self):
@@ -682,7 +679,7 @@ FINDING_CHOICES = [("", "— not assessed"), ("present", "Present"), ("absent", 
 
 class FindingsForm(ObservationForm):
     """Clinical findings (case-file ``clinical_flag``): infection history, CNS involvement and, for
-    autoimmune patients, the organ signals of the LICATS screen (RULES §3.8: new or worse in an
+    autoimmune patients, the organ signals of the LICATS screen (LICATS-4: new or worse in an
     organ the disease affected before CAR-T). Each finding is present, absent or not assessed."""
 
     KIND = "clinical_flag"
@@ -718,7 +715,7 @@ class FindingsForm(ObservationForm):
 
 
 class AttributionForm(forms.Form):
-    """A physician attributes a vitals observation's findings to another cause (DECISIONS A-9)."""
+    """A physician attributes a vitals observation's findings to another cause (A-9)."""
 
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
     findings = forms.MultipleChoiceField(

@@ -1,8 +1,8 @@
 """Bridge from the database to the clinical core: build a ``carttrack`` case for an infusion, run
 :func:`carttrack.evaluate` and store the verdict as a :class:`~monitoring.models.GradeEvaluation`.
 
-No clinical rule lives here: this module only translates rows into the case-file format of
-CASES.md (the same format the core's command line reads), so a stored grade can be re-derived
+No clinical rule lives here: this module only translates rows into the case-file format
+(CASE-1…CASE-7, the same format the core's command line reads), so a stored grade can be re-derived
 outside Django from ``GradeEvaluation.settings`` and the observations.
 """
 
@@ -35,7 +35,7 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-#: Settings key names of the product's tocilizumab dose below 30 kg (DECISIONS A-12), tried in order.
+#: Settings key names of the product's tocilizumab dose below 30 kg (A-12), tried in order.
 _TOCI_UNDER_30_KEYS = ("tocilizumab_low_weight_mg_per_kg",)
 
 
@@ -164,7 +164,8 @@ def _settings_and_json(infusion: Infusion, policy_id: int | None) -> tuple[cartt
 
 
 def settings_for(infusion: Infusion) -> carttrack.DecisionSettings:
-    """DECISIONS.md defaults + the newest site policy + the product's tocilizumab rule under 30 kg."""
+    """The core's DecisionSettings defaults + the newest site policy + the product's tocilizumab rule
+    under 30 kg."""
     return _settings_and_json(infusion, _policy_id_of(infusion))[0]
 
 

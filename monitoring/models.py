@@ -70,7 +70,7 @@ class Sex(models.TextChoices):
 
 
 class MonitoringTemplate(models.Model):
-    """How often each check is due (RULES §5.2 defaults; DECISIONS C-5: per product and label)."""
+    """How often each check is due (MON-4…MON-8 defaults; C-5: per product and label)."""
 
     name = models.CharField(max_length=120, unique=True)
     label_version = models.CharField(max_length=60, default="US label June 2025")
@@ -146,7 +146,7 @@ class Patient(models.Model):
     )
     indication = models.CharField(max_length=32, choices=Indication.choices)
     developmental_delay = models.BooleanField(
-        default=False, help_text="Selects CAPD instead of ICE at any age (DECISIONS B-4)"
+        default=False, help_text="Selects CAPD instead of ICE at any age (B-4)"
     )
     home_o2_l_min = models.DecimalField(
         "home oxygen (L/min)",
@@ -290,7 +290,7 @@ class ObservationQuerySet(models.QuerySet):
 
 
 class Observation(models.Model):
-    """One recorded clinical fact, stored as a case-file observation (``payload``, CASES.md).
+    """One recorded clinical fact, stored as a case-file observation (``payload``, CASE-3).
 
     ``payload`` holds the fields of the observation kind exactly as the clinical core parses them
     (without ``kind`` and ``t_hours``, which come from ``kind`` and ``observed_at``).
@@ -394,7 +394,7 @@ class GradeEvaluation(models.Model):
 
 
 class DecisionPolicy(models.Model):
-    """Site overrides of the clinical core's DecisionSettings (DECISIONS.md), versioned by row.
+    """Site overrides of the clinical core's DecisionSettings (docs/clinical-rules.md), versioned by row.
 
     The newest row is in force; older rows stay so every stored grade can be explained.
     """

@@ -1,9 +1,10 @@
-"""Which bedside checks are due or overdue for an infusion (RULES §5.2, DECISIONS C-5, B-6).
+"""Which bedside checks are due or overdue for an infusion (MON-4…MON-8, MON-14, C-5, B-6).
 
 The intervals come from the product's :class:`~monitoring.models.MonitoringTemplate`:
 
 * vitals every ``vitals_interval_hours`` (4 h), every ``vitals_febrile_interval_hours`` (2 h) while the
-  latest vitals are febrile (≥ 38.0 °C) **and** tachycardic (HR > 100/min), for days 0–``vitals_days``;
+  latest vitals are febrile **and** tachycardic by the core's rule (MON-4, MON-5:
+  ``carttrack.checks.is_febrile_tachycardic``), for days 0–``vitals_days``;
 * ICE/CAPD every ``neuro_interval_hours`` (12 h, i.e. at least twice daily), every
   ``neuro_interval_icans_hours`` (8 h) while the current ICANS grade is ≥ 1, for days 0–``neuro_days``;
 * labs every ``labs_interval_hours`` (24 h) for days 0–``labs_days``.
@@ -31,6 +32,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Max, OuterRef, Subquery
 
+from carttrack import checks as core_checks
+from carttrack import units
+
 from .models import (
     CheckType,
     GradeEvaluation,
@@ -41,8 +45,6 @@ from .models import (
     ObservationKind,
 )
 
-FEVER_C = 38.0
-TACHYCARDIA_HR = 100.0
 DUE_SOON = timedelta(minutes=30)
 
 #: Which observation kind completes which check.
@@ -108,16 +110,17 @@ def window_end(infusion: Infusion, days: int) -> datetime:
 
 
 def is_febrile_tachycardic(vitals_payload: Mapping | None) -> bool:
-    """Febrile (≥ 38.0 °C, unrounded; °F converted exactly) and tachycardic (HR > 100/min)."""
+    """The core's rule (``carttrack.checks.is_febrile_tachycardic``, MON-4/MON-5: ≥ 38.0 °C unrounded
+    and HR above 100/min) on a stored vitals payload (°F through the core's ``units.f_to_c``)."""
     if not vitals_payload:
         return False
-    temp_c = vitals_payload.get("temp_c")
-    if temp_c is None and vitals_payload.get("temp_f") is not None:
-        temp_c = (float(vitals_payload["temp_f"]) - 32.0) * 5.0 / 9.0
-    hr = vitals_payload.get("hr")
     try:
-        return (
-            temp_c is not None and hr is not None and float(temp_c) >= FEVER_C and float(hr) > TACHYCARDIA_HR
+        temp_c = vitals_payload.get("temp_c")
+        if temp_c is None and vitals_payload.get("temp_f") is not None:
+            temp_c = units.f_to_c(float(vitals_payload["temp_f"]))
+        hr = vitals_payload.get("hr")
+        return core_checks.is_febrile_tachycardic(
+            None if temp_c is None else float(temp_c), None if hr is None else float(hr)
         )
     except (TypeError, ValueError):
         return False

@@ -26,9 +26,9 @@ from .models import (
     Patient,
 )
 
-#: Vitals older than this look stale on the screens (routine interval 4 h; RULES §5.2).
+#: Vitals older than this look stale on the screens (routine interval 4 h; MON-4).
 VITALS_STALE_AFTER = timedelta(hours=4)
-#: A neuro domain not re-assessed for this long is shown as stale (DECISIONS B-6).
+#: A neuro domain not re-assessed for this long is shown as stale (B-6).
 NEURO_STALE_AFTER = timedelta(hours=24)
 
 
@@ -98,7 +98,7 @@ class NeuroScore:
     """One scored neuro check: ICE (0–10, 10 = normal) or CAPD (0–32, 0 = normal)."""
 
     tool: str
-    total: int | None  # None: an item was not assessable (DECISIONS B-1), no total
+    total: int | None  # None: an item was not assessable (B-1), no total
     observed_at: datetime
 
     @property
@@ -110,7 +110,7 @@ class NeuroScore:
 
 @dataclass(frozen=True)
 class NeuroScores:
-    """The latest score since day 0 and the pre-infusion baseline shown beside it (DECISIONS B-1:
+    """The latest score since day 0 and the pre-infusion baseline shown beside it (B-1, ICE-6:
     grades are absolute; a baseline such as in neuropsychiatric lupus is shown, not subtracted)."""
 
     latest: NeuroScore | None

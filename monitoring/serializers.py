@@ -1,6 +1,6 @@
 """DRF serializers of the monitoring API (shapes only: writes go through ``monitoring.services``).
 
-Observation bodies use the case-file vocabulary (CASES.md): ``kind`` plus a ``payload`` with the
+Observation bodies use the case-file vocabulary (CASE-3): ``kind`` plus a ``payload`` with the
 fields of that kind, e.g. ``{"kind": "vitals", "payload": {"temp_c": 39.1, "hr": 120}}``.  The
 clinical core validates the payload; the serializers only check the envelope.
 """
@@ -245,7 +245,7 @@ class ObservationCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ObservationKind.choices)
     observed_at = RecordedTimeField()
     payload = serializers.DictField(
-        help_text="The fields of this kind of observation, as in the case-file format (CASES.md)"
+        help_text="The fields of this kind of observation, as in the case-file format (CASE-3)"
     )
     source = serializers.ChoiceField(
         choices=[(ObservationSource.API, "API"), (ObservationSource.DEVICE, "Device/EHR interface")],

@@ -53,6 +53,7 @@ __all__ = [
     "InfusionScope",
     "ObservationConflict",
     "ObservationWrite",
+    "UnusualValues",
     "WriteFailed",
     "infusion_close",
     "observation_amend",
@@ -66,7 +67,7 @@ __all__ = [
 CLOCK_SKEW = timedelta(minutes=5)
 #: How long before the infusion an observation may be dated (pre-infusion baseline labs, vitals, ICE).
 MAX_BEFORE_INFUSION = timedelta(days=30)
-#: Events only a physician may record (capability ``event.record_diagnosis``; DECISIONS A-3, A-11).
+#: Events only a physician may record (capability ``event.record_diagnosis``; A-3, A-11).
 DIAGNOSIS_EVENTS = frozenset({"crs_diagnosed", "icans_diagnosed", "death"})
 #: Payload keys that attribute a finding to another cause (capability ``finding.attribute``; A-9).
 ATTRIBUTION_KEYS = (
@@ -84,6 +85,15 @@ class ObservationConflict(Exception):
         super().__init__(message)
         self.message = message
         self.existing = existing
+
+
+class UnusualValues(Exception):
+    """Values inside the hard limits but unusual (``carttrack.limits.soft_warnings``): the tablet asks
+    the nurse to confirm them; nothing was stored."""
+
+    def __init__(self, warnings: list):
+        super().__init__("; ".join(w.message for w in warnings))
+        self.warnings = warnings
 
 
 MAX_REASON_LENGTH = 1000  # a correction reason is a sentence or two, never a document
@@ -159,6 +169,17 @@ def validate_payload(*, kind: str, payload: Any, t_hours: float) -> Any:
         return carttrack.parse_observation({**payload, "kind": kind, "t_hours": t_hours})
     except carttrack.ObservationError as exc:
         raise _validation_error_from(exc) from exc
+
+
+def _parse(*, kind: str, payload: Any, t_hours: float, unusual_confirmed: bool) -> Any:
+    """The one parse of a new payload through the core; unusual values raise UnusualValues unless the
+    caller confirmed them (the API does not ask: it passes True)."""
+    parsed = validate_payload(kind=kind, payload=payload, t_hours=t_hours)
+    if not unusual_confirmed:
+        warnings = carttrack.limits.soft_warnings(parsed)
+        if warnings:
+            raise UnusualValues(warnings)
+    return parsed
 
 
 def _check_time(*, infusion: Infusion, observed_at: datetime, now: datetime) -> None:
@@ -270,6 +291,7 @@ def observation_record(
     client_uuid: uuid.UUID | str | None = None,
     source: str = ObservationSource.TABLET,
     within: InfusionScope | None = None,
+    unusual_confirmed: bool = True,
 ) -> tuple[Observation, GradeEvaluation | None, bool]:
     """Record one observation, grade the infusion and schedule alert processing after commit.
 
@@ -302,6 +324,7 @@ def observation_record(
                     recorded_by=recorded_by,
                     client_uuid=client_uuid,
                     source=source,
+                    unusual_confirmed=unusual_confirmed,
                 )
     except IntegrityError:
         existing = Observation.objects.filter(client_uuid=client_uuid).first()
@@ -339,7 +362,15 @@ def _refuse_if_closed(locked: Infusion, *, kind: str) -> None:
 
 
 def _record_locked(
-    *, locked: Infusion, kind: str, payload: dict, observed_at: datetime, recorded_by, client_uuid, source
+    *,
+    locked: Infusion,
+    kind: str,
+    payload: dict,
+    observed_at: datetime,
+    recorded_by,
+    client_uuid,
+    source,
+    unusual_confirmed: bool = True,
 ) -> tuple[Observation, GradeEvaluation]:
     _check_capabilities(
         user=recorded_by, infusion=locked, kind=kind, payload=payload, capability="observation.record"
@@ -347,7 +378,12 @@ def _record_locked(
     _refuse_if_closed(locked, kind=kind)
     now = timezone.now()
     _check_time(infusion=locked, observed_at=observed_at, now=now)
-    parsed = validate_payload(kind=kind, payload=payload, t_hours=locked.hours_after(observed_at))
+    parsed = _parse(
+        kind=kind,
+        payload=payload,
+        t_hours=locked.hours_after(observed_at),
+        unusual_confirmed=unusual_confirmed,
+    )
     obs = Observation.objects.create(
         completes_check=_completes_check(locked, parsed),
         infusion=locked,
@@ -395,6 +431,7 @@ def _correct(
     observed_at: datetime,
     client_uuid: uuid.UUID | str | None,
     source: str,
+    unusual_confirmed: bool = True,
 ) -> tuple[Observation, GradeEvaluation]:
     reason = _clean_reason(reason)
     try:
@@ -424,6 +461,7 @@ def _correct(
                 observed_at=observed_at,
                 client_uuid=client_uuid,
                 source=source,
+                unusual_confirmed=unusual_confirmed,
             )
     except IntegrityError as exc:
         winner = Observation.objects.filter(supersedes_id=original.pk).select_related("recorded_by").first()
@@ -446,6 +484,7 @@ def _correct_locked(
     observed_at: datetime,
     client_uuid: uuid.UUID,
     source: str,
+    unusual_confirmed: bool = True,
 ) -> tuple[Observation, GradeEvaluation]:
     """The correction itself, inside the caller's transaction with ``infusion`` locked."""
     _refuse_if_closed(infusion, kind=original.kind)
@@ -466,7 +505,9 @@ def _correct_locked(
     if status == ObservationStatus.AMENDED:
         _check_time(infusion=infusion, observed_at=observed_at, now=timezone.now())
         t_hours = infusion.hours_after(observed_at)
-        parsed = validate_payload(kind=original.kind, payload=payload, t_hours=t_hours)
+        parsed = _parse(
+            kind=original.kind, payload=payload, t_hours=t_hours, unusual_confirmed=unusual_confirmed
+        )
     else:
         parsed = None
     row = Observation.objects.create(
@@ -517,8 +558,10 @@ def observation_amend(
     observed_at: datetime | str | None = None,
     client_uuid: uuid.UUID | str | None = None,
     source: str = ObservationSource.TABLET,
+    unusual_confirmed: bool = True,
 ) -> tuple[Observation, GradeEvaluation]:
-    """Correct ``original`` with a new row (status ``amended``, ``supersedes`` = original) and re-grade."""
+    """Correct ``original`` with a new row (status ``amended``, ``supersedes`` = original) and re-grade.
+    ``unusual_confirmed=False``: unusual values raise UnusualValues (the tablet asks first)."""
     return _correct(
         original=original,
         user=user,
@@ -530,6 +573,7 @@ def observation_amend(
         else _aware_time(observed_at, original.infusion_id),
         client_uuid=client_uuid,
         source=source,
+        unusual_confirmed=unusual_confirmed,
     )
 
 

@@ -15,4 +15,3 @@ entered-in-error marker), ``evaluation`` (the grade evaluation just stored).
 from django.dispatch import Signal
 
 observation_saved = Signal()
-

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import carttrack
 from accounts.permissions import can, require
-from carttrack import limits, units
+from carttrack import units
 
 from . import grading, handoff, schedules, selectors, services
 from .forms import (
@@ -60,7 +60,7 @@ def patient_view(view: Callable) -> Callable:
 
 
 def _neuro_form_key(patient: Patient, infusion) -> str:
-    """CAPD below 12.0 years at infusion or with developmental delay, else ICE (DECISIONS B-4)."""
+    """CAPD below 12.0 years at infusion or with developmental delay, else ICE (B-4, ICE-4)."""
     age = patient.age_years_at(infusion.infused_at if infusion else timezone.now())
     settings = grading.settings_for(infusion) if infusion else carttrack.DecisionSettings()
     threshold = settings.capd_below_age_years
@@ -179,27 +179,16 @@ def _apply_core_error(form: ObservationForm, exc: ValidationError) -> None:
                 form.add_error(None, f"{field.replace('_', ' ')}: {message}")
 
 
-def _soft_check(form: ObservationForm, *, kind: str, payload: dict, infusion, observed_at) -> bool:
-    """Parse through the core (hard limits → errors) and collect soft warnings. True if OK to save."""
-    try:
-        parsed = services.validate_payload(
-            kind=kind, payload=payload, t_hours=infusion.hours_after(observed_at)
-        )
-    except ValidationError as exc:
-        _apply_core_error(form, exc)
-        return False
-    warnings = limits.soft_warnings(parsed)
-    form.soft_warnings = [w.message for w in warnings]
-    if form.needs_confirmation():
-        for w in warnings:
-            target = form.form_field_for(w.field)
-            text = f"Unusual value — please check: {w.message}"
-            if w.field == "temp_c" and w.value < 34:
-                text += f" ({w.value:g} or {w.value * 10:g}?)"
-            form.add_error(target, text)
-        form.add_error("confirm_unusual", "Tick to confirm the unusual value, then save again.")
-        return False
-    return True
+def _ask_to_confirm(form: ObservationForm, exc: services.UnusualValues) -> None:
+    """The service found unusual values (soft limits) and stored nothing: ask the nurse to confirm."""
+    form.soft_warnings = [w.message for w in exc.warnings]
+    for w in exc.warnings:
+        target = form.form_field_for(w.field)
+        text = f"Unusual value — please check: {w.message}"
+        if w.field == "temp_c" and w.value < 34:
+            text += f" ({w.value:g} or {w.value * 10:g}?)"
+        form.add_error(target, text)
+    form.add_error("confirm_unusual", "Tick to confirm the unusual value, then save again.")
 
 
 def _convert_temperature(data) -> str:
@@ -265,8 +254,6 @@ def record(request: HttpRequest, patient: Patient, form_key: str) -> HttpRespons
         return _form_response(request, patient, infusion, form_key, form, status=422)
     payload = form.payload()
     observed_at = form.cleaned_data["observed_at"]
-    if not _soft_check(form, kind=form.KIND, payload=payload, infusion=infusion, observed_at=observed_at):
-        return _form_response(request, patient, infusion, form_key, form, status=422)
     try:
         obs, evaluation, created = services.observation_record(
             infusion=infusion,
@@ -276,7 +263,11 @@ def record(request: HttpRequest, patient: Patient, form_key: str) -> HttpRespons
             recorded_by=request.user,
             client_uuid=form.cleaned_data["client_uuid"],
             source=ObservationSource.TABLET,
+            unusual_confirmed=bool(form.cleaned_data.get("confirm_unusual")),
         )
+    except services.UnusualValues as exc:
+        _ask_to_confirm(form, exc)
+        return _form_response(request, patient, infusion, form_key, form, status=422)
     except ValidationError as exc:
         _apply_core_error(form, exc)
         return _form_response(request, patient, infusion, form_key, form, status=422)
@@ -328,24 +319,24 @@ def amend(request: HttpRequest, patient: Patient, observation_id: int) -> HttpRe
         if form.is_valid() and reason_form.is_valid():
             payload = form.payload()
             observed_at = form.cleaned_data["observed_at"]
-            if _soft_check(
-                form, kind=original.kind, payload=payload, infusion=original.infusion, observed_at=observed_at
-            ):
-                try:
-                    services.observation_amend(
-                        original=original,
-                        payload=payload,
-                        reason=reason_form.cleaned_data["reason"],
-                        user=request.user,
-                        observed_at=observed_at,
-                        client_uuid=form.cleaned_data["client_uuid"],
-                    )
-                    return _after_correction(request, patient, f"{form.TITLE} amended.")
-                except ValidationError as exc:
-                    _apply_core_error(form, exc)
-                except services.ObservationConflict as exc:
-                    form.add_error(None, exc.message)
-                    status = 409
+            try:
+                services.observation_amend(
+                    original=original,
+                    payload=payload,
+                    reason=reason_form.cleaned_data["reason"],
+                    user=request.user,
+                    observed_at=observed_at,
+                    client_uuid=form.cleaned_data["client_uuid"],
+                    unusual_confirmed=bool(form.cleaned_data.get("confirm_unusual")),
+                )
+                return _after_correction(request, patient, f"{form.TITLE} amended.")
+            except services.UnusualValues as exc:
+                _ask_to_confirm(form, exc)
+            except ValidationError as exc:
+                _apply_core_error(form, exc)
+            except services.ObservationConflict as exc:
+                form.add_error(None, exc.message)
+                status = 409
         status = status if status != 200 else 422
     else:
         initial = form_class.initial_from_payload(original.payload)

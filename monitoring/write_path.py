@@ -1,30 +1,29 @@
-"""The fixed statements every observation save runs, as SQL written once (see :mod:`sql_rows`).
+"""The reads every observation save runs, as SQL written once and run through ``Model.objects.raw()``
+(documented Django: the ORM builds the instances and converts each column as a queryset would).
 
-* :func:`lock_infusion`: the infusion row, locked for the rest of the transaction, with its patient
-  and product, the decision policy in force and any row already stored under the request's client
-  UUID, in one statement.
+* :func:`lock_infusion`: the infusion row, locked for the rest of the transaction (``FOR UPDATE OF``
+  the infusion only, on PostgreSQL), with the decision policy in force and any row already stored
+  under the request's client UUID; then its patient and product by primary key.
 * :func:`unseen_rows`: the infusion's observation rows above an id, with the count of all its rows
   (the course cache's completeness check), in one statement.
 
 Both run on PostgreSQL and on SQLite (the embedded default), where ``FOR UPDATE`` does not exist
-and transactions take the database's write lock when they begin (``config/settings``).  The
-services' tests and the API's scoping tests run through them; ``tests/monitoring/test_write_path.py``
-compares them with the equivalent ORM querysets.
+and transactions take the database's write lock when they begin (``config/settings``).
+``tests/monitoring/test_write_path.py`` checks the scoping against ``Infusion.objects.visible_to``
+and every field against the ORM's querysets, on both backends.
 """
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
+from django.db.models import Model
 
-from accounts import sql_rows
-
-from .models import DecisionPolicy, Infusion, Observation, Patient, Product
+from .models import Infusion, Observation, Patient, Product
 
 
 @dataclass(frozen=True)
@@ -49,41 +48,24 @@ class InfusionScope:
         return not self.patient_teams or (self.infusion_teams is not None and not self.infusion_teams)
 
 
-def _placeholders(n: int) -> str:
-    return ", ".join(["%s"] * n)
+#: The lock: the infusion row (and only it) with the decision policy in force and the row already
+#: stored under the request's client UUID.  Written once as SQL and run through ``raw()``, which
+#: builds the instance with the model's own column conversions: the same read built through the ORM
+#: (select_related, two subqueries, select_for_update) costs about 1.3 ms more CPU on every POST,
+#: the unseen rows 0.9 ms (docs/api.md).  tests/monitoring/test_write_path.py compares both reads
+#: with the ORM on PostgreSQL and SQLite.
+_LOCK_SQL = (
+    "SELECT i.*,"
+    " (SELECT d.id FROM monitoring_decisionpolicy d ORDER BY d.created_at DESC, d.id DESC LIMIT 1)"
+    " AS policy_id, {replay} AS replay_of"
+    " FROM monitoring_infusion i INNER JOIN monitoring_patient p ON p.id = i.patient_id"
+    " WHERE i.id = %s{scope}{lock}"
+)
+_REPLAY_SQL = "(SELECT o.id FROM monitoring_observation o WHERE o.client_uuid = %s LIMIT 1)"
 
 
-@functools.lru_cache(maxsize=256)
-def _lock_sql(db: str, vendor: str, with_uuid: bool, patient_teams: int, infusion_teams: int | None) -> str:
-    """The lock statement for one shape of request (identifiers from ``_meta``, values as %s)."""
-    connection = connections[db]
-    q = connection.ops.quote_name
-    col = functools.partial(sql_rows.column, db=db)
-    inf, pat, prod = Infusion._meta, Patient._meta, Product._meta
-    obs, pol = Observation._meta, DecisionPolicy._meta
-    replay = "NULL"
-    if with_uuid:
-        uuid_column = col(Observation, "client_uuid")
-        replay = f"(SELECT {q('id')} FROM {q(obs.db_table)} WHERE {uuid_column} = %s LIMIT 1)"  # noqa: S608
-    where = [f"{q('i')}.{col(Infusion, 'id')} = %s"]
-    if patient_teams:
-        where.append(f"{q('p')}.{col(Patient, 'care_team')} IN ({_placeholders(patient_teams)})")
-    if infusion_teams:
-        where.append(f"{q('i')}.{col(Infusion, 'care_team')} IN ({_placeholders(infusion_teams)})")
-    lock = f" FOR UPDATE OF {q('i')}" if connection.features.has_select_for_update_of else ""
-    return (
-        f"SELECT {sql_rows.column_list(Infusion, 'i', db)}, {sql_rows.column_list(Patient, 'p', db)}, "  # noqa: S608
-        f"{sql_rows.column_list(Product, 'r', db)}, "
-        f"(SELECT {q('id')} FROM {q(pol.db_table)} "
-        f"ORDER BY {col(DecisionPolicy, 'created_at')} DESC, {q('id')} DESC LIMIT 1), "
-        f"{replay} "
-        f"FROM {q(inf.db_table)} {q('i')} "
-        f"INNER JOIN {q(pat.db_table)} {q('p')} "
-        f"ON {q('p')}.{col(Patient, 'id')} = {q('i')}.{col(Infusion, 'patient')} "
-        f"INNER JOIN {q(prod.db_table)} {q('r')} "
-        f"ON {q('r')}.{col(Product, 'id')} = {q('i')}.{col(Infusion, 'product')} "
-        f"WHERE {' AND '.join(where)}{lock}"
-    )
+def _in(column: str, n: int) -> str:
+    return f" AND {column} IN ({', '.join(['%s'] * n)})"
 
 
 def lock_infusion(
@@ -102,61 +84,51 @@ def lock_infusion(
         uuid_field = Observation._meta.get_field("client_uuid")
         params.append(uuid_field.get_db_prep_value(client_uuid, connection))
     params.append(pk)
+    where = ""
     if scope is not None:
+        where += _in("p.care_team_id", len(scope.patient_teams))
         params.extend(sorted(scope.patient_teams))
         if scope.infusion_teams is not None:
+            where += _in("i.care_team_id", len(scope.infusion_teams))
             params.extend(sorted(scope.infusion_teams))
-    sql = _lock_sql(
-        db,
-        connection.vendor,
-        client_uuid is not None,
-        len(scope.patient_teams) if scope is not None else 0,
-        len(scope.infusion_teams) if scope is not None and scope.infusion_teams is not None else None,
+    sql = _LOCK_SQL.format(
+        replay=_REPLAY_SQL if client_uuid is not None else "NULL",
+        scope=where,
+        lock=" FOR UPDATE OF i" if connection.vendor == "postgresql" else "",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    infusion = _first(Infusion, sql, params, db)
+    if infusion is None:
         return None
-    n_inf, n_pat = sql_rows.width(Infusion), sql_rows.width(Patient)
-    infusion = sql_rows.instance_from(Infusion, row[:n_inf], db)
-    infusion.patient = sql_rows.instance_from(Patient, row[n_inf : n_inf + n_pat], db)
-    infusion.product = sql_rows.instance_from(Product, row[n_inf + n_pat : -2], db)
-    infusion.policy_id, infusion.replay_of = row[-2], row[-1]
+    infusion.patient = _first(
+        Patient, "SELECT * FROM monitoring_patient WHERE id = %s", [infusion.patient_id], db
+    )
+    infusion.product = _first(
+        Product, "SELECT * FROM monitoring_product WHERE id = %s", [infusion.product_id], db
+    )
     return infusion
 
 
-UNSEEN_FIELDS = ("id", "kind", "payload", "observed_at", "status", "supersedes")
+def _first(model: type[Model], sql: str, params: list[Any], db: str) -> Any:
+    """The first instance ``raw()`` builds (the ORM converts each column as a queryset would)."""
+    return next(iter(model.objects.db_manager(db).raw(sql, params)), None)
+
+
 #: (id, kind, payload, observed_at, status, supersedes_id, total rows of the infusion)
 UnseenRow = tuple[int, str, Any, Any, str, int | None, int]
+
+_UNSEEN_SQL = (
+    "SELECT o.id, o.kind, o.payload, o.observed_at, o.status, o.supersedes_id,"
+    " (SELECT COUNT(*) FROM monitoring_observation c WHERE c.infusion_id = %s) AS total"
+    " FROM monitoring_observation o WHERE o.infusion_id = %s{after} ORDER BY o.id"
+)
 
 
 def unseen_rows(infusion_id: int, after_id: int | None, db: str = "default") -> list[UnseenRow]:
     """The infusion's observation rows with an id above ``after_id`` (None: all of them), in id
     order, each with the number of all the infusion's rows (the same in every row of one answer)."""
     params = [infusion_id, infusion_id] if after_id is None else [infusion_id, infusion_id, after_id]
-    with connections[db].cursor() as cursor:
-        cursor.execute(_unseen_sql(db, connections[db].vendor, after_id is not None), params)
-        rows = cursor.fetchall()
-    payload = sql_rows.field_converter(Observation, "payload", db)
-    observed_at = sql_rows.field_converter(Observation, "observed_at", db)
+    sql = _UNSEEN_SQL.format(after="" if after_id is None else " AND o.id > %s")
     return [
-        (row_id, kind, payload(raw_payload), observed_at(raw_time), status, supersedes_id, total)
-        for row_id, kind, raw_payload, raw_time, status, supersedes_id, total in rows
+        (o.pk, o.kind, o.payload, o.observed_at, o.status, o.supersedes_id, o.total)
+        for o in Observation.objects.db_manager(db).raw(sql, params)
     ]
-
-
-@functools.lru_cache(maxsize=8)
-def _unseen_sql(db: str, vendor: str, after: bool) -> str:
-    q = connections[db].ops.quote_name
-    col = functools.partial(sql_rows.column, db=db)
-    table = q(Observation._meta.db_table)
-    o = {name: f"{q('o')}.{col(Observation, name)}" for name in UNSEEN_FIELDS}
-    infusion_of_c = f"{q('c')}.{col(Observation, 'infusion')}"
-    newer = f"AND {o['id']} > %s" if after else ""
-    return (
-        f"SELECT {', '.join(o[name] for name in UNSEEN_FIELDS)}, "  # noqa: S608
-        f"(SELECT COUNT(*) FROM {table} {q('c')} WHERE {infusion_of_c} = %s) "
-        f"FROM {table} {q('o')} WHERE {q('o')}.{col(Observation, 'infusion')} = %s "
-        f"{newer} ORDER BY {o['id']}"
-    )

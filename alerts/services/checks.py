@@ -30,8 +30,8 @@ from .raising import open_unless_active
 
 
 def overdue_checks_scan(*, now: datetime | None = None) -> dict:
-    """Overdue assessments (RULES §5.2) become nurse tasks; after the template's grace period an alert
-    to the charge nurse. A recorded reason (MissedCheck) or a done check closes the task."""
+    """Overdue assessments (MON-4, MON-6, MON-8, MON-14) become nurse tasks; after the template's grace
+    period an alert to the charge nurse. A recorded reason (MissedCheck) or a done check closes the task."""
     at = at_or_now(now)
     infusion_ids = list(Infusion.objects.filter(status=InfusionStatus.ACTIVE).values_list("id", flat=True))
     statuses = checks_for_infusions(infusion_ids, now=at)

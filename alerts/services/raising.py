@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 ICU_SUGGESTION = {
     "code": "icu_transfer",
-    "text": "Grade ≥ 3: consider ICU transfer (RULES §4.4)",
+    "text": "Grade ≥ 3: consider ICU transfer (MGMT-20)",
     "dose_mg": None,
     "dose_text": "",
     "source": "alerts",
@@ -56,11 +56,11 @@ def _wanted_alerts(ev: GradeEvaluation) -> list[tuple[str, int | None, str]]:
         wanted.append((Syndrome.CRS, ev.crs_grade, urgency_for_grade(ev.crs_grade)))
     if ev.icans_grade is not None and ev.icans_grade >= 1:
         wanted.append((Syndrome.ICANS, ev.icans_grade, urgency_for_grade(ev.icans_grade)))
-    if ev.sepsis_alert:  # DECISIONS A-3: urgent
+    if ev.sepsis_alert:  # ALERT-6, A-3: urgent
         wanted.append((Syndrome.SEPSIS, None, Urgency.URGENT))
-    if ev.iec_hs_screen_positive:  # RULES §9.8, DECISIONS C-3
+    if ev.iec_hs_screen_positive:  # ALERT-8: IECHS-3, C-3
         wanted.append((Syndrome.IEC_HS, None, Urgency.URGENT))
-    if ev.licats_screen_positive:  # RULES §3.8
+    if ev.licats_screen_positive:  # ALERT-10: LICATS-4
         wanted.append((Syndrome.LICATS, None, Urgency.URGENT))
     # A-15 (hypoxaemia), B-9 (intracranial haemorrhage): urgent alerts of their own, whatever the grades.
     wanted.extend((FINDING_SYNDROMES[f["code"]], None, Urgency.URGENT) for f in _findings(ev).values())

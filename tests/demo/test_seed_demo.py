@@ -80,7 +80,7 @@ def test_demo_nurse_sees_the_ward(client, db, no_broker):
     html = client.get("/").content.decode()
     assert "DEMO-0001" in html and "CRS grade 2" in html and "ICANS grade 3" in html
     # The lupus patient with a neuropsychiatric history: the pre-infusion ICE 9/10 is her baseline,
-    # shown beside the latest score, and raises no ICANS grade (DECISIONS B-1).
+    # shown beside the latest score, and raises no ICANS grade (B-1).
     lupus = Patient.objects.get(mrn="DEMO-0006")
     page = client.get(f"/patients/{lupus.pk}/").content.decode()
     assert "baseline before infusion: ICE 9/10" in page

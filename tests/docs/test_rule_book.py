@@ -408,7 +408,6 @@ def test_the_core_cites_only_the_rule_book() -> None:
     _report(_scan([p for p in _code_files() if _in_core_scope(p)]))
 
 
-@pytest.mark.skip(reason="enabled by the citation rewrite, part 2 (Django apps)")
 def test_the_django_apps_cite_only_the_rule_book() -> None:
     _report(_scan([p for p in _code_files() if not _in_core_scope(p)]))
 

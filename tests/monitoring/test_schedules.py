@@ -1,4 +1,4 @@
-"""Due / overdue checks (RULES §5.2) at their boundaries, and the batched variant's query count."""
+"""Due / overdue checks (MON-4…MON-8, MON-14) at their boundaries, and the batched variant's query count."""
 
 from __future__ import annotations
 

@@ -488,7 +488,7 @@ def test_forms_work_without_javascript(nurse_client, patient, infusion, enqueued
 
 @pytest.mark.django_db
 def test_the_pre_infusion_baseline_ice_is_shown_beside_the_latest(nurse_client, patient, infusion, record):
-    """DECISIONS B-1: grades are absolute, and a baseline ICE (e.g. neuropsychiatric lupus) is shown
+    """B-1, ICE-6: grades are absolute, and a baseline ICE (e.g. neuropsychiatric lupus) is shown
     beside the current one."""
     ice = {"orientation": 3, "naming": 3, "commands": 1, "writing": 1, "attention": 0}  # 8/10
     record(infusion, "neuro", {"ice": ice}, observed_at=infusion.infused_at - timedelta(days=2))
@@ -550,3 +550,23 @@ def test_the_grade_panel_shows_t_icaht_from_platelet_counts(nurse_client, patien
     page = nurse_client.get(reverse("monitoring:patient_detail", args=[patient.pk])).content.decode()
     assert "Early T-ICAHT (platelets) grade 2 (provisional)" in page
     assert "platelets &lt; 50 ×10⁹/L for 8 days" in page
+
+
+def test_a_tablet_save_parses_its_payload_through_the_core_once(
+    nurse_client, patient, infusion, enqueued, monkeypatch
+):
+    """The form hands the payload to the service, which parses it once (hard limits, soft limits and
+    the grade all read that one parse)."""
+    import carttrack
+
+    calls: list[str] = []
+    real = carttrack.parse_observation
+
+    def counting(data, *args, **kwargs):
+        calls.append(data["kind"])
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(carttrack, "parse_observation", counting)
+    response = nurse_client.post(record_url(patient), vitals_post(temperature="38.4"), **HX)
+    assert response.status_code == 200 and Observation.objects.count() == 1
+    assert calls == ["vitals"]
