@@ -23,7 +23,7 @@ class EscalationPolicyForm(forms.Form):
         label="Reminder after acknowledgement",
         min_value=1,
         max_value=240,
-        help_text="minutes (1–240) without a note or order: remind, then un-acknowledge",
+        help_text="minutes (1–240) acknowledged but not resolved, no order (a note is not): remind, un-ack",
     )
     final_wait_minutes = forms.IntegerField(
         label="Final wait", min_value=0, max_value=120, help_text="minutes (0–120) after the last repeat"

@@ -127,3 +127,12 @@ def test_duration_text():
     assert outage.duration_text(59.6) == "1 min 0 s"
     assert outage.duration_text(7) == "7 s"
     assert outage.duration_text(3 * 3600 + 125) == "3 h 2 min"
+
+
+def test_the_two_factor_page_does_not_poll_the_banner(client, physician, settings):
+    """An unverified physician's poll would be sent back to the two-factor page (HX-Redirect), reloading
+    it while they type the code: that page has no banner placeholder."""
+    settings.TWO_FACTOR_REQUIRED = True
+    client.force_login(physician)
+    page = client.get(reverse("accounts:two_factor")).content.decode()
+    assert "otp_token" in page and 'id="alerting-status"' not in page

@@ -96,7 +96,7 @@ def fuzz_token(team, product, other_team):
         alerts=Alert.objects.get(infusion=infusion, syndrome="crs").pk,
     )
     # A signed-in session (with its CSRF pair) reaches every endpoint the person may use, as the removed
-    # personal DRF token did; API tokens are fuzzed by tests/security/test_fuzz_screens.py.
+    # personal DRF token did; hostile bearer headers are fuzzed in tests/security/test_fuzz_screens.py.
     client = Client()
     client.force_login(user)
     csrf = "fuzzcsrf" * 4

@@ -156,3 +156,15 @@ def test_api_page_size_is_at_most_500(nurse, patient):
     assert client.get(reverse("api-patient-list"), {"limit": 500}).status_code == 200
     response = client.get(reverse("api-patient-list"), {"limit": 501})
     assert response.json() == {"limit": ["limit must be a whole number from 1 to 500, not '501'."]}
+
+
+@FUZZ
+@given(
+    header=st.one_of(NASTY, st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80))
+)
+@example(header="Bearer ctk_" + "A" * 100_000)
+@example(header="Token 0123456789abcdef0123456789abcdef01234567")
+@example(header="Bearer a b")
+def test_any_authorization_header_is_401_or_anonymous_never_a_500(header, nurse, patient):
+    response = Client().get(reverse("api-patient-list"), headers={"authorization": header, "accept": "*/*"})
+    assert response.status_code in (401, 403), response.status_code
