@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
@@ -34,7 +34,7 @@ from accounts.models import ApiToken
 from accounts.permissions import HasCapability, HasScope, api_team_ids, can
 from accounts.tokens import ApiTokenAuthentication
 
-from . import services
+from . import registration, services
 from .models import (
     GradeEvaluation,
     Infusion,
@@ -322,12 +322,16 @@ class PatientViewSet(
         return patient
 
     def perform_create(self, serializer):
-        with transaction.atomic():
-            serializer.save()
+        data = dict(serializer.validated_data)
+        care_team = data.pop("care_team")
+        serializer.instance = registration.patient_register(
+            user=self.request.user, care_team_id=care_team.pk, **data
+        )
 
     def perform_update(self, serializer):
-        with transaction.atomic():
-            serializer.save()
+        serializer.instance = registration.patient_update(
+            user=self.request.user, patient=serializer.instance, **serializer.validated_data
+        )
 
 
 # --- infusions -------------------------------------------------------------------------------------
@@ -388,17 +392,11 @@ class InfusionViewSet(
             raise exceptions.ValidationError({"patient": ["No such patient in your care teams."]})
         self.require("patient.manage", patient.care_team_id)
         try:
-            with transaction.atomic():
-                infusion = Infusion.objects.create(
-                    patient=patient,
-                    product=data["product"],
-                    care_team_id=patient.care_team_id,
-                    infused_at=data["infused_at"],
-                )
-        except IntegrityError:
-            raise Conflict(
-                "This patient already has an active infusion: close it before recording a new one."
-            ) from None
+            infusion = registration.infusion_start(
+                user=request.user, patient=patient, product=data["product"], infused_at=data["infused_at"]
+            )
+        except services.ObservationConflict as exc:
+            raise Conflict(exc.message) from None
         return Response(InfusionSerializer(infusion).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
