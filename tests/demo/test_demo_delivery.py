@@ -19,28 +19,30 @@ from alerts import channels
 from alerts.models import AlarmKind, Alert, Notification, NotificationStatus, OperationsAlarm
 from alerts.services import dispatch_due_steps
 from monitoring import handoff
+from monitoring.models import GradeEvaluation, Infusion
 
 
 @pytest.fixture
-def alerts_in_process(monkeypatch):
-    """Every grade reaches alerting in this process, as the demo's worker would handle it."""
-    monkeypatch.setattr(
-        "monitoring.services._enqueue_alert_processing",
-        lambda evaluation_id: handoff.alerting().process_evaluation(evaluation_id),
-    )
+def no_broker(monkeypatch):
+    monkeypatch.setattr("monitoring.services._enqueue_alert_processing", lambda evaluation_id: None)
 
 
 def test_demo_ward_pages_without_delivery_alarms(
-    db, settings, tmp_path, alerts_in_process, django_capture_on_commit_callbacks
+    db, settings, tmp_path, no_broker, django_capture_on_commit_callbacks
 ):
     settings.ALERT_GATEWAY = "outbox"
     settings.ALERT_OUTBOX_DIR = tmp_path
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--quiet", stdout=io.StringIO())
+    # The worker's part: each course's current grade reaches alerting (as the demo's worker does).
+    for infusion in Infusion.objects.all():
+        latest = GradeEvaluation.objects.filter(infusion=infusion).order_by("-evaluated_at", "-id").first()
+        if latest is not None:
+            with django_capture_on_commit_callbacks(execute=True):
+                handoff.alerting().process_evaluation(latest.pk)
     assert Alert.objects.exists()
     # Nobody acknowledges: the chain runs on for two hours (backup by SMS and pager, reminders, leads).
     now = timezone.now()
-    for minutes in range(0, 121, 5):
+    for minutes in (0, 6, 12, 25, 45, 70, 120):
         with django_capture_on_commit_callbacks(execute=True):
             dispatch_due_steps(now=now + timedelta(minutes=minutes))
 
@@ -72,8 +74,7 @@ def test_without_a_gateway_sms_still_fails_loudly(settings):
         channels.deliver(out)
 
 
-def test_printed_links_and_totp_hint_work_as_printed(db, settings, monkeypatch):
-    monkeypatch.setattr("monitoring.services._enqueue_alert_processing", lambda evaluation_id: None)
+def test_printed_links_and_totp_hint_work_as_printed(db, settings, no_broker):
     settings.SITE_URL = "http://127.0.0.1:8765"
     out = io.StringIO()
     call_command("seed_demo", "--quiet", stdout=out)
