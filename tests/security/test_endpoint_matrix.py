@@ -80,6 +80,8 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("dashboards:census_export", "GET"): MANAGE,
     ("dashboards:timeline", "GET"): ALL,
     ("dashboards:analytics", "GET"): only("physician", "coordinator", "admin"),
+    ("dashboards:handover", "GET"): ALL,
+    ("dashboards:handover_team", "GET"): ALL,
     # Alerts
     ("alerts:inbox", "GET"): ALL,
     ("alerts:inbox_items", "GET"): ALL,
