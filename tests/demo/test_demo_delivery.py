@@ -81,6 +81,7 @@ def test_printed_links_and_totp_hint_work_as_printed(db, settings, no_broker):
     text = out.getvalue()
     assert "http://127.0.0.1:8765/accounts/login/" in text
     assert "localhost:8000" not in text
+    assert "http://127.0.0.1:8765/accounts/team/" in text and "http://127.0.0.1:8765/courses/" in text
     hint = re.search(r"\(code: (.+) demo_totp demo_physician\)", text)
     assert hint, text
     command = shlex.split(hint.group(1))

@@ -650,3 +650,8 @@ class Command(BaseCommand):
                 secret = enrol_demo_totp(user)
                 line += f"  TOTP secret {secret} (code: {totp_command} demo_totp {user.username})"
             self.stdout.write(line)
+        self.stdout.write(
+            f"Where to start: nurses {site}/ · shift handover {site}/handover/ · coordinators "
+            f"{site}/courses/ (register, start and close infusions) · admins {site}/accounts/team/ "
+            "(unlock, reset two-factor, tokens)"
+        )
