@@ -3,6 +3,7 @@ coordinator's screens, and a history row naming who did it."""
 
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -69,3 +70,38 @@ def test_nurse_and_other_team_may_not_register(nurse, coordinator, team, other_t
         registration.patient_register(user=nurse, care_team_id=team.pk, **PATIENT)
     with pytest.raises(PermissionDenied):
         registration.patient_register(user=coordinator, care_team_id=other_team.pk, **PATIENT)
+
+
+@pytest.mark.django_db
+def test_course_list_says_each_time_in_its_teams_zone(client, coordinator, team, infusion):
+    team.time_zone = "Europe/Berlin"
+    team.save()
+    client.force_login(coordinator)
+    page = client.get("/courses/").content.decode()
+    local = infusion.infused_at.astimezone(ZoneInfo("Europe/Berlin"))
+    assert local.strftime("%d %b %Y %H:%M %Z") in page and local.strftime("%Z") in ("CET", "CEST")
+    assert "Close monitoring" in page
+
+
+@pytest.mark.django_db
+def test_screen_refuses_what_the_api_refuses(client, coordinator, team, product):
+    """The same service behind both: a future infusion time is refused with the same words."""
+    patient = registration.patient_register(user=coordinator, care_team_id=team.pk, **PATIENT)
+    client.force_login(coordinator)
+    future = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    screen = client.post(
+        f"/courses/patients/{patient.pk}/infusion/start/", {"product": product.pk, "infused_at": future}
+    )
+    api = client.post(
+        "/api/infusions/",
+        {
+            "patient": patient.pk,
+            "product": product.pk,
+            "infused_at": (timezone.now() + timedelta(days=2)).isoformat(),
+        },
+        content_type="application/json",
+    )
+    assert screen.status_code == 422 and api.status_code == 400
+    message = "The infusion time cannot be in the future."
+    assert message in screen.content.decode() and api.json()["infused_at"] == [message]
+    assert not Infusion.objects.filter(patient=patient).exists()
