@@ -645,7 +645,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(self.style.MIGRATE_HEADING(f"\nDemo logins ({site}/accounts/login/):"))
         for role, user in users.items():
-            line = f"  {Role(role).label:<12} username {user.username:<17} password {password}"
+            line = f"  {Role(role).label:<13} username {user.username:<17} password {password}"
             if role in (Role.PHYSICIAN, Role.COORDINATOR, Role.ADMIN):
                 secret = enrol_demo_totp(user)
                 line += f"  TOTP secret {secret} (code: {totp_command} demo_totp {user.username})"
