@@ -18,6 +18,12 @@ from .helpers import login, serious_axe_violations, small_targets, totp_device
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _patient_navigation(page):
+    """The first page of a live server can take longer than 15 s on a loaded CI machine."""
+    page.set_default_navigation_timeout(45_000)
+
+
 def test_coordinator_registers_starts_and_finds_the_patient_on_the_census(page, coordinator, product):
     login(page, coordinator, totp_device(coordinator), next_path="/courses/")
     page.get_by_role("link", name="Register a patient").click()

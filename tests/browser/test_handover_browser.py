@@ -18,6 +18,12 @@ from .helpers import login, serious_axe_violations, small_targets
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _patient_navigation(page):
+    """The first page of a live server can take longer than 15 s on a loaded CI machine."""
+    page.set_default_navigation_timeout(45_000)
+
+
 def test_charge_nurse_prints_the_handover(page, nurse, physician, team, product):
     team.time_zone = "Europe/Berlin"
     team.save()
