@@ -31,9 +31,10 @@ class CareTeamAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are issued with ``manage.py issue_api_token`` or the users' action "Issue an API token"
-    (the key is shown once); here they can be inspected and revoked, never edited (a changed scope
-    would be a different credential)."""
+    """Tokens are issued on the Team accounts screen (``accounts:team_accounts``, an admin's own
+    teams), with the users' action "Issue an API token" or ``manage.py issue_api_token`` (the key is
+    shown once); here they can be inspected and revoked, never edited (a changed scope would be a
+    different credential)."""
 
     list_display = (
         "name",
@@ -61,6 +62,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(team_id__in=request.user.team_ids(Role.ADMIN))
+
+    # The admin role of a team is what lets a person see its tokens (not a Django permission
+    # flag): the demo admin and every team admin open this list without a 403.
+    def has_module_permission(self, request):
+        return bool(request.user.team_ids(Role.ADMIN))
+
+    def has_view_permission(self, request, obj=None):
+        teams = request.user.team_ids(Role.ADMIN)
+        return bool(teams) and (obj is None or obj.team_id in teams)
 
     def has_add_permission(self, request):
         return False

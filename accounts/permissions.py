@@ -42,6 +42,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "policy.manage": frozenset({COORDINATOR, ADMIN}),
     # Administration
     "audit.view": frozenset({ADMIN}),
+    "account.manage": frozenset({ADMIN}),  # unlock, reset two-factor, issue/revoke tokens (own teams)
 }
 
 

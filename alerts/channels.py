@@ -1,4 +1,5 @@
-"""Delivery channels: in-app inbox, email (Django email backend), SMS/pager (signed HTTPS webhook).
+"""Delivery channels: in-app inbox, email (Django email backend), SMS/pager (signed HTTPS webhook, or
+the local outbox when ``ALERT_GATEWAY = "outbox"``: the demo ward and development machines).
 
 No patient data leaves through these channels: messages carry the alert kind, grade, urgency and a
 link (the link needs a login).  Each delivery carries the notification's idempotency key
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +24,8 @@ from django.core.mail import EmailMessage
 from carttrack import wording
 
 from .models import Channel
+
+logger = logging.getLogger(__name__)
 
 
 class DeliveryError(Exception):
@@ -74,6 +78,8 @@ def deliver(out: Outgoing) -> None:
         raise DeliveryError(f"no {wording.words(out.channel)} address on file for {who}")
     if out.channel == Channel.EMAIL:
         _send_email(out)
+    elif out.channel in (Channel.SMS, Channel.PAGER) and settings.ALERT_GATEWAY == "outbox":
+        _send_to_outbox(out)
     elif out.channel in (Channel.SMS, Channel.PAGER):
         _send_webhook(out)
     else:
@@ -96,12 +102,9 @@ def _send_email(out: Outgoing) -> None:
         raise DeliveryError("email backend accepted no message")
 
 
-def _send_webhook(out: Outgoing) -> None:
-    url = settings.ALERT_WEBHOOK_URL
-    secret = settings.ALERT_WEBHOOK_SECRET
-    if not url or not secret:
-        raise DeliveryError("ALERT_WEBHOOK_URL / ALERT_WEBHOOK_SECRET not configured")
-    body = json.dumps(
+def _gateway_body(out: Outgoing) -> bytes:
+    """What the SMS/pager gateway receives (the webhook's body, the outbox's line)."""
+    return json.dumps(
         {
             "channel": out.channel,
             "to": out.address,
@@ -112,6 +115,27 @@ def _send_webhook(out: Outgoing) -> None:
         },
         separators=(",", ":"),
     ).encode()
+
+
+def _send_to_outbox(out: Outgoing) -> None:
+    """Append the gateway's message as one JSON line to ``ALERT_OUTBOX_DIR/<channel>.jsonl`` and log
+    it: delivered on this machine, as the demo ward needs (no gateway, no false failure)."""
+    folder = settings.ALERT_OUTBOX_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / f"{out.channel}.jsonl").open("ab") as outbox:
+            outbox.write(_gateway_body(out) + b"\n")
+    except OSError as exc:
+        raise DeliveryError(f"outbox: {type(exc).__name__}") from exc
+    logger.info("%s to %s (local outbox): %s %s", Channel(out.channel).label, out.address, out.text, out.link)
+
+
+def _send_webhook(out: Outgoing) -> None:
+    url = settings.ALERT_WEBHOOK_URL
+    secret = settings.ALERT_WEBHOOK_SECRET
+    if not url or not secret:
+        raise DeliveryError("ALERT_WEBHOOK_URL / ALERT_WEBHOOK_SECRET not configured")
+    body = _gateway_body(out)
     timestamp = str(int(time.time()))
     request = urllib.request.Request(  # noqa: S310 - URL comes from settings, http(s) only
         url,

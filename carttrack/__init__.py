@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from . import checks, limits, vocabulary
 from .checks import missing_for_complete_check, neuro_interval_hours, vitals_interval_hours
+from .dose_limits import TocilizumabAllowance, tocilizumab_allowance
 from .engine import RULE_SET, Evaluator, evaluate
 from .followup.evaluate import FOLLOWUP_RULE_SET, evaluate_case_followup, evaluate_followup
 from .followup.parsing import FOLLOWUP_PARSERS
@@ -88,6 +89,7 @@ __all__ = [
     "StandingValue",
     "Suggestion",
     "SyndromeResult",
+    "TocilizumabAllowance",
     "UrgentFinding",
     "Vitals",
     "checks",
@@ -104,6 +106,7 @@ __all__ = [
     "parse_observation",
     "parse_patient",
     "parse_timestamp",
+    "tocilizumab_allowance",
     "vitals_interval_hours",
     "vocabulary",
 ]

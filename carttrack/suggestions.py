@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
+from .dose_limits import tocilizumab_allowance
 from .observations import PatientInfo
 from .results import Suggestion, UrgentFinding
 from .settings import DecisionSettings
@@ -120,20 +121,6 @@ class _Builder:
         return act, wh
 
 
-def _toci_limit(c: Context) -> str | None:
-    s = c.settings
-    in_24h = sum(1 for t in c.toci_times if c.as_of - 24.0 < t <= c.as_of)
-    if in_24h >= s.tocilizumab_max_doses_24h:
-        return (
-            f"{in_24h} tocilizumab doses in the last 24 h (max {s.tocilizumab_max_doses_24h} per 24 h, A-13)"
-        )
-    if len(c.toci_times) >= s.tocilizumab_max_doses_course:
-        return (
-            f"{len(c.toci_times)} tocilizumab doses this course (max {s.tocilizumab_max_doses_course}, A-13)"
-        )
-    return None
-
-
 def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
     s = c.settings
     b = _Builder()
@@ -144,12 +131,10 @@ def build(c: Context) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...]]:
     asco_crs = "MGMT-3…MGMT-10 [Santomasso 2021]"
     asco_icans = "MGMT-11…MGMT-16 [Santomasso 2021]"
     dose, dose_txt = tocilizumab_dose(c.patient.weight_kg, s)
-    last_toci = max(c.toci_times) if c.toci_times else None
-    if last_toci is not None and c.as_of - last_toci < s.tocilizumab_min_interval_hours:
-        dose_txt += (
-            f"; next dose not before t={last_toci + s.tocilizumab_min_interval_hours:+.1f} h (8-h interval)"
-        )
-    limit = _toci_limit(c)
+    allowance = tocilizumab_allowance(c.toci_times, c.as_of, s)
+    if allowance.next_not_before_t is not None:
+        dose_txt += f"; next dose not before t={allowance.next_not_before_t:+.1f} h (8-h interval)"
+    limit = allowance.blocked_reason
 
     # ---------------------------------------------------------------- CRS
     if crs >= 1:

@@ -34,7 +34,7 @@ from accounts.models import ApiToken
 from accounts.permissions import HasCapability, HasScope, api_team_ids, can
 from accounts.tokens import ApiTokenAuthentication
 
-from . import course_services, services
+from . import registration, services
 from .models import (
     GradeEvaluation,
     Infusion,
@@ -322,14 +322,15 @@ class PatientViewSet(
         return patient
 
     def perform_create(self, serializer):
-        data = serializer.validated_data
-        serializer.instance = course_services.patient_create(
-            user=self.request.user, care_team=data["care_team"], fields=data
+        data = dict(serializer.validated_data)
+        care_team = data.pop("care_team")
+        serializer.instance = registration.patient_register(
+            user=self.request.user, care_team_id=care_team.pk, **data
         )
 
     def perform_update(self, serializer):
-        serializer.instance = course_services.patient_update(
-            patient=serializer.instance, user=self.request.user, changes=serializer.validated_data
+        serializer.instance = registration.patient_update(
+            user=self.request.user, patient=serializer.instance, **serializer.validated_data
         )
 
 
@@ -391,8 +392,8 @@ class InfusionViewSet(
             raise exceptions.ValidationError({"patient": ["No such patient in your care teams."]})
         self.require("patient.manage", patient.care_team_id)
         try:
-            infusion = course_services.infusion_create(
-                patient=patient, product=data["product"], infused_at=data["infused_at"], user=request.user
+            infusion = registration.infusion_start(
+                user=request.user, patient=patient, product=data["product"], infused_at=data["infused_at"]
             )
         except services.ObservationConflict as exc:
             raise Conflict(exc.message) from None

@@ -252,3 +252,27 @@ def my_patients(*, user, now: datetime, sort: str = "risk") -> list[PatientRow]:
         )
     rows.sort(key=_my_patients_key(sort))
     return rows
+
+
+def patients_to_manage(*, user, team_ids: list[int]) -> list[tuple[Patient, Infusion | None]]:
+    """The patients of ``team_ids`` visible to ``user``, each with its current course (the active
+    infusion, else the latest), for the coordinator's list. Two queries whatever the number."""
+    patients = list(
+        Patient.objects.visible_to(user)
+        .filter(care_team_id__in=team_ids)
+        .select_related("care_team")
+        .order_by("family_name", "given_name", "id")
+    )
+    current: dict[int, Infusion] = {}
+    infusions = (
+        Infusion.objects.filter(patient__in=patients)
+        .select_related("product", "care_team")
+        .order_by("patient_id", "-infused_at")
+    )
+    for infusion in infusions:
+        held = current.get(infusion.patient_id)
+        if held is None or (
+            infusion.status == InfusionStatus.ACTIVE and held.status != InfusionStatus.ACTIVE
+        ):
+            current[infusion.patient_id] = infusion
+    return [(patient, current.get(patient.pk)) for patient in patients]

@@ -7,9 +7,9 @@ clinical core validates the payload; the serializers only check the envelope.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from django.utils import timezone
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,6 +17,7 @@ from rest_framework import serializers
 from accounts.models import CareTeam
 from accounts.permissions import team_ids_with
 
+from . import registration
 from .models import (
     CloseReason,
     GradeEvaluation,
@@ -31,26 +32,22 @@ from .models import (
 MAX_REASON_LENGTH = 2000
 
 
+def _checked(rule, value):
+    """``value`` after the service's own rule (``monitoring.registration``), its message as this
+    field's error, so the API and the screens refuse the same values with the same words."""
+    try:
+        rule(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError([m for ms in exc.message_dict.values() for m in ms]) from None
+    return value
+
+
 class PatientSerializer(serializers.ModelSerializer):
     indication_category = serializers.CharField(read_only=True)
 
     class Meta:
         model = Patient
-        fields = [
-            "id",
-            "mrn",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "sex",
-            "weight_kg",
-            "indication",
-            "indication_category",
-            "developmental_delay",
-            "home_o2_l_min",
-            "care_team",
-            "created_at",
-        ]
+        fields = ["id", *registration.PATIENT_FIELDS, "indication_category", "care_team", "created_at"]
         read_only_fields = ["id", "created_at"]
 
     def get_fields(self):
@@ -65,11 +62,7 @@ class PatientSerializer(serializers.ModelSerializer):
         return fields
 
     def validate_date_of_birth(self, value: date) -> date:
-        if value > timezone.localdate():
-            raise serializers.ValidationError("Date of birth cannot be in the future.")
-        if value.year < 1900:
-            raise serializers.ValidationError("Date of birth must be in 1900 or later.")
-        return value
+        return _checked(registration.check_date_of_birth, value)
 
 
 class PatientUpdateSerializer(PatientSerializer):
@@ -127,11 +120,7 @@ class InfusionCreateSerializer(serializers.Serializer):
     infused_at = serializers.DateTimeField()
 
     def validate_infused_at(self, value):
-        if value > timezone.now() + timedelta(minutes=5):
-            raise serializers.ValidationError("The infusion time cannot be in the future.")
-        if value.year < 2000:
-            raise serializers.ValidationError("The infusion time must be in 2000 or later.")
-        return value
+        return _checked(registration.check_infused_at, value)
 
 
 class InfusionCloseSerializer(serializers.Serializer):

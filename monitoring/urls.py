@@ -1,4 +1,5 @@
-"""Monitoring URLs: the nurse's tablet screens (``tablet_urls``)."""
+"""Monitoring URLs: the nurse's tablet screens (``tablet_urls``) and the coordinator's course screens
+(``course_urls``)."""
 
 from django.urls import include, path
 
@@ -6,4 +7,5 @@ app_name = "monitoring"
 
 urlpatterns = [
     path("", include("monitoring.tablet_urls")),
+    path("courses/", include("monitoring.course_urls")),
 ]

@@ -9,6 +9,11 @@ ensure_venv --no-dev
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.base}"
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
+# Links in the printed logins and in notifications point at this server, on this port.
+export SITE_URL="${SITE_URL:-http://$HOST:$PORT}"
+# No SMS/pager gateway on a demo machine: messages go to var/outbox/ and the worker log instead of
+# failing (set ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET to use a real gateway).
+if [[ -z "${ALERT_WEBHOOK_URL:-}" ]]; then export ALERT_GATEWAY="${ALERT_GATEWAY:-outbox}"; fi
 
 say "Preparing the database and static files"
 python manage.py migrate --noinput

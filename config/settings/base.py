@@ -298,6 +298,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
 ALERT_WEBHOOK_SECRET = os.environ.get("ALERT_WEBHOOK_SECRET", "")
 ALERT_WEBHOOK_TIMEOUT = env_int("ALERT_WEBHOOK_TIMEOUT", 10)
+# "webhook" (production) or "outbox": SMS/pager messages are written to ALERT_OUTBOX_DIR and the log
+# instead (the demo ward, a developer's machine: delivered locally, never a false "delivery failed").
+ALERT_GATEWAY = os.environ.get("ALERT_GATEWAY", "webhook")
+if ALERT_GATEWAY not in ("webhook", "outbox"):
+    raise ImproperlyConfigured(f"ALERT_GATEWAY={ALERT_GATEWAY!r}: use 'webhook' or 'outbox'")
+ALERT_OUTBOX_DIR = Path(os.environ.get("ALERT_OUTBOX_DIR", VAR_DIR / "outbox"))
 ALERT_TICK_SECONDS = env_int("ALERT_TICK_SECONDS", 10)  # the beat tick that claims due steps (≤ 15 s)
 ALERT_STEP_STUCK_SECONDS = env_int("ALERT_STEP_STUCK_SECONDS", 60)  # "sending" longer than this: re-kick
 # Alerting is "delayed" (health 503, clinicians' banner) when a step is overdue, or a grade has waited for its

@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from accounts.tokens import issue_api_token
 from alerts.models import AlarmKind, Alert, CheckTask, OnCallSchedule, OperationsAlarm
 from alerts.services import alert_process_evaluation
 from followup.models import Finding, FollowupEvaluation
@@ -66,11 +67,21 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("monitoring:record_missed_check", "POST"): CLINICAL,
     ("monitoring:attribute", "GET"): PHYSICIAN,
     ("monitoring:attribute", "POST"): PHYSICIAN,
+    # Courses (coordinators, admins)
+    ("monitoring:courses", "GET"): MANAGE,
+    ("monitoring:patient_register", "GET"): MANAGE,
+    ("monitoring:patient_register", "POST"): MANAGE,
+    ("monitoring:infusion_start", "GET"): MANAGE,
+    ("monitoring:infusion_start", "POST"): MANAGE,
+    ("monitoring:infusion_close", "GET"): MANAGE,
+    ("monitoring:infusion_close", "POST"): MANAGE,
     # Dashboards
     ("dashboards:census", "GET"): ALL,
     ("dashboards:census_export", "GET"): MANAGE,
     ("dashboards:timeline", "GET"): ALL,
     ("dashboards:analytics", "GET"): only("physician", "coordinator", "admin"),
+    ("dashboards:handover", "GET"): ALL,
+    ("dashboards:handover_team", "GET"): ALL,
     # Alerts
     ("alerts:inbox", "GET"): ALL,
     ("alerts:inbox_items", "GET"): ALL,
@@ -106,6 +117,12 @@ TABLE: dict[tuple[str, str], dict | str] = {
     # Sign-in steps (a signed-in user who needs no code is sent on)
     ("accounts:two_factor", "GET"): ALL,
     ("accounts:logout", "POST"): ALL,
+    # Team accounts (admins, their own teams)
+    ("accounts:team_accounts", "GET"): only("admin"),
+    ("accounts:account_unlock", "POST"): only("admin"),
+    ("accounts:two_factor_reset", "POST"): only("admin"),
+    ("accounts:token_issue", "POST"): only("admin"),
+    ("accounts:token_revoke", "POST"): only("admin"),
     # API
     ("api-schema", "GET"): ALL,
     ("api-docs", "GET"): ALL,
@@ -156,6 +173,8 @@ KWARG_OBJECT = {
     "team_id": "team",
     "infusion_id": "infusion",
     "finding_id": "finding",
+    "user_id": "member",
+    "token_id": "token",
     "form_key": None,
     "registry_name": None,
     "check_type": None,
@@ -245,8 +264,11 @@ def world(team, other_team, product, nurse):
             t_hours=1440,
             task_status="open",
         )
+        token, _key = issue_api_token(name="gateway", user=recorder, team=care_team, scopes=["patients:read"])
         return {
             "team": care_team,
+            "member": recorder,
+            "token": token,
             "followup_evaluation": followup_evaluation,
             "finding": finding,
             "patient": patient,

@@ -12,11 +12,14 @@ who already has an infusion is left as it is (running twice does not duplicate a
 
 from __future__ import annotations
 
+import shlex
+import sys
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -69,11 +72,12 @@ PRODUCTS = [
     ),
 ]
 USERS = [
-    # username, role, display name, lead
-    ("demo_nurse", Role.NURSE, "Nurse Anna Keller (demo)", True),
-    ("demo_physician", Role.PHYSICIAN, "Dr. Jonas Weber (demo)", True),
-    ("demo_coordinator", Role.COORDINATOR, "Maria Schulz, coordinator (demo)", False),
-    ("demo_admin", Role.ADMIN, "Site administrator (demo)", False),
+    # username, role, display name, lead, SMS number (a fictional Berlin number; the demo's
+    # ALERT_GATEWAY=outbox writes SMS and pager messages to var/outbox/, so none leaves the machine)
+    ("demo_nurse", Role.NURSE, "Nurse Anna Keller (demo)", True, "+493055501001"),
+    ("demo_physician", Role.PHYSICIAN, "Dr. Jonas Weber (demo)", True, "+493055501002"),
+    ("demo_coordinator", Role.COORDINATOR, "Maria Schulz, coordinator (demo)", False, "+493055501003"),
+    ("demo_admin", Role.ADMIN, "Site administrator (demo)", False, "+493055501004"),
 ]
 
 
@@ -546,11 +550,13 @@ class Command(BaseCommand):
     @transaction.atomic
     def _users(self, teams: dict[str, CareTeam], password: str) -> dict[str, User]:
         out = {}
-        for username, role, display, lead in USERS:
+        for username, role, display, lead, phone in USERS:
             user, _ = User.objects.get_or_create(
                 username=username, defaults={"display_name": display, "email": f"{username}@demo.invalid"}
             )
             user.display_name = display
+            user.phone = user.phone or phone
+            user.pager = user.pager or f"demo-pager-{username}"
             user.is_staff = role == Role.ADMIN
             user.is_superuser = False
             user.set_password(password)
@@ -631,11 +637,21 @@ class Command(BaseCommand):
         self.stdout.write(f"Alerting: {result}")
 
     def _print_logins(self, users: dict[str, User], password: str) -> None:
-        site = getattr(settings, "SITE_URL", "http://localhost:8000")
+        site = settings.SITE_URL
+        # Works as printed from any directory and shell: this interpreter (the project's venv) and
+        # this checkout's manage.py, both by absolute path.
+        totp_command = " ".join(
+            shlex.quote(str(part)) for part in (sys.executable, Path(settings.BASE_DIR) / "manage.py")
+        )
         self.stdout.write(self.style.MIGRATE_HEADING(f"\nDemo logins ({site}/accounts/login/):"))
         for role, user in users.items():
-            line = f"  {Role(role).label:<12} username {user.username:<17} password {password}"
+            line = f"  {Role(role).label:<13} username {user.username:<17} password {password}"
             if role in (Role.PHYSICIAN, Role.COORDINATOR, Role.ADMIN):
                 secret = enrol_demo_totp(user)
-                line += f"  TOTP secret {secret} (code: manage.py demo_totp {user.username})"
+                line += f"  TOTP secret {secret} (code: {totp_command} demo_totp {user.username})"
             self.stdout.write(line)
+        self.stdout.write(
+            f"Where to start: nurses {site}/ · shift handover {site}/handover/ · coordinators "
+            f"{site}/courses/ (register, start and close infusions) · admins {site}/accounts/team/ "
+            "(unlock, reset two-factor, tokens)"
+        )

@@ -1,0 +1,127 @@
+"""Writes that open a course: register or update a patient and start an infusion (day 0).
+
+Used by the API (``monitoring.api``) and by the coordinator's screens (``monitoring.course_views``)
+alike, so both validate the same way and leave the same history (django-simple-history, with the
+user who made the change). Keyword-only, one durable transaction each. Closing an infusion is
+``monitoring.services.infusion_close`` (it shares the observation write path's lock and hand-off).
+
+Errors callers handle: ``ValidationError`` keyed by field (HTTP 400 / a form error),
+``ObservationConflict`` (the patient already has an active infusion: HTTP 409) and
+``PermissionDenied`` (the role lacks ``patient.manage`` in that care team: HTTP 403).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.permissions import can
+
+from .models import Infusion, InfusionStatus, Patient, Product
+from .services import CLOCK_SKEW, ObservationConflict
+
+#: The earliest date of birth and infusion year a record may carry (typing slips such as 1025).
+EARLIEST_BIRTH_YEAR = 1900
+EARLIEST_INFUSION_YEAR = 2000
+#: The patient fields a coordinator may set; ``care_team`` only when registering (a transfer is not
+#: an edit).
+PATIENT_FIELDS = (
+    "mrn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "weight_kg",
+    "indication",
+    "developmental_delay",
+    "home_o2_l_min",
+)
+ACTIVE_INFUSION_TEXT = "This patient already has an active infusion: close it before recording a new one."
+
+
+def _require_manage(user: Any, team_id: int) -> None:
+    if not can(user, "patient.manage", team_id):
+        raise PermissionDenied("Your role does not allow patient.manage in this care team")
+
+
+def check_date_of_birth(value: date) -> None:
+    """The rule for a date of birth (raises ValidationError naming ``date_of_birth``)."""
+    if value > timezone.localdate():
+        raise ValidationError({"date_of_birth": ["Date of birth cannot be in the future."]})
+    if value.year < EARLIEST_BIRTH_YEAR:
+        raise ValidationError(
+            {"date_of_birth": [f"Date of birth must be in {EARLIEST_BIRTH_YEAR} or later."]}
+        )
+
+
+def check_infused_at(value: datetime) -> None:
+    """The rule for an infusion time (raises ValidationError naming ``infused_at``)."""
+    if value > timezone.now() + CLOCK_SKEW:
+        raise ValidationError({"infused_at": ["The infusion time cannot be in the future."]})
+    if value.year < EARLIEST_INFUSION_YEAR:
+        raise ValidationError(
+            {"infused_at": [f"The infusion time must be in {EARLIEST_INFUSION_YEAR} or later."]}
+        )
+
+
+def _save_with_history(obj, *, user, reason: str, **save_kwargs) -> None:
+    obj.full_clean()
+    obj._history_user = user  # django-simple-history: the history row names who did it and why
+    obj._change_reason = reason
+    obj.save(**save_kwargs)
+
+
+def patient_register(*, user: Any, care_team_id: int, **fields: Any) -> Patient:
+    """Register a patient in ``care_team_id`` (the user needs ``patient.manage`` there)."""
+    unknown = set(fields) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be set here."] for name in sorted(unknown)})
+    _require_manage(user, care_team_id)
+    if fields.get("date_of_birth") is not None:
+        check_date_of_birth(fields["date_of_birth"])
+    with transaction.atomic(durable=True):
+        patient = Patient(care_team_id=care_team_id, **fields)
+        _save_with_history(patient, user=user, reason="patient registered")
+    return patient
+
+
+def patient_update(*, user: Any, patient: Patient, **fields: Any) -> Patient:
+    """Change a patient's own fields (never the care team)."""
+    unknown = set(fields) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    _require_manage(user, patient.care_team_id)
+    if fields.get("date_of_birth") is not None:
+        check_date_of_birth(fields["date_of_birth"])
+    with transaction.atomic(durable=True):
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        _save_with_history(locked, user=user, reason="patient updated")
+    return locked
+
+
+def infusion_start(*, user: Any, patient: Patient, product: Product, infused_at: datetime) -> Infusion:
+    """Record the infusion (day 0) of ``product`` for ``patient``, in the patient's care team.
+
+    Raises ObservationConflict while the patient has an active infusion."""
+    _require_manage(user, patient.care_team_id)
+    if timezone.is_naive(infused_at):
+        raise ValidationError({"infused_at": ["Give the infusion time with its time zone."]})
+    check_infused_at(infused_at)
+    try:
+        with transaction.atomic(durable=True):
+            locked = Patient.objects.select_for_update().get(pk=patient.pk)
+            if Infusion.objects.filter(patient=locked, status=InfusionStatus.ACTIVE).exists():
+                raise ObservationConflict(ACTIVE_INFUSION_TEXT)
+            infusion = Infusion(
+                patient=locked, product=product, care_team_id=locked.care_team_id, infused_at=infused_at
+            )
+            _save_with_history(infusion, user=user, reason=f"infusion of {product} started")
+    except IntegrityError:  # a concurrent start won the partial unique constraint
+        raise ObservationConflict(ACTIVE_INFUSION_TEXT) from None
+    return infusion
