@@ -37,7 +37,10 @@ def fhir_response(body: dict[str, Any], status: int = 200) -> HttpResponse:
     return HttpResponse(json.dumps(body), status=status, content_type=FHIR_JSON)
 
 
+# The FHIR interface is described by its own CapabilityStatement (/fhir/metadata), not by the REST
+# API's OpenAPI schema, whose serializers do not apply to FHIR resources.
 class FhirView(APIView):
+    schema = None  # DRF: left out of the generated OpenAPI schema
     authentication_classes = auth.AUTHENTICATION
     parser_classes = [_FhirParser, _Parser]
 
