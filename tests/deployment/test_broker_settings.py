@@ -69,6 +69,7 @@ def test_grading_triggered_alert_work_goes_to_critical_and_everything_else_to_de
     assert critical == {
         "alerts.process_evaluation",
         "alerts.tick",
+        "alerts.send_step",
         "alerts.audit",
         "alerts.overdue_checks",
         "followup.process_findings",
