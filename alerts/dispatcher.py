@@ -33,6 +33,9 @@ LOCK_KEY = 0x43415254  # "CART": the advisory lock that keeps the dispatcher sin
 MAX_SLEEP_SECONDS = 5.0  # re-read the next due time at least this often (missed NOTIFY, clock steps)
 POLL_SECONDS = 1.0  # without LISTEN (SQLite): how often to look for due steps
 CLAIM_BATCH = 100
+# TCP keepalives on both ends of the LISTEN connection: a dispatcher cut off by a partition loses its
+# advisory lock on the server within about idle + interval × count seconds, so a replacement can start.
+KEEPALIVE = {"idle": 10, "interval": 5, "count": 3}
 RETRY_SECONDS = 2.0  # after losing the database
 
 
@@ -92,7 +95,10 @@ def _listen_connection() -> psycopg.Connection | None:
     params = django_conn.get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
-    conn = psycopg.connect(**params, autocommit=True)
+    client_keepalives = {f"keepalives_{k}": v for k, v in KEEPALIVE.items()}
+    conn = psycopg.connect(**params, keepalives=1, **client_keepalives, autocommit=True)
+    for name, value in KEEPALIVE.items():  # the server's side of the same connection
+        conn.execute(f"SET tcp_keepalives_{name} = {int(value)}")
     while not conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
         log.info("another alert dispatcher holds the lock; waiting")
         time.sleep(MAX_SLEEP_SECONDS)
