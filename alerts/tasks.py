@@ -1,7 +1,8 @@
 """Celery tasks of the alerts app.  Tasks take ids and call a service; nothing else.
 
-No countdown/ETA is ever used as a timer: the due times live in ``EscalationStep`` rows and the
-``alerts.tick`` beat task claims them.  Every task is idempotent (unique keys, conditional updates),
+No countdown/ETA is ever used as a timer: the due times live in ``EscalationStep`` rows, claimed by the
+dispatcher (``alerts/dispatcher.py``, which hands each to ``alerts.send_step``) and by the
+``alerts.tick`` beat task as the safety net.  Every task is idempotent (unique keys, conditional updates),
 so a redelivery after a worker crash or a broker restart is harmless.
 """
 
@@ -27,6 +28,12 @@ def process_evaluation(evaluation_id: int) -> None:
 def tick() -> int:
     """Claim and send every due escalation step (beat, every ``ALERT_TICK_SECONDS``)."""
     return services.dispatch_due_steps()
+
+
+@shared_task(name="alerts.send_step", acks_late=True, ignore_result=True, expires=600)
+def send_step(step_id: int, token: str) -> str:
+    """Send one step the dispatcher claimed (``token`` fences out a copy delivered after a re-kick)."""
+    return services.send_step(step_id=step_id, token=token)
 
 
 @shared_task(name="alerts.audit", acks_late=True, ignore_result=True, expires=120)

@@ -1,8 +1,8 @@
 """Coordinator and physician dashboards: census, patient timeline, cohort analytics.
 
 Thin views: scoping and permissions here (``accounts.permissions``), reads in ``census``,
-``charts`` and ``analytics``.  Another team's patient is a 404 (``visible_to``); a role without the
-capability is a 403.
+``charts`` and ``analytics``, from the read replica when one is configured (``monitoring.replica``).
+Another team's patient is a 404 (``visible_to``); a role without the capability is a 403.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from accounts.permissions import capability_required, require, team_ids_with
 from audit.middleware import record_accesses
 from monitoring.models import IndicationCategory, Infusion
+from monitoring.replica import reads_from_replica
 from monitoring.selectors import patient_get
 
 from .analytics import cohort_analytics, default_range
@@ -54,6 +55,7 @@ def _census_context(request) -> dict:
 @require_GET
 @login_required
 @capability_required("dashboard.view")
+@reads_from_replica
 def census(request):
     context = _census_context(request)
     if request.htmx and request.GET.get("partial") == "rows":
@@ -73,6 +75,7 @@ def census(request):
 @require_GET
 @login_required
 @capability_required("export.csv")
+@reads_from_replica
 def census_export(request):
     """The census as CSV, limited to the teams where the user holds ``export.csv``."""
     filters = CensusFilters.from_query(request.GET)
@@ -90,6 +93,7 @@ def census_export(request):
 
 @require_GET
 @login_required
+@reads_from_replica
 def timeline(request, patient_id: int):
     patient = patient_get(user=request.user, patient_id=patient_id)
     require(request.user, "dashboard.view", patient.care_team_id)
@@ -139,6 +143,7 @@ def _parse_date(raw: str | None, fallback: date) -> date:
 @require_GET
 @login_required
 @capability_required("analytics.view")
+@reads_from_replica
 def analytics(request):
     tz = ZoneInfo(timezone.get_current_timezone_name())
     today = timezone.now().astimezone(tz).date()

@@ -26,6 +26,7 @@ from accounts.permissions import team_ids_with
 from carttrack.followup import outcomes as cohort_outcomes
 from monitoring import grading
 from monitoring.models import Indication, Infusion, Product
+from monitoring.replica import reads_from_replica
 
 from . import course_reading
 from .survival import KaplanMeier, kaplan_meier
@@ -115,6 +116,7 @@ def km_svg(km: KaplanMeier | None) -> SafeString:
 
 @login_required
 @require_GET
+@reads_from_replica
 def outcomes(request: HttpRequest) -> HttpResponse:
     team_ids = team_ids_with(request.user, "analytics.view")
     if not team_ids:

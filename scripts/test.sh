@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every check CI runs: lint, import contract, deploy check, migrations, clinical cases, tests
-# (PostgreSQL + Redis + real Celery workers + headless Chromium).  Exits non-zero on any failure.
+# (PostgreSQL + Redis + RabbitMQ + real Celery workers + headless Chromium).  Exits non-zero on any failure.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ensure_venv
@@ -14,10 +14,22 @@ if command -v redis-server >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 -p 6379 p
   say "Starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 fi
-for _ in $(seq 1 30); do
-  pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break
+rabbitmq_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
+if ! command -v rabbitmq-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "Installing RabbitMQ (Debian package) for the broker test"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
+fi
+if command -v rabbitmq-server >/dev/null 2>&1 && ! rabbitmq_up; then
+  # tests/integration/test_rabbitmq_broker.py: the critical queue as a quorum queue (guest/guest on loopback)
+  say "Starting RabbitMQ"
+  RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 rabbitmq-server -detached
+fi
+for _ in $(seq 1 60); do
+  pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && rabbitmq_up && break
   sleep 1
 done
+if command -v rabbitmqctl >/dev/null 2>&1; then rabbitmqctl -q await_startup; fi
 
 # --- headless Chromium for the browser tests ------------------------------------------------------
 if [ ! -x /usr/bin/chromium ]; then

@@ -17,6 +17,8 @@ from csp.constants import SELF as CSP_SELF
 from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from . import broker
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("CARTTRACK_VAR_DIR", BASE_DIR / "var"))
 
@@ -142,6 +144,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# Dashboards, exports and analytics read from a streaming replica when one is given; everything else
+# (grading, alerting, writes, read-modify-write) uses the primary (monitoring/replica.py).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    # An unreachable replica must not hold a census for long: the page reads the primary instead.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["monitoring.replica.ReplicaRouter"]
+# A replica further behind than this is not read (the page says so and reads the primary).
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 30)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -216,21 +233,22 @@ STORAGES = {
 
 # --- Celery -----------------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport (no server).  The escalation timers are database
-# rows claimed by the beat tick, so nothing clinical depends on broker persistence.
+# rows claimed by the beat tick, so nothing clinical depends on broker persistence.  Queues, routes and
+# transport options per broker (Redis, Redis Sentinel, RabbitMQ quorum queues): config/settings/broker.py.
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or "filesystem://"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "store_processed": False,
-        # Poll often: a new grade must reach the physician within seconds, not a polling cycle.
-        "polling_interval": 0.1,
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+_broker = broker.broker_settings(
+    CELERY_BROKER_URL,
+    broker_dir=BROKER_DIR,
+    sentinel_master=os.environ.get("CELERY_BROKER_SENTINEL_MASTER", ""),
+    sentinel_password=os.environ.get("CELERY_BROKER_SENTINEL_PASSWORD", ""),
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = _broker.transport_options
+CELERY_TASK_QUEUES = _broker.queues
+CELERY_TASK_DEFAULT_QUEUE = broker.DEFAULT_QUEUE
+CELERY_TASK_DEFAULT_QUEUE_TYPE = _broker.default_queue_type
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = _broker.default_exchange_type
+CELERY_TASK_ROUTES = broker.TASK_ROUTES
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

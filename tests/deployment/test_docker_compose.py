@@ -120,7 +120,7 @@ def test_singletons_run_once_and_the_app_waits_for_a_one_shot_migrate():
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
 
 
-def test_the_dispatcher_waits_behind_a_profile_until_the_command_exists():
+def test_the_dispatcher_runs_by_default_exactly_when_its_command_exists():
     from .layout import dispatcher_command_exists
 
     assert ("profiles" in SERVICES["dispatcher"]) == (not dispatcher_command_exists()), (

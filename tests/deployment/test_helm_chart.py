@@ -43,7 +43,7 @@ VARIANTS = {
     "ingress with TLS": {
         "ingress": {"enabled": True, "className": "nginx", "tlsSecretName": "carttrack-tls"},
     },
-    "dispatcher": {"dispatcher": {"enabled": True}},
+    "no dispatcher": {"dispatcher": {"enabled": False}},
     "own service account, no policy": {
         "serviceAccount": {"create": False, "name": "hospital-apps"},
         "networkPolicy": {"enabled": False},
@@ -190,7 +190,7 @@ def test_exactly_one_scheduler_and_one_dispatcher_never_rolled_side_by_side(vari
     budgeted = [p for p in rendered.of_kind("PodDisruptionBudget")]
     for name in SINGLETONS:
         found = [d for d in deployments if component(d) == name]
-        if name == "dispatcher" and not VARIANTS[variant].get("dispatcher", {}).get("enabled"):
+        if name == "dispatcher" and not VARIANTS[variant].get("dispatcher", {}).get("enabled", True):
             assert found == []
             continue
         (singleton,) = found

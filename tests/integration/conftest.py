@@ -47,7 +47,7 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0, interval: f
 
 
 class Worker:
-    def __init__(self, name: str, env: dict, log_dir: Path, *, beat: bool = True):
+    def __init__(self, name: str, env: dict, log_dir: Path, *, beat: bool = True, queues: str = ""):
         self.name = name
         args = [
             str(ROOT / ".venv/bin/celery"),
@@ -62,6 +62,8 @@ class Worker:
             "--without-mingle",
             "--loglevel=INFO",
         ]
+        if queues:
+            args += ["-Q", queues]
         if beat:
             args += ["-B", "-s", str(log_dir / f"{name}-beat-schedule")]
         self.log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115
@@ -98,35 +100,46 @@ def receivers():
 
 
 @pytest.fixture
-def start_worker(transactional_db, broker_url, tmp_path, receivers):
-    """Factory: start a worker subprocess against the pytest test database (committed rows only)."""
+def app_env(transactional_db, broker_url, tmp_path, receivers):
+    """The environment of a CAR-T Track process (worker, sender) on the pytest test database."""
     hook, smtp = receivers
-    workers: list[Worker] = []
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
+            "DATABASE_URL": database_url,
+            "DB_CONN_MAX_AGE": "0",
+            "CELERY_BROKER_URL": broker_url,
+            "CARTTRACK_VAR_DIR": str(tmp_path),
+            "ALERT_TICK_SECONDS": "1",
+            "ALERT_AUDITOR_SECONDS": "2",
+            "ALERT_STEP_STUCK_SECONDS": "3",
+            "ALERT_WEBHOOK_URL": hook.url,
+            "ALERT_WEBHOOK_SECRET": SECRET,
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp.port),
+            "PYTHONUNBUFFERED": "1",
+            "SITE_URL": "https://carttrack.test",
+        }
+    )
+    return env
 
-    def start(name: str = "w1", *, beat: bool = True, webhook_url: str | None = None, **extra_env) -> Worker:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
-        env.update(
-            {
-                "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
-                "DATABASE_URL": database_url,
-                "DB_CONN_MAX_AGE": "0",
-                "CELERY_BROKER_URL": broker_url,
-                "CARTTRACK_VAR_DIR": str(tmp_path),
-                "ALERT_TICK_SECONDS": "1",
-                "ALERT_AUDITOR_SECONDS": "2",
-                "ALERT_STEP_STUCK_SECONDS": "3",
-                "ALERT_WEBHOOK_URL": webhook_url or hook.url,
-                "ALERT_WEBHOOK_SECRET": SECRET,
-                "EMAIL_HOST": "127.0.0.1",
-                "EMAIL_PORT": str(smtp.port),
-                "PYTHONUNBUFFERED": "1",
-                "SITE_URL": "https://carttrack.test",
-            }
-        )
+
+@pytest.fixture
+def start_worker(app_env, tmp_path):
+    """Factory: start a worker subprocess against the pytest test database (committed rows only)."""
+    workers: list[Worker] = []
+
+    def start(
+        name: str = "w1", *, beat: bool = True, queues: str = "", webhook_url: str | None = None, **extra_env
+    ) -> Worker:
+        env = dict(app_env)
+        if webhook_url:
+            env["ALERT_WEBHOOK_URL"] = webhook_url
         env.update({k: str(v) for k, v in extra_env.items()})
-        worker = Worker(name, env, tmp_path, beat=beat)
+        worker = Worker(name, env, tmp_path, beat=beat, queues=queues)
         workers.append(worker)
         return worker
 

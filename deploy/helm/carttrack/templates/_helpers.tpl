@@ -63,7 +63,7 @@ given only to processes that read from it (dict with root and replica: true/fals
 {{- range list "SECRET_KEY" "DATABASE_URL" "CELERY_BROKER_URL" -}}
 {{- $env = append $env (dict "name" . "valueFrom" (dict "secretKeyRef" (dict "name" $secret "key" .))) -}}
 {{- end -}}
-{{- $optional := list "REDIS_URL" "EMAIL_HOST_PASSWORD" "ALERT_WEBHOOK_URL" "ALERT_WEBHOOK_SECRET" -}}
+{{- $optional := list "CELERY_BROKER_SENTINEL_PASSWORD" "REDIS_URL" "EMAIL_HOST_PASSWORD" "ALERT_WEBHOOK_URL" "ALERT_WEBHOOK_SECRET" -}}
 {{- if .replica }}{{ $optional = prepend $optional "DATABASE_REPLICA_URL" }}{{ end -}}
 {{- range $optional -}}
 {{- $env = append $env (dict "name" . "valueFrom" (dict "secretKeyRef" (dict "name" $secret "key" . "optional" true))) -}}
