@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import CareTeam, Role, User
 from accounts.permissions import can, capability_required, require
-from monitoring.models import CheckType, Infusion
+from monitoring.models import CheckType
 
 from . import selectors, services, story
 from .forms import EscalationPolicyForm, StepFormSet
-from .models import Alert, Channel, CheckTask, EscalationPolicy, OnCallSchedule, Target
+from .models import Alert, Channel, EscalationPolicy, OnCallSchedule, Target
 from .policy import DEFAULT_POLICY, PolicySnapshot, PolicyStep
 
 
@@ -143,16 +143,11 @@ def resolve(request, alert_id: int):
 @login_required
 @require_POST
 def record_missed(request, task_id: int):
-    task = get_object_or_404(CheckTask.objects.filter(care_team_id__in=request.user.team_ids()), pk=task_id)
-    infusion = get_object_or_404(Infusion.objects.visible_to(request.user), pk=task.infusion_id)
+    task = selectors.check_task_for(request.user, task_id)
+    if task is None:
+        raise Http404("No such task")
     try:
-        services.missed_check_record(
-            infusion=infusion,
-            check_type=task.check_type,
-            due_at=task.due_at,
-            reason=request.POST.get("reason", ""),
-            user=request.user,
-        )
+        services.check_task_record_missed(task=task, reason=request.POST.get("reason", ""), user=request.user)
         messages.success(request, "Reason recorded.")
     except ValidationError as exc:
         messages.error(request, _errors(exc))
