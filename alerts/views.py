@@ -104,40 +104,39 @@ def _back(request, alert: Alert):
     return redirect("alerts:detail_full", patient_id=alert.patient_id, alert_id=alert.pk)
 
 
-@login_required
-@require_POST
-def acknowledge(request, alert_id: int):
+def _respond(request, alert_id: int, act, field: str, done: str):
+    """One response to an alert (``act(alert=…, user=…, <field>=<the posted text>)``), then back."""
     alert = _scoped_alert(request, alert_id)
     try:
-        services.alert_acknowledge(alert=alert, user=request.user, note=request.POST.get("note", ""))
-        messages.success(request, f"{alert.title} acknowledged. Add a note when you have acted.")
+        act(alert=alert, user=request.user, **{field: request.POST.get(field, "")})
+        messages.success(request, done.format(title=alert.title))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return _back(request, alert)
+
+
+@login_required
+@require_POST
+def acknowledge(request, alert_id: int):
+    return _respond(
+        request,
+        alert_id,
+        services.alert_acknowledge,
+        "note",
+        "{title} acknowledged. Add a note when you have acted.",
+    )
 
 
 @login_required
 @require_POST
 def add_note(request, alert_id: int):
-    alert = _scoped_alert(request, alert_id)
-    try:
-        services.alert_add_note(alert=alert, user=request.user, text=request.POST.get("text", ""))
-        messages.success(request, "Note added.")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return _back(request, alert)
+    return _respond(request, alert_id, services.alert_add_note, "text", "Note added.")
 
 
 @login_required
 @require_POST
 def resolve(request, alert_id: int):
-    alert = _scoped_alert(request, alert_id)
-    try:
-        services.alert_resolve(alert=alert, user=request.user, note=request.POST.get("note", ""))
-        messages.success(request, f"{alert.title} resolved.")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return _back(request, alert)
+    return _respond(request, alert_id, services.alert_resolve, "note", "{title} resolved.")
 
 
 @login_required
