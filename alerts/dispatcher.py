@@ -9,7 +9,7 @@ dispatcher that is down delays steps to the next tick, it loses none.
 
 One dispatcher runs at a time: it holds a PostgreSQL session advisory lock while it works; a second one
 waits for the lock (released by the server when the holder's connection drops). ``LISTEN`` needs a
-direct (or session-pooled) connection to the primary (docs/deployment.md §5).
+direct (or session-pooled) connection to the primary (docs/deployment.md, section 5).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import CareTeam, User
 from accounts.permissions import team_ids_with
+from monitoring.models import Infusion
 
 from .models import (
     ACTIVE_STATUSES,
@@ -77,6 +78,16 @@ def open_check_tasks(user) -> QuerySet[CheckTask]:
         CheckTask.objects.filter(status=CheckTaskStatus.OPEN, care_team_id__in=user.team_ids())
         .select_related("infusion__patient", "alert")
         .order_by("due_at")
+    )
+
+
+def check_task_for(user, task_id: int) -> CheckTask | None:
+    """A nurse task of one of the user's teams, on an infusion the user may see (else None)."""
+    visible = Infusion.objects.visible_to(user).values("pk")
+    return (
+        CheckTask.objects.filter(pk=task_id, care_team_id__in=user.team_ids(), infusion_id__in=visible)
+        .select_related("infusion")
+        .first()
     )
 
 

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import CareTeam, Role, User
 from accounts.permissions import can, capability_required, require
-from monitoring.models import CheckType, Infusion
+from monitoring.models import CheckType
 
 from . import selectors, services, story
 from .forms import EscalationPolicyForm, StepFormSet
-from .models import Alert, Channel, CheckTask, EscalationPolicy, OnCallSchedule, Target
+from .models import Alert, Channel, EscalationPolicy, OnCallSchedule, Target
 from .policy import DEFAULT_POLICY, PolicySnapshot, PolicyStep
 
 
@@ -104,55 +104,49 @@ def _back(request, alert: Alert):
     return redirect("alerts:detail_full", patient_id=alert.patient_id, alert_id=alert.pk)
 
 
-@login_required
-@require_POST
-def acknowledge(request, alert_id: int):
+def _respond(request, alert_id: int, act, field: str, done: str):
+    """One response to an alert (``act(alert=…, user=…, <field>=<the posted text>)``), then back."""
     alert = _scoped_alert(request, alert_id)
     try:
-        services.alert_acknowledge(alert=alert, user=request.user, note=request.POST.get("note", ""))
-        messages.success(request, f"{alert.title} acknowledged. Add a note when you have acted.")
+        act(alert=alert, user=request.user, **{field: request.POST.get(field, "")})
+        messages.success(request, done.format(title=alert.title))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return _back(request, alert)
+
+
+@login_required
+@require_POST
+def acknowledge(request, alert_id: int):
+    return _respond(
+        request,
+        alert_id,
+        services.alert_acknowledge,
+        "note",
+        "{title} acknowledged. Add a note when you have acted.",
+    )
 
 
 @login_required
 @require_POST
 def add_note(request, alert_id: int):
-    alert = _scoped_alert(request, alert_id)
-    try:
-        services.alert_add_note(alert=alert, user=request.user, text=request.POST.get("text", ""))
-        messages.success(request, "Note added.")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return _back(request, alert)
+    return _respond(request, alert_id, services.alert_add_note, "text", "Note added.")
 
 
 @login_required
 @require_POST
 def resolve(request, alert_id: int):
-    alert = _scoped_alert(request, alert_id)
-    try:
-        services.alert_resolve(alert=alert, user=request.user, note=request.POST.get("note", ""))
-        messages.success(request, f"{alert.title} resolved.")
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return _back(request, alert)
+    return _respond(request, alert_id, services.alert_resolve, "note", "{title} resolved.")
 
 
 @login_required
 @require_POST
 def record_missed(request, task_id: int):
-    task = get_object_or_404(CheckTask.objects.filter(care_team_id__in=request.user.team_ids()), pk=task_id)
-    infusion = get_object_or_404(Infusion.objects.visible_to(request.user), pk=task.infusion_id)
+    task = selectors.check_task_for(request.user, task_id)
+    if task is None:
+        raise Http404("No such task")
     try:
-        services.missed_check_record(
-            infusion=infusion,
-            check_type=task.check_type,
-            due_at=task.due_at,
-            reason=request.POST.get("reason", ""),
-            user=request.user,
-        )
+        services.check_task_record_missed(task=task, reason=request.POST.get("reason", ""), user=request.user)
         messages.success(request, "Reason recorded.")
     except ValidationError as exc:
         messages.error(request, _errors(exc))

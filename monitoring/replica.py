@@ -8,7 +8,7 @@ inside it (the access-log rows of an export).
 
 A replica that lags more than ``DATABASE_REPLICA_MAX_LAG_SECONDS``, has stopped receiving from the
 primary, or cannot be reached is not read: the request reads the primary and says so. Each request
-that opts in measures the lag once (one query on each) and hands it to the page (docs/deployment.md §5).
+that opts in measures the lag once (one query on each) and hands it to the page (deployment.md 5).
 """
 
 from __future__ import annotations

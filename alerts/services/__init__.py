@@ -23,7 +23,7 @@ app).  This package re-exports the public services so callers write ``services.a
 
 from .alarms import clear_alarm, raise_alarm
 from .auditor import escalation_health, run_auditor
-from .checks import missed_check_record, overdue_checks_scan
+from .checks import check_task_record_missed, missed_check_record, overdue_checks_scan
 from .course import alerts_close_with_course
 from .dispatch import claim_due_steps, dispatch_due_steps, send_step
 from .followup_alerts import alert_close_followup, alert_raise_followup
@@ -40,6 +40,7 @@ __all__ = [
     "alert_raise_followup",
     "alert_resolve",
     "alerts_close_with_course",
+    "check_task_record_missed",
     "claim_due_steps",
     "clear_alarm",
     "dispatch_due_steps",

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.permissions import require
-from monitoring.models import Infusion, InfusionStatus, MissedCheck
+from monitoring.models import CheckType, Infusion, InfusionStatus, MissedCheck
 from monitoring.schedules import checks_for_infusions
 
 from ..models import (
@@ -129,6 +129,10 @@ def missed_check_record(
 ) -> MissedCheck:
     """A nurse records why a due check was not done; the task closes and any overdue alert resolves."""
     require(user, "check.record_missed", infusion.care_team_id)
+    if check_type not in CheckType.values:
+        raise ValidationError(
+            {"check_type": [f"{check_type!r} is not one of: {', '.join(CheckType.values)}"]}
+        )
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the check was not done."]})
     at = at_or_now(now)
@@ -156,3 +160,17 @@ def missed_check_record(
                         steps_outcome="reason for missed check recorded",
                     )
     return missed
+
+
+def check_task_record_missed(
+    *, task: CheckTask, reason: str, user, now: datetime | None = None
+) -> MissedCheck:
+    """The inbox's "not done because …" on a nurse task: the reason is kept with the task's check."""
+    return missed_check_record(
+        infusion=task.infusion,
+        check_type=task.check_type,
+        due_at=task.due_at,
+        reason=reason,
+        user=user,
+        now=now,
+    )

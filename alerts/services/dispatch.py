@@ -199,14 +199,28 @@ def _schedule_repeat_final(alert: Alert, step: EscalationStep) -> None:
         )
 
 
-def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) -> str:
-    alert = step.alert
-    if alert.status != AlertStatus.ACKNOWLEDGED:
+def _acknowledgement_step_not_needed(
+    alert: Alert, step: EscalationStep, token: str, *, generation: int | None
+) -> str | None:
+    """A reminder or un-acknowledgement step is cancelled when the alert is no longer acknowledged
+    (or, given ``generation``, was re-paged since), and not needed once a medication order was
+    recorded after the acknowledgement; returns what it did, or None when the step goes ahead."""
+    if alert.status != AlertStatus.ACKNOWLEDGED or (
+        generation is not None and alert.generation != generation
+    ):
         _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome=f"alert {alert.status}")
         return "cancelled"
     if _acted_since_ack(alert):
         _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="medication order recorded")
         return "not needed"
+    return None
+
+
+def _send_reminder(step: EscalationStep, token: str, *, now: datetime | None) -> str:
+    alert = step.alert
+    stale = _acknowledgement_step_not_needed(alert, step, token, generation=None)
+    if stale is not None:
+        return stale
     user = alert.acknowledged_by
     pairs = [(user, ch) for ch in SMS_NOW] if user is not None else []
     results = notify_step(step, token, pairs, require_status=AlertStatus.ACKNOWLEDGED, prefix="REMINDER ")
@@ -241,12 +255,9 @@ def _unacknowledge(step: EscalationStep, token: str, *, now: datetime | None) ->
     at = at_or_now(now)
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=step.alert_id)
-        if alert.status != AlertStatus.ACKNOWLEDGED or alert.generation != step.generation:
-            _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome=f"alert {alert.status}")
-            return "cancelled"
-        if _acted_since_ack(alert):
-            _finish_step(step.pk, token, status=StepStatus.CANCELLED, outcome="medication order recorded")
-            return "not needed"
+        stale = _acknowledgement_step_not_needed(alert, step, token, generation=step.generation)
+        if stale is not None:
+            return stale
         who = alert.acknowledged_by
         alert.status = AlertStatus.OPEN
         alert.acknowledged_at = None

@@ -1,4 +1,4 @@
-"""The Celery broker's queues and transport options for each kind of broker URL (docs/deployment.md §4, §6).
+"""The Celery broker's queues and transport options for each kind of broker URL (docs/deployment.md 4, 6).
 
 Two queues on every broker: ``critical`` (grading-triggered alert work, the escalation tick, the
 auditor, overdue checks: short tasks, consumed by a pool of its own so that no export or import ever

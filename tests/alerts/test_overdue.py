@@ -62,3 +62,31 @@ def test_coordinator_cannot_record_missed_check(fresh_infusion, coordinator):
         services.missed_check_record(
             infusion=fresh_infusion, check_type="vitals", due_at=timezone.now(), reason="x", user=coordinator
         )
+
+
+def test_the_inbox_records_a_reason_for_its_own_teams_task_only(client, fresh_infusion, nurse):
+    from django.urls import reverse
+
+    services.overdue_checks_scan(now=timezone.now())
+    task = CheckTask.objects.get(infusion=fresh_infusion, check_type="vitals")
+    outsider_team = factories.make_team("Other ward")
+    outsider = factories.make_user("nurse", outsider_team, username="nurse_elsewhere")
+    url = reverse("alerts:record_missed", args=[task.pk])
+    assert client.login(username=outsider.username, password=factories.PASSWORD)
+    assert client.post(url, {"reason": "not mine"}).status_code == 404
+    assert not MissedCheck.objects.exists()
+    assert client.login(username=nurse.username, password=factories.PASSWORD)
+    assert client.post(url, {"reason": "Patient in theatre"}).status_code == 302
+    task.refresh_from_db()
+    assert task.status == CheckTaskStatus.REASON_RECORDED
+    assert MissedCheck.objects.get().due_at == task.due_at
+
+
+def test_a_missed_check_of_an_unknown_kind_is_refused_naming_the_field(fresh_infusion, nurse):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as exc:
+        services.missed_check_record(
+            infusion=fresh_infusion, check_type="bogus", due_at=timezone.now(), reason="x", user=nurse
+        )
+    assert "check_type" in exc.value.message_dict and "vitals" in exc.value.message_dict["check_type"][0]
