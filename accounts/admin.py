@@ -10,6 +10,12 @@ from .tokens import revoke_api_token
 admin.site.login_form = AdminSignInForm
 
 
+def admin_teams(request) -> list[int]:
+    """Teams where the request's user is an admin; none when signed out (the admin's login page asks
+    every ModelAdmin ``has_module_permission`` before anyone has signed in)."""
+    return request.user.team_ids(Role.ADMIN) if request.user.is_authenticated else []
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -61,15 +67,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
             revoke_api_token(token=token)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(team_id__in=request.user.team_ids(Role.ADMIN))
+        return super().get_queryset(request).filter(team_id__in=admin_teams(request))
 
     # The admin role of a team is what lets a person see its tokens (not a Django permission
     # flag): the demo admin and every team admin open this list without a 403.
     def has_module_permission(self, request):
-        return bool(request.user.team_ids(Role.ADMIN))
+        return bool(admin_teams(request))
 
     def has_view_permission(self, request, obj=None):
-        teams = request.user.team_ids(Role.ADMIN)
+        teams = admin_teams(request)
         return bool(teams) and (obj is None or obj.team_id in teams)
 
     def has_add_permission(self, request):

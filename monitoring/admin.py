@@ -34,7 +34,8 @@ class TeamScopedAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
-        return qs.filter(**{f"{self.team_path}__in": request.user.team_ids()})
+        teams = request.user.team_ids() if request.user.is_authenticated else []
+        return qs.filter(**{f"{self.team_path}__in": teams})
 
 
 class ReadOnlyAdmin(TeamScopedAdmin):

@@ -95,9 +95,11 @@ class TestApiTokens:
             "observations:read",
             "observations:write",
             "alerts:read",
+            "fhir:read",  # the FHIR interface (interop) reads and records what the nurse may
+            "fhir:write",
         }
         assert "alerts:write" in scopes_for_user(physician)
-        assert "observations:write" not in scopes_for_user(coordinator)
+        assert not {"observations:write", "fhir:write"} & scopes_for_user(coordinator)
 
 
 @pytest.mark.django_db
