@@ -25,13 +25,14 @@ def bundle_patients(entries: list[dict]) -> dict[str, tuple[str, str]]:
     """fullUrl / Patient/id of each Patient entry → its MRN identifier (for in-bundle references)."""
     found: dict[str, tuple[str, str]] = {}
     for entry in entries:
-        resource = entry.get("resource") or {}
-        if resource.get("resourceType") != "Patient":
+        resource = entry.get("resource")
+        if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
             continue
+        identifiers = resource.get("identifier")
         ident = next(
             (
-                (i["system"], i["value"])
-                for i in resource.get("identifier") or []
+                (str(i["system"]), str(i["value"]))
+                for i in (identifiers if isinstance(identifiers, list) else [])
                 if isinstance(i, dict) and i.get("system") == mrn_system() and i.get("value")
             ),
             None,

@@ -60,3 +60,14 @@ def test_any_element_replaced_by_any_json_is_answered_not_crashed(data, gateway,
 def test_any_json_body_is_answered_not_crashed(body, gateway, infusion):
     response = post_bundle(gateway, body)
     assert response.status_code < 500, response.content[:500]
+
+
+@pytest.mark.parametrize("resource", [True, 5, "Patient", {"resourceType": "Patient", "identifier": 5}])
+def test_a_malformed_entry_is_refused_by_name(resource, gateway, infusion):
+    bundle = load("bp_panel", mrn=infusion.patient.mrn)
+    bundle["entry"].append({"resource": resource})
+    body = post_bundle(gateway, bundle).json()
+    assert body["entry"][0]["response"]["status"] == "201 Created"
+    refused = body["entry"][1]["response"]
+    assert refused["status"] == "422 Unprocessable Entity"
+    assert refused["outcome"]["issue"][0]["diagnostics"].startswith("entry[1]")
