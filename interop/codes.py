@@ -1,5 +1,5 @@
-"""The codes the FHIR interface exchanges (docs/interop.md): LOINC and UCUM of RULES §7.2
-(docs/clinical-rules.md LAB-1…LAB-18, FHIR-2…FHIR-6), the project's local code systems for what has
+"""The codes the FHIR interface exchanges (docs/interop.md): LOINC and UCUM of
+LAB-1…LAB-18 (docs/clinical-rules.md; FHIR-2…FHIR-6), the project's local code systems for what has
 no verified standard code, and the ICD-10-CM / NCIt codes of the toxicity episodes.
 
 Each LOINC code maps to one observation kind of the clinical core and, per value, to the case-file
@@ -26,7 +26,7 @@ LOCAL_O2_DEVICE = f"{LOCAL}/o2-device"  # the device list of CASE-3
 LOCAL_DRUG = f"{LOCAL}/drug"  # the clinical core's drug vocabulary (RxNorm: not mapped, docs/interop.md)
 LOCAL_PRODUCT = f"{LOCAL}/product"
 LOCAL_ICE_ITEM = f"{LOCAL}/ice-item"
-LOCAL_FIELD = f"{LOCAL}/case-file-field"  # a field of a case-file record (CASES.md), value as JSON text
+LOCAL_FIELD = f"{LOCAL}/case-file-field"  # a field of a case-file record (CASE-3), value as JSON text
 LOCAL_EXT = "https://carttrack.org/fhir/StructureDefinition"
 FOR_CRS_ICANS_EXT = f"{LOCAL_EXT}/for-crs-icans"  # a dose given for CRS/ICANS (false: another reason, A-2)
 

@@ -37,7 +37,7 @@ from . import codes, matching, outcome
 from .models import ImportedResource
 from .reading import EntryRefused, Problem, Reading, read
 
-#: CIBMTR's advice against time-outs (INTEROP §3): bigger bundles are refused with a message.
+#: CIBMTR's advice against time-outs (FHIR-7): bigger bundles are refused with a message.
 MAX_ENTRIES = 50
 #: Fixed namespace of the client UUIDs derived from FHIR identifiers (never change: idempotency).
 IDENTIFIER_NAMESPACE = uuid.UUID("7f0d3c55-1f4e-4c55-9b8e-2f7c1f0e6a15")
