@@ -1,5 +1,5 @@
-"""The codes the FHIR interface exchanges (docs/interop.md): LOINC and UCUM of the
-rule book (docs/clinical-rules.md LAB-1…LAB-18, FHIR-2…FHIR-6), the project's local code systems for what has
+"""The codes the FHIR interface exchanges (docs/interop.md): LOINC and UCUM of
+LAB-1…LAB-18 (docs/clinical-rules.md; FHIR-2…FHIR-6), the project's local code systems for what has
 no verified standard code, and the ICD-10-CM / NCIt codes of the toxicity episodes.
 
 Each LOINC code maps to one observation kind of the clinical core and, per value, to the case-file

@@ -37,7 +37,7 @@ from . import codes, matching, outcome
 from .models import ImportedResource
 from .reading import EntryRefused, Problem, Reading, read
 
-#: At most 50 entries, as [CIBMTR FHIR IG] advises against time-outs (FHIR-7): bigger bundles are refused.
+#: CIBMTR's advice against time-outs (FHIR-7): bigger bundles are refused with a message.
 MAX_ENTRIES = 50
 #: Fixed namespace of the client UUIDs derived from FHIR identifiers (never change: idempotency).
 IDENTIFIER_NAMESPACE = uuid.UUID("7f0d3c55-1f4e-4c55-9b8e-2f7c1f0e6a15")
@@ -140,14 +140,14 @@ def _current_row(first: Observation) -> Observation:
         row = nxt
 
 
-def _plan(index: int, reading: Reading, bundle_patients, team_ids) -> _Planned:
+def _plan(index: int, reading: Reading, bundle_patients, team_ids, lookups: matching.Lookups) -> _Planned:
     where = reading.label
-    patient = matching.patient_for(reading, bundle_patients, team_ids, reading.label)
+    patient = matching.patient_for(reading, bundle_patients, team_ids, reading.label, lookups)
     try:
         observed_at = services.read_observed_at(reading.observed_at, zone=patient.care_team.time_zone)
     except ValidationError as exc:
         raise EntryRefused([Problem(f"{where}: {m}", "effective[x]", "value") for m in exc.messages]) from exc
-    infusion = matching.infusion_for(patient, observed_at, reading.label)
+    infusion = matching.infusion_for(patient, observed_at, reading.label, lookups)
     base = base_uuid(reading.resource_type, *reading.identifier)
     first = Observation.objects.filter(client_uuid=base).first()
     if first is None or not (reading.corrects or reading.voids):
@@ -270,6 +270,7 @@ def import_bundle(
     source_system = str((bundle.get("meta") or {}).get("source") or source_system)
     bundle_id = str(bundle.get("id") or "")
     in_bundle = matching.bundle_patients(entries)
+    lookups = matching.Lookups()
     responses: list[dict[str, Any] | None] = [None] * len(entries)
     problems: dict[int, list[Problem]] = {}
     planned: list[_Planned] = []
@@ -297,7 +298,7 @@ def import_bundle(
                 responses[index] = got
             continue
         try:
-            planned.append(_plan(index, read(index, resource), in_bundle, team_ids))
+            planned.append(_plan(index, read(index, resource), in_bundle, team_ids, lookups))
         except EntryRefused as exc:
             problems[index] = exc.problems
     within = services.InfusionScope.for_user(user, infusion_teams=team_ids)

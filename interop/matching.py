@@ -25,13 +25,14 @@ def bundle_patients(entries: list[dict]) -> dict[str, tuple[str, str]]:
     """fullUrl / Patient/id of each Patient entry → its MRN identifier (for in-bundle references)."""
     found: dict[str, tuple[str, str]] = {}
     for entry in entries:
-        resource = entry.get("resource") or {}
-        if resource.get("resourceType") != "Patient":
+        resource = entry.get("resource")
+        if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
             continue
+        identifiers = resource.get("identifier")
         ident = next(
             (
-                (i["system"], i["value"])
-                for i in resource.get("identifier") or []
+                (str(i["system"]), str(i["value"]))
+                for i in (identifiers if isinstance(identifiers, list) else [])
                 if isinstance(i, dict) and i.get("system") == mrn_system() and i.get("value")
             ),
             None,
@@ -44,7 +45,28 @@ def bundle_patients(entries: list[dict]) -> dict[str, tuple[str, str]]:
     return found
 
 
-def patient_for(reading: Reading, bundle_patients, team_ids, where: str) -> Patient:
+class Lookups:
+    """What one bundle has already looked up: patients by MRN and their courses (a bundle of 50
+    vitals usually names a handful of patients)."""
+
+    def __init__(self) -> None:
+        self.patients: dict[str, Patient | None] = {}
+        self.courses: dict[int, list[Infusion]] = {}
+
+    def patient(self, mrn: str, team_ids) -> Patient | None:
+        if mrn not in self.patients:
+            self.patients[mrn] = (
+                Patient.objects.filter(mrn=mrn, care_team_id__in=team_ids).select_related("care_team").first()
+            )
+        return self.patients[mrn]
+
+    def infusions(self, patient: Patient) -> list[Infusion]:
+        if patient.pk not in self.courses:
+            self.courses[patient.pk] = list(Infusion.objects.filter(patient=patient).order_by("-infused_at"))
+        return self.courses[patient.pk]
+
+
+def patient_for(reading: Reading, bundle_patients, team_ids, where: str, lookups: Lookups) -> Patient:
     ident = reading.patient or bundle_patients.get(reading.patient_ref or "")
     if ident is None:
         raise EntryRefused(
@@ -69,7 +91,7 @@ def patient_for(reading: Reading, bundle_patients, team_ids, where: str) -> Pati
                 )
             ]
         )
-    patient = Patient.objects.filter(mrn=value, care_team_id__in=team_ids).first()
+    patient = lookups.patient(value, team_ids)
     if patient is None:
         raise EntryRefused(
             [
@@ -84,12 +106,15 @@ def patient_for(reading: Reading, bundle_patients, team_ids, where: str) -> Pati
     return patient
 
 
-def infusion_for(patient: Patient, observed_at, where: str) -> Infusion:
-    """The course the time falls in: the newest infusion at most 30 days after the time (baseline)."""
-    candidates = Infusion.objects.filter(
-        patient=patient, infused_at__lte=observed_at + services.MAX_BEFORE_INFUSION
-    ).order_by("-infused_at")
-    infusion = candidates.filter(status=InfusionStatus.ACTIVE).first() or candidates.first()
+def infusion_for(patient: Patient, observed_at, where: str, lookups: Lookups) -> Infusion:
+    """The course the time falls in: the patient's active infusion if the time can belong to it, else
+    the newest infusion at most 30 days after the time (a baseline value)."""
+    candidates = [
+        i for i in lookups.infusions(patient) if i.infused_at <= observed_at + services.MAX_BEFORE_INFUSION
+    ]
+    infusion = next((i for i in candidates if i.status == InfusionStatus.ACTIVE), None) or next(
+        iter(candidates), None
+    )
     if infusion is None:
         raise EntryRefused(
             [

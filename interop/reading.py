@@ -213,17 +213,40 @@ def _loinc_values(resource: dict, code: codes.Code, where: str) -> tuple[str, di
         if got is not None:
             payload[got[0]] = got[1]
             payload.update(_range_limits(resource, code.field, where))
-    known = dict(code.components)
+    payload.update(_components(resource, code.components, where))
+    return code.kind, payload, where
+
+
+def _components(resource: dict, accepted: tuple[tuple[str, codes.Field], ...], where: str) -> dict[str, Any]:
+    """LOINC components of ``accepted`` (converted by UCUM) and case-file fields (``case-file-field``,
+    value as JSON text) that travel with them, e.g. a fluid bolus with its blood pressure."""
+    known = dict(accepted)
+    payload: dict[str, Any] = {}
     for i, component in enumerate(resource.get("component") or []):
-        comp_codes = [c for s, c in _codings((component or {}).get("code")) if s == codes.LOINC]
+        codings = _codings((component or {}).get("code"))
+        local = next((c for s, c in codings if s == codes.LOCAL_FIELD), None)
+        if local is not None and isinstance(component.get("valueString"), str):
+            try:
+                payload[local] = json.loads(component["valueString"])
+            except ValueError as exc:
+                raise EntryRefused(
+                    [
+                        Problem(
+                            f"{where}: field {local} is not JSON text",
+                            f"Observation.component[{i}].valueString",
+                        )
+                    ]
+                ) from exc
+            continue
+        comp_codes = [c for s, c in codings if s == codes.LOINC]
         fld = next((known[c] for c in comp_codes if c in known), None)
         if fld is None:
-            accepted = ", ".join(c for c, _ in code.components) or "none"
+            names = ", ".join(c for c, _ in accepted) or "none"
             raise EntryRefused(
                 [
                     Problem(
                         f"{where}: component code {', '.join(comp_codes) or 'without LOINC'} is not "
-                        f"accepted here; accepted components: {accepted}",
+                        f"accepted here; accepted components: {names}",
                         f"Observation.component[{i}].code",
                     )
                 ]
@@ -233,14 +256,16 @@ def _loinc_values(resource: dict, code: codes.Code, where: str) -> tuple[str, di
         )
         if got is not None:
             payload[got[0]] = got[1]
-    return code.kind, payload, where
+    return payload
 
 
 def _device_values(resource: dict, where: str) -> tuple[str, dict[str, Any], str]:
     where = f"{where} {codes.O2_DEVICE_CODE}"
     for system, code in _codings(resource.get("valueCodeableConcept")):
         if system == codes.LOCAL_O2_DEVICE and code in codes.DEVICE_CODES:
-            return "vitals", {"o2_device": code}, where
+            # The oxygen given travels with its device (flow and FiO2 only with a device, INPUT rules).
+            oxygen = codes.CODES["59408-5"].components
+            return "vitals", {"o2_device": code, **_components(resource, oxygen, where)}, where
     raise EntryRefused(
         [
             Problem(

@@ -91,6 +91,10 @@ class RowResources:
         unit = FIELD_LOINC[field][1]
         return {"code": self._loinc(field), "valueQuantity": _quantity(value, unit)}
 
+    @staticmethod
+    def _field(name: str, value: Any) -> dict[str, Any]:
+        return {"code": _concept(codes.LOCAL_FIELD, name), "valueString": json.dumps(value)}
+
     def _record(self, kind: str, fields: dict[str, Any], category: str) -> None:
         if not fields:
             return
@@ -132,7 +136,8 @@ class RowResources:
                 "bp",
                 "vital-signs",
                 _concept(codes.LOINC, "85354-9", codes.CODES["85354-9"].display),
-                component=[self._component(f, payload[f]) for f in ("sbp", "dbp") if f in payload],
+                component=[self._component(f, payload[f]) for f in ("sbp", "dbp") if f in payload]
+                + [self._field(f, rest.pop(f)) for f in ("map", "fluid_bolus_for_hypotension") if f in rest],
             )
         oxygen = [f for f in ("o2_flow_l_min", "fio2") if f in payload]
         fio2 = payload.get("fio2")
@@ -140,24 +145,33 @@ class RowResources:
             "o2_flow_l_min": payload.get("o2_flow_l_min"),
             "fio2": fio2 * 100 if fio2 is not None and fio2 <= 1 else fio2,
         }
+        with_device = "o2_device" in payload
+        # The oxygen given travels with its device (a flow or FiO2 is only valid with a device).
+        oxygen_components = [self._component(f, values[f]) for f in oxygen]
+        oxygen_components += (
+            [self._field("o2_for_comfort_only", rest.pop("o2_for_comfort_only"))]
+            if (with_device and "o2_for_comfort_only" in rest)
+            else []
+        )
         if "spo2" in payload:
             self._observation(
                 "spo2",
                 "vital-signs",
                 self._loinc("spo2"),
                 valueQuantity=_quantity(payload["spo2"], "%"),
-                **({"component": [self._component(f, values[f]) for f in oxygen]} if oxygen else {}),
+                **({"component": oxygen_components} if oxygen_components and not with_device else {}),
             )
-        else:
+        elif not with_device:
             for f in oxygen:
                 unit = FIELD_LOINC[f][1]
                 self._observation(f, "vital-signs", self._loinc(f), valueQuantity=_quantity(values[f], unit))
-        if "o2_device" in payload:
+        if with_device:
             self._observation(
                 "device",
                 "vital-signs",
                 _concept(codes.LOCAL_OBSERVATION, codes.O2_DEVICE_CODE, "Oxygen delivery device"),
                 valueCodeableConcept=_concept(codes.LOCAL_O2_DEVICE, payload["o2_device"]),
+                **({"component": oxygen_components} if oxygen_components else {}),
             )
         if "vasopressors" in payload:
             self._observation(

@@ -16,6 +16,12 @@ from .helpers import csp_errors, login, serious_axe_violations, totp_device
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _patient_navigation(page):
+    """The first page of a live server can take longer than 15 s on a loaded CI machine."""
+    page.set_default_navigation_timeout(45_000)
+
+
 @pytest.fixture
 def finished_day_100(team, product, nurse):
     patient = factories.make_patient(team, family_name="Rowan")
