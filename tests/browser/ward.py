@@ -3,6 +3,7 @@ does after "Sign in again"), an idle-timed-out session, and what is in the viewp
 
 from __future__ import annotations
 
+import os
 import time
 
 from django.contrib.sessions.backends.db import SessionStore
@@ -34,3 +35,12 @@ def in_viewport(page, selector: str) -> bool:
         """el => { const r = el.getBoundingClientRect();
                    return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; }"""
     )
+
+
+def keep_screenshot(page, name: str) -> None:
+    """With CARTTRACK_SCREENSHOTS=<dir> (docs/screenshots for the ones in the docs), keep what the screen
+    shows: ``CARTTRACK_SCREENSHOTS=docs/screenshots pytest tests/browser/test_ward_screens_browser.py
+    tests/browser/test_alert_phone_browser.py``."""
+    folder = os.environ.get("CARTTRACK_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=False)
