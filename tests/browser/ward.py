@@ -31,9 +31,10 @@ def idle_out_every_session() -> None:
 
 
 def in_viewport(page, selector: str) -> bool:
+    """The whole element is on the screen (to within a pixel of sub-pixel rounding)."""
     return page.locator(selector).first.evaluate(
         """el => { const r = el.getBoundingClientRect();
-                   return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; }"""
+                   return r.height > 0 && r.top >= -1 && r.bottom <= window.innerHeight + 1; }"""
     )
 
 
