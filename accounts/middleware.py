@@ -39,6 +39,10 @@ def _send_to(request, url: str, *, status: int, message: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+def _accounts_prefix() -> str:
+    return reverse("accounts:login").rsplit("/", 2)[0] + "/"
+
+
 def _page_shown(request) -> str:
     """The page an htmx request was made from (``HX-Current-URL``), as a path on this site, or ""."""
     current = urlsplit(request.headers.get("HX-Current-URL", ""))
@@ -47,6 +51,8 @@ def _page_shown(request) -> str:
     path = current.path or ""
     if not path.startswith("/") or path.startswith("//"):
         return ""
+    if path.startswith(_accounts_prefix()):
+        return ""  # the sign-in pages themselves: never "come back to sign-in" (a redirect loop)
     return path + (f"?{current.query}" if current.query else "")
 
 

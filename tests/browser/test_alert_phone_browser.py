@@ -11,7 +11,7 @@ from alerts.models import AlertStatus
 
 from .helpers import csp_errors, login, serious_axe_violations, small_targets, totp_device
 from .test_flows_browser import _grade_2_alert
-from .ward import in_viewport
+from .ward import in_viewport, keep_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +40,7 @@ def test_alert_detail_fits_the_screen_and_acknowledge_is_on_the_first_screen(
     assert bare == [], bare
     assert small_targets(page, "main button, main a, main summary, .site-nav a") == []
     assert serious_axe_violations(page) == []
-    page.screenshot(path=f"/tmp/screens13-alert-{page.viewport_name}.png", full_page=False)
+    keep_screenshot(page, f"alert-{page.viewport_name}")
     page.locator("button.al-ack-button").click()
     page.wait_for_load_state("domcontentloaded")
     alert.refresh_from_db()

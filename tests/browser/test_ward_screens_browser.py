@@ -20,6 +20,7 @@ from monitoring.services import observation_record
 from tests import factories
 
 from .helpers import csp_errors, login, serious_axe_violations, small_targets, totp_device
+from .ward import keep_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -97,7 +98,7 @@ def test_nurse_main_screens_speak_clinical_language(ward_page, nurse, ward):
     _screen_ok(page, "patient page")
     assert serious_axe_violations(page) == []
     if page.viewport_name.startswith("landscape"):
-        page.screenshot(path="docs/screenshots/patient-tablet-1024x768.png", full_page=False)
+        keep_screenshot(page, "patient-tablet-1024x768")
     assert csp_errors(page) == []
 
 
@@ -128,7 +129,7 @@ def test_census_fits_the_screen_and_its_csv_is_what_it_shows(ward_page, coordina
         for th in headers:  # every column on the screen, none cut off
             box = th.bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1024, th.inner_text()
-        page.screenshot(path="docs/screenshots/census-1024x768.png", full_page=False)
+        keep_screenshot(page, "census-1024x768")
     shown = [n.split(",")[0] for n in table.locator(".patient-link").all_inner_texts()]
     assert shown == ["Aaron", "Zeller"]
     with page.expect_download() as download:

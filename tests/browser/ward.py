@@ -3,6 +3,7 @@ does after "Sign in again"), an idle-timed-out session, and what is in the viewp
 
 from __future__ import annotations
 
+import os
 import time
 
 from django.contrib.sessions.backends.db import SessionStore
@@ -30,7 +31,17 @@ def idle_out_every_session() -> None:
 
 
 def in_viewport(page, selector: str) -> bool:
+    """The whole element is on the screen (to within a pixel of sub-pixel rounding)."""
     return page.locator(selector).first.evaluate(
         """el => { const r = el.getBoundingClientRect();
-                   return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; }"""
+                   return r.height > 0 && r.top >= -1 && r.bottom <= window.innerHeight + 1; }"""
     )
+
+
+def keep_screenshot(page, name: str) -> None:
+    """With CARTTRACK_SCREENSHOTS=<dir> (docs/screenshots for the ones in the docs), keep what the screen
+    shows: ``CARTTRACK_SCREENSHOTS=docs/screenshots pytest tests/browser/test_ward_screens_browser.py
+    tests/browser/test_alert_phone_browser.py``."""
+    folder = os.environ.get("CARTTRACK_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=False)

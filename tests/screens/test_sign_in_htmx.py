@@ -34,3 +34,9 @@ def test_the_page_of_another_site_is_never_the_next_page(client, infusion):
 def test_a_plain_page_still_redirects_to_sign_in(client, infusion):
     response = client.get(reverse("monitoring:patient_detail", args=[infusion.patient_id]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_request_from_a_sign_in_page_never_asks_to_come_back_to_it(client, infusion):
+    response = _post(client, infusion, "http://testserver/accounts/two-factor/?next=/census/")
+    assert response.status_code == 401
+    assert urlsplit(response["HX-Redirect"]).query == ""  # no next: no redirect loop between sign-in pages
