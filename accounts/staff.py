@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import ApiToken, CareTeam, Membership, User
 from .permissions import team_ids_with
-from .tokens import issue_api_token, revoke_api_token
+from .tokens import MAX_TOKEN_DAYS, issue_api_token, revoke_api_token
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +119,6 @@ def two_factor_reset(*, admin: User, user_id: int) -> int:
     return removed
 
 
-#: The longest an integration token issued on the screen may live.
-MAX_TOKEN_DAYS = 366
-
-
 def tokens_for(*, admin: User):
     return (
         ApiToken.objects.filter(team_id__in=team_ids_with(admin, CAPABILITY))
@@ -132,19 +128,20 @@ def tokens_for(*, admin: User):
 
 
 def token_issue(
-    *, admin: User, name: str, user_id: int, team_id: int, scopes: list[str], days: int | None
+    *, admin: User, name: str, user_id: int, team_id: int, scopes: list[str], days: int
 ) -> tuple[ApiToken, str]:
-    """Issue an integration token for a (service) account of one of the admin's teams; returns the
-    token and its key, shown once."""
+    """Issue a token for an account of one of the admin's teams, expiring after ``days`` (1 to
+    ``accounts.tokens.MAX_TOKEN_DAYS``); returns the token and its key, shown once. The token rules
+    (expiry, scopes, two-factor of a clinical account) are ``accounts.tokens.issue_api_token``'s."""
     if team_id not in team_ids_with(admin, CAPABILITY):
         raise CareTeam.DoesNotExist("No such care team among those you administer")
-    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
-        raise ValidationError({"days": [f"Between 1 and {MAX_TOKEN_DAYS} days, or empty for no expiry."]})
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValidationError({"days": [f"A token expires after 1 to {MAX_TOKEN_DAYS} days."]})
     with transaction.atomic(durable=True):
         user = _managed_user(admin, user_id)
         if not user.memberships.filter(team_id=team_id).exists():
             raise ValidationError({"user": [f"{user} is not a member of that care team."]})
-        expires_at = timezone.now() + timedelta(days=days) if days else None
+        expires_at = timezone.now() + timedelta(days=days)
         team = CareTeam.objects.get(pk=team_id)
         token, key = issue_api_token(name=name, user=user, team=team, scopes=scopes, expires_at=expires_at)
     logger.info("API token %s issued by %s", token.pk, admin.pk)

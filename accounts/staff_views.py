@@ -19,6 +19,7 @@ from . import staff
 from .form_errors import add_service_errors
 from .models import ApiScope, ApiToken, CareTeam, User
 from .permissions import capability_required, team_ids_with
+from .tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 
 
 class TokenForm(forms.Form):
@@ -31,11 +32,11 @@ class TokenForm(forms.Form):
         choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple, label="May"
     )
     days = forms.IntegerField(
-        required=False,
         min_value=1,
-        max_value=staff.MAX_TOKEN_DAYS,
+        max_value=MAX_TOKEN_DAYS,
+        initial=DEFAULT_TOKEN_DAYS,
         label="Expires after",
-        help_text=f"days, 1–{staff.MAX_TOKEN_DAYS}; empty: never",
+        help_text=f"days, 1–{MAX_TOKEN_DAYS}",
     )
 
     def __init__(self, *args, admin: User, **kwargs):

@@ -19,6 +19,7 @@ from django.utils import timezone
 import carttrack
 from accounts.models import CareTeam
 from accounts.permissions import team_ids_with
+from carttrack import wording
 from carttrack.vocabulary import CORTICOSTEROIDS, TOCILIZUMAB
 from monitoring import grading
 from monitoring.models import Infusion, Observation, ObservationKind
@@ -37,7 +38,7 @@ class DoseGiven:
 
     @property
     def drug_name(self) -> str:
-        return self.drug.replace("_", " ").capitalize()
+        return wording.words(self.drug).capitalize()
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,20 @@
 """Coordinator without the API: register a patient, record the infusion, find the patient on the
 census; the form lists every error at once and keeps what was typed. Admin: reset a lost phone's
-two-factor on the Team accounts screen. Both pages pass axe and have ≥ 44 px targets."""
+two-factor and unlock a locked sign-in on the Team accounts screen. Both pages pass axe and have
+≥ 44 px targets."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from monitoring.models import Infusion, Patient
+from tests import factories
 
 from .helpers import login, serious_axe_violations, small_targets, totp_device
 
@@ -87,3 +90,18 @@ def test_admin_resets_a_lost_phone(page, site_admin, physician):
     expect(page.locator(".messages")).to_contain_text("Two-factor reset")
     expect(page.locator(f"#account-{physician.pk}")).to_contain_text("Not set up")
     assert not TOTPDevice.objects.filter(user=physician).exists()
+
+
+def test_admin_unlocks_a_locked_nurse(page, settings, site_admin, nurse):
+    locked = Client(REMOTE_ADDR="10.0.0.9")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        locked.post("/accounts/login/", {"username": nurse.username, "password": "wrong-password-123"})
+    assert locked.post("/accounts/login/", {"username": nurse.username, "password": "x"}).status_code == 429
+    login(page, site_admin, totp_device(site_admin), next_path="/accounts/team/")
+    row = page.locator(f"#account-{nurse.pk}")
+    expect(row).to_contain_text("Locked after repeated wrong passwords")
+    row.get_by_role("button", name="Unlock").click()
+    expect(page.locator(".messages")).to_contain_text("Sign-in unlocked")
+    expect(page.locator(f"#account-{nurse.pk}")).to_contain_text("Can sign in")
+    signed_in = locked.post("/accounts/login/", {"username": nurse.username, "password": factories.PASSWORD})
+    assert signed_in.status_code == 302

@@ -67,7 +67,7 @@ def test_handover_shows_what_the_next_shift_needs(client, nurse, berlin_ward):
     birke = sections["Birke,"]
     assert "None given this course" in birke and "4 doses left" not in birke
     # Every clock time on the sheet says its zone (CET or CEST in Berlin).
-    times = re.findall(r"\d{2} \w{3} \d{2}:\d{2}(?: (\w+))?", text)
+    times = re.findall(r"\d{1,2} \w{3} \d{2}:\d{2}(?: (\w+))?", text)
     assert times and all(zone in ("CET", "CEST") for zone in times), times
     logged = set(AccessLog.objects.filter(username=nurse.username).values_list("patient_id", flat=True))
     assert infusion.patient_id in logged
