@@ -194,7 +194,7 @@ def run_mode(mode: str, args, env: dict, receiver: Receiver, var_dir: Path) -> d
                        "-Q", "critical,default", "-n", "bench@%h", *quiet],
         }  # fmt: skip
     else:
-        # The deployment's layout (docs/deployment.md): a critical pool (threads: sends wait on the
+        # The deployment's layout (docs/deployment.md): a critical pool (threads: its sends wait on the
         # gateway and the database), a default pool, the scheduler and the dispatcher.
         commands = {
             "critical": [*celery, "worker", "-P", "threads", "-c", str(args.critical_concurrency),

@@ -21,7 +21,9 @@ class WebhookReceiver:
     """Records every request; ``delay_first`` stalls the first request (to kill a worker mid-send).
     Deduplicates by ``Idempotency-Key`` as a real gateway would (``unique_keys``)."""
 
-    def __init__(self, secret: str, *, delay_first: float = 0.0, fail_first: int = 0):
+    def __init__(
+        self, secret: str, *, delay_first: float = 0.0, fail_first: int = 0, host: str = "127.0.0.1"
+    ):
         self.secret = secret
         self.requests: list[dict] = []
         self.bad_signatures = 0
@@ -61,8 +63,8 @@ class WebhookReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}/sms"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
