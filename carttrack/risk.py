@@ -4,6 +4,8 @@ most open alerts, then the most overdue checks, then by name.  One key for "My p
 from __future__ import annotations
 
 
-def risk_order(*, top_grade: int | None, open_alerts: int, overdue_checks: int, name: str) -> tuple:
+def risk_order(
+    *, top_grade: int | None, open_alerts: int, overdue_checks: int, name: str
+) -> tuple[int, int, int, str]:
     """Sort key (ascending sort puts the patient at highest risk first); an ungraded patient counts as 0."""
     return (-(top_grade or 0), -open_alerts, -overdue_checks, name.lower())
