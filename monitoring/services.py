@@ -396,12 +396,18 @@ def _record_locked(
         client_uuid=client_uuid,
         source=source,
     )
-    evaluation = grading.evaluate_infusion(infusion=locked, triggered_by=obs, parsed=parsed)
+    return obs, _grade_and_hand_off(infusion=locked, observation=obs, parsed=parsed)
+
+
+def _grade_and_hand_off(*, infusion: Infusion, observation: Observation, parsed):
+    """Grade the course with the row just written, tell the receivers, and hand the grade to alerting
+    once the transaction commits: what every recording and every correction does next."""
+    evaluation = grading.evaluate_infusion(infusion=infusion, triggered_by=observation, parsed=parsed)
     observation_saved.send(
-        sender=Observation, infusion=locked, observation=obs, parsed=parsed, evaluation=evaluation
+        sender=Observation, infusion=infusion, observation=observation, parsed=parsed, evaluation=evaluation
     )
     _schedule_alerts(evaluation)
-    return obs, evaluation
+    return evaluation
 
 
 def _follow_up_continues(infusion: Infusion, kind: str) -> bool:
@@ -524,12 +530,7 @@ def _correct_locked(
         client_uuid=client_uuid,
         source=source,
     )
-    evaluation = grading.evaluate_infusion(infusion=infusion, triggered_by=row, parsed=parsed)
-    observation_saved.send(
-        sender=Observation, infusion=infusion, observation=row, parsed=parsed, evaluation=evaluation
-    )
-    _schedule_alerts(evaluation)
-    return row, evaluation
+    return row, _grade_and_hand_off(infusion=infusion, observation=row, parsed=parsed)
 
 
 def _conflict_text(winner: Observation) -> str:
