@@ -29,10 +29,12 @@ def test_an_open_page_shows_the_banner_within_the_poll_interval(page, nurse, inf
     expect(page.locator("#alerting-status")).to_have_count(1)
     expect(banner).to_have_count(0)
     late = timezone.now() - timedelta(seconds=90)  # the worker never sent this page
-    ev = make_evaluation(infusion, crs=2, at=late)
-    with transaction.atomic():
+    with transaction.atomic():  # one commit: a poll never sees the grade without its alert
+        ev = make_evaluation(infusion, crs=2, at=late)
         services.open_alert(infusion=infusion, ev=ev, syndrome="crs", grade=2, urgency="urgent", now=late)
-    expect(banner).to_contain_text(BANNER_TEXT, timeout=35_000)  # no reload: the 30 s poll brings it
-    expect(banner).to_contain_text("escalation step(s) overdue since")
+    # no reload: the 30 s poll brings it (one wait for the whole text, so a poll that came before
+    # the commit cannot leave the step line to a 5 s wait)
+    expect(banner).to_contain_text("escalation step(s) overdue since", timeout=35_000)
+    expect(banner).to_contain_text(BANNER_TEXT)
     assert serious_axe_violations(page) == []
     assert csp_errors(page) == []
