@@ -200,6 +200,15 @@ class PlanStatus:
     washout_missing: tuple[WashoutItem, ...]
     washout_note: str
 
+    @property
+    def missing(self) -> list[str]:
+        """Every item still missing, as the planned-course page lists them (ELIG-5 refuses on these)."""
+        return [
+            *(f"Work-up: {m}" for m in self.eligibility.missing),
+            *(f"Washout: {w.text}" for w in self.washout_missing),
+            *([self.washout_note] if self.washout_note else []),
+        ]
+
 
 def _regimens(history: list[dict]) -> list[PriorRegimen]:
     return [

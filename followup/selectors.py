@@ -83,6 +83,7 @@ class CourseView:
     tasks: list[Finding]
     findings: list[Finding]
     regimens: list[RegimenEntry] = field(default_factory=list)
+    plan: PlannedCourse | None = None  # the planned course this infusion started (ELIG-5)
 
 
 def courses_of(patient: Patient) -> list[Infusion]:
@@ -149,6 +150,9 @@ def course_view(
         tasks=[f for f in findings if f.task_status == TaskStatus.OPEN],
         findings=findings,
         regimens=regimen_history(chosen, parsed),
+        plan=PlannedCourse.objects.filter(infusion=chosen)
+        .select_related("given_by", "started_by", "override_by")
+        .first(),
     )
     return courses, view
 

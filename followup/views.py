@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.form_errors import add_service_errors
 from accounts.permissions import can, require
 from carttrack.followup.groups import LUPUS_GROUPS
 from carttrack.followup.visits import Record, VisitState
@@ -28,7 +29,7 @@ from monitoring import services as observation_services
 from monitoring.models import InfusionStatus, ObservationSource, Patient
 from monitoring.views import patient_view
 
-from . import charts, course_reading, planning, selectors, services
+from . import charts, course_reading, course_start, planning, selectors, services
 from .forms import VisitForm
 from .models import Finding
 
@@ -167,6 +168,45 @@ def planned_course(request: HttpRequest, patient: Patient) -> HttpResponse:
         "can_manage": can(request.user, "patient.manage", patient.care_team_id),
     }
     return render(request, "followup/planned_course.html", context, status=status)
+
+
+@patient_view
+@require_http_methods(["GET", "POST"])
+def planned_course_start(request: HttpRequest, patient: Patient) -> HttpResponse:
+    """Start the infusion of the planned course (ELIG-5): refused while items are missing, unless
+    the treating physician's override is recorded."""
+    require(request.user, "patient.manage", patient.care_team_id)
+    plan = selectors.planned_course(patient=patient)
+    if plan is None:
+        raise Http404("This patient has no planned course to start")
+    missing = course_start.missing_items(plan)
+    zone_label = f"{patient.care_team.time_zone} ({timezone.localtime().strftime('%Z')})"
+    form = course_start.PlannedStartForm(
+        request.POST or None, plan=plan, missing=missing, zone_label=zone_label
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            course_start.planned_course_start(
+                user=request.user,
+                plan=plan,
+                product=data["product"],
+                dose=data["dose"],
+                dose_unit=data["dose_unit"],
+                infused_at=data["infused_at"],
+                given_by=data["given_by"],
+                override_by=data.get("override_by"),
+                override_reason=data.get("override_reason") or "",
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except observation_services.ObservationConflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Infusion recorded: {patient} is on the census from day 0.")
+            return redirect("monitoring:patient_detail", patient_id=patient.pk)
+    context = {"patient": patient, "plan": plan, "form": form, "missing": missing}
+    return render(request, "followup/course_start.html", context, status=422 if form.errors else 200)
 
 
 @login_required
