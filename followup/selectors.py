@@ -27,7 +27,7 @@ from carttrack.followup.wording import HOURS_PER_MONTH
 from monitoring import grading
 from monitoring.models import Infusion, Patient
 
-from . import course_reading, services
+from . import course_reading, licats, services
 from .models import Finding, PlannedCourse, PlannedCourseStatus, TaskStatus
 
 #: The trajectories on the patient page (OUTCOME-3): lab field or "sledai_2k" -> (label, unit).
@@ -84,6 +84,7 @@ class CourseView:
     findings: list[Finding]
     regimens: list[RegimenEntry] = field(default_factory=list)
     plan: PlannedCourse | None = None  # the planned course this infusion started (ELIG-5)
+    sledai_visits: list[licats.SledaiVisit] = field(default_factory=list)  # D-5: what may be marked
 
 
 def courses_of(patient: Patient) -> list[Infusion]:
@@ -153,6 +154,7 @@ def course_view(
         plan=PlannedCourse.objects.filter(infusion=chosen)
         .select_related("given_by", "started_by", "override_by")
         .first(),
+        sledai_visits=licats.sledai_visits(chosen, parsed),
     )
     return courses, view
 

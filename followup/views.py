@@ -29,7 +29,7 @@ from monitoring import services as observation_services
 from monitoring.models import InfusionStatus, ObservationSource, Patient
 from monitoring.views import patient_view
 
-from . import charts, course_reading, course_start, planning, selectors, services
+from . import charts, course_reading, course_start, licats, planning, selectors, services
 from .forms import VisitForm
 from .models import Finding
 
@@ -53,6 +53,7 @@ def patient_followup(request: HttpRequest, patient: Patient) -> HttpResponse:
         "now": now,
         "can_record": can(request.user, "observation.record", patient.care_team_id),
         "can_manage": can(request.user, "patient.manage", patient.care_team_id),
+        "can_mark_licats": can(request.user, "finding.attribute", patient.care_team_id),
         "states": VisitState,
         "lupus": course is not None and course.group in LUPUS_GROUPS,
     }
@@ -144,6 +145,41 @@ def _record_visit(request: HttpRequest, form: VisitForm, infusion) -> bool:
                 form.add_error(None, f"{field}: {message}")
         return False
     return True
+
+
+@patient_view
+@require_http_methods(["GET", "POST"])
+def licats_mark(
+    request: HttpRequest, patient: Patient, infusion_id: int, observation_id: int
+) -> HttpResponse:
+    """The physician marks descriptors of a recorded SLEDAI-2K visit as part of a LICATS episode
+    (D-5): a correction of that observation, with the physician's name and reason."""
+    infusion = _course_or_404(patient, infusion_id)
+    require(request.user, "finding.attribute", patient.care_team_id)
+    rows = course_reading.current_rows([infusion.pk])[infusion.pk]
+    visits = licats.sledai_visits(infusion, course_reading.parsed_observations(infusion, rows))
+    visit = next((v for v in visits if v.observation_id == observation_id), None)
+    if visit is None:
+        raise Http404("No current SLEDAI-2K visit with a descriptor present")
+    form = licats.LicatsForm(request.POST or None, visit=visit)
+    if request.method == "POST" and form.is_valid():
+        original = infusion.observations.get(pk=observation_id)
+        try:
+            observation_services.observation_amend(
+                original=original,
+                payload=form.payload(original),
+                reason=form.correction_reason(),
+                user=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except observation_services.ObservationConflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "LICATS episode recorded; the follow-up result was recalculated.")
+            return redirect(f"{reverse('followup:patient', args=[patient.pk])}?course={infusion.pk}")
+    context = {"patient": patient, "infusion": infusion, "visit": visit, "form": form}
+    return render(request, "followup/licats.html", context, status=422 if form.errors else 200)
 
 
 @patient_view

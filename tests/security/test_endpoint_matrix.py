@@ -108,6 +108,10 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("followup:planned_course", "GET"): ALL,
     ("followup:planned_course", "POST"): MANAGE,
     ("followup:course_start", "GET"): MANAGE,
+    # Only a physician marks LICATS (tests/followup/test_licats.py); the world's observation is vitals,
+    # not a SLEDAI-2K visit, so the physician who may mark one gets 404 here.
+    ("followup:licats", "GET"): {**PHYSICIAN, "physician": 404},
+    ("followup:licats", "POST"): {**PHYSICIAN, "physician": 404},
     ("followup:course_start", "POST"): MANAGE,
     ("followup:tasks", "GET"): ALL,
     ("followup:task_done", "POST"): only("physician", "coordinator", "admin"),
