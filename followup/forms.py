@@ -3,12 +3,14 @@ attribution and PGA; the myositis core set; the mRSS body map and EUSTAR-AI item
 medication list with doses, and the follow-up labs with the reporting lab's cut-offs.
 
 The form only reads what was typed; every range and rule is checked by the clinical core when the
-view turns the form into observation payloads (``monitoring.services.validate_payload``), so the
-tablet, the API and case files refuse the same input with the same message.
+view records the observation payloads (``monitoring.services.observations_write_all``: one parse of
+each payload, all parts or none), so the tablet, the API and case files refuse the same input with
+the same message.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -55,6 +57,9 @@ def _num(value: Any) -> float | int | None:
 class VisitForm(forms.Form):
     """One follow-up visit of a course; the instrument fields follow the indication group."""
 
+    # Generated when the form is shown: the same visit sent twice is stored once (a form without it,
+    # e.g. from an old page, gets a fresh one and is stored as a new visit).
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput, required=False)
     observed_at = forms.DateTimeField(
         label="Visit date and time",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -62,6 +67,7 @@ class VisitForm(forms.Form):
     )
 
     def __init__(self, *args: Any, group: IndicationGroup, regimen: list[dict] | None = None, **kwargs: Any):
+        kwargs.setdefault("initial", {}).setdefault("client_uuid", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.group = group
         if group in LUPUS_GROUPS:
@@ -213,6 +219,12 @@ class VisitForm(forms.Form):
         return FOLLOWUP_DRUGS
 
     # -- payloads ----------------------------------------------------------------------------
+    def part_uuid(self, kind: str) -> uuid.UUID:
+        """The client UUID of one part of this visit: the same form sent twice stores it once."""
+        if self.cleaned_data.get("client_uuid") is None:
+            self.cleaned_data["client_uuid"] = uuid.uuid4()
+        return uuid.uuid5(self.cleaned_data["client_uuid"], kind)
+
     def payloads(self) -> list[tuple[str, dict[str, Any]]]:
         """(kind, case-file payload) for each observation this visit records."""
         d = self.cleaned_data

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -106,9 +106,14 @@ def visit_record(request: HttpRequest, patient: Patient, infusion_id: int) -> Ht
     return render(request, "followup/visit_form.html", context, status=status)
 
 
+#: Errors about the visit as a whole (its time, its course), not about one part's payload.
+ENVELOPE_FIELDS = frozenset({"observed_at", "infusion", "kind", "payload", NON_FIELD_ERRORS})
+
+
 def _record_visit(request: HttpRequest, form: VisitForm, infusion) -> bool:
-    """Check every part through the clinical core first (nothing is saved when one part is refused),
-    then record each part through the observation service."""
+    """Record every part of the visit as one observation each, in one transaction (all or none):
+    each payload is parsed once, by the observation service, and a refused part is named in its
+    message. A resubmitted visit (same form UUID) stores nothing twice."""
     observed_at: datetime = form.cleaned_data["observed_at"]
     parts = form.payloads()
     if not parts:
@@ -116,33 +121,35 @@ def _record_visit(request: HttpRequest, form: VisitForm, infusion) -> bool:
             None, "Nothing to save: record the disease assessment, the medications or a lab value."
         )
         return False
-    ok = True
-    for kind, payload in parts:
-        try:
-            observation_services.validate_payload(
-                kind=kind, payload=payload, t_hours=infusion.hours_after(observed_at)
-            )
-        except ValidationError as exc:
-            ok = False
-            for field, errors in exc.message_dict.items():
-                for message in errors:
-                    form.add_error(None, f"{kind.replace('_', ' ')} — {field}: {message}")
-    if not ok:
-        return False
+    writes = [
+        observation_services.ObservationWrite(
+            infusion_id=infusion.pk,
+            kind=kind,
+            payload=payload,
+            observed_at=observed_at,
+            client_uuid=form.part_uuid(kind),
+        )
+        for kind, payload in parts
+    ]
     try:
-        for kind, payload in parts:
-            observation_services.observation_record(
-                infusion=infusion.pk,
-                kind=kind,
-                payload=payload,
-                observed_at=observed_at,
-                recorded_by=request.user,
-                source=ObservationSource.TABLET,
-            )
-    except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
+        observation_services.observations_write_all(
+            writes=writes, user=request.user, source=ObservationSource.TABLET
+        )
+    except observation_services.WriteFailed as failed:
+        error = failed.error
+        if isinstance(error, PermissionDenied):
+            raise error from failed
+        if isinstance(error, observation_services.ObservationConflict):
+            form.add_error(None, error.message)
+            return False
+        kind = parts[failed.index][0] if failed.index is not None else ""
+        by_field = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+        for field, errors in by_field.items():
             for message in errors:
-                form.add_error(None, f"{field}: {message}")
+                if field in ENVELOPE_FIELDS:
+                    form.add_error(None, message if field == NON_FIELD_ERRORS else f"{field}: {message}")
+                else:
+                    form.add_error(None, f"{kind.replace('_', ' ')} — {field}: {message}")
         return False
     return True
 

@@ -3,6 +3,7 @@ work-up and washout, the coordinators' tasks and the outcomes page."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from followup.models import PlannedCourse
+from monitoring import services
 from monitoring.models import Indication, Observation
 from tests import factories
 
@@ -160,3 +162,35 @@ def test_the_outcomes_page_reads_a_fixed_number_of_queries_whatever_the_cohort(
         followed_patient()
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert client.get(reverse("followup:outcomes")).status_code == 200
+
+
+def test_each_part_of_a_visit_is_parsed_once_and_a_resubmission_stores_nothing_twice(
+    rheum_client, lupus_course, monkeypatch
+):
+    """The visit's payloads go through the clinical core once each (the observation service's parse),
+    and the same form sent twice (a double tap, a resend) records the visit once."""
+    calls = []
+    real = services.validate_payload
+
+    def counting(**kwargs):
+        calls.append(kwargs["kind"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "validate_payload", counting)
+    url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
+    data = _visit_post(lupus_course, 2160, lab_cd19_per_uL="0", client_uuid=str(uuid.uuid4()))
+    assert rheum_client.post(url, data).status_code == 302
+    assert sorted(calls) == ["lab", "medication_status", "sledai"]  # one parse per part
+    assert rheum_client.post(url, data).status_code == 302
+    assert Observation.objects.filter(infusion=lupus_course).count() == 3
+
+
+def test_a_refused_part_is_named_and_no_part_of_the_visit_is_saved(rheum_client, lupus_course):
+    """The lab part (recorded after the SLEDAI-2K and the medications) is refused by the core: its
+    message names the part, the field and the range, and the parts before it are not kept either."""
+    url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
+    response = rheum_client.post(url, _visit_post(lupus_course, 2160, lab_igg_mg_dL="20000"))
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "lab — igg_mg_dL:" in html and "10000" in html
+    assert not Observation.objects.exists()
