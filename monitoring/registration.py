@@ -2,7 +2,8 @@
 
 Used by the API (``monitoring.api``) and by the coordinator's screens (``monitoring.course_views``)
 alike, so both validate the same way and leave the same history (django-simple-history, with the
-user who made the change). Keyword-only, one durable transaction each. Closing an infusion is
+user who made the change). Keyword-only, one durable transaction each; ``infusion_start_within``
+is the same start inside a caller's durable transaction (``followup.course_start``). Closing an infusion is
 ``monitoring.services.infusion_close`` (it shares the observation write path's lock and hand-off).
 
 Errors callers handle: ``ValidationError`` keyed by field (HTTP 400 / a form error),
