@@ -255,7 +255,13 @@ def planned_course_start(request: HttpRequest, patient: Patient) -> HttpResponse
 @login_required
 @require_GET
 def task_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "followup/tasks.html", {"tasks": selectors.open_tasks(user=request.user)})
+    context = {
+        "tasks": selectors.open_tasks(user=request.user),
+        "followed": selectors.followed_courses(user=request.user),
+        "planned": selectors.planned_courses(user=request.user),
+        "now": timezone.now(),
+    }
+    return render(request, "followup/tasks.html", context)
 
 
 @login_required

@@ -194,3 +194,21 @@ def test_a_refused_part_is_named_and_no_part_of_the_visit_is_saved(rheum_client,
     html = response.content.decode()
     assert "lab — igg_mg_dL:" in html and "10000" in html
     assert not Observation.objects.exists()
+
+
+def test_the_follow_up_page_of_the_navigation_lists_the_patients_in_follow_up(
+    rheum_client, rheum_team, lupus_course, team
+):
+    """A rheumatologist opens "Follow-up" and finds the patients whose courses are followed (not only
+    the open tasks); another team's patient is not listed."""
+    planned = factories.make_patient(rheum_team, indication=Indication.SYSTEMIC_SCLEROSIS)
+    PlannedCourse.objects.create(patient=planned, care_team=rheum_team)
+    other = factories.make_patient(team, indication=Indication.SLE)
+    make_course(other, months_ago=4)
+    html = rheum_client.get(reverse("followup:tasks")).content.decode()
+    followed = html.split('id="followed"')[1].split("</section>")[0]
+    assert str(lupus_course.patient) in followed and lupus_course.product.name in followed
+    assert str(other) not in html
+    assert str(planned) in html.split('id="planned"')[1]
+    page = rheum_client.get(reverse("followup:patient", args=[lupus_course.patient_id])).content.decode()
+    assert "acute weeks: monitoring completed" in page
