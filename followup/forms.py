@@ -20,6 +20,7 @@ from carttrack.followup.myositis import TIS_MEASURES
 from carttrack.followup.sledai import ATTRIBUTION_REQUIRED, SLEDAI_CODES, SLEDAI_WEIGHT, label
 from carttrack.followup.ssc import MRSS_SITE_MAX, MRSS_SITES
 from carttrack.followup.steroids import FOLLOWUP_DRUGS
+from carttrack.followup.wording import first_upper
 from carttrack.vocabulary import FOLLOWUP_LAB_LOINC, LAB_FIELDS
 
 MEDICATION_ROWS = 8
@@ -101,7 +102,7 @@ class VisitForm(forms.Form):
     def _sledai_fields(self) -> None:
         for code in SLEDAI_CODES:
             self.fields[f"sledai_{code}"] = forms.ChoiceField(
-                label=f"{label(code).capitalize()} ({SLEDAI_WEIGHT[code]})",
+                label=f"{first_upper(label(code))} ({SLEDAI_WEIGHT[code]})",
                 choices=TRI_CHOICES,
                 required=False,
                 widget=forms.RadioSelect,
@@ -137,7 +138,7 @@ class VisitForm(forms.Form):
     def _ssc_fields(self) -> None:
         for site in MRSS_SITES:
             self.fields[f"mrss_{site}"] = forms.TypedChoiceField(
-                label=site.replace("_", " ").capitalize(),
+                label=first_upper(site.replace("_", " ")),
                 choices=[("", "–")] + [(str(i), str(i)) for i in range(MRSS_SITE_MAX + 1)],
                 required=False,
                 coerce=int,

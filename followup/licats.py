@@ -16,6 +16,7 @@ from django import forms
 
 from carttrack.followup.inputs import SledaiEntry
 from carttrack.followup.sledai import SLEDAI_CODES, label
+from carttrack.followup.wording import first_upper
 from monitoring.models import Infusion, Observation
 
 
@@ -66,7 +67,7 @@ class LicatsForm(forms.Form):
         kwargs.setdefault("initial", {}).setdefault("descriptors", list(visit.licats))
         super().__init__(*args, **kwargs)
         self.visit = visit
-        self.fields["descriptors"].choices = [(c, label(c).capitalize()) for c in visit.present]
+        self.fields["descriptors"].choices = [(c, first_upper(label(c))) for c in visit.present]
 
     def payload(self, original: Observation) -> dict[str, Any]:
         """The SLEDAI-2K payload with the marked descriptors as its ``licats`` list."""

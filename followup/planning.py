@@ -20,6 +20,7 @@ from carttrack.followup.eligibility import (
 )
 from carttrack.followup.steroids import MG_EQUIVALENT_TO_PREDNISOLONE_5, normalise_drug_name
 from carttrack.followup.washout import WashoutItem, still_missing, washout_checklist
+from carttrack.followup.wording import first_upper
 from monitoring.models import Indication, Patient
 
 from .models import PlannedCourse
@@ -53,7 +54,7 @@ class PlanForm(forms.Form):
         self.fields["latent_infection"].initial = bool(workup.get("latent_infection"))
         for key, text in WORKUP_ITEMS:
             self.fields[f"w_{key}"] = forms.CharField(
-                label=text.capitalize(), required=False, initial=workup.get(key, ""), max_length=300
+                label=first_upper(text), required=False, initial=workup.get(key, ""), max_length=300
             )
         history = workup.get("history") or []
         for i in range(HISTORY_ROWS):

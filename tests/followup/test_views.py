@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from followup.models import PlannedCourse
+from followup.models import Finding, PlannedCourse
 from monitoring import services
 from monitoring.models import Indication, Observation
 from tests import factories
@@ -49,6 +49,7 @@ def test_a_month_3_visit_form_shows_doris_remission_and_drug_free(rheum_client, 
     page = rheum_client.get(url)
     assert page.status_code == 200
     assert "Low complement (2)" in page.content.decode() and "attributed to lupus" in page.content.decode()
+    assert "CVA (8)" in page.content.decode() and "Increased DNA binding (2)" in page.content.decode()
     # the current regimen is prefilled: the rheumatologist stops prednisolone by clearing its row
     assert 'value="prednisolone"' in page.content.decode()
     response = rheum_client.post(
@@ -121,6 +122,7 @@ def test_the_planned_course_says_what_is_still_missing(client, rheum_team):
     assert "glucocorticoid 15 mg/day" in html and "reduce" in html
     assert "HBV, HCV and HIV screening" in html
     assert "refractory lupus nephritis not yet decided" in html
+    assert ">HBV, HCV and HIV screening</label>" in html  # the field's label keeps its capitals
 
 
 def test_the_outcomes_page_shows_rates_with_denominators_and_a_kaplan_meier_curve(
@@ -212,3 +214,20 @@ def test_the_follow_up_page_of_the_navigation_lists_the_patients_in_follow_up(
     assert str(planned) in html.split('id="planned"')[1]
     page = rheum_client.get(reverse("followup:patient", args=[lupus_course.patient_id])).content.decode()
     assert "acute weeks: monitoring completed" in page
+
+
+def test_a_task_is_dated_in_its_care_teams_zone(rheum_client, lupus_course):
+    Finding.objects.create(
+        infusion=lupus_course,
+        care_team=lupus_course.care_team,
+        key="visit_overdue@1440:month_2",
+        kind="visit_overdue",
+        urgency="routine",
+        recipient="coordinator",
+        text="Month 2 visit not documented by the end of its window",
+        t_hours=1440,
+        task_status="open",
+    )
+    html = rheum_client.get(reverse("followup:tasks")).content.decode()
+    row = html.split("Month 2 visit not documented")[1].split("</tr>")[0]
+    assert ("CET" in row or "CEST" in row) and "UTC" not in row
