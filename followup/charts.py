@@ -30,7 +30,7 @@ def svg(t: Trajectory) -> SafeString:
         f'<svg class="trajectory" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(t.label)} by month after infusion, per course">',
         f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="#888"/>',
-        f'<text x="{PAD}" y="{HEIGHT - 8}" font-size="11">month {x_min:g}</text>',
+        f'<text x="{PAD}" y="{HEIGHT - 8}" font-size="11">month {round(x_min, 1):g}</text>',
         f'<text x="{WIDTH - PAD}" y="{HEIGHT - 8}" font-size="11" text-anchor="end">month {x_max:.0f}</text>',
         f'<text x="4" y="{PAD - 8}" font-size="11">{escape(t.label)} max {y_max:g} {escape(t.unit)}</text>',
     ]

@@ -3,12 +3,14 @@ attribution and PGA; the myositis core set; the mRSS body map and EUSTAR-AI item
 medication list with doses, and the follow-up labs with the reporting lab's cut-offs.
 
 The form only reads what was typed; every range and rule is checked by the clinical core when the
-view turns the form into observation payloads (``monitoring.services.validate_payload``), so the
-tablet, the API and case files refuse the same input with the same message.
+view records the observation payloads (``monitoring.services.observations_write_all``: one parse of
+each payload, all parts or none), so the tablet, the API and case files refuse the same input with
+the same message.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -18,6 +20,7 @@ from carttrack.followup.myositis import TIS_MEASURES
 from carttrack.followup.sledai import ATTRIBUTION_REQUIRED, SLEDAI_CODES, SLEDAI_WEIGHT, label
 from carttrack.followup.ssc import MRSS_SITE_MAX, MRSS_SITES
 from carttrack.followup.steroids import FOLLOWUP_DRUGS
+from carttrack.followup.wording import first_upper
 from carttrack.vocabulary import FOLLOWUP_LAB_LOINC, LAB_FIELDS
 
 MEDICATION_ROWS = 8
@@ -55,6 +58,9 @@ def _num(value: Any) -> float | int | None:
 class VisitForm(forms.Form):
     """One follow-up visit of a course; the instrument fields follow the indication group."""
 
+    # Generated when the form is shown: the same visit sent twice is stored once (a form without it,
+    # e.g. from an old page, gets a fresh one and is stored as a new visit).
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput, required=False)
     observed_at = forms.DateTimeField(
         label="Visit date and time",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -62,6 +68,7 @@ class VisitForm(forms.Form):
     )
 
     def __init__(self, *args: Any, group: IndicationGroup, regimen: list[dict] | None = None, **kwargs: Any):
+        kwargs.setdefault("initial", {}).setdefault("client_uuid", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.group = group
         if group in LUPUS_GROUPS:
@@ -95,7 +102,7 @@ class VisitForm(forms.Form):
     def _sledai_fields(self) -> None:
         for code in SLEDAI_CODES:
             self.fields[f"sledai_{code}"] = forms.ChoiceField(
-                label=f"{label(code).capitalize()} ({SLEDAI_WEIGHT[code]})",
+                label=f"{first_upper(label(code))} ({SLEDAI_WEIGHT[code]})",
                 choices=TRI_CHOICES,
                 required=False,
                 widget=forms.RadioSelect,
@@ -131,7 +138,7 @@ class VisitForm(forms.Form):
     def _ssc_fields(self) -> None:
         for site in MRSS_SITES:
             self.fields[f"mrss_{site}"] = forms.TypedChoiceField(
-                label=site.replace("_", " ").capitalize(),
+                label=first_upper(site.replace("_", " ")),
                 choices=[("", "–")] + [(str(i), str(i)) for i in range(MRSS_SITE_MAX + 1)],
                 required=False,
                 coerce=int,
@@ -213,6 +220,12 @@ class VisitForm(forms.Form):
         return FOLLOWUP_DRUGS
 
     # -- payloads ----------------------------------------------------------------------------
+    def part_uuid(self, kind: str) -> uuid.UUID:
+        """The client UUID of one part of this visit: the same form sent twice stores it once."""
+        if self.cleaned_data.get("client_uuid") is None:
+            self.cleaned_data["client_uuid"] = uuid.uuid4()
+        return uuid.uuid5(self.cleaned_data["client_uuid"], kind)
+
     def payloads(self) -> list[tuple[str, dict[str, Any]]]:
         """(kind, case-file payload) for each observation this visit records."""
         d = self.cleaned_data

@@ -105,6 +105,11 @@ class PlannedCourseStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class DoseUnit(models.TextChoices):
+    CELLS_E6_PER_KG = "e6_per_kg", "× 10⁶ CAR-T cells/kg"
+    CELLS_E6 = "e6_total", "× 10⁶ CAR-T cells (total)"
+
+
 class PlannedCourseQuerySet(models.QuerySet):
     def visible_to(self, user) -> PlannedCourseQuerySet:
         return self.filter(patient__in=Patient.objects.visible_to(user))
@@ -127,6 +132,28 @@ class PlannedCourse(models.Model):
     )
     infusion = models.OneToOneField(
         Infusion, null=True, blank=True, on_delete=models.PROTECT, related_name="planned_course"
+    )
+    # Set once, when the planned course becomes its infusion (ELIG-5, ``followup.course_start``).
+    dose = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    dose_unit = models.CharField(max_length=12, choices=DoseUnit.choices, blank=True)
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The treating physician who decided to infuse although items were missing",
+    )
+    override_reason = models.TextField(blank=True)
+    override_missing = models.JSONField(
+        default=list, blank=True, help_text="What was still missing when the override was recorded"
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

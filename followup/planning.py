@@ -20,6 +20,7 @@ from carttrack.followup.eligibility import (
 )
 from carttrack.followup.steroids import MG_EQUIVALENT_TO_PREDNISOLONE_5, normalise_drug_name
 from carttrack.followup.washout import WashoutItem, still_missing, washout_checklist
+from carttrack.followup.wording import first_upper
 from monitoring.models import Indication, Patient
 
 from .models import PlannedCourse
@@ -53,7 +54,7 @@ class PlanForm(forms.Form):
         self.fields["latent_infection"].initial = bool(workup.get("latent_infection"))
         for key, text in WORKUP_ITEMS:
             self.fields[f"w_{key}"] = forms.CharField(
-                label=text.capitalize(), required=False, initial=workup.get(key, ""), max_length=300
+                label=first_upper(text), required=False, initial=workup.get(key, ""), max_length=300
             )
         history = workup.get("history") or []
         for i in range(HISTORY_ROWS):
@@ -199,6 +200,15 @@ class PlanStatus:
     washout: tuple[WashoutItem, ...]
     washout_missing: tuple[WashoutItem, ...]
     washout_note: str
+
+    @property
+    def missing(self) -> list[str]:
+        """Every item still missing, as the planned-course page lists them (ELIG-5 refuses on these)."""
+        return [
+            *(f"Work-up: {m}" for m in self.eligibility.missing),
+            *(f"Washout: {w.text}" for w in self.washout_missing),
+            *([self.washout_note] if self.washout_note else []),
+        ]
 
 
 def _regimens(history: list[dict]) -> list[PriorRegimen]:

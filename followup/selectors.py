@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.http import Http404
 
 import carttrack
@@ -25,9 +26,9 @@ from carttrack.followup.visits import (
 )
 from carttrack.followup.wording import HOURS_PER_MONTH
 from monitoring import grading
-from monitoring.models import Infusion, Patient
+from monitoring.models import CloseReason, Infusion, Patient
 
-from . import course_reading, services
+from . import course_reading, licats, services
 from .models import Finding, PlannedCourse, PlannedCourseStatus, TaskStatus
 
 #: The trajectories on the patient page (OUTCOME-3): lab field or "sledai_2k" -> (label, unit).
@@ -83,6 +84,8 @@ class CourseView:
     tasks: list[Finding]
     findings: list[Finding]
     regimens: list[RegimenEntry] = field(default_factory=list)
+    plan: PlannedCourse | None = None  # the planned course this infusion started (ELIG-5)
+    sledai_visits: list[licats.SledaiVisit] = field(default_factory=list)  # D-5: what may be marked
 
 
 def courses_of(patient: Patient) -> list[Infusion]:
@@ -149,6 +152,10 @@ def course_view(
         tasks=[f for f in findings if f.task_status == TaskStatus.OPEN],
         findings=findings,
         regimens=regimen_history(chosen, parsed),
+        plan=PlannedCourse.objects.filter(infusion=chosen)
+        .select_related("given_by", "started_by", "override_by")
+        .first(),
+        sledai_visits=licats.sledai_visits(chosen, parsed),
     )
     return courses, view
 
@@ -206,6 +213,31 @@ def open_tasks(*, user) -> list[Finding]:
         )
         .select_related("infusion__patient", "infusion__product", "care_team")
         .order_by("first_seen_at", "id")
+    )
+
+
+def followed_courses(*, user) -> list[Infusion]:
+    """The latest followed course of each patient of the user's teams: one with a follow-up result
+    or whose acute weeks closed as complete (the follow-up list a rheumatologist starts from)."""
+    courses = (
+        Infusion.objects.visible_to(user)
+        .filter(Q(followup_evaluations__isnull=False) | Q(close_reason=CloseReason.MONITORING_COMPLETE))
+        .select_related("patient", "product", "care_team")
+        .distinct()
+        .order_by("patient__family_name", "patient__given_name", "patient_id", "-infused_at")
+    )
+    latest: dict[int, Infusion] = {}
+    for course in courses:
+        latest.setdefault(course.patient_id, course)
+    return list(latest.values())
+
+
+def planned_courses(*, user) -> list[PlannedCourse]:
+    return list(
+        PlannedCourse.objects.visible_to(user)
+        .filter(status=PlannedCourseStatus.PLANNED)
+        .select_related("patient", "care_team")
+        .order_by("planned_leukapheresis_at", "id")
     )
 
 

@@ -9,7 +9,13 @@ app_name = "followup"
 urlpatterns = [
     path("patients/<int:patient_id>/", views.patient_followup, name="patient"),
     path("patients/<int:patient_id>/courses/<int:infusion_id>/visit/", views.visit_record, name="visit"),
+    path(
+        "patients/<int:patient_id>/courses/<int:infusion_id>/licats/<int:observation_id>/",
+        views.licats_mark,
+        name="licats",
+    ),
     path("patients/<int:patient_id>/planned-course/", views.planned_course, name="planned_course"),
+    path("patients/<int:patient_id>/planned-course/start/", views.planned_course_start, name="course_start"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/<int:finding_id>/done/", views.task_done, name="task_done"),
     path("outcomes/", outcomes_views.outcomes, name="outcomes"),

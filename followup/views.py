@@ -14,13 +14,14 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.form_errors import add_service_errors
 from accounts.permissions import can, require
 from carttrack.followup.groups import LUPUS_GROUPS
 from carttrack.followup.visits import Record, VisitState
@@ -28,7 +29,7 @@ from monitoring import services as observation_services
 from monitoring.models import InfusionStatus, ObservationSource, Patient
 from monitoring.views import patient_view
 
-from . import charts, course_reading, planning, selectors, services
+from . import charts, course_reading, course_start, licats, planning, selectors, services
 from .forms import VisitForm
 from .models import Finding
 
@@ -52,6 +53,7 @@ def patient_followup(request: HttpRequest, patient: Patient) -> HttpResponse:
         "now": now,
         "can_record": can(request.user, "observation.record", patient.care_team_id),
         "can_manage": can(request.user, "patient.manage", patient.care_team_id),
+        "can_mark_licats": can(request.user, "finding.attribute", patient.care_team_id),
         "states": VisitState,
         "lupus": course is not None and course.group in LUPUS_GROUPS,
     }
@@ -104,9 +106,14 @@ def visit_record(request: HttpRequest, patient: Patient, infusion_id: int) -> Ht
     return render(request, "followup/visit_form.html", context, status=status)
 
 
+#: Errors about the visit as a whole (its time, its course), not about one part's payload.
+ENVELOPE_FIELDS = frozenset({"observed_at", "infusion", "kind", "payload", NON_FIELD_ERRORS})
+
+
 def _record_visit(request: HttpRequest, form: VisitForm, infusion) -> bool:
-    """Check every part through the clinical core first (nothing is saved when one part is refused),
-    then record each part through the observation service."""
+    """Record every part of the visit as one observation each, in one transaction (all or none):
+    each payload is parsed once, by the observation service, and a refused part is named in its
+    message. A resubmitted visit (same form UUID) stores nothing twice."""
     observed_at: datetime = form.cleaned_data["observed_at"]
     parts = form.payloads()
     if not parts:
@@ -114,35 +121,72 @@ def _record_visit(request: HttpRequest, form: VisitForm, infusion) -> bool:
             None, "Nothing to save: record the disease assessment, the medications or a lab value."
         )
         return False
-    ok = True
-    for kind, payload in parts:
-        try:
-            observation_services.validate_payload(
-                kind=kind, payload=payload, t_hours=infusion.hours_after(observed_at)
-            )
-        except ValidationError as exc:
-            ok = False
-            for field, errors in exc.message_dict.items():
-                for message in errors:
-                    form.add_error(None, f"{kind.replace('_', ' ')} — {field}: {message}")
-    if not ok:
-        return False
+    writes = [
+        observation_services.ObservationWrite(
+            infusion_id=infusion.pk,
+            kind=kind,
+            payload=payload,
+            observed_at=observed_at,
+            client_uuid=form.part_uuid(kind),
+        )
+        for kind, payload in parts
+    ]
     try:
-        for kind, payload in parts:
-            observation_services.observation_record(
-                infusion=infusion.pk,
-                kind=kind,
-                payload=payload,
-                observed_at=observed_at,
-                recorded_by=request.user,
-                source=ObservationSource.TABLET,
-            )
-    except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
+        observation_services.observations_write_all(
+            writes=writes, user=request.user, source=ObservationSource.TABLET
+        )
+    except observation_services.WriteFailed as failed:
+        error = failed.error
+        if isinstance(error, PermissionDenied):
+            raise error from failed
+        if isinstance(error, observation_services.ObservationConflict):
+            form.add_error(None, error.message)
+            return False
+        kind = parts[failed.index][0] if failed.index is not None else ""
+        by_field = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+        for field, errors in by_field.items():
             for message in errors:
-                form.add_error(None, f"{field}: {message}")
+                if field in ENVELOPE_FIELDS:
+                    form.add_error(None, message if field == NON_FIELD_ERRORS else f"{field}: {message}")
+                else:
+                    form.add_error(None, f"{kind.replace('_', ' ')} — {field}: {message}")
         return False
     return True
+
+
+@patient_view
+@require_http_methods(["GET", "POST"])
+def licats_mark(
+    request: HttpRequest, patient: Patient, infusion_id: int, observation_id: int
+) -> HttpResponse:
+    """The physician marks descriptors of a recorded SLEDAI-2K visit as part of a LICATS episode
+    (D-5): a correction of that observation, with the physician's name and reason."""
+    infusion = _course_or_404(patient, infusion_id)
+    require(request.user, "finding.attribute", patient.care_team_id)
+    rows = course_reading.current_rows([infusion.pk])[infusion.pk]
+    visits = licats.sledai_visits(infusion, course_reading.parsed_observations(infusion, rows))
+    visit = next((v for v in visits if v.observation_id == observation_id), None)
+    if visit is None:
+        raise Http404("No current SLEDAI-2K visit with a descriptor present")
+    form = licats.LicatsForm(request.POST or None, visit=visit)
+    if request.method == "POST" and form.is_valid():
+        original = infusion.observations.get(pk=observation_id)
+        try:
+            observation_services.observation_amend(
+                original=original,
+                payload=form.payload(original),
+                reason=form.correction_reason(),
+                user=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except observation_services.ObservationConflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "LICATS episode recorded; the follow-up result was recalculated.")
+            return redirect(f"{reverse('followup:patient', args=[patient.pk])}?course={infusion.pk}")
+    context = {"patient": patient, "infusion": infusion, "visit": visit, "form": form}
+    return render(request, "followup/licats.html", context, status=422 if form.errors else 200)
 
 
 @patient_view
@@ -169,10 +213,55 @@ def planned_course(request: HttpRequest, patient: Patient) -> HttpResponse:
     return render(request, "followup/planned_course.html", context, status=status)
 
 
+@patient_view
+@require_http_methods(["GET", "POST"])
+def planned_course_start(request: HttpRequest, patient: Patient) -> HttpResponse:
+    """Start the infusion of the planned course (ELIG-5): refused while items are missing, unless
+    the treating physician's override is recorded."""
+    require(request.user, "patient.manage", patient.care_team_id)
+    plan = selectors.planned_course(patient=patient)
+    if plan is None:
+        raise Http404("This patient has no planned course to start")
+    missing = course_start.missing_items(plan)
+    zone_label = f"{patient.care_team.time_zone} ({timezone.localtime().strftime('%Z')})"
+    form = course_start.PlannedStartForm(
+        request.POST or None, plan=plan, missing=missing, zone_label=zone_label
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            course_start.planned_course_start(
+                user=request.user,
+                plan=plan,
+                product=data["product"],
+                dose=data["dose"],
+                dose_unit=data["dose_unit"],
+                infused_at=data["infused_at"],
+                given_by=data["given_by"],
+                override_by=data.get("override_by"),
+                override_reason=data.get("override_reason") or "",
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except observation_services.ObservationConflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Infusion recorded: {patient} is on the census from day 0.")
+            return redirect("monitoring:patient_detail", patient_id=patient.pk)
+    context = {"patient": patient, "plan": plan, "form": form, "missing": missing}
+    return render(request, "followup/course_start.html", context, status=422 if form.errors else 200)
+
+
 @login_required
 @require_GET
 def task_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "followup/tasks.html", {"tasks": selectors.open_tasks(user=request.user)})
+    context = {
+        "tasks": selectors.open_tasks(user=request.user),
+        "followed": selectors.followed_courses(user=request.user),
+        "planned": selectors.planned_courses(user=request.user),
+        "now": timezone.now(),
+    }
+    return render(request, "followup/tasks.html", context)
 
 
 @login_required

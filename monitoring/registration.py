@@ -2,7 +2,8 @@
 
 Used by the API (``monitoring.api``) and by the coordinator's screens (``monitoring.course_views``)
 alike, so both validate the same way and leave the same history (django-simple-history, with the
-user who made the change). Keyword-only, one durable transaction each. Closing an infusion is
+user who made the change). Keyword-only, one durable transaction each; ``infusion_start_within``
+is the same start inside a caller's durable transaction (``followup.course_start``). Closing an infusion is
 ``monitoring.services.infusion_close`` (it shares the observation write path's lock and hand-off).
 
 Errors callers handle: ``ValidationError`` keyed by field (HTTP 400 / a form error),
@@ -105,23 +106,37 @@ def patient_update(*, user: Any, patient: Patient, **fields: Any) -> Patient:
     return locked
 
 
-def infusion_start(*, user: Any, patient: Patient, product: Product, infused_at: datetime) -> Infusion:
+def infusion_start(
+    *, user: Any, patient: Patient, product: Product, infused_at: datetime, reason: str = ""
+) -> Infusion:
     """Record the infusion (day 0) of ``product`` for ``patient``, in the patient's care team.
 
     Raises ObservationConflict while the patient has an active infusion."""
+    with transaction.atomic(durable=True):
+        return infusion_start_within(
+            user=user, patient=patient, product=product, infused_at=infused_at, reason=reason
+        )
+
+
+def infusion_start_within(
+    *, user: Any, patient: Patient, product: Product, infused_at: datetime, reason: str = ""
+) -> Infusion:
+    """:func:`infusion_start` inside the caller's transaction, for a caller that records more with the
+    infusion in one durable transaction (``followup.course_start``: a planned course becomes this
+    infusion). ``reason`` is the history row's reason (default: "infusion of <product> started")."""
     _require_manage(user, patient.care_team_id)
     if timezone.is_naive(infused_at):
         raise ValidationError({"infused_at": ["Give the infusion time with its time zone."]})
     check_infused_at(infused_at)
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if Infusion.objects.filter(patient=locked, status=InfusionStatus.ACTIVE).exists():
+        raise ObservationConflict(ACTIVE_INFUSION_TEXT)
+    infusion = Infusion(
+        patient=locked, product=product, care_team_id=locked.care_team_id, infused_at=infused_at
+    )
     try:
-        with transaction.atomic(durable=True):
-            locked = Patient.objects.select_for_update().get(pk=patient.pk)
-            if Infusion.objects.filter(patient=locked, status=InfusionStatus.ACTIVE).exists():
-                raise ObservationConflict(ACTIVE_INFUSION_TEXT)
-            infusion = Infusion(
-                patient=locked, product=product, care_team_id=locked.care_team_id, infused_at=infused_at
-            )
-            _save_with_history(infusion, user=user, reason=f"infusion of {product} started")
-    except IntegrityError:  # a concurrent start won the partial unique constraint
+        with transaction.atomic():  # a savepoint: a concurrent start wins the partial unique constraint
+            _save_with_history(infusion, user=user, reason=reason or f"infusion of {product} started")
+    except IntegrityError:
         raise ObservationConflict(ACTIVE_INFUSION_TEXT) from None
     return infusion

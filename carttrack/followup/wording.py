@@ -21,3 +21,9 @@ DAY_DECIMALS = 1  # "day 287.9": a driver names the day, the screen shows the da
 
 def day(t_hours: float) -> str:
     return f"day {round(t_hours / HOURS_PER_DAY, DAY_DECIMALS):g}"
+
+
+def first_upper(text: str) -> str:
+    """A label at the start of a line: "CVA" and "HBV, HCV and HIV screening" keep their capitals
+    (``str.capitalize`` would write "Cva" and "Hbv, hcv and hiv screening")."""
+    return text[:1].upper() + text[1:]

@@ -3,6 +3,7 @@ work-up and washout, the coordinators' tasks and the outcomes page."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from followup.models import PlannedCourse
+from followup.models import Finding, PlannedCourse
+from monitoring import services
 from monitoring.models import Indication, Observation
 from tests import factories
 
@@ -47,6 +49,7 @@ def test_a_month_3_visit_form_shows_doris_remission_and_drug_free(rheum_client, 
     page = rheum_client.get(url)
     assert page.status_code == 200
     assert "Low complement (2)" in page.content.decode() and "attributed to lupus" in page.content.decode()
+    assert "CVA (8)" in page.content.decode() and "Increased DNA binding (2)" in page.content.decode()
     # the current regimen is prefilled: the rheumatologist stops prednisolone by clearing its row
     assert 'value="prednisolone"' in page.content.decode()
     response = rheum_client.post(
@@ -119,6 +122,7 @@ def test_the_planned_course_says_what_is_still_missing(client, rheum_team):
     assert "glucocorticoid 15 mg/day" in html and "reduce" in html
     assert "HBV, HCV and HIV screening" in html
     assert "refractory lupus nephritis not yet decided" in html
+    assert ">HBV, HCV and HIV screening</label>" in html  # the field's label keeps its capitals
 
 
 def test_the_outcomes_page_shows_rates_with_denominators_and_a_kaplan_meier_curve(
@@ -160,3 +164,70 @@ def test_the_outcomes_page_reads_a_fixed_number_of_queries_whatever_the_cohort(
         followed_patient()
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert client.get(reverse("followup:outcomes")).status_code == 200
+
+
+def test_each_part_of_a_visit_is_parsed_once_and_a_resubmission_stores_nothing_twice(
+    rheum_client, lupus_course, monkeypatch
+):
+    """The visit's payloads go through the clinical core once each (the observation service's parse),
+    and the same form sent twice (a double tap, a resend) records the visit once."""
+    calls = []
+    real = services.validate_payload
+
+    def counting(**kwargs):
+        calls.append(kwargs["kind"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "validate_payload", counting)
+    url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
+    data = _visit_post(lupus_course, 2160, lab_cd19_per_uL="0", client_uuid=str(uuid.uuid4()))
+    assert rheum_client.post(url, data).status_code == 302
+    assert sorted(calls) == ["lab", "medication_status", "sledai"]  # one parse per part
+    assert rheum_client.post(url, data).status_code == 302
+    assert Observation.objects.filter(infusion=lupus_course).count() == 3
+
+
+def test_a_refused_part_is_named_and_no_part_of_the_visit_is_saved(rheum_client, lupus_course):
+    """The lab part (recorded after the SLEDAI-2K and the medications) is refused by the core: its
+    message names the part, the field and the range, and the parts before it are not kept either."""
+    url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
+    response = rheum_client.post(url, _visit_post(lupus_course, 2160, lab_igg_mg_dL="20000"))
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "lab — igg_mg_dL:" in html and "10000" in html
+    assert not Observation.objects.exists()
+
+
+def test_the_follow_up_page_of_the_navigation_lists_the_patients_in_follow_up(
+    rheum_client, rheum_team, lupus_course, team
+):
+    """A rheumatologist opens "Follow-up" and finds the patients whose courses are followed (not only
+    the open tasks); another team's patient is not listed."""
+    planned = factories.make_patient(rheum_team, indication=Indication.SYSTEMIC_SCLEROSIS)
+    PlannedCourse.objects.create(patient=planned, care_team=rheum_team)
+    other = factories.make_patient(team, indication=Indication.SLE)
+    make_course(other, months_ago=4)
+    html = rheum_client.get(reverse("followup:tasks")).content.decode()
+    followed = html.split('id="followed"')[1].split("</section>")[0]
+    assert str(lupus_course.patient) in followed and lupus_course.product.name in followed
+    assert str(other) not in html
+    assert str(planned) in html.split('id="planned"')[1]
+    page = rheum_client.get(reverse("followup:patient", args=[lupus_course.patient_id])).content.decode()
+    assert "acute weeks: monitoring completed" in page
+
+
+def test_a_task_is_dated_in_its_care_teams_zone(rheum_client, lupus_course):
+    Finding.objects.create(
+        infusion=lupus_course,
+        care_team=lupus_course.care_team,
+        key="visit_overdue@1440:month_2",
+        kind="visit_overdue",
+        urgency="routine",
+        recipient="coordinator",
+        text="Month 2 visit not documented by the end of its window",
+        t_hours=1440,
+        task_status="open",
+    )
+    html = rheum_client.get(reverse("followup:tasks")).content.decode()
+    row = html.split("Month 2 visit not documented")[1].split("</tr>")[0]
+    assert ("CET" in row or "CEST" in row) and "UTC" not in row

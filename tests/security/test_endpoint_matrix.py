@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.tokens import issue_api_token
 from alerts.models import AlarmKind, Alert, CheckTask, OnCallSchedule, OperationsAlarm
 from alerts.services import alert_process_evaluation
-from followup.models import Finding, FollowupEvaluation
+from followup.models import Finding, FollowupEvaluation, PlannedCourse
 from tests import factories
 
 from .conftest import verified_client
@@ -107,6 +107,12 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("followup:visit", "POST"): CLINICAL,
     ("followup:planned_course", "GET"): ALL,
     ("followup:planned_course", "POST"): MANAGE,
+    ("followup:course_start", "GET"): MANAGE,
+    # Only a physician marks LICATS (tests/followup/test_licats.py); the world's observation is vitals,
+    # not a SLEDAI-2K visit, so the physician who may mark one gets 404 here.
+    ("followup:licats", "GET"): {**PHYSICIAN, "physician": 404},
+    ("followup:licats", "POST"): {**PHYSICIAN, "physician": 404},
+    ("followup:course_start", "POST"): MANAGE,
     ("followup:tasks", "GET"): ALL,
     ("followup:task_done", "POST"): only("physician", "coordinator", "admin"),
     ("followup:outcomes", "GET"): only("physician", "coordinator", "admin"),
@@ -264,6 +270,7 @@ def world(team, other_team, product, nurse):
             t_hours=1440,
             task_status="open",
         )
+        PlannedCourse.objects.create(patient=patient, care_team=care_team)  # a next course being planned
         token, _key = issue_api_token(name="gateway", user=recorder, team=care_team, scopes=["patients:read"])
         return {
             "team": care_team,
