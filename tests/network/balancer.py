@@ -106,6 +106,8 @@ async def serve(listen: Address, balancer: Balancer, started: asyncio.Event | No
             await server.serve_forever()
     finally:
         checker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await checker
 
 
 def main(argv: list[str] | None = None) -> None:

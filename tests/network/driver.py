@@ -4,6 +4,7 @@ the database, and a watch on which host holds the dispatcher's advisory lock."""
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import re
@@ -122,7 +123,7 @@ class LockWatch(threading.Thread):
         self.samples: list[tuple[float, list[str]]] = []
 
     def run(self) -> None:
-        with database() as conn:
+        with contextlib.suppress(psycopg.Error), database() as conn:  # the server stops at teardown
             while not self.stopping.wait(0.5):
                 rows = conn.execute(
                     "SELECT host(a.client_addr) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -170,3 +171,25 @@ def banner(browser) -> str:
     )
     assert status == 200, f"banner fragment answered {status}"
     return text
+
+
+DIAGNOSTICS = {
+    "steps (kind, status, sequence)": "SELECT kind, status, sequence, count(*) FROM alerts_escalationstep "
+    "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    "alerts (status, generation)": "SELECT status, generation, count(*) FROM alerts_alert GROUP BY 1, 2",
+    "operations alarms": "SELECT kind, count(*), min(message) FROM alerts_operationsalarm GROUP BY 1",
+    "timeline events": "SELECT kind, count(*), min(text) FROM alerts_alertevent GROUP BY 1",
+    "unprocessed evaluations": "SELECT count(*) FROM monitoring_gradeevaluation "
+    "WHERE alerts_processed_at IS NULL",
+}
+
+
+def diagnostics(db: psycopg.Connection) -> str:
+    """What the database holds at the end (printed with the logs, to read a failure)."""
+    out = []
+    for title, query in DIAGNOSTICS.items():
+        try:
+            out.append(f"{title}: {db.execute(query).fetchall()}")
+        except psycopg.Error as error:
+            out.append(f"{title}: {error}")
+    return "\n".join(out)

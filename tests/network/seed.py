@@ -55,7 +55,11 @@ def main(burst: int) -> None:
         )
         OnCallMember.objects.create(schedule=schedule, user=user)
     product = factories.make_product()
-    infusions = [factories.make_infusion(factories.make_patient(team), product).pk for _ in range(burst + 1)]
+    # Infused an hour ago: no bedside check is overdue yet (vitals every 4 h); only the burst raises alerts.
+    infusions = [
+        factories.make_infusion(factories.make_patient(team), product, hours_ago=1).pk
+        for _ in range(burst + 1)
+    ]
     _token, key = issue_api_token(
         name="network test tablets", user=nurse, team=team, scopes=[ApiScope.OBSERVATIONS_WRITE]
     )

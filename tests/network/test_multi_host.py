@@ -33,7 +33,17 @@ from alerts.status_banner import BANNER_TEXT
 from tests.alerts.receivers import WebhookReceiver
 
 from . import topology
-from .driver import NORMAL, STEADY_RATE, Cluster, LockWatch, SteadyLoad, banner, database, nurse_session
+from .driver import (
+    NORMAL,
+    STEADY_RATE,
+    Cluster,
+    LockWatch,
+    SteadyLoad,
+    banner,
+    database,
+    diagnostics,
+    nurse_session,
+)
 from .topology import BIN, ROOT, Network, Processes, ip_of, wait_until
 
 pytestmark = [
@@ -44,7 +54,7 @@ pytestmark = [
 ]
 
 BURST = 200  # alerts; paced at BURST_RATE so that the cut lands mid-burst and the queue stays short
-BURST_RATE = 10.0  # observations per second
+BURST_RATE = 5.0  # observations per second
 CUT_WORKER_AFTER = 70  # burst observations posted before worker1 is cut off
 SECRET = "network-webhook-secret"
 FEVER = NORMAL | {"temp_c": 38.9, "hr": 96}
@@ -114,6 +124,7 @@ def cluster(tmp_path):
             yield Cluster(net=net, procs=procs, ward=ward, gateway=gateway, var_dir=data_dir, db=db)
     finally:
         if db is not None:
+            print(diagnostics(db))
             db.close()
         if procs is not None:
             procs.stop_all()
@@ -147,16 +158,25 @@ def burst(cluster: Cluster, on_half: callable) -> list[int]:
 
 def test_a_worker_host_and_the_scheduler_host_are_cut_off_and_no_page_is_lost_or_sent_twice(cluster):
     began = time.monotonic()
+
+    def say(what: str) -> None:
+        print(f"[{time.monotonic() - began:6.1f} s] {what}", flush=True)
+
+    def done(predicate, timeout: float, what: str, interval: float = 0.5):
+        value = wait_until(predicate, timeout, what, interval)
+        say(f"done: {what}")
+        return value
+
     procs, net, gateway = cluster.procs, cluster.net, cluster.gateway
     dispatcher = topology.start_dispatcher(procs, "sched")
-    wait_until(lambda: "alert dispatcher running" in dispatcher.log(), 60, "the dispatcher on sched to run")
+    done(lambda: "alert dispatcher running" in dispatcher.log(), 60, "the dispatcher on sched to run")
     standby = topology.start_dispatcher(procs, "worker2")
-    wait_until(
+    done(
         lambda: "another alert dispatcher holds the lock" in standby.log(),
         60,
         "the standby dispatcher on worker2 to wait on the lock",
     )
-    wait_until(lambda: cluster.health()[0] == 200, 90, "/health/escalations 200 (the auditor ran once)", 1.0)
+    done(lambda: cluster.health()[0] == 200, 90, "/health/escalations 200 (the auditor ran once)", 1.0)
     nurse = nurse_session(cluster)
     assert BANNER_TEXT not in banner(nurse)
     watch = LockWatch()
@@ -168,11 +188,12 @@ def test_a_worker_host_and_the_scheduler_host_are_cut_off_and_no_page_is_lost_or
     def cut(host: str) -> None:
         net.cut(host)
         cut_at[host] = time.time()
+        say(f"{host} cut off")
 
     # 1. The burst; worker1 is cut off in the middle of it.
     statuses = burst(cluster, lambda: cut("worker1"))
     assert Counter(statuses) == {201: BURST}, f"burst observations answered {Counter(statuses)}"
-    wait_until(
+    done(
         lambda: cluster.one("SELECT count(*) FROM alerts_alert WHERE first_notified_at IS NOT NULL") >= BURST,
         150,
         f"all {BURST} alerts to get their first page (worker1 cut off)",
@@ -196,16 +217,14 @@ def test_a_worker_host_and_the_scheduler_host_are_cut_off_and_no_page_is_lost_or
         status, body = cluster.health()
         return status == 503 and "overdue_steps" in {i["what"] for i in body.get("late", [])} and body
 
-    outage = wait_until(outage_seen, 60, "/health/escalations 503 naming overdue steps (sched cut off)", 1.0)
+    outage = done(outage_seen, 60, "/health/escalations 503 naming overdue steps (sched cut off)", 1.0)
     outage_seen_after = time.time() - cut_at["sched"]
     assert BANNER_TEXT in banner(nurse), "the signed-in nurse does not see the outage banner"
 
     # 3. The standby dispatcher takes over once the server has dropped the cut-off session, and sends them.
-    wait_until(
-        lambda: "alert dispatcher running" in standby.log(), 90, "the standby dispatcher to take the lock"
-    )
+    done(lambda: "alert dispatcher running" in standby.log(), 90, "the standby dispatcher to take the lock")
     took_over_after = time.time() - cut_at["sched"]
-    wait_until(
+    done(
         lambda: "overdue_steps" not in {i["what"] for i in cluster.health()[1].get("late", [])},
         60,
         "the standby dispatcher to send the overdue steps",
@@ -215,10 +234,10 @@ def test_a_worker_host_and_the_scheduler_host_are_cut_off_and_no_page_is_lost_or
     # 4. The scheduler moves: the cut-off beat is stopped (its pod evicted) and beat starts on worker2.
     procs.started[[p.name for p in procs.started].index("beat-sched")].stop()
     topology.start_beat(procs, "worker2", cluster.var_dir)
-    wait_until(lambda: cluster.health()[0] == 200, 90, "/health/escalations 200 again (scheduler moved)", 1.0)
+    done(lambda: cluster.health()[0] == 200, 90, "/health/escalations 200 again (scheduler moved)", 1.0)
     assert BANNER_TEXT not in banner(nurse), "the banner stays after alerting recovered"
     due_unsent = "SELECT count(*) FROM alerts_escalationstep WHERE status <> 'sent' AND due_at < now()"
-    wait_until(lambda: cluster.one(due_unsent) == 0, 60, "every due step to be sent")
+    done(lambda: cluster.one(due_unsent) == 0, 60, "every due step to be sent")
     time.sleep(3)  # a few more ticks and dispatcher passes: nothing is sent twice
     steady_results = steady.stop()
     watch.stopping.set()

@@ -218,8 +218,8 @@ def app_env(var_dir: Path, webhook_url: str, secret: str) -> dict[str, str]:
         "ALERT_DELAY_SECONDS": "5",
         "ALERT_AUDITOR_SECONDS": "5",
         "ALERT_HEARTBEAT_MAX_AGE_SECONDS": "30",
-        "ALERT_STEP_STUCK_SECONDS": "30",
-        "ALERT_EVALUATION_GRACE_SECONDS": "20",
+        "ALERT_STEP_STUCK_SECONDS": "60",
+        "ALERT_EVALUATION_GRACE_SECONDS": "30",
     }
 
 
@@ -237,6 +237,7 @@ def start_postgres(procs: Processes, data_dir: Path) -> Process:
     """initdb into ``data_dir`` (owned by the ``postgres`` user) and run the server on the db host."""
     pg = postgres_bin()
     as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]
+    data_dir.parent.chmod(0o755)  # mkdtemp's 0700 keeps the postgres user out
     shutil.chown(data_dir, "postgres", "postgres")
     run(
         *as_postgres,
