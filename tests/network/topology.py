@@ -166,13 +166,19 @@ class Process:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def stop(self, sig: int | None = None) -> None:
-        for signum, grace in ((sig or self.stop_signal, 10), (signal.SIGKILL, 10)):
+    def signal(self, signum: int | None = None) -> None:
+        """Signal the process group, while its leader (whose pid is the group's id) is not yet reaped."""
+        if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signum)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=grace)
-                return
+                os.killpg(self.proc.pid, signum or self.stop_signal)
+
+    def stop(self, sig: int | None = None, grace: float = 10) -> None:
+        """Signal the whole process group; SIGKILL it if it is not gone within ``grace`` seconds."""
+        self.signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=grace)
+        self.signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
 
 
 class Processes:
@@ -188,9 +194,20 @@ class Processes:
         self.started.append(proc)
         return proc
 
-    def stop_all(self) -> None:
-        for proc in reversed(self.started):
-            proc.stop()
+    def named(self, name: str) -> Process:
+        return next(p for p in self.started if p.name == name)
+
+    def stop_all(self, grace: float = 5) -> None:
+        """Every process group at once (a cut-off host's processes never finish a clean shutdown)."""
+        for proc in self.started:
+            proc.signal()
+        deadline = time.monotonic() + grace
+        for proc in self.started:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        for proc in self.started:
+            proc.signal(signal.SIGKILL)
+            proc.proc.wait(timeout=10)
 
     def tails(self, chars: int = 2500) -> str:
         return "".join(f"\n--- {p.name} (last {chars} chars)\n{p.log()[-chars:]}" for p in self.started)
