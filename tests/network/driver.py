@@ -104,9 +104,13 @@ class SteadyLoad(threading.Thread):
         self.results: list[tuple[float, int, str]] = []
 
     def run(self) -> None:
-        while not self.stopping.wait(1 / STEADY_RATE):
+        start = time.monotonic()
+        n = 0
+        # Arrivals on a fixed clock (open loop): a slow answer does not lower the rate, the next one is due.
+        while not self.stopping.wait(max(0.0, start + n / STEADY_RATE - time.monotonic())):
             status, client_uuid = self.cluster.post_observation(self.cluster.ward["steady"], NORMAL)
             self.results.append((time.time(), status, client_uuid))
+            n += 1
 
     def stop(self) -> list[tuple[float, int, str]]:
         self.stopping.set()

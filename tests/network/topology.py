@@ -128,6 +128,10 @@ class Network:
         names = [line.split()[0] for line in run("ip", "netns", "list").splitlines() if line.strip()]
         for name in names:
             if name.startswith(PREFIX):
+                # Processes a killed earlier run left in its namespace (ours: nothing else runs there).
+                for pid in run("ip", "netns", "pids", name).split():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(pid), signal.SIGKILL)
                 subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
         subprocess.run(["ip", "link", "del", f"{PREFIX}driver"], capture_output=True, timeout=30)
 
