@@ -167,9 +167,6 @@ class Process:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
     def signal(self, signum: int | None = None) -> None:
         """Signal the process group, while its leader (whose pid is the group's id) is not yet reaped."""
         if self.proc.poll() is None:
