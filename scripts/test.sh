@@ -31,6 +31,13 @@ for _ in $(seq 1 60); do
 done
 if command -v rabbitmqctl >/dev/null 2>&1; then rabbitmqctl -q await_startup; fi
 
+# --- iproute2 for the multi-host test (tests/network: hosts as network namespaces, needs root) ---------
+if ! command -v ip >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "Installing iproute2 (Debian package) for the multi-host test"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
+fi
+
 # --- headless Chromium for the browser tests ------------------------------------------------------
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

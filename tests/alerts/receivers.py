@@ -49,6 +49,7 @@ class WebhookReceiver:
                             "key": self.headers.get("Idempotency-Key"),
                             "ok": ok,
                             "at": time.time(),
+                            "from": self.client_address[0],
                         }
                     )
                     if not ok:
