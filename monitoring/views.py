@@ -30,15 +30,10 @@ from accounts.permissions import can, require
 from carttrack import units
 
 from . import grading, handoff, schedules, selectors, services
-from .forms import (
-    FORMS,
-    AttributionForm,
-    MissedCheckForm,
-    ObservationForm,
-    ReasonForm,
-    VitalsForm,
-    form_key_for,
-)
+from .forms import FORMS, form_key_for
+from .forms.base import ObservationForm
+from .forms.review import AttributionForm, MissedCheckForm, ReasonForm
+from .forms.vitals import VitalsForm
 from .models import CheckType, InfusionStatus, ObservationKind, ObservationSource, ObservationStatus, Patient
 
 POLL_SECONDS = 60
