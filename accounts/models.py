@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -137,8 +138,6 @@ def validate_scopes(value) -> None:
 
 class ApiTokenQuerySet(models.QuerySet):
     def usable(self, now=None):
-        from django.utils import timezone
-
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True, expires_at__gt=now)
 
@@ -172,7 +171,5 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     def is_usable(self, now=None) -> bool:
-        from django.utils import timezone
-
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-from .models import Role
+from .models import ApiToken, Role
 
 NURSE, PHYSICIAN, COORDINATOR, ADMIN = Role.NURSE, Role.PHYSICIAN, Role.COORDINATOR, Role.ADMIN
 CLINICAL = frozenset({NURSE, PHYSICIAN})
@@ -140,8 +140,6 @@ def scopes_for_user(user: Any, team_id: int | None = None) -> frozenset[str]:
 
 
 def _api_token(request) -> Any:
-    from .models import ApiToken
-
     auth = getattr(request, "auth", None)
     return auth if isinstance(auth, ApiToken) else None
 

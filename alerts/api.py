@@ -13,7 +13,9 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from monitoring.api import CONFLICT, ERRORS, ID_PATTERN, ApiViewSetMixin, choice_query_param, int_query_param
+from monitoring.api.access import ApiViewSetMixin
+from monitoring.api.errors import CONFLICT, ERRORS
+from monitoring.api.inputs import ID_PATTERN, choice_query_param, int_query_param
 
 from . import services
 from .models import Alert, AlertStatus, Syndrome

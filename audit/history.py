@@ -12,6 +12,7 @@ from pathlib import Path
 from django.apps import apps
 from simple_history import register
 from simple_history.exceptions import MultipleRegistrationsError
+from simple_history.models import registered_models
 
 HISTORY_MODELS = (
     "accounts.User",
@@ -73,6 +74,4 @@ def register_models() -> None:
 
 def history_models():
     """(label, model) of every registered model, for the audit view."""
-    from simple_history.models import registered_models
-
     return [(m._meta.label, m) for m in registered_models.values() if hasattr(m, "history")]

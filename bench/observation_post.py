@@ -1,4 +1,6 @@
-"""Benchmark: observation POST through the REST API vs a bare Django INSERT view, same run.
+"""Benchmark, one module because it is one script run by path: set up, load, measure, tear down together.
+
+Observation POST through the REST API vs a bare Django INSERT view, same run.
 
     .venv/bin/python bench/observation_post.py [--clients 20] [--requests 1500] [--seconds 40]
 

@@ -1,5 +1,6 @@
-"""CRS grading, ASTCT 2019 (CRS-1…CRS-26 [Lee 2019]; A-1…A-15), as an incremental state machine; one
-module because the episode, masking and standing-value rules read and write the same state.
+"""CRS grading as one state machine: one module because episode, masking and standing values share state.
+
+ASTCT 2019 (CRS-1…CRS-26 [Lee 2019]; A-1…A-15), graded incrementally.
 
 Feed observations in time order (engine.py sorts them): vitals(), medication(), event().
 Each CRS component is a domain whose last recorded value stands until a record carries it again

@@ -34,6 +34,7 @@ from .observations import (
     Observation,
     PatientInfo,
     Vitals,
+    parse_case,
 )
 from .results import Driver, Evaluation
 from .scores import easix, hematotox_from_series, m_easix, simplified_easix
@@ -383,6 +384,4 @@ def evaluate(case: Case, settings: DecisionSettings | None = None) -> Evaluation
 
 
 def evaluate_dict(data: dict[str, Any], settings: DecisionSettings | None = None) -> Evaluation:
-    from .observations import parse_case
-
     return evaluate(parse_case(data), settings)

@@ -1,5 +1,6 @@
-"""Typed observations and their parsing at the boundary (CASE-1…CASE-4, `carttrack-case/1`; INPUT-14);
-one module because each kind's dataclass and its parser change together.
+"""Typed observations and their parsers: one module because each kind's dataclass and parser change together.
+
+Parsing at the boundary: CASE-1…CASE-4, `carttrack-case/1`; INPUT-14.
 
 Every value is converted to the canonical unit set here (°F -> °C, CRP mg/L -> mg/dL, creatinine
 µmol/L -> mg/dL; FiO2 percent -> fraction). Invalid input raises ObservationError naming the field,

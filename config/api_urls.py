@@ -18,7 +18,9 @@ from rest_framework.routers import DefaultRouter
 
 from alerts.api import AlertViewSet
 from followup.api import FollowupResultViewSet
-from monitoring.api import GradeEvaluationViewSet, InfusionViewSet, ObservationViewSet, PatientViewSet
+from monitoring.api.grades import GradeEvaluationViewSet
+from monitoring.api.observations import ObservationViewSet
+from monitoring.api.patients import InfusionViewSet, PatientViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False

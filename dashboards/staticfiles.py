@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import plotly
 from django.contrib.staticfiles.finders import BaseFinder
 from django.core.checks import Error
 from django.core.files.storage import FileSystemStorage
@@ -19,8 +20,6 @@ FILES = ("plotly.min.js",)
 
 
 def plotly_package_data() -> Path:
-    import plotly
-
     return Path(plotly.__file__).resolve().parent / "package_data"
 
 

@@ -14,7 +14,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from monitoring.api import ERRORS, ID_PATTERN, ApiViewSetMixin, int_query_param
+from monitoring.api.access import ApiViewSetMixin
+from monitoring.api.errors import ERRORS
+from monitoring.api.inputs import ID_PATTERN, int_query_param
 from monitoring.models import Infusion
 
 from .models import FollowupEvaluation

@@ -1,4 +1,6 @@
-"""Reading one imported FHIR R4 resource into the clinical core's vocabulary (FHIR-2…FHIR-5, E-2).
+"""One FHIR resource read into the core's vocabulary: one module because code, unit and value map together.
+
+Reading one imported FHIR R4 resource into the clinical core's vocabulary (FHIR-2…FHIR-5, E-2).
 
 An ``Observation`` or ``MedicationAdministration`` becomes a :class:`Reading`: the observation kind,
 the case-file payload (values in the units the core accepts, converted by UCUM where needed), the

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import CareTeam
 
-from .forms import RecordedAtField
+from .forms.base import RecordedAtField
 from .models import CloseReason, Patient, Product
 from .registration import PATIENT_FIELDS, check_date_of_birth
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -232,8 +233,6 @@ class Infusion(models.Model):
 
     def day_post_infusion(self, moment: datetime | None = None) -> int:
         """Day 0 is the calendar day of infusion in the care team's time zone."""
-        from zoneinfo import ZoneInfo
-
         tz = ZoneInfo(self.care_team.time_zone)
         moment = moment or timezone.now()
         return (moment.astimezone(tz).date() - self.infused_at.astimezone(tz).date()).days

@@ -30,15 +30,10 @@ from accounts.permissions import can, require
 from carttrack import units
 
 from . import grading, handoff, schedules, selectors, services
-from .forms import (
-    FORMS,
-    AttributionForm,
-    MissedCheckForm,
-    ObservationForm,
-    ReasonForm,
-    VitalsForm,
-    form_key_for,
-)
+from .forms import FORMS, form_key_for
+from .forms.base import ObservationForm
+from .forms.review import AttributionForm, MissedCheckForm, ReasonForm
+from .forms.vitals import VitalsForm
 from .models import CheckType, InfusionStatus, ObservationKind, ObservationSource, ObservationStatus, Patient
 
 POLL_SECONDS = 60
@@ -425,13 +420,15 @@ def attribute(request: HttpRequest, patient: Patient, observation_id: int) -> Ht
 @patient_view
 @require_POST
 def record_missed_check(request: HttpRequest, patient: Patient, check_type: str) -> HttpResponse:
-    """A nurse records why an overdue check was not done (through the alerts service, which also
-    closes the overdue task and its alert: ``monitoring.handoff``)."""
+    """A nurse records why an overdue check was not done, through the one service the inbox uses too
+    (``monitoring.handoff``): it refuses a closed course or a check whose reason is already recorded,
+    and closes the overdue task and its alert.  Found as every tablet page finds its records: the
+    patient through the scoping selector (another team's patient is a 404), then its infusion."""
     if check_type not in CheckType.values:
         raise Http404("Unknown check")
     infusion = selectors.infusion_current(patient=patient)
-    if infusion is None or infusion.status != InfusionStatus.ACTIVE:
-        raise Http404("No active infusion")
+    if infusion is None:
+        raise Http404("This patient has no infusion record")
     require(request.user, "check.record_missed", patient.care_team_id)
     form = MissedCheckForm(request.POST)
     if not form.is_valid():

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.permissions import require
+from carttrack import wording
 from monitoring.models import CheckType, Infusion, InfusionStatus, MissedCheck
 from monitoring.schedules import checks_for_infusions
 
@@ -27,6 +28,9 @@ from ..policy import PolicyStep, single_step_policy
 from .common import at_or_now, resolve_alert
 from .dispatch import dispatch_due_steps
 from .raising import open_unless_active
+
+#: Two due times this close apart name the same due check (the tablet posts the time it showed).
+SAME_DUE_CHECK = timedelta(minutes=1)
 
 
 def overdue_checks_scan(*, now: datetime | None = None) -> dict:
@@ -137,6 +141,9 @@ def missed_check_record(
         raise ValidationError({"reason": ["Say why the check was not done."]})
     at = at_or_now(now)
     with transaction.atomic(durable=True):
+        # The infusion row serialises two nurses recording the same check (two tablets, the inbox).
+        locked = Infusion.objects.select_for_update().select_related("care_team").get(pk=infusion.pk)
+        _refuse_unless_open(locked, check_type=check_type, due_at=due_at)
         missed = MissedCheck.objects.create(
             infusion=infusion,
             check_type=check_type,
@@ -160,6 +167,36 @@ def missed_check_record(
                         steps_outcome="reason for missed check recorded",
                     )
     return missed
+
+
+def _refuse_unless_open(infusion: Infusion, *, check_type: str, due_at: datetime) -> None:
+    """A reason is recorded once per due check, and only while the infusion is monitored: a second
+    nurse (or a stale page) learns who recorded it, when and why, and nothing is stored twice."""
+    zone = infusion.care_team.time_zone
+    label = CheckType(check_type).label
+    if infusion.status != InfusionStatus.ACTIVE:
+        raise ValidationError(
+            {"check_type": [f"{label}: monitoring of this infusion is closed, so no check is due."]}
+        )
+    earlier = (
+        MissedCheck.objects.filter(
+            infusion=infusion,
+            check_type=check_type,
+            due_at__range=(due_at - SAME_DUE_CHECK, due_at + SAME_DUE_CHECK),
+        )
+        .select_related("recorded_by")
+        .first()
+    )
+    if earlier is not None:
+        raise ValidationError(
+            {
+                "due_at": [
+                    f"{label} due {wording.clock(earlier.due_at, zone)}: {earlier.recorded_by} already "
+                    f"recorded why it was not done at {wording.clock(earlier.recorded_at, zone)} "
+                    f"(“{earlier.reason}”). Nothing new was recorded."
+                ]
+            }
+        )
 
 
 def check_task_record_missed(

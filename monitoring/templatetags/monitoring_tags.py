@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from django import template
@@ -201,6 +202,4 @@ def age_years(patient, moment) -> str:
 @register.simple_tag
 def new_uuid() -> str:
     """A fresh client UUID for a form rendered in a list (idempotent submission)."""
-    import uuid
-
     return str(uuid.uuid4())

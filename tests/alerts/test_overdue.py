@@ -90,3 +90,16 @@ def test_a_missed_check_of_an_unknown_kind_is_refused_naming_the_field(fresh_inf
             infusion=fresh_infusion, check_type="bogus", due_at=timezone.now(), reason="x", user=nurse
         )
     assert "check_type" in exc.value.message_dict and "vitals" in exc.value.message_dict["check_type"][0]
+
+
+def test_a_stale_inbox_cannot_record_a_second_reason_for_the_same_check(client, fresh_infusion, nurse):
+    from django.urls import reverse
+
+    services.overdue_checks_scan(now=timezone.now())
+    task = CheckTask.objects.get(infusion=fresh_infusion, check_type="vitals")
+    url = reverse("alerts:record_missed", args=[task.pk])
+    assert client.login(username=nurse.username, password=factories.PASSWORD)
+    assert client.post(url, {"reason": "Patient in theatre"}).status_code == 302
+    html = client.post(url, {"reason": "Patient asleep"}, follow=True).content.decode()
+    assert "already recorded why it was not done" in html and "Patient in theatre" in html
+    assert list(MissedCheck.objects.values_list("reason", flat=True)) == ["Patient in theatre"]
