@@ -53,7 +53,10 @@ def _open_page(chromium, live_server, viewport_name: str, size: tuple[int, int])
         viewport={"width": width, "height": height}, base_url=live_server.url, has_touch=True
     )
     page = context.new_page()
+    # Waits end as soon as the page is there; a long ceiling only matters on a loaded machine (CI shares
+    # its cores with the worker subprocesses of other tests), where 15 s gave false failures.
     page.set_default_timeout(15_000)
+    page.set_default_navigation_timeout(45_000)
     page.console_errors = []
     page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: page.console_errors.append(f"pageerror: {exc}"))
