@@ -1,0 +1,481 @@
+"""Capacity of a 50-centre network as its users load it: an open-loop load generator, two web hosts.
+
+    .venv/bin/python bench/network_load.py [--centres 50] [--patients 50] [--rates 10,20,40,...]
+    .venv/bin/python bench/network_load.py --quick        # smoke run, about 20 s
+
+Creates its own PostgreSQL database (``bench_cap``; Redis DB 9 as the broker), seeds a network
+(``bench/network_seed.py``: 50 centres x 50 active patients, tokens, signed-in sessions), starts TWO
+web hosts (two gunicorn processes on two ports, gthread, ``--workers 3 --threads 4`` as the Helm
+chart and the Dockerfile run them) and drives them OPEN LOOP: arrivals are scheduled by the wall
+clock and sent whether or not earlier requests were answered; the client alternates between the
+hosts (round robin).  Latency is measured from the *scheduled* time, so a queue anywhere (client,
+server, database) shows in the figures instead of slowing the arrivals (no coordinated omission).
+
+Streams, per step of ``--step-seconds``:
+
+* observation POSTs, Poisson arrivals at the step's rate (the variable stepped up): ``--tablet-share``
+  of them full vitals sets from a centre's tablet (nurse's personal token), the rest device-feed
+  fragments, one vital per request (A-14), with the centre's integration token;
+* census polls: every centre's coordinator every ``--census-interval`` s (30 s, the screen's
+  htmx poll: ``/census/?partial=rows`` with ``HX-Request`` and ``X-Background-Poll``);
+* inbox polls: every physician (two per centre) every ``--inbox-interval`` s (``/alerts/inbox/items/``);
+* the network coordinator's census of every centre (all patients), same interval, reported apart.
+
+A host passes a step when its observation POSTs have p95 <= 100 ms, its ward census polls p95 <=
+300 ms and nothing failed; its capacity is the highest per-host POST rate it passed with every lower
+step passed too.  Stepping stops after a step both hosts fail, or before the time budget
+(``--budget``, 600 s in all) runs out.  Then, in the same run, CPU per POST: the API against the bare
+INSERT view (``bench/api_site``), (a) under open-loop load (gunicorn workers' and database backends'
+CPU from /proc, divided by requests), (b) in this process through Django's WSGI handler, one
+request at a time (the way of ``bench/profile_post.py``).  The last line printed is a JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import random
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("BENCH_DB_NAME", "bench_cap")
+os.environ.setdefault("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9")
+
+from bench import network_seed  # noqa: E402
+from bench import observation_post as bench  # noqa: E402
+
+POST_STREAMS = ("post_tablet", "post_device")
+POST_P95_MS, CENSUS_P95_MS = 100.0, 300.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Sent:
+    stream: str
+    host: int
+    step: int
+    scheduled: float
+    started: float
+    done: float
+    status: int
+
+
+def setup_django(quick: bool) -> None:
+    """Django in this process against the bench database: migrated for real, or (``--quick``) the
+    tables built from the models (seconds instead of a full migrate; the smoke run only)."""
+    if not quick:
+        bench.migrate()
+    os.environ.update({k: v for k, v in bench.child_env().items() if k != "PYTHONPATH"})
+    import django
+
+    django.setup()
+    if quick:
+        from django.apps import apps
+        from django.conf import settings
+        from django.core.management import call_command
+
+        settings.MIGRATION_MODULES = {a.label: None for a in apps.get_app_configs()}
+        call_command("migrate", run_syncdb=True, verbosity=0)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes (all their threads), from /proc; gone processes count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / CLK_TCK
+
+
+def host_pids(master: int) -> list[int]:
+    """A gunicorn host: its master and its workers (children of the master)."""
+    pids = [master]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == master:
+                pids.append(int(entry))
+    return pids
+
+
+def db_backend_pids() -> list[int]:
+    import psycopg
+
+    with psycopg.connect(bench.PG_ADMIN_URL, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [bench.DB_NAME]).fetchall()
+    return [r[0] for r in rows]
+
+
+class Load:
+    """The open-loop driver: a dispatcher releases each request at its scheduled time to a pool of
+    sender threads (one keep-alive connection per host each); nobody waits for an answer to send."""
+
+    def __init__(self, network: network_seed.Network, ports: list[int], senders: int, seed: int = 1):
+        self.network, self.ports = network, ports
+        self.rng = random.Random(seed)
+        self.queue: queue.Queue = queue.Queue()
+        self.results: list[Sent] = []
+        self.lock = threading.Lock()
+        self.counter = 0
+        self.origin = time.perf_counter()
+        polls = len(network.centres) * 3 + 1
+        self.phase = [self.rng.uniform(0, 1) for _ in range(polls)]
+        self.threads = [threading.Thread(target=self._sender, daemon=True) for _ in range(senders)]
+        for t in self.threads:
+            t.start()
+
+    # --- what each stream sends -------------------------------------------------------------
+    def _request(self, stream: str, who: int, rng: random.Random) -> tuple[str, str, dict, bytes | None]:
+        from django.utils import timezone
+
+        centres = self.network.centres
+        if stream in POST_STREAMS or stream == "post_bare":
+            centre = centres[who % len(centres)]
+            body = {
+                "client_uuid": str(uuid.uuid4()),
+                "infusion": rng.choice(centre.infusions),
+                "kind": "vitals",
+                "observed_at": (timezone.now() - timedelta(seconds=rng.randint(1, 60))).isoformat(),
+                "payload": network_seed.vitals_payload(rng)
+                if stream == "post_tablet"
+                else network_seed.device_fragment(rng),
+            }
+            headers = {"Content-Type": "application/json"}
+            if stream == "post_bare":
+                body["recorded_by"] = centre.nurse_id
+                return "POST", "/bare/observations/", headers, json.dumps(body).encode()
+            token = centre.tablet_token if stream == "post_tablet" else centre.device_token
+            headers["Authorization"] = f"Bearer {token}"
+            return "POST", "/api/observations/", headers, json.dumps(body).encode()
+        poll = {"HX-Request": "true", "X-Background-Poll": "1"}
+        if stream == "census":
+            return "GET", "/census/?partial=rows", {**poll, "Cookie": centres[who].coordinator_cookie}, None
+        if stream == "census_network":
+            return "GET", "/census/?partial=rows", {**poll, "Cookie": self.network.network_cookie}, None
+        cookie = centres[who // 2].physician_cookies[who % 2]
+        return "GET", "/alerts/inbox/items/", {**poll, "Cookie": cookie}, None
+
+    def _send(self, conns: dict, host: int, request, rng) -> int:
+        method, path, headers, body = request
+        for attempt in (1, 2):  # a keep-alive connection the server closed: reconnect once
+            conn = conns.get(host) or http.client.HTTPConnection("127.0.0.1", self.ports[host], timeout=60)
+            conns[host] = conn
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                return resp.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conns.pop(host, None)
+                if attempt == 2:
+                    return 0
+        return 0
+
+    def _sender(self) -> None:
+        conns: dict[int, http.client.HTTPConnection] = {}
+        rng = random.Random(threading.get_ident())
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            step, scheduled, stream, who, host = item
+            started = time.perf_counter()
+            try:
+                status = self._send(conns, host, self._request(stream, who, rng), rng)
+            except Exception as exc:  # a sender must never die: the request counts as failed
+                bench.log(f"{stream}: {type(exc).__name__}: {exc}")
+                status = -1
+            sent = Sent(stream, host, step, scheduled, started, time.perf_counter(), status)
+            with self.lock:
+                self.results.append(sent)
+            self.queue.task_done()
+
+    # --- the schedule ---------------------------------------------------------------------------
+    def schedule(self, start: float, seconds: float, post_rate: float, args, post_only: str = "") -> list:
+        """(time, stream, who) of every arrival in [start, start + seconds)."""
+        events = []
+        t = start
+        n_centres = len(self.network.centres)
+        while post_rate > 0:
+            t += self.rng.expovariate(post_rate)
+            if t >= start + seconds:
+                break
+            stream = post_only or ("post_tablet" if self.rng.random() < args.tablet_share else "post_device")
+            events.append((t, stream, self.rng.randrange(n_centres)))
+        if not post_only:
+            periodic = [("census", c, args.census_interval) for c in range(n_centres)]
+            periodic += [("inbox", p, args.inbox_interval) for p in range(2 * n_centres)]
+            periodic.append(("census_network", 0, args.census_interval))
+            for index, (stream, who, interval) in enumerate(periodic):
+                first = self.origin + self.phase[index] * interval
+                k = max(0, int((start - first) // interval))
+                while (at := first + k * interval) < start + seconds:
+                    if at >= start:
+                        events.append((at, stream, who))
+                    k += 1
+        return sorted(events)
+
+    def run(self, step: int, events: list, drain: float) -> None:
+        for at, stream, who in events:
+            delay = at - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            self.queue.put((step, at, stream, who, self.counter % len(self.ports)))
+            self.counter += 1
+        deadline = time.perf_counter() + drain
+        while self.queue.unfinished_tasks and time.perf_counter() < deadline:
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        for _ in self.threads:
+            self.queue.put(None)
+
+
+def percentile_ms(values: list[float], p: float) -> float | None:
+    return round(bench.percentile(values, p) * 1000, 1) if values else None
+
+
+def summary(sent: list[Sent]) -> dict:
+    latencies = [s.done - s.scheduled for s in sent]
+    return {
+        "n": len(sent),
+        "p50_ms": percentile_ms(latencies, 50),
+        "p95_ms": percentile_ms(latencies, 95),
+        "p99_ms": percentile_ms(latencies, 99),
+        "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+        "failed": sum(1 for s in sent if not 200 <= s.status < 300),
+    }
+
+
+def step_report(load: Load, step: int, start: float, seconds: float, settle: float, rate: float) -> dict:
+    sent = [s for s in load.results if s.step == step and s.scheduled >= start + settle]
+    hosts = []
+    for h in range(len(load.ports)):
+        mine = [s for s in sent if s.host == h]
+        posts = summary([s for s in mine if s.stream in POST_STREAMS])
+        census = summary([s for s in mine if s.stream == "census"])
+        ok = (
+            posts["n"] > 0
+            and posts["p95_ms"] <= POST_P95_MS
+            and (census["n"] == 0 or census["p95_ms"] <= CENSUS_P95_MS)
+            and posts["failed"] + census["failed"] == 0
+        )
+        hosts.append({"host": h, "post": posts, "census": census, "ok": ok})
+    names = sorted({s.stream for s in sent})
+    streams = {name: summary([s for s in sent if s.stream == name]) for name in names}
+    lag = [s.started - s.scheduled for s in sent]
+    return {
+        "post_rate_per_s": rate,
+        "post_rate_per_host": round(rate / len(load.ports), 1),
+        "hosts": hosts,
+        "streams": streams,
+        "client_lag_p95_ms": percentile_ms(lag, 95),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def cpu_per_request(
+    load: Load, masters: list[int], stream: str, rate: float, seconds: float, step: int
+) -> dict:
+    """Open-loop POSTs of one kind only: CPU of both web hosts and of the database backends per request."""
+    web = [p for m in masters for p in host_pids(m)]
+    db = db_backend_pids()
+    web0, db0 = cpu_seconds(web), cpu_seconds(db)
+    start = time.perf_counter() + 0.2
+    load.run(step, load.schedule(start, seconds, rate, None, post_only=stream), drain=10)
+    db = sorted(set(db) | set(db_backend_pids()))
+    sent = [s for s in load.results if s.step == step]
+    n = max(1, len(sent))
+    out = summary(sent)
+    out["web_cpu_ms_per_request"] = round((cpu_seconds(web) - web0) / n * 1000, 2)
+    out["db_cpu_ms_per_request"] = round((cpu_seconds(db) - db0) / n * 1000, 2)
+    return out
+
+
+def in_process_cpu(network: network_seed.Network, requests: int) -> dict:
+    """One request at a time through Django's WSGI handler in this process (bench/profile_post.py)."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.utils import timezone
+
+    from bench.profile_post import call
+
+    handler = WSGIHandler()
+    rng = random.Random(5)
+    out = {}
+    for name, path in (("api", "/api/observations/"), ("bare", "/bare/observations/")):
+        cpu = 0.0
+        for i in range(requests + 20):
+            centre = network.centres[i % len(network.centres)]
+            body = {
+                "client_uuid": str(uuid.uuid4()),
+                "infusion": rng.choice(centre.infusions),
+                "kind": "vitals",
+                "observed_at": (timezone.now() - timedelta(seconds=rng.randint(1, 60))).isoformat(),
+                "payload": network_seed.device_fragment(rng),
+            }
+            headers = {"Authorization": f"Bearer {centre.device_token}"}
+            if name == "bare":
+                body["recorded_by"], headers = centre.nurse_id, {}
+            cpu0 = time.process_time()
+            status, content = call(handler, path, body, headers)
+            if i >= 20:  # the first 20: warm-up
+                cpu += time.process_time() - cpu0
+            if status != 201:
+                raise SystemExit(f"{name}: HTTP {status}: {content[:300]!r}")
+        out[f"{name}_cpu_ms"] = round(cpu / requests * 1000, 2)
+    out["cpu_ratio_bare_to_api"] = round(out["bare_cpu_ms"] / out["api_cpu_ms"], 3)
+    return out
+
+
+def capacity(steps: list[dict], host: int) -> float | None:
+    best = None
+    for s in steps:
+        if not s["hosts"][host]["ok"]:
+            break
+        best = s["post_rate_per_host"]
+    return best
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--centres", type=int, default=50)
+    parser.add_argument("--patients", type=int, default=50, help="active patients per centre")
+    parser.add_argument("--history", type=int, default=12, help="q4h vitals already recorded per patient")
+    parser.add_argument("--rates", default="10,20,40,60,80,100,130,160,200", help="network POST/s per step")
+    parser.add_argument("--step-seconds", type=float, default=30.0)
+    parser.add_argument("--warmup", type=float, default=20.0, help="seconds of unmeasured load first")
+    parser.add_argument("--settle", type=float, default=2.0, help="seconds at each step's start not measured")
+    parser.add_argument("--tablet-share", type=float, default=0.2, help="share of POSTs that are tablet sets")
+    parser.add_argument("--census-interval", type=float, default=30.0)
+    parser.add_argument("--inbox-interval", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per host")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--senders", type=int, default=64, help="client sender threads")
+    parser.add_argument("--cpu-rate", type=float, default=20.0, help="network POST/s of the CPU phases")
+    parser.add_argument("--cpu-seconds", type=float, default=15.0)
+    parser.add_argument("--cpu-requests", type=int, default=200, help="in-process requests per kind")
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds for the whole run")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 centres, two short steps")
+    args = parser.parse_args()
+    if args.quick:
+        args.centres, args.patients, args.history = 3, 6, 3
+        args.rates, args.step_seconds, args.settle = "4,8", 3.0, 0.5
+        args.census_interval = args.inbox_interval = 2.0
+        args.cpu_rate, args.cpu_seconds, args.cpu_requests = 8.0, 2.0, 20
+        args.workers, args.threads, args.senders, args.warmup = 1, 4, 8, 3.0
+    args.rates_list = [float(r) for r in args.rates.split(",")]
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    began = time.perf_counter()
+    bench.log(f"creating database {bench.DB_NAME} ...")
+    bench.create_database()
+    procs: list = []
+    load = None
+    try:
+        setup_django(args.quick)
+        network = network_seed.seed(args.centres, args.patients, args.history)
+        bench.log(f"seeded {len(network.centres)} centres, {network.patients} active patients")
+        ports = [bench.free_port(), bench.free_port()]
+        procs = [bench.start_gunicorn(port, args.workers, args.threads, 1000) for port in ports]
+        server = f"2 hosts x gunicorn gthread --workers {args.workers} --threads {args.threads}"
+        bench.log(f"{server} on ports {ports}; client alternates between them; open loop")
+        load = Load(network, ports, args.senders)
+        # Warm-up, not measured: every worker imports and caches on its first requests.
+        warm = time.perf_counter() + 0.2
+        load.run(-1, load.schedule(warm, args.warmup, args.rates_list[0], args), drain=60)
+        bench.log(f"warm-up: {len([s for s in load.results if s.step == -1])} requests")
+        steps = []
+        for index, rate in enumerate(args.rates_list):
+            reserve = args.step_seconds + 2 * args.cpu_seconds + 30
+            if steps and time.perf_counter() - began + reserve > args.budget:
+                bench.log(f"time budget: stopping before {rate:g}/s")
+                break
+            start = time.perf_counter() + 0.2
+            load.run(index, load.schedule(start, args.step_seconds, rate, args), drain=10)
+            report = step_report(load, index, start, args.step_seconds, args.settle, rate)
+            steps.append(report)
+            h = report["hosts"]
+            bench.log(
+                f"{rate:6g} POST/s ({report['post_rate_per_host']:g}/host): POST p95 "
+                f"{h[0]['post']['p95_ms']} / {h[1]['post']['p95_ms']} ms, census p95 "
+                f"{h[0]['census']['p95_ms']} / {h[1]['census']['p95_ms']} ms, network census p95 "
+                f"{report['streams'].get('census_network', {}).get('p95_ms')} ms, inbox p95 "
+                f"{report['streams'].get('inbox', {}).get('p95_ms')} ms, client lag p95 "
+                f"{report['client_lag_p95_ms']} ms, load {report['load_average'][0]}"
+                + ("" if all(x["ok"] for x in h) else "  [over target]")
+            )
+            if not any(x["ok"] for x in h):
+                break
+        masters = [p.pid for p in procs]
+        base = len(steps)
+        under_load = {
+            name: cpu_per_request(load, masters, stream, args.cpu_rate, args.cpu_seconds, base + k)
+            for k, (name, stream) in enumerate((("api", "post_device"), ("bare", "post_bare")))
+        }
+        for name, r in under_load.items():
+            bench.log(
+                f"CPU per POST at {args.cpu_rate:g}/s, {name}: web {r['web_cpu_ms_per_request']} ms + "
+                f"database {r['db_cpu_ms_per_request']} ms (p95 {r['p95_ms']} ms, {r['n']} requests)"
+            )
+        in_process = in_process_cpu(network, args.cpu_requests)
+        bench.log(f"CPU per POST in process: {in_process}")
+    finally:
+        if load is not None:
+            load.close()
+        for proc in procs:
+            bench.stop(proc)
+        from django.db import connections
+
+        connections.close_all()
+        bench.drop_database()
+        import redis
+
+        redis.Redis.from_url(bench.BROKER_URL).flushdb()  # the alert tasks nobody consumed
+    hosts = [{"host": h, "sustained_post_per_s": capacity(steps, h)} for h in range(len(ports))]
+    result = {
+        "benchmark": "network_load",
+        "open_loop": True,
+        "server": server,
+        "centres": len(network.centres),
+        "active_patients": network.patients,
+        "tablet_share": args.tablet_share,
+        "poll_intervals_s": {"census": args.census_interval, "inbox": args.inbox_interval},
+        "targets_ms": {"post_p95": POST_P95_MS, "census_p95": CENSUS_P95_MS},
+        "hosts": hosts,
+        "steps": steps,
+        "cpu_per_post_under_load": {"rate_per_s": args.cpu_rate, **under_load},
+        "cpu_per_post_in_process": in_process,
+        "cpus": os.cpu_count(),
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        "run_seconds": round(time.perf_counter() - began, 1),
+    }
+    for h in hosts:
+        bench.log(f"host {h['host']}: sustains {h['sustained_post_per_s']} POST/s within the targets")
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
