@@ -245,9 +245,53 @@ class Load:
         while self.queue.unfinished_tasks and time.perf_counter() < deadline:
             time.sleep(0.05)
 
+    def discard(self) -> int:
+        """Drop the requests still waiting in the client (after an overloaded step), then wait for
+        the ones in flight, so the next phase starts from an empty queue."""
+        dropped = 0
+        while True:
+            try:
+                item = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                dropped += 1
+            self.queue.task_done()
+        deadline = time.perf_counter() + 120
+        while self.queue.unfinished_tasks and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        return dropped
+
     def close(self) -> None:
         for _ in self.threads:
             self.queue.put(None)
+
+
+def wait_until_answering(port: int, workers: int, timeout: float = 180.0) -> None:
+    """Until every worker of a host can answer (a booting worker does not accept yet): as many
+    concurrent liveness GETs as workers answer 200 together."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        statuses: list[int] = []
+
+        def probe(statuses: list[int] = statuses) -> None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", "/health/")
+                statuses.append(conn.getresponse().status)
+                conn.close()
+            except (OSError, http.client.HTTPException):
+                statuses.append(0)
+
+        probes = [threading.Thread(target=probe) for _ in range(2 * workers)]
+        for t in probes:
+            t.start()
+        for t in probes:
+            t.join()
+        if statuses.count(200) == len(probes):
+            return
+        time.sleep(1)
+    raise RuntimeError(f"the host on port {port} did not answer within {timeout:.0f} s")
 
 
 def percentile_ms(values: list[float], p: float) -> float | None:
@@ -312,7 +356,8 @@ def cpu_per_request(
 
 
 def in_process_cpu(network: network_seed.Network, requests: int) -> dict:
-    """One request at a time through Django's WSGI handler in this process (bench/profile_post.py)."""
+    """One request at a time through Django's WSGI handler in this process (bench/profile_post.py):
+    the observation POST against the bare insert view, and each poll."""
     from django.core.handlers.wsgi import WSGIHandler
     from django.utils import timezone
 
@@ -343,7 +388,55 @@ def in_process_cpu(network: network_seed.Network, requests: int) -> dict:
                 raise SystemExit(f"{name}: HTTP {status}: {content[:300]!r}")
         out[f"{name}_cpu_ms"] = round(cpu / requests * 1000, 2)
     out["cpu_ratio_bare_to_api"] = round(out["bare_cpu_ms"] / out["api_cpu_ms"], 3)
+    polls = {
+        "census_ward": ("/census/", network.centres[0].coordinator_cookie),
+        "census_network": ("/census/", network.network_cookie),
+        "inbox": ("/alerts/inbox/items/", network.centres[0].physician_cookies[0]),
+    }
+    for name, (path, cookie) in polls.items():
+        repeat = 3 if name == "census_network" else 20
+        cpu = 0.0
+        for i in range(repeat + 2):
+            cpu0 = time.process_time()
+            status = get(handler, path, "partial=rows" if "census" in name else "", cookie)
+            if i >= 2:
+                cpu += time.process_time() - cpu0
+            if status != 200:
+                raise SystemExit(f"{name}: HTTP {status}")
+        out[f"{name}_cpu_ms"] = round(cpu / repeat * 1000, 1)
     return out
+
+
+def get(handler, path: str, query: str, cookie: str) -> int:
+    """A background poll as htmx sends it, through the WSGI handler in this process."""
+    import io
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_COOKIE": cookie,
+        "HTTP_HX_REQUEST": "true",
+        "HTTP_X_BACKGROUND_POLL": "1",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+    status_box: list[str] = []
+    response = handler(environ, lambda status, headers, exc_info=None: status_box.append(status))
+    b"".join(response)
+    response.close()
+    return int(status_box[0].split()[0])
 
 
 def capacity(steps: list[dict], host: int) -> float | None:
@@ -360,7 +453,7 @@ def parse_args():
     parser.add_argument("--centres", type=int, default=50)
     parser.add_argument("--patients", type=int, default=50, help="active patients per centre")
     parser.add_argument("--history", type=int, default=12, help="q4h vitals already recorded per patient")
-    parser.add_argument("--rates", default="10,20,40,60,80,100,130,160,200", help="network POST/s per step")
+    parser.add_argument("--rates", default="5,10,20,30,40,60,80,100,130,160", help="network POST/s per step")
     parser.add_argument("--step-seconds", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds of unmeasured load first")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds at each step's start not measured")
@@ -402,10 +495,13 @@ def main() -> int:
         server = f"2 hosts x gunicorn gthread --workers {args.workers} --threads {args.threads}"
         bench.log(f"{server} on ports {ports}; client alternates between them; open loop")
         load = Load(network, ports, args.senders)
-        # Warm-up, not measured: every worker imports and caches on its first requests.
+        # Warm-up, not measured: every worker boots, imports and caches on its first requests.
+        for port in ports:
+            wait_until_answering(port, args.workers)
         warm = time.perf_counter() + 0.2
-        load.run(-1, load.schedule(warm, args.warmup, args.rates_list[0], args), drain=60)
-        bench.log(f"warm-up: {len([s for s in load.results if s.step == -1])} requests")
+        load.run(-1, load.schedule(warm, args.warmup, args.rates_list[0], args), drain=120)
+        dropped = load.discard()
+        bench.log(f"warm-up: {len([s for s in load.results if s.step == -1])} requests ({dropped} dropped)")
         steps = []
         for index, rate in enumerate(args.rates_list):
             reserve = args.step_seconds + 2 * args.cpu_seconds + 30
@@ -426,6 +522,7 @@ def main() -> int:
                 f"{report['client_lag_p95_ms']} ms, load {report['load_average'][0]}"
                 + ("" if all(x["ok"] for x in h) else "  [over target]")
             )
+            report["dropped_after_step"] = load.discard()
             if not any(x["ok"] for x in h):
                 break
         masters = [p.pid for p in procs]
