@@ -28,6 +28,9 @@ step passed too.  Stepping stops after two steps in a row both hosts fail, or be
 INSERT view (``bench/api_site``), (a) under open-loop load (gunicorn workers' and database backends'
 CPU from /proc, divided by requests), (b) in this process through Django's WSGI handler, one
 request at a time (the way of ``bench/profile_post.py``).  The last line printed is a JSON object.
+
+The driver is ``bench/open_loop.py``, the CPU figures ``bench/network_cpu.py``, the data
+``bench/network_seed.py``.
 """
 
 from __future__ import annotations
@@ -36,14 +39,9 @@ import argparse
 import http.client
 import json
 import os
-import queue
-import random
 import sys
 import threading
 import time
-import uuid
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,21 +51,10 @@ os.environ.setdefault("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9")
 
 from bench import network_seed  # noqa: E402
 from bench import observation_post as bench  # noqa: E402
+from bench.network_cpu import cpu_per_request, in_process_cpu  # noqa: E402
+from bench.open_loop import POST_STREAMS, Load, percentile_ms, summary  # noqa: E402
 
-POST_STREAMS = ("post_tablet", "post_device")
 POST_P95_MS, CENSUS_P95_MS = 100.0, 300.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Sent:
-    stream: str
-    host: int
-    step: int
-    scheduled: float
-    started: float
-    done: float
-    status: int
 
 
 def setup_django(quick: bool) -> None:
@@ -86,185 +73,6 @@ def setup_django(quick: bool) -> None:
 
         settings.MIGRATION_MODULES = {a.label: None for a in apps.get_app_configs()}
         call_command("migrate", run_syncdb=True, verbosity=0)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of these processes (all their threads), from /proc; gone processes count 0."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / CLK_TCK
-
-
-def host_pids(master: int) -> list[int]:
-    """A gunicorn host: its master and its workers (children of the master)."""
-    pids = [master]
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == master:
-                pids.append(int(entry))
-    return pids
-
-
-def db_backend_pids() -> list[int]:
-    import psycopg
-
-    with psycopg.connect(bench.PG_ADMIN_URL, autocommit=True) as conn:
-        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [bench.DB_NAME]).fetchall()
-    return [r[0] for r in rows]
-
-
-class Load:
-    """The open-loop driver: a dispatcher releases each request at its scheduled time to a pool of
-    sender threads (one keep-alive connection per host each); nobody waits for an answer to send."""
-
-    def __init__(self, network: network_seed.Network, ports: list[int], senders: int, seed: int = 1):
-        self.network, self.ports = network, ports
-        self.rng = random.Random(seed)
-        self.queue: queue.Queue = queue.Queue()
-        self.results: list[Sent] = []
-        self.lock = threading.Lock()
-        self.counter = 0
-        self.origin = time.perf_counter()
-        polls = len(network.centres) * 3 + 1
-        self.phase = [self.rng.uniform(0, 1) for _ in range(polls)]
-        self.threads = [threading.Thread(target=self._sender, daemon=True) for _ in range(senders)]
-        for t in self.threads:
-            t.start()
-
-    # --- what each stream sends -------------------------------------------------------------
-    def _request(self, stream: str, who: int, rng: random.Random) -> tuple[str, str, dict, bytes | None]:
-        from django.utils import timezone
-
-        centres = self.network.centres
-        if stream in POST_STREAMS or stream == "post_bare":
-            centre = centres[who % len(centres)]
-            body = {
-                "client_uuid": str(uuid.uuid4()),
-                "infusion": rng.choice(centre.infusions),
-                "kind": "vitals",
-                "observed_at": (timezone.now() - timedelta(seconds=rng.randint(1, 60))).isoformat(),
-                "payload": network_seed.vitals_payload(rng)
-                if stream == "post_tablet"
-                else network_seed.device_fragment(rng),
-            }
-            headers = {"Content-Type": "application/json"}
-            if stream == "post_bare":
-                body["recorded_by"] = centre.nurse_id
-                return "POST", "/bare/observations/", headers, json.dumps(body).encode()
-            token = centre.tablet_token if stream == "post_tablet" else centre.device_token
-            headers["Authorization"] = f"Bearer {token}"
-            return "POST", "/api/observations/", headers, json.dumps(body).encode()
-        poll = {"HX-Request": "true", "X-Background-Poll": "1"}
-        if stream == "census":
-            return "GET", "/census/?partial=rows", {**poll, "Cookie": centres[who].coordinator_cookie}, None
-        if stream == "census_network":
-            return "GET", "/census/?partial=rows", {**poll, "Cookie": self.network.network_cookie}, None
-        cookie = centres[who // 2].physician_cookies[who % 2]
-        return "GET", "/alerts/inbox/items/", {**poll, "Cookie": cookie}, None
-
-    def _send(self, conns: dict, host: int, request, rng) -> int:
-        method, path, headers, body = request
-        for attempt in (1, 2):  # a keep-alive connection the server closed: reconnect once
-            conn = conns.get(host) or http.client.HTTPConnection("127.0.0.1", self.ports[host], timeout=60)
-            conns[host] = conn
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                resp = conn.getresponse()
-                resp.read()
-                return resp.status
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conns.pop(host, None)
-                if attempt == 2:
-                    return 0
-        return 0
-
-    def _sender(self) -> None:
-        conns: dict[int, http.client.HTTPConnection] = {}
-        rng = random.Random(threading.get_ident())
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            step, scheduled, stream, who, host = item
-            started = time.perf_counter()
-            try:
-                status = self._send(conns, host, self._request(stream, who, rng), rng)
-            except Exception as exc:  # a sender must never die: the request counts as failed
-                bench.log(f"{stream}: {type(exc).__name__}: {exc}")
-                status = -1
-            sent = Sent(stream, host, step, scheduled, started, time.perf_counter(), status)
-            with self.lock:
-                self.results.append(sent)
-            self.queue.task_done()
-
-    # --- the schedule ---------------------------------------------------------------------------
-    def schedule(self, start: float, seconds: float, post_rate: float, args, post_only: str = "") -> list:
-        """(time, stream, who) of every arrival in [start, start + seconds)."""
-        events = []
-        t = start
-        n_centres = len(self.network.centres)
-        while post_rate > 0:
-            t += self.rng.expovariate(post_rate)
-            if t >= start + seconds:
-                break
-            stream = post_only or ("post_tablet" if self.rng.random() < args.tablet_share else "post_device")
-            events.append((t, stream, self.rng.randrange(n_centres)))
-        if not post_only:
-            periodic = [("census", c, args.census_interval) for c in range(n_centres)]
-            periodic += [("inbox", p, args.inbox_interval) for p in range(2 * n_centres)]
-            periodic.append(("census_network", 0, args.census_interval))
-            for index, (stream, who, interval) in enumerate(periodic):
-                first = self.origin + self.phase[index] * interval
-                k = max(0, int((start - first) // interval))
-                while (at := first + k * interval) < start + seconds:
-                    if at >= start:
-                        events.append((at, stream, who))
-                    k += 1
-        return sorted(events)
-
-    def run(self, step: int, events: list, drain: float) -> None:
-        for at, stream, who in events:
-            delay = at - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            self.queue.put((step, at, stream, who, self.counter % len(self.ports)))
-            self.counter += 1
-        deadline = time.perf_counter() + drain
-        while self.queue.unfinished_tasks and time.perf_counter() < deadline:
-            time.sleep(0.05)
-
-    def discard(self) -> int:
-        """Drop the requests still waiting in the client (after an overloaded step), then wait for
-        the ones in flight, so the next phase starts from an empty queue."""
-        dropped = 0
-        while True:
-            try:
-                item = self.queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                dropped += 1
-            self.queue.task_done()
-        deadline = time.perf_counter() + 120
-        while self.queue.unfinished_tasks and time.perf_counter() < deadline:
-            time.sleep(0.05)
-        return dropped
-
-    def close(self) -> None:
-        for _ in self.threads:
-            self.queue.put(None)
 
 
 def wait_until_answering(port: int, workers: int, timeout: float = 180.0) -> None:
@@ -294,22 +102,6 @@ def wait_until_answering(port: int, workers: int, timeout: float = 180.0) -> Non
     raise RuntimeError(f"the host on port {port} did not answer within {timeout:.0f} s")
 
 
-def percentile_ms(values: list[float], p: float) -> float | None:
-    return round(bench.percentile(values, p) * 1000, 1) if values else None
-
-
-def summary(sent: list[Sent]) -> dict:
-    latencies = [s.done - s.scheduled for s in sent]
-    return {
-        "n": len(sent),
-        "p50_ms": percentile_ms(latencies, 50),
-        "p95_ms": percentile_ms(latencies, 95),
-        "p99_ms": percentile_ms(latencies, 99),
-        "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
-        "failed": sum(1 for s in sent if not 200 <= s.status < 300),
-    }
-
-
 def step_report(load: Load, step: int, start: float, seconds: float, settle: float, rate: float) -> dict:
     sent = [s for s in load.results if s.step == step and s.scheduled >= start + settle]
     hosts = []
@@ -335,108 +127,6 @@ def step_report(load: Load, step: int, start: float, seconds: float, settle: flo
         "client_lag_p95_ms": percentile_ms(lag, 95),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
-
-
-def cpu_per_request(
-    load: Load, masters: list[int], stream: str, rate: float, seconds: float, step: int
-) -> dict:
-    """Open-loop POSTs of one kind only: CPU of both web hosts and of the database backends per request."""
-    web = [p for m in masters for p in host_pids(m)]
-    db = db_backend_pids()
-    web0, db0 = cpu_seconds(web), cpu_seconds(db)
-    start = time.perf_counter() + 0.2
-    load.run(step, load.schedule(start, seconds, rate, None, post_only=stream), drain=10)
-    db = sorted(set(db) | set(db_backend_pids()))
-    sent = [s for s in load.results if s.step == step]
-    n = max(1, len(sent))
-    out = summary(sent)
-    out["web_cpu_ms_per_request"] = round((cpu_seconds(web) - web0) / n * 1000, 2)
-    out["db_cpu_ms_per_request"] = round((cpu_seconds(db) - db0) / n * 1000, 2)
-    return out
-
-
-def in_process_cpu(network: network_seed.Network, requests: int) -> dict:
-    """One request at a time through Django's WSGI handler in this process (bench/profile_post.py):
-    the observation POST against the bare insert view, and each poll."""
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.utils import timezone
-
-    from bench.profile_post import call
-
-    handler = WSGIHandler()
-    rng = random.Random(5)
-    out = {}
-    for name, path in (("api", "/api/observations/"), ("bare", "/bare/observations/")):
-        cpu = 0.0
-        for i in range(requests + 20):
-            centre = network.centres[i % len(network.centres)]
-            body = {
-                "client_uuid": str(uuid.uuid4()),
-                "infusion": rng.choice(centre.infusions),
-                "kind": "vitals",
-                "observed_at": (timezone.now() - timedelta(seconds=rng.randint(1, 60))).isoformat(),
-                "payload": network_seed.device_fragment(rng),
-            }
-            headers = {"Authorization": f"Bearer {centre.device_token}"}
-            if name == "bare":
-                body["recorded_by"], headers = centre.nurse_id, {}
-            cpu0 = time.process_time()
-            status, content = call(handler, path, body, headers)
-            if i >= 20:  # the first 20: warm-up
-                cpu += time.process_time() - cpu0
-            if status != 201:
-                raise SystemExit(f"{name}: HTTP {status}: {content[:300]!r}")
-        out[f"{name}_cpu_ms"] = round(cpu / requests * 1000, 2)
-    out["cpu_ratio_bare_to_api"] = round(out["bare_cpu_ms"] / out["api_cpu_ms"], 3)
-    polls = {
-        "census_ward": ("/census/", network.centres[0].coordinator_cookie),
-        "census_network": ("/census/", network.network_cookie),
-        "inbox": ("/alerts/inbox/items/", network.centres[0].physician_cookies[0]),
-    }
-    for name, (path, cookie) in polls.items():
-        repeat = 3 if name == "census_network" else 20
-        cpu = 0.0
-        for i in range(repeat + 2):
-            cpu0 = time.process_time()
-            status = get(handler, path, "partial=rows" if "census" in name else "", cookie)
-            if i >= 2:
-                cpu += time.process_time() - cpu0
-            if status != 200:
-                raise SystemExit(f"{name}: HTTP {status}")
-        out[f"{name}_cpu_ms"] = round(cpu / repeat * 1000, 1)
-    return out
-
-
-def get(handler, path: str, query: str, cookie: str) -> int:
-    """A background poll as htmx sends it, through the WSGI handler in this process."""
-    import io
-
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_COOKIE": cookie,
-        "HTTP_HX_REQUEST": "true",
-        "HTTP_X_BACKGROUND_POLL": "1",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.version": (1, 0),
-    }
-    status_box: list[str] = []
-    response = handler(environ, lambda status, headers, exc_info=None: status_box.append(status))
-    b"".join(response)
-    response.close()
-    return int(status_box[0].split()[0])
 
 
 def capacity(steps: list[dict], host: int) -> float | None:

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from bench import network_load
+from bench import network_load, open_loop
 from bench.network_seed import Centre, Network
 
 SERVICE_SECONDS = 0.1  # each tiny server answers one request at a time, 10 per second
@@ -61,7 +61,7 @@ def network() -> Network:
 
 def drive(ports, senders: int):
     """40 requests/s for 0.5 s over two hosts that each serve 10/s: the servers fall behind."""
-    load = network_load.Load(network(), ports, senders=senders)
+    load = open_loop.Load(network(), ports, senders=senders)
     try:
         start = time.perf_counter() + 0.1
         load.run(0, [(start + i * 0.025, "inbox", i % 2) for i in range(20)], drain=10)
@@ -79,7 +79,7 @@ def test_requests_leave_on_schedule_whatever_the_answers(two_hosts):
     assert max(s.started - s.scheduled for s in sent) < 0.1
     # ... so the later ones waited in the servers' queues, and that wait is in their latency:
     # a host's tenth request, scheduled at 0.45 s, is answered at about 10 x 0.1 s.
-    stats = network_load.summary(sent)
+    stats = open_loop.summary(sent)
     assert stats["max_ms"] >= 500 and stats["p50_ms"] >= 200
     assert min(s.done - s.scheduled for s in sent) < 0.2
 
@@ -89,7 +89,7 @@ def test_a_saturated_client_still_counts_the_wait_from_the_scheduled_time(two_ho
     # were timed from the moment of sending: every request would look like 0.1 s).
     sent = drive(two_hosts, senders=2)
     assert max(s.done - s.started for s in sent) < 0.3
-    stats = network_load.summary(sent)
+    stats = open_loop.summary(sent)
     assert stats["max_ms"] >= 400 and stats["p95_ms"] >= 350
 
 
