@@ -3,10 +3,8 @@ at a time through Django's WSGI handler in this process (the way of ``bench/prof
 
 from __future__ import annotations
 
-import io
 import os
 import random
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -14,6 +12,7 @@ from datetime import timedelta
 from bench import network_seed
 from bench import observation_post as bench
 from bench.open_loop import Load, summary
+from bench.profile_post import call, respond, wsgi_environ
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -78,8 +77,6 @@ def in_process_cpu(network: network_seed.Network, requests: int) -> dict:
     from django.core.handlers.wsgi import WSGIHandler
     from django.utils import timezone
 
-    from bench.profile_post import call
-
     handler = WSGIHandler()
     rng = random.Random(5)
     out = {}
@@ -126,29 +123,6 @@ def in_process_cpu(network: network_seed.Network, requests: int) -> dict:
 
 def get(handler, path: str, query: str, cookie: str) -> int:
     """A background poll as htmx sends it, through the WSGI handler in this process."""
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_COOKIE": cookie,
-        "HTTP_HX_REQUEST": "true",
-        "HTTP_X_BACKGROUND_POLL": "1",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.version": (1, 0),
-    }
-    status_box: list[str] = []
-    response = handler(environ, lambda status, headers, exc_info=None: status_box.append(status))
-    b"".join(response)
-    response.close()
-    return int(status_box[0].split()[0])
+    headers = {"Cookie": cookie, "HX-Request": "true", "X-Background-Poll": "1"}
+    status, _content = respond(handler, wsgi_environ("GET", path, b"", headers, query))
+    return status
