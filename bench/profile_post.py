@@ -33,13 +33,13 @@ os.environ.setdefault("BENCH_DB_NAME", "bench_profile")
 from bench import observation_post as bench  # noqa: E402
 
 
-def call(handler, path: str, body: dict, headers: dict) -> tuple[int, bytes]:
-    raw = json.dumps(body).encode()
+def wsgi_environ(method: str, path: str, raw: bytes, headers: dict, query: str = "") -> dict:
+    """The WSGI environ of one request as a server would hand it to Django."""
     environ = {
-        "REQUEST_METHOD": "POST",
+        "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "8000",
         "SERVER_PROTOCOL": "HTTP/1.1",
@@ -57,6 +57,11 @@ def call(handler, path: str, body: dict, headers: dict) -> tuple[int, bytes]:
     }
     for key, value in headers.items():
         environ["HTTP_" + key.upper().replace("-", "_")] = value
+    return environ
+
+
+def respond(handler, environ: dict) -> tuple[int, bytes]:
+    """Call Django's WSGI handler; the status code and the body."""
     status_box: list[str] = []
 
     def start_response(status, response_headers, exc_info=None):
@@ -67,6 +72,10 @@ def call(handler, path: str, body: dict, headers: dict) -> tuple[int, bytes]:
     if hasattr(response, "close"):
         response.close()
     return int(status_box[0].split()[0]), content
+
+
+def call(handler, path: str, body: dict, headers: dict) -> tuple[int, bytes]:
+    return respond(handler, wsgi_environ("POST", path, json.dumps(body).encode(), headers))
 
 
 def main() -> int:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from carttrack import checks as core_checks
 from carttrack import units
@@ -233,10 +233,12 @@ def checks_for(
     return out
 
 
-def missed_checks_by_infusion(infusion_ids: Iterable[int]) -> dict[int, list[MissedCheck]]:
+def missed_checks_by_infusion(infusion_ids: Iterable[int] | QuerySet) -> dict[int, list[MissedCheck]]:
     """The recorded reasons for missed checks of each infusion, newest first (one query)."""
     missed: dict[int, list[MissedCheck]] = {}
-    for m in MissedCheck.objects.filter(infusion_id__in=list(infusion_ids)).order_by("-recorded_at", "-id"):
+    # A queryset stays a subquery (no list of ids spliced into the SQL); anything else is listed.
+    ids = infusion_ids if isinstance(infusion_ids, QuerySet) else list(infusion_ids)
+    for m in MissedCheck.objects.filter(infusion_id__in=ids).order_by("-recorded_at", "-id"):
         missed.setdefault(m.infusion_id, []).append(m)
     return missed
 
