@@ -148,6 +148,23 @@ def person(user: object) -> str:
     return str(user) if user is not None else "nobody"
 
 
+#: The published basis of each rule-set family (``carttrack.RULE_SET``, ``FOLLOWUP_RULE_SET``).
+_RULE_SET_BASES = {"astct-2019": "ASTCT 2019 consensus", "followup-2025": "follow-up criteria 2025"}
+
+
+def rule_set(code: object) -> str:
+    """A rule-set id by its name: "astct-2019/carttrack-2" -> "ASTCT 2019 consensus, CAR-T Track rules v2".
+
+    The id itself stays where an auditor needs it (a title attribute, the audit views)."""
+    text = "" if code is None else str(code)
+    basis, _, ours = text.partition("/")
+    name = _RULE_SET_BASES.get(basis, words(basis))
+    version = re.fullmatch(r"carttrack-(\d+)", ours)
+    if version:
+        return f"{name}, CAR-T Track rules v{version.group(1)}"
+    return f"{name}, {words(ours)}" if ours else name
+
+
 def labelled(mapping: Mapping[str, object]) -> dict[str, str]:
     """Every value of a row of codes in words (CSV rows, notification fields)."""
     return {key: words(value) for key, value in mapping.items()}

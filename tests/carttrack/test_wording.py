@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+import carttrack
 from carttrack import vocabulary, wording
 
 CODES = (
@@ -77,3 +78,10 @@ def test_core_texts_lose_their_t_hours():
     text = wording.clinical("CRS grade 3: norepinephrine, t=+79.2 h; and at t=+1.0 h", infused_at, "UTC")
     assert "t=+" not in text
     assert "day 3, 15:12 UTC" in text and "day 0, 09:00 UTC" in text
+
+
+def test_rule_sets_read_by_their_names_not_their_ids():
+    assert wording.rule_set(carttrack.RULE_SET) == "ASTCT 2019 consensus, CAR-T Track rules v2"
+    followup = wording.rule_set(carttrack.FOLLOWUP_RULE_SET)
+    assert followup.startswith("follow-up criteria 2025, CAR-T Track rules v")
+    assert "_" not in wording.rule_set("some_basis/some_version") and "/" not in wording.rule_set("a-1/b-2")
