@@ -125,11 +125,18 @@ def _entry_forms(
     return out
 
 
+MY_PATIENTS_SORT_KEY = "carttrack_my_patients_sort"
+
+
 @login_required
 @require_GET
 def my_patients(request: HttpRequest) -> HttpResponse:
-    sort = request.GET.get("sort", "risk")
+    # Highest risk first, unless the nurse chose another order: a chosen order is kept for this
+    # session, so "My patients" in the navigation opens in it again (a refresh keeps the address).
+    sort = request.GET.get("sort") or request.session.get(MY_PATIENTS_SORT_KEY, "risk")
     sort = sort if sort in selectors.MY_PATIENTS_SORTS else "risk"
+    if "sort" in request.GET and request.session.get(MY_PATIENTS_SORT_KEY) != sort:
+        request.session[MY_PATIENTS_SORT_KEY] = sort
     rows = selectors.my_patients(user=request.user, now=timezone.now(), sort=sort)
     context = {
         "rows": rows,
