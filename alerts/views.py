@@ -232,6 +232,7 @@ def oncall_swap(request, schedule_id: int):
 @login_required
 @capability_required("schedule.manage")
 @require_GET
+@in_care_team_zone
 def operations(request):
     ok, health = services.escalation_health()
     return render(

@@ -146,6 +146,7 @@ def _parse_date(raw: str | None, fallback: date) -> date:
 @login_required
 @capability_required("analytics.view")
 @reads_from_replica
+@in_care_team_zone
 def analytics(request):
     tz = ZoneInfo(timezone.get_current_timezone_name())
     today = timezone.now().astimezone(tz).date()

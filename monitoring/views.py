@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import carttrack
 from accounts.permissions import can, require
+from accounts.zones import in_care_team_zone
 from carttrack import units
 
 from . import grading, handoff, schedules, selectors, services
@@ -130,6 +131,7 @@ MY_PATIENTS_SORT_KEY = "carttrack_my_patients_sort"
 
 @login_required
 @require_GET
+@in_care_team_zone
 def my_patients(request: HttpRequest) -> HttpResponse:
     # Highest risk first, unless the nurse chose another order: a chosen order is kept for this
     # session, so "My patients" in the navigation opens in it again (a refresh keeps the address).
