@@ -23,6 +23,8 @@ from monitoring.models import GradeEvaluation
 
 pytestmark = pytest.mark.django_db
 
+#: What a person must not read (shared with tests/browser/test_ward_screens_browser.py): a code with
+#: underscores, and a clock time without its zone's abbreviation or offset.
 SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 BARE_TIME = re.compile(r"\b\d{1,2}:\d\d(?::\d\d)?(?![:\d])(?!\s?(?:[A-Z]{2,5}\b|[+-]\d))")
 #: Python's None on screen; "None withheld." and a choice labelled "None" are English.
