@@ -59,6 +59,17 @@ _NAMES: dict[str, str] = {
     "next_therapy": "next therapy started",
     "flare_declared": "flare declared",
     "cns_involvement": "CNS involvement",
+    # follow-up: what each group of reasons is about, renal response definitions
+    "sledai": "SLEDAI-2K",
+    "doris": "DORIS remission",
+    "lldas": "LLDAS",
+    "drug_free": "drug-free remission",
+    "renal": "renal response",
+    "b_cells": "B cells",
+    "tis": "myositis response (TIS)",
+    "ssc": "systemic sclerosis",
+    "kdigo_2024": "KDIGO 2024",
+    "bliss_ln": "BLISS-LN",
 }
 
 _CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$|^[a-z][a-z0-9]*$")
@@ -71,6 +82,15 @@ def words(code: object) -> str:
     if text in _NAMES:
         return _NAMES[text]
     return text.replace("_", " ") if _CODE.match(text) else text
+
+
+_CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def codes_in_words(text: object) -> str:
+    """A core text with the codes it quotes by their names: "renal response (kdigo_2024, G-5)" ->
+    "renal response (KDIGO 2024, G-5)". Only codes with a name are rewritten."""
+    return _CODE_IN_TEXT.sub(lambda m: _NAMES.get(m.group(0), m.group(0)), "" if text is None else str(text))
 
 
 def words_list(codes: object) -> str:

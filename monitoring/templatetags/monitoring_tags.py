@@ -65,6 +65,12 @@ def clock(value: datetime | None) -> str:
 
 
 @register.filter
+def codes_in_words(text) -> str:
+    """A text quoting codes ("kdigo_2024") with their names ("KDIGO 2024")."""
+    return wording.codes_in_words(text)
+
+
+@register.filter
 def rule_set_name(code) -> str:
     """ "astct-2019/carttrack-2" as "ASTCT 2019 consensus, CAR-T Track rules v2"."""
     return wording.rule_set(code)

@@ -85,3 +85,9 @@ def test_rule_sets_read_by_their_names_not_their_ids():
     followup = wording.rule_set(carttrack.FOLLOWUP_RULE_SET)
     assert followup.startswith("follow-up criteria 2025, CAR-T Track rules v")
     assert "_" not in wording.rule_set("some_basis/some_version") and "/" not in wording.rule_set("a-1/b-2")
+
+
+def test_codes_quoted_in_a_core_text_read_by_their_names():
+    assert wording.codes_in_words("renal response (kdigo_2024, G-5)") == "renal response (KDIGO 2024, G-5)"
+    assert wording.codes_in_words("b_cells and some_unknown_code") == "B cells and some_unknown_code"
+    assert wording.words("drug_free") == "drug-free remission" and wording.words("bliss_ln") == "BLISS-LN"

@@ -35,7 +35,9 @@ ALLOWED_SNAKE: set[str] = set()
 #: Pages a person does not read as a ward screen: Django's admin, the API and its docs, files.
 SKIP_PREFIXES = ("/admin/", "/api/", "/static/", "/fhir/", "/health/", "/accounts/logout/")
 SKIP_NAMES = {"dashboards:census_export", "alerts:link"}
-PER_KIND = 3  # how many pages of one URL name (patient pages, alert details…) are opened
+PER_KIND = 3  # how many pages of one URL name (alert details, forms…) are opened
+#: Every demo patient's own pages: each patient's course is in another state (child, ICAHT, lupus…).
+PER_KIND_OF = {"monitoring:patient_detail": 30, "followup:patient": 30}
 
 DEMO_USERS = ("demo_nurse", "demo_physician", "demo_coordinator", "demo_admin")
 #: Screens each person must reach from the navigation (the crawl opens more: every linked page).
@@ -162,7 +164,7 @@ def _crawl(client, start: str = "/") -> tuple[dict[str, list[str]], Counter[str]
         except Resolver404:
             problems[url] = ["a link to a page that does not exist"]
             continue
-        if name in SKIP_NAMES or kinds[name] >= PER_KIND:
+        if name in SKIP_NAMES or kinds[name] >= PER_KIND_OF.get(name, PER_KIND):
             continue
         kinds[name] += 1
         response = client.get(url)
