@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
+from accounts.zones import in_care_team_zone
 
 from . import outage
 
@@ -31,6 +32,7 @@ def shows_banner(user) -> bool:
 
 @require_GET
 @never_cache
+@in_care_team_zone
 def alerting_status(request):
     """The banner fragment (htmx swaps it over itself); 204 when signed out (nothing to swap)."""
     if not request.user.is_authenticated:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import CareTeam, Role, User
 from accounts.permissions import can, capability_required, require
+from accounts.zones import in_care_team_zone
 from monitoring.models import CheckType
 
 from . import selectors, services, story
@@ -48,6 +49,7 @@ def _inbox_context(request) -> dict:
 @login_required
 @capability_required("alert.view")
 @require_GET
+@in_care_team_zone
 def inbox(request):
     return render(request, "alerts/inbox.html", _inbox_context(request))
 
@@ -56,6 +58,7 @@ def inbox(request):
 @capability_required("alert.view")
 @require_GET
 @never_cache
+@in_care_team_zone
 def inbox_items(request):
     """The htmx-polled part of the inbox (sent with ``X-Background-Poll: 1``)."""
     return render(request, "alerts/partials/inbox_items.html", _inbox_context(request))
@@ -229,6 +232,7 @@ def oncall_swap(request, schedule_id: int):
 @login_required
 @capability_required("schedule.manage")
 @require_GET
+@in_care_team_zone
 def operations(request):
     ok, health = services.escalation_health()
     return render(

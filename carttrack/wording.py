@@ -59,6 +59,17 @@ _NAMES: dict[str, str] = {
     "next_therapy": "next therapy started",
     "flare_declared": "flare declared",
     "cns_involvement": "CNS involvement",
+    # follow-up: what each group of reasons is about, renal response definitions
+    "sledai": "SLEDAI-2K",
+    "doris": "DORIS remission",
+    "lldas": "LLDAS",
+    "drug_free": "drug-free remission",
+    "renal": "renal response",
+    "b_cells": "B cells",
+    "tis": "myositis response (TIS)",
+    "ssc": "systemic sclerosis",
+    "kdigo_2024": "KDIGO 2024",
+    "bliss_ln": "BLISS-LN",
 }
 
 _CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$|^[a-z][a-z0-9]*$")
@@ -71,6 +82,15 @@ def words(code: object) -> str:
     if text in _NAMES:
         return _NAMES[text]
     return text.replace("_", " ") if _CODE.match(text) else text
+
+
+_CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def codes_in_words(text: object) -> str:
+    """A core text with the codes it quotes by their names: "renal response (kdigo_2024, G-5)" ->
+    "renal response (KDIGO 2024, G-5)". Only codes with a name are rewritten."""
+    return _CODE_IN_TEXT.sub(lambda m: _NAMES.get(m.group(0), m.group(0)), "" if text is None else str(text))
 
 
 def words_list(codes: object) -> str:
@@ -146,6 +166,23 @@ def clinical(text: str, infused_at: datetime | None, zone: str | ZoneInfo) -> st
 def person(user: object) -> str:
     """A person by the name shown to colleagues (``User.__str__`` is the display name), never an id."""
     return str(user) if user is not None else "nobody"
+
+
+#: The published basis of each rule-set family (``carttrack.RULE_SET``, ``FOLLOWUP_RULE_SET``).
+_RULE_SET_BASES = {"astct-2019": "ASTCT 2019 consensus", "followup-2025": "follow-up criteria 2025"}
+
+
+def rule_set(code: object) -> str:
+    """A rule-set id by its name: "astct-2019/carttrack-2" -> "ASTCT 2019 consensus, CAR-T Track rules v2".
+
+    The id itself stays where an auditor needs it (a title attribute, the audit views)."""
+    text = "" if code is None else str(code)
+    basis, _, ours = text.partition("/")
+    name = _RULE_SET_BASES.get(basis, words(basis))
+    version = re.fullmatch(r"carttrack-(\d+)", ours)
+    if version:
+        return f"{name}, CAR-T Track rules v{version.group(1)}"
+    return f"{name}, {words(ours)}" if ours else name
 
 
 def labelled(mapping: Mapping[str, object]) -> dict[str, str]:

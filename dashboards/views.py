@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import capability_required, require, team_ids_with
+from accounts.zones import in_care_team_zone
 from audit.middleware import record_accesses
 from monitoring.models import IndicationCategory, Infusion
 from monitoring.replica import reads_from_replica
@@ -56,6 +57,7 @@ def _census_context(request) -> dict:
 @login_required
 @capability_required("dashboard.view")
 @reads_from_replica
+@in_care_team_zone
 def census(request):
     context = _census_context(request)
     if request.htmx and request.GET.get("partial") == "rows":
@@ -144,6 +146,7 @@ def _parse_date(raw: str | None, fallback: date) -> date:
 @login_required
 @capability_required("analytics.view")
 @reads_from_replica
+@in_care_team_zone
 def analytics(request):
     tz = ZoneInfo(timezone.get_current_timezone_name())
     today = timezone.now().astimezone(tz).date()

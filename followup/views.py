@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.form_errors import add_service_errors
 from accounts.permissions import can, require
+from accounts.zones import in_care_team_zone
 from carttrack.followup.groups import LUPUS_GROUPS
 from carttrack.followup.visits import Record, VisitState
 from monitoring import services as observation_services
@@ -254,6 +255,7 @@ def planned_course_start(request: HttpRequest, patient: Patient) -> HttpResponse
 
 @login_required
 @require_GET
+@in_care_team_zone
 def task_list(request: HttpRequest) -> HttpResponse:
     context = {
         "tasks": selectors.open_tasks(user=request.user),

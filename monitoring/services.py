@@ -31,6 +31,7 @@ from django.utils import timezone
 
 import carttrack
 from accounts.permissions import can
+from carttrack import wording
 
 from . import grading, handoff, write_path
 from .models import (
@@ -535,10 +536,10 @@ def _correct_locked(
 
 def _conflict_text(winner: Observation) -> str:
     what = "marked entered-in-error" if winner.status == ObservationStatus.ENTERED_IN_ERROR else "amended"
+    when = wording.moment(winner.recorded_at, _team_zone(winner.infusion_id))  # "2 Dec 14:05 CET"
     return (
-        f"This observation was already {what} by {winner.recorded_by} at "
-        f"{timezone.localtime(winner.recorded_at):%H:%M} (reason: {winner.reason}). Review the current value "
-        "before correcting it again."
+        f"This observation was already {what} by {wording.person(winner.recorded_by)} at {when} "
+        f"(reason: {winner.reason}). Review the current value before correcting it again."
     )
 
 

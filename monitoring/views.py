@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import carttrack
 from accounts.permissions import can, require
+from accounts.zones import in_care_team_zone
 from carttrack import units
 
 from . import grading, handoff, schedules, selectors, services
@@ -125,11 +126,19 @@ def _entry_forms(
     return out
 
 
+MY_PATIENTS_SORT_KEY = "carttrack_my_patients_sort"
+
+
 @login_required
 @require_GET
+@in_care_team_zone
 def my_patients(request: HttpRequest) -> HttpResponse:
-    sort = request.GET.get("sort", "risk")
+    # Highest risk first, unless the nurse chose another order: a chosen order is kept for this
+    # session, so "My patients" in the navigation opens in it again (a refresh keeps the address).
+    sort = request.GET.get("sort") or request.session.get(MY_PATIENTS_SORT_KEY, "risk")
     sort = sort if sort in selectors.MY_PATIENTS_SORTS else "risk"
+    if "sort" in request.GET and request.session.get(MY_PATIENTS_SORT_KEY) != sort:
+        request.session[MY_PATIENTS_SORT_KEY] = sort
     rows = selectors.my_patients(user=request.user, now=timezone.now(), sort=sort)
     context = {
         "rows": rows,

@@ -65,6 +65,18 @@ def clock(value: datetime | None) -> str:
 
 
 @register.filter
+def codes_in_words(text) -> str:
+    """A text quoting codes ("kdigo_2024") with their names ("KDIGO 2024")."""
+    return wording.codes_in_words(text)
+
+
+@register.filter
+def rule_set_name(code) -> str:
+    """ "astct-2019/carttrack-2" as "ASTCT 2019 consensus, CAR-T Track rules v2"."""
+    return wording.rule_set(code)
+
+
+@register.filter
 def clinical(text, infusion) -> str:
     """A core text with "t=+79.2 h" written as "day 3, 07:35 CET" for this infusion's team."""
     if infusion is None:

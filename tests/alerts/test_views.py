@@ -154,3 +154,10 @@ def test_coordinator_clears_an_alarm(client, ward, coordinator):
     login(client, coordinator)
     client.post(reverse("alerts:clear_alarm", args=[alarm.pk]))
     assert OperationsAlarm.objects.get(pk=alarm.pk).cleared_at is not None
+
+
+def test_the_acknowledgement_is_confirmed_once(client, alert, physician):
+    login(client, physician)
+    response = client.post(reverse("alerts:acknowledge", args=[alert.pk]), {"next": "inbox"}, follow=True)
+    messages = re.findall(r'class="(?:message|al-msg) [^"]*"[^>]*>([^<]+)<', response.content.decode())
+    assert len(messages) == 1, messages  # one confirmation, not one per message list on the page

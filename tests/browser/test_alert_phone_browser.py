@@ -9,6 +9,7 @@ import pytest
 
 from alerts.models import AlertStatus
 
+from .conftest import WARD_VIEWPORTS, _open_page
 from .helpers import csp_errors, login, serious_axe_violations, small_targets, totp_device
 from .test_flows_browser import _grade_2_alert
 from .ward import in_viewport, keep_screenshot
@@ -46,3 +47,47 @@ def test_alert_detail_fits_the_screen_and_acknowledge_is_on_the_first_screen(
     alert.refresh_from_db()
     assert alert.status == AlertStatus.ACKNOWLEDGED
     assert csp_errors(page) == []
+
+
+@pytest.fixture
+def phone(chromium, live_server, settings):
+    settings.TWO_FACTOR_REQUIRED = True
+    context, page = _open_page(chromium, live_server, "phone-390x844", WARD_VIEWPORTS["phone-390x844"])
+    page.set_default_navigation_timeout(45_000)
+    yield page
+    context.close()
+
+
+def _nav_links(page) -> list[str]:
+    return [t.strip() for t in page.locator(".site-nav a").all_inner_texts()]
+
+
+def test_phone_navigation_is_one_bar_that_reaches_policies_and_alarms(phone, coordinator, nurse, infusion):
+    """At 390×844 the coordinator reaches Escalation policies and Operations alarms from the one
+    navigation bar (it scrolls sideways inside itself), and the first alert is still near the top."""
+    page = phone
+    _grade_2_alert(infusion, nurse)
+    login(page, coordinator, totp_device(coordinator), next_path="/alerts/")
+    page.goto("/alerts/")
+    nav = page.locator(".site-nav ul").bounding_box()
+    assert nav and nav["height"] <= 56, nav  # one row of 44 px targets, not a second bar
+    card = page.locator(".al-card").first.bounding_box()
+    assert card and card["y"] < 844 / 2, (nav, card)  # the first alert starts in the top half
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for name, heading in (
+        ("Escalation policies", "Escalation policies"),
+        ("Operations alarms", "Operations alarms"),
+    ):
+        link = page.locator(".site-nav a", has_text=name)
+        link.click()  # scrolled into view inside the bar, then tapped
+        page.wait_for_load_state("domcontentloaded")
+        assert page.locator("h1").first.inner_text().strip() == heading
+    assert small_targets(page, ".site-nav a") == []
+
+
+def test_the_navigation_offers_no_page_the_person_may_not_open(phone, nurse, infusion):
+    page = phone
+    login(page, nurse, next_path="/")
+    links = _nav_links(page)
+    assert "Escalation policies" in links and "My patients" in links
+    assert not {"Operations alarms", "Analytics", "Registry reports"} & set(links), links

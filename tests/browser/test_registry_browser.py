@@ -54,7 +54,8 @@ def test_coordinator_checks_and_marks_a_registry_report(page, coordinator, finis
     report = page.locator("table.registry-report")
     expect(report.locator("tr", has_text="CRS maximum grade (ASTCT 2019)")).to_contain_text("2")
     report.locator("tr", has_text="CRS date of onset").get_by_role("link").first.click()
-    expect(page.locator(".evidence li:target")).to_contain_text("temp_c 38.7")
+    # the evidence in words ("T 38.7 °C"), never the payload's keys ("temp_c 38.7")
+    expect(page.locator(".evidence li:target")).to_contain_text("T 38.7 °C · HR 110/min")
     assert "late neurological events" in page.locator(".not-included").inner_text()
     assert serious_axe_violations(page) == []
 

@@ -18,14 +18,13 @@ from alerts.models import Alert
 from alerts.services import alert_process_evaluation
 from monitoring.services import observation_record
 from tests import factories
+from tests.screens.test_every_screen import BARE_TIME, SNAKE_CASE
 
 from .helpers import csp_errors, login, serious_axe_violations, small_targets, totp_device
 from .ward import keep_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
-BARE_TIME = re.compile(r"\b\d{1,2}:\d\d(?::\d\d)?(?![:\d])(?!\s?(?:[A-Z]{2,5}\b|[+-]\d))")
 TARGETS = "main button, main a.button, main a.al-btn, main summary, main select, .site-nav a, .patient-link"
 
 

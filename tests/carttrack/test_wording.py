@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+import carttrack
 from carttrack import vocabulary, wording
 
 CODES = (
@@ -77,3 +78,16 @@ def test_core_texts_lose_their_t_hours():
     text = wording.clinical("CRS grade 3: norepinephrine, t=+79.2 h; and at t=+1.0 h", infused_at, "UTC")
     assert "t=+" not in text
     assert "day 3, 15:12 UTC" in text and "day 0, 09:00 UTC" in text
+
+
+def test_rule_sets_read_by_their_names_not_their_ids():
+    assert wording.rule_set(carttrack.RULE_SET) == "ASTCT 2019 consensus, CAR-T Track rules v2"
+    followup = wording.rule_set(carttrack.FOLLOWUP_RULE_SET)
+    assert followup.startswith("follow-up criteria 2025, CAR-T Track rules v")
+    assert "_" not in wording.rule_set("some_basis/some_version") and "/" not in wording.rule_set("a-1/b-2")
+
+
+def test_codes_quoted_in_a_core_text_read_by_their_names():
+    assert wording.codes_in_words("renal response (kdigo_2024, G-5)") == "renal response (KDIGO 2024, G-5)"
+    assert wording.codes_in_words("b_cells and some_unknown_code") == "B cells and some_unknown_code"
+    assert wording.words("drug_free") == "drug-free remission" and wording.words("bliss_ln") == "BLISS-LN"

@@ -6,6 +6,7 @@ import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -146,13 +147,21 @@ def test_amend_adds_a_row_keeps_the_original_and_regrades(infusion, record, nurs
 def test_a_second_correction_of_the_same_observation_is_told_who_won(
     infusion, record, nurse, physician, enqueued
 ):
+    infusion.care_team.time_zone = "Europe/Berlin"
+    infusion.care_team.save()
+    nurse.display_name = "Nurse Anna Berg"
+    nurse.save()
     original, _, _ = record(infusion, "vitals", FEVER_NOREPI)
-    services.observation_amend(
+    amended, _ = services.observation_amend(
         original=original, payload=NORMAL_VITALS, reason="wrong patient's chart", user=nurse
     )
     with pytest.raises(services.ObservationConflict) as exc:
         services.observation_mark_entered_in_error(original=original, reason="duplicate", user=physician)
     assert "already amended" in exc.value.message and "wrong patient's chart" in exc.value.message
+    # Who won, by name, and when, in the care team's zone with the zone ("2 Dec 14:05 CET").
+    berlin = timezone.localtime(amended.recorded_at, ZoneInfo("Europe/Berlin"))
+    assert f"by Nurse Anna Berg at {berlin.day} {berlin:%b %H:%M %Z} " in exc.value.message
+    assert berlin.strftime("%Z") in {"CET", "CEST"}
 
 
 @pytest.mark.django_db(transaction=True)

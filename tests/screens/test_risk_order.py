@@ -65,6 +65,17 @@ def test_my_patients_defaults_to_risk_and_keeps_a_chosen_order(client, nurse, wa
     assert 'value="name" selected' in html  # the order is in the address and shown as chosen
 
 
+def test_my_patients_in_the_navigation_keeps_the_order_the_nurse_chose(client, nurse, ward):
+    client.force_login(nurse)
+    url = reverse("monitoring:my_patients")  # the navigation's link: no order in it
+    assert _names(client.get(url).content.decode()) == ["Zeller", "Mills", "Aaron"]  # risk first
+    client.get(url, {"sort": "name"})  # the nurse chooses alphabetical
+    html = client.get(url).content.decode()
+    assert _names(html) == ["Aaron", "Mills", "Zeller"] and 'value="name" selected' in html
+    client.get(url, {"sort": "risk"})  # and back to risk
+    assert _names(client.get(url).content.decode()) == ["Zeller", "Mills", "Aaron"]
+
+
 def test_census_defaults_to_risk_and_the_export_carries_the_filters(client, coordinator, ward):
     client.force_login(coordinator)
     html = client.get("/census/").content.decode()

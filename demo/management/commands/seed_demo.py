@@ -127,7 +127,7 @@ class Command(BaseCommand):
             )
             user.display_name = display
             user.phone = user.phone or phone
-            user.pager = user.pager or f"demo-pager-{username}"
+            user.pager = user.pager or f"demo-pager-{phone[-4:]}"
             user.is_staff = role == Role.ADMIN
             user.is_superuser = False
             user.set_password(password)
