@@ -59,6 +59,7 @@ class FindingKind(models.TextChoices):
     VISIT_OVERDUE = "visit_overdue", "Follow-up visit overdue"
     IGG_CHECK_DUE = "igg_check_due", "IgG check due"
     CMV_PCR_DUE = "cmv_pcr_due", "CMV PCR due"
+    REVACCINATION_DUE = "revaccination_due", "Revaccination due"
 
 
 class TaskStatus(models.TextChoices):

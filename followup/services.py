@@ -55,6 +55,7 @@ TASK_KINDS = frozenset(
         FindingKind.PROPHYLAXIS_STOP_CRITERIA_MET,
         FindingKind.IGG_CHECK_DUE,
         FindingKind.CMV_PCR_DUE,
+        FindingKind.REVACCINATION_DUE,
     }
 )
 #: Tasks that close themselves when the newest result no longer holds them (BCELL-6, INF-11, VISIT-3).

@@ -28,7 +28,7 @@ from .groups import IndicationGroup
 from .myositis import tis_course
 from .prophylaxis import prophylaxis_course
 from .relapse import all_relapses, declared
-from .reminders import cmv_reminder, igg_reminder
+from .reminders import cmv_reminder, igg_reminder, revaccination_reminders
 from .remission import drug_free
 from .renal import RenalBaseline, renal_course
 from .results import FollowupResult, MonitoringReminder, RelapseEvent, RenalStatus
@@ -52,11 +52,13 @@ def evaluate_followup(
     visits_as_of_hours: float | None = None,
     documented_visits: Sequence[DocumentedVisit] | None = None,
     renal_baseline: RenalBaseline | None = None,
+    product_target: str = "",
 ) -> FollowupResult | None:
     """The follow-up result of one course. With `visits_as_of_hours`, the findings include the visits
     overdue at that time (documented visits: as given, else those the observations document) and,
     while the course has not ended, the IgG checks and CMV PCRs due by then (BCELL-6, INF-11);
-    `renal_baseline` is the physician's override of the pre-LD UPCR / eGFR."""
+    `renal_baseline` is the physician's override of the pre-LD UPCR / eGFR; `product_target` the
+    product's target antigen ("CD19", "BCMA", "CD19×BCMA"), which sets the revaccination prompts (G-8)."""
     obs = list(observations)
     if not has_followup_data(obs):
         return None
@@ -85,7 +87,11 @@ def evaluate_followup(
     if visits_as_of_hours is not None:
         ended = _course_end(obs, follow_up)
         if ended is None:
-            reminders = (igg_reminder(course), cmv_reminder(course, visits_as_of_hours))
+            reminders = (
+                igg_reminder(course),
+                cmv_reminder(course, visits_as_of_hours),
+                *revaccination_reminders(course, product_target, visits_as_of_hours),
+            )
             findings.extend(reminder_findings(reminders, visits_as_of_hours))
         template = template_for(course.group, settings.visit_template_version)
         documented = (

@@ -38,6 +38,7 @@ class FindingCode(StrEnum):
     VISIT_OVERDUE = "visit_overdue"  # G-1
     IGG_CHECK_DUE = "igg_check_due"  # BCELL-6
     CMV_PCR_DUE = "cmv_pcr_due"  # INF-11
+    REVACCINATION_DUE = "revaccination_due"  # BCELL-8, G-8
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,10 +245,12 @@ class MonitoringReminder:
     recipient: Recipient
     text: str
     drivers: tuple[Driver, ...]
+    subject: str = ""  # which of several reminders of one code (revaccination: titres / inactivated / live)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code.value,
+            "subject": self.subject,
             "due_hours": self.due_hours,
             "recipient": self.recipient.value,
             "text": self.text,

@@ -97,3 +97,14 @@ def test_a_cmv_pcr_is_a_task_while_corticosteroids_run_5_days(record_fu, lupus_p
     assert not Finding.objects.filter(
         infusion=course, kind=FindingKind.CMV_PCR_DUE, task_status=TaskStatus.OPEN
     ).exists()
+
+
+def test_a_bcma_course_prompts_the_physicians_for_inactivated_vaccines_at_month_6(record_fu, rheum_team):
+    patient = factories.make_patient(rheum_team, indication=Indication.SLE, sex="F", given_name="Bea")
+    course = make_course(patient, months_ago=6.5)
+    course.product.target_antigen = "BCMA"
+    course.product.save(update_fields=["target_antigen"])
+    record_fu(course, "lab", {"cd4_per_uL": 300}, hours=-120)
+    (task,) = Finding.objects.filter(infusion=course, kind=FindingKind.REVACCINATION_DUE)
+    assert task.task_status == TaskStatus.OPEN and task.recipient == "treating_physicians"
+    assert "inactivated vaccines may start" in task.text and task.subject == "inactivated"

@@ -67,3 +67,28 @@ def test_no_reminder_without_an_evaluation_time_or_after_the_course_ended():
     assert followup(course).reminders == ()
     ended = [*course, {"kind": "event", "t_hours": 20 * DAY, "event": "next_therapy"}]
     assert tasks(ended, 40 * DAY, "igg_check_due") == []
+
+
+def _revaccination(observations, as_of, target):
+    result = followup(observations, visits_as_of_hours=as_of, product_target=target)
+    return {f.subject: (f.t_hours, f.text) for f in result.findings if f.code.value == "revaccination_due"}
+
+
+def test_after_a_cd19_product_revaccination_is_a_titre_check_from_month_6():
+    course = [FOLLOWED]
+    assert _revaccination(course, 6 * MONTH - 1, "CD19") == {}
+    due = _revaccination(course, 6 * MONTH, "CD19")
+    assert list(due) == ["titres"] and "check vaccine titres" in due["titres"][1]
+    assert _revaccination(course, 30 * MONTH, "CD19") == due  # no live-vaccine schedule after CD19
+    assert _revaccination(course, 30 * MONTH, "CD22") == {}
+
+
+def test_after_a_bcma_product_live_vaccines_wait_for_year_2_and_the_end_of_immunosuppression():
+    on = [FOLLOWED, meds(-120, ("prednisolone", 5))]
+    assert list(_revaccination(on, 6 * MONTH, "CD19×BCMA")) == ["inactivated"]
+    assert list(_revaccination(on, 30 * MONTH, "BCMA")) == ["inactivated"]  # still on prednisolone
+    off = [*on, meds(20 * MONTH, ("hydroxychloroquine", 400))]
+    assert list(_revaccination(off, 24 * MONTH - 1, "BCMA")) == ["inactivated"]
+    live = _revaccination(off, 24 * MONTH, "BCMA")["live"]
+    assert live[0] == 24 * MONTH and "no immunosuppression in the list recorded day 608.8" in live[1]
+    assert "live" not in _revaccination([FOLLOWED], 30 * MONTH, "BCMA")  # no medication list recorded
