@@ -1,6 +1,7 @@
-"""How the API answers what goes wrong: Django validation errors, a service's refusal (with its reason)
-and lost uniqueness races mapped to 400, 403 and 409 (``{"field": ["message"]}``), JSON nested too deeply refused as a 400, and the error
-responses the OpenAPI schema documents for every endpoint."""
+"""How the API answers what goes wrong: Django validation errors, a service's refusal (with its
+reason) and lost uniqueness races mapped to 400, 403 and 409 (``{"field": ["message"]}``), JSON
+nested too deeply refused as a 400, and the error responses the OpenAPI schema documents for every
+endpoint."""
 
 from __future__ import annotations
 
