@@ -66,4 +66,5 @@ def evaluate(
         decision_settings=grading.settings_for(infusion),
         follow_up=carttrack.parse_follow_up(grading.follow_up_dict(infusion)),
         visits_as_of_hours=infusion.hours_after(as_of),
+        product_target=infusion.product.target_antigen,
     )

@@ -57,6 +57,9 @@ class FindingKind(models.TextChoices):
     PROPHYLAXIS_STOP_CRITERIA_MET = "prophylaxis_stop_criteria_met", "Prophylaxis stop criteria met"
     PROPHYLAXIS_STOPPED_EARLY = "prophylaxis_stopped_early", "Prophylaxis stopped early"
     VISIT_OVERDUE = "visit_overdue", "Follow-up visit overdue"
+    IGG_CHECK_DUE = "igg_check_due", "IgG check due"
+    CMV_PCR_DUE = "cmv_pcr_due", "CMV PCR due"
+    REVACCINATION_DUE = "revaccination_due", "Revaccination due"
 
 
 class TaskStatus(models.TextChoices):

@@ -5,9 +5,10 @@
   the observation), and by the overdue-visit scan.
 * :func:`findings_process`: turn the result's findings into alerts through the escalation chain
   and coordinator tasks (ALERT-13), once per course and finding key; close the overdue-visit tasks
-  (and their alert) of visits documented since.
-* :func:`overdue_visits_scan`: re-evaluate the courses in which a visit window closed since their
-  last evaluation (a visit nobody documented is overdue without any new observation).
+  (and their alert) of visits documented since, and the reminder tasks (IgG check, CMV PCR) that
+  the newest result no longer holds (the check was done, a newer one replaced it, or it ended).
+* :func:`overdue_visits_scan`: re-evaluate the courses in which a visit window closed or a reminder
+  fell due since their last evaluation (without any new observation).
 * :func:`task_close`: a coordinator closes a task.
 """
 
@@ -18,7 +19,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 import carttrack
@@ -28,6 +29,7 @@ from alerts import services as alert_services
 from alerts.models import ACTIVE_STATUSES, Alert, Syndrome, Urgency
 from carttrack.followup.course import has_followup_data
 from carttrack.followup.groups import IndicationGroup
+from carttrack.followup.reminders import CMV_INTERVAL_HOURS
 from carttrack.followup.visits import template_for
 from monitoring import grading
 from monitoring.models import FOLLOWUP_KINDS, CloseReason, Infusion, Observation
@@ -47,7 +49,19 @@ ALERT_SYNDROMES = {
 #: The core's recipient -> the role paged in the course's care team.
 RECIPIENT_ROLES = {"treating_physicians": Role.PHYSICIAN, "coordinator": Role.COORDINATOR}
 #: Finding codes that are (also) a task on the coordinators' follow-up list.
-TASK_KINDS = frozenset({FindingKind.VISIT_OVERDUE, FindingKind.PROPHYLAXIS_STOP_CRITERIA_MET})
+TASK_KINDS = frozenset(
+    {
+        FindingKind.VISIT_OVERDUE,
+        FindingKind.PROPHYLAXIS_STOP_CRITERIA_MET,
+        FindingKind.IGG_CHECK_DUE,
+        FindingKind.CMV_PCR_DUE,
+        FindingKind.REVACCINATION_DUE,
+    }
+)
+#: Tasks that close themselves when the newest result no longer holds them (BCELL-6, INF-11, VISIT-3).
+SELF_CLOSING_KINDS = frozenset(
+    {FindingKind.VISIT_OVERDUE, FindingKind.IGG_CHECK_DUE, FindingKind.CMV_PCR_DUE}
+)
 #: Close reasons after which no visit is due any more (the course ended).
 ENDED = frozenset({CloseReason.DEATH, CloseReason.NEXT_THERAPY, CloseReason.TRANSFERRED})
 
@@ -119,7 +133,7 @@ def findings_process(*, evaluation_id: int, now: datetime | None = None) -> list
                 created_ids.append(finding.pk)
                 _alert_for(finding, infusion, at)
         if newest is not None and newest.pk == evaluation.pk:
-            _close_documented_visits(infusion, {f["key"] for f in findings}, at)
+            _close_stale_tasks(infusion, {f["key"] for f in findings}, at)
         FollowupEvaluation.objects.filter(pk=evaluation.pk, findings_processed_at__isnull=True).update(
             findings_processed_at=at
         )
@@ -167,10 +181,11 @@ def _alert_for(finding: Finding, infusion: Infusion, at: datetime) -> None:
         Finding.objects.filter(pk=finding.pk).update(alert=alert)
 
 
-def _close_documented_visits(infusion: Infusion, still_found: set[str], at: datetime) -> None:
-    """Overdue-visit tasks whose finding the newest result no longer holds were documented since."""
+def _close_stale_tasks(infusion: Infusion, still_found: set[str], at: datetime) -> None:
+    """Overdue-visit and reminder tasks whose finding the newest result no longer holds are done:
+    the visit was documented, the IgG checked, or a newer reminder replaced it."""
     stale = Finding.objects.filter(
-        infusion=infusion, kind=FindingKind.VISIT_OVERDUE, task_status=TaskStatus.OPEN
+        infusion=infusion, kind__in=list(SELF_CLOSING_KINDS), task_status=TaskStatus.OPEN
     ).exclude(key__in=still_found)
     alert_ids = set(stale.exclude(alert=None).values_list("alert_id", flat=True))
     stale.update(task_status=TaskStatus.DONE, closed_at=at)
@@ -181,13 +196,15 @@ def _close_documented_visits(infusion: Infusion, still_found: set[str], at: date
 
 def overdue_visits_scan(*, now: datetime | None = None) -> dict:
     """Re-evaluate every followed course (one with a follow-up result, not ended) in which a visit
-    window closed since its last evaluation; the new result's overdue visits become tasks."""
+    window closed or a reminder fell due since its last evaluation; the new result's overdue visits
+    and due checks become tasks."""
     at = now or timezone.now()
     newest = FollowupEvaluation.objects.filter(infusion=OuterRef("infusion")).order_by("-evaluated_at", "-id")
     latest = {
         ev.infusion_id: ev
         for ev in FollowupEvaluation.objects.exclude(infusion__close_reason__in=list(ENDED))
         .filter(pk=Subquery(newest.values("pk")[:1]))
+        .annotate(reminders=F("result__reminders"))
         .only("id", "infusion_id", "evaluated_at", "indication_group", "visit_template_version")
     }
     infusions = Infusion.objects.filter(pk__in=list(latest)).select_related("patient", "product", "care_team")
@@ -196,12 +213,25 @@ def overdue_visits_scan(*, now: datetime | None = None) -> dict:
         ev = latest[infusion.pk]
         template = template_for(IndicationGroup(ev.indication_group), ev.visit_template_version)
         since, until = infusion.hours_after(ev.evaluated_at), infusion.hours_after(at)
-        if not any(since < v.closes_hours <= until for v in template.visits):
+        closes = [v.closes_hours for v in template.visits] + _reminder_due_hours(ev.reminders)
+        if not any(since < t <= until for t in closes):
             continue
         with transaction.atomic(durable=True):
             if course_evaluate(infusion=infusion, now=at) is not None:
                 evaluated += 1
     return {"courses": len(latest), "evaluated": evaluated}
+
+
+def _reminder_due_hours(reminders: list[dict] | None) -> list[float]:
+    """When the stored result's reminders fall due, and the next weekly CMV PCR after that."""
+    out: list[float] = []
+    for r in reminders or []:
+        due = r.get("due_hours")
+        if due is not None:
+            out.append(float(due))
+            if r.get("code") == FindingKind.CMV_PCR_DUE:
+                out.append(float(due) + CMV_INTERVAL_HOURS)
+    return out
 
 
 def task_close(*, finding: Finding, user, now: datetime | None = None) -> Finding:

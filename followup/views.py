@@ -163,7 +163,9 @@ def licats_mark(
     """The physician marks descriptors of a recorded SLEDAI-2K visit as part of a LICATS episode
     (D-5): a correction of that observation, with the physician's name and reason."""
     infusion = _course_or_404(patient, infusion_id)
-    require(request.user, "finding.attribute", patient.care_team_id)
+    if not can(request.user, "finding.attribute", patient.care_team_id):
+        reason = observation_services.LICATS_PHYSICIAN_ONLY  # the API's refusal too (D-5)
+        return render(request, "403.html", {"reason": reason}, status=403)
     rows = course_reading.current_rows([infusion.pk])[infusion.pk]
     visits = licats.sledai_visits(infusion, course_reading.parsed_observations(infusion, rows))
     visit = next((v for v in visits if v.observation_id == observation_id), None)

@@ -217,7 +217,8 @@ def _check_capabilities(
     *, user, infusion: Infusion, kind: str, payload: dict, capability: str, previous: dict | None = None
 ) -> None:
     """``capability`` for the write itself, plus ``event.record_diagnosis`` for CRS/ICANS diagnosis and
-    death events and ``finding.attribute`` for (a change of) attribution to another cause."""
+    death events and ``finding.attribute`` for (a change of) attribution to another cause or of the
+    SLEDAI-2K descriptors marked as a LICATS episode (D-5)."""
     team_id = infusion.care_team_id
     if not can(user, capability, team_id):
         raise PermissionDenied(f"Your role does not allow {capability} for this patient")
@@ -228,6 +229,24 @@ def _check_capabilities(
         user, "finding.attribute", team_id
     ):
         raise PermissionDenied("Only a physician can attribute a finding to another cause")
+    if _licats(kind, payload) != _licats(kind, previous or {}) and not can(
+        user, "finding.attribute", team_id
+    ):
+        raise PermissionDenied(LICATS_PHYSICIAN_ONLY)
+
+
+#: D-5, SLEDAI-10: the screen and the API refuse anyone else with this message.
+LICATS_PHYSICIAN_ONLY = "Only a physician can mark SLEDAI-2K descriptors as part of a LICATS episode"
+
+
+def _licats(kind: str, payload: dict) -> frozenset:
+    """The SLEDAI-2K descriptors marked as a LICATS episode (D-5), as a set (order does not matter)."""
+    if kind != ObservationKind.SLEDAI:
+        return frozenset()
+    marked = payload.get("licats")
+    if isinstance(marked, (list, tuple)):
+        return frozenset(str(x) for x in marked)
+    return frozenset({str(marked)}) if marked else frozenset()
 
 
 def _same_request(

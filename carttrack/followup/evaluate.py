@@ -20,6 +20,7 @@ from .findings import (
     bcell_findings,
     prophylaxis_findings,
     relapse_findings,
+    reminder_findings,
     serology_findings,
     visit_findings,
 )
@@ -27,9 +28,10 @@ from .groups import IndicationGroup
 from .myositis import tis_course
 from .prophylaxis import prophylaxis_course
 from .relapse import all_relapses, declared
+from .reminders import cmv_reminder, igg_reminder, revaccination_reminders
 from .remission import drug_free
 from .renal import RenalBaseline, renal_course
-from .results import FollowupResult, RelapseEvent, RenalStatus
+from .results import FollowupResult, MonitoringReminder, RelapseEvent, RenalStatus
 from .serology import serology_course
 from .settings import DEFAULT_FOLLOWUP_SETTINGS, FollowupSettings
 from .sle_course import sle_visits
@@ -50,10 +52,13 @@ def evaluate_followup(
     visits_as_of_hours: float | None = None,
     documented_visits: Sequence[DocumentedVisit] | None = None,
     renal_baseline: RenalBaseline | None = None,
+    product_target: str = "",
 ) -> FollowupResult | None:
     """The follow-up result of one course. With `visits_as_of_hours`, the findings include the visits
-    overdue at that time (documented visits: as given, else those the observations document);
-    `renal_baseline` is the physician's override of the pre-LD UPCR / eGFR."""
+    overdue at that time (documented visits: as given, else those the observations document) and,
+    while the course has not ended, the IgG checks and CMV PCRs due by then (BCELL-6, INF-11);
+    `renal_baseline` is the physician's override of the pre-LD UPCR / eGFR; `product_target` the
+    product's target antigen ("CD19", "BCMA", "CD19×BCMA"), which sets the revaccination prompts (G-8)."""
     obs = list(observations)
     if not has_followup_data(obs):
         return None
@@ -78,7 +83,16 @@ def evaluate_followup(
         *bcell_findings(b_cells, b_all=course.b_all, settings=settings),
         *prophylaxis_findings(prophylaxis),
     ]
+    reminders: tuple[MonitoringReminder, ...] = ()
     if visits_as_of_hours is not None:
+        ended = _course_end(obs, follow_up)
+        if ended is None:
+            reminders = (
+                igg_reminder(course),
+                cmv_reminder(course, visits_as_of_hours),
+                *revaccination_reminders(course, product_target, visits_as_of_hours),
+            )
+            findings.extend(reminder_findings(reminders, visits_as_of_hours))
         template = template_for(course.group, settings.visit_template_version)
         documented = (
             documented_visits
@@ -89,7 +103,7 @@ def evaluate_followup(
             template,
             as_of_hours=visits_as_of_hours,
             documented=documented,
-            ended_hours=_course_end(obs, follow_up),
+            ended_hours=ended,
         )
         findings.extend(visit_findings(schedule))
     findings.sort(key=lambda f: (f.t_hours, f.code.value, f.subject))
@@ -111,6 +125,7 @@ def evaluate_followup(
         relapses=relapses,
         prophylaxis=prophylaxis,
         findings=tuple(findings),
+        reminders=reminders,
     )
 
 

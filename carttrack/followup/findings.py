@@ -5,7 +5,9 @@ G-7, G-9):
 - loss of B-cell aplasia in B-ALL -> urgent; B-cell reconstitution otherwise -> informational (BCELL-5);
 - prophylaxis stop criteria met (BCELL-7: CD4 > 200 /µL and ≥ 12 months) -> a task; stopped before ->
   routine;
-- a visit undocumented at the end of its window -> routine, a task for the coordinator (VISIT-3).
+- a visit undocumented at the end of its window -> routine, a task for the coordinator (VISIT-3);
+- an IgG check (BCELL-6) or a CMV PCR (INF-11) that has fallen due -> a task for the coordinator;
+  a revaccination prompt (BCELL-8, G-8) -> a task for the treating physicians.
 One finding per relapse date (the rules met that day are its drivers).
 """
 
@@ -17,6 +19,7 @@ from .results import (
     BCellStatus,
     FindingCode,
     FollowupFinding,
+    MonitoringReminder,
     ProphylaxisStatus,
     Recipient,
     RelapseEvent,
@@ -140,4 +143,15 @@ def visit_findings(schedule: Iterable[VisitStatus]) -> list[FollowupFinding]:
         )
         for v in schedule
         if v.state is VisitState.OVERDUE
+    ]
+
+
+def reminder_findings(reminders: Iterable[MonitoringReminder], as_of_hours: float) -> list[FollowupFinding]:
+    """The reminders due by `as_of_hours`, each a task keyed by its due time (a newer one replaces it)."""
+    return [
+        FollowupFinding(
+            r.code, Urgency.TASK, r.recipient, r.due_hours, r.due_hours, r.text, r.drivers, subject=r.subject
+        )
+        for r in reminders
+        if r.due_hours is not None and r.due_hours <= as_of_hours
     ]

@@ -36,6 +36,9 @@ class FindingCode(StrEnum):
     PROPHYLAXIS_STOP_CRITERIA_MET = "prophylaxis_stop_criteria_met"  # BCELL-7
     PROPHYLAXIS_STOPPED_EARLY = "prophylaxis_stopped_early"  # BCELL-7
     VISIT_OVERDUE = "visit_overdue"  # G-1
+    IGG_CHECK_DUE = "igg_check_due"  # BCELL-6
+    CMV_PCR_DUE = "cmv_pcr_due"  # INF-11
+    REVACCINATION_DUE = "revaccination_due"  # BCELL-8, G-8
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,28 @@ class ProphylaxisStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitoringReminder:
+    """A check that falls due (BCELL-6, INF-11): `due_hours` None = nothing is due any more."""
+
+    code: FindingCode
+    due_hours: float | None
+    recipient: Recipient
+    text: str
+    drivers: tuple[Driver, ...]
+    subject: str = ""  # which of several reminders of one code (revaccination: titres / inactivated / live)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code.value,
+            "subject": self.subject,
+            "due_hours": self.due_hours,
+            "recipient": self.recipient.value,
+            "text": self.text,
+            "drivers": [d.to_dict() for d in self.drivers],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class FollowupResult:
     rule_set: str
     group: str
@@ -252,6 +277,7 @@ class FollowupResult:
     relapses: tuple[RelapseEvent, ...]
     prophylaxis: ProphylaxisStatus
     findings: tuple[FollowupFinding, ...] = field(default=())
+    reminders: tuple[MonitoringReminder, ...] = field(default=())  # as of the evaluation time
 
     @property
     def last_sle_visit(self) -> SleVisit | None:
@@ -311,6 +337,7 @@ class FollowupResult:
             for r in self.relapses
         ]
         out["settings"] = dict(self.settings)
+        out["reminders"] = [r.to_dict() for r in self.reminders]
         return out
 
     def driver_texts(self) -> dict[str, list[str]]:

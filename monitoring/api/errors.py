@@ -1,11 +1,13 @@
-"""How the API answers what goes wrong: Django validation errors and lost uniqueness races mapped to
-400 and 409 (``{"field": ["message"]}``), JSON nested too deeply refused as a 400, and the error
-responses the OpenAPI schema documents for every endpoint."""
+"""How the API answers what goes wrong: Django validation errors, a service's refusal (with its
+reason) and lost uniqueness races mapped to 400, 403 and 409 (``{"field": ["message"]}``), JSON
+nested too deeply refused as a 400, and the error responses the OpenAPI schema documents for every
+endpoint."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from drf_spectacular.utils import OpenApiResponse
@@ -35,9 +37,12 @@ def validation_error_body(error: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus Django ValidationError → 400 and a lost uniqueness race → 409."""
+    """DRF's handler, plus Django ValidationError → 400, a service's PermissionDenied → 403 with its
+    reason (DRF's own would drop it) and a lost uniqueness race → 409."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_body(exc))
+    elif isinstance(exc, DjangoPermissionDenied) and exc.args:
+        exc = exceptions.PermissionDenied(str(exc))  # the service's reason, as the screen shows it
     elif isinstance(exc, services.ObservationConflict):
         exc = Conflict(str(exc))
     elif isinstance(exc, IntegrityError):

@@ -55,3 +55,56 @@ def test_prophylaxis_stop_criteria_make_a_task(record_fu, lupus_patient):
     task = Finding.objects.get(infusion=course, kind=FindingKind.PROPHYLAXIS_STOP_CRITERIA_MET)
     assert task.task_status == TaskStatus.OPEN and "valacyclovir" in task.text
     assert task.alert is None
+
+
+def _igg_tasks(course):
+    return list(
+        Finding.objects.filter(infusion=course, kind=FindingKind.IGG_CHECK_DUE, task_status=TaskStatus.OPEN)
+    )
+
+
+def test_a_due_igg_check_is_a_coordinator_task_until_two_checks_above_400(record_fu, lupus_patient):
+    course = make_course(lupus_patient, months_ago=8)
+    record_fu(course, "lab", {"cd4_per_uL": 300}, hours=-120)
+    record_fu(course, "lab", {"igg_mg_dL": 380}, hours=30 * 24)
+    (task,) = _igg_tasks(course)  # 3 months after day 30 has passed (the course is 8 months old)
+    assert task.recipient == "coordinator" and task.alert is None and "IgG check due day 121" in task.text
+    record_fu(course, "lab", {"igg_mg_dL": 450}, hours=5 * 730.5)
+    (task,) = _igg_tasks(course)  # the check of month 5 closed the old task; month 8 is due now
+    assert "IgG check due day 243.5" in task.text
+    record_fu(course, "lab", {"igg_mg_dL": 470}, hours=7.9 * 730.5)
+    assert _igg_tasks(course) == []
+    assert (
+        Finding.objects.filter(infusion=course, kind=FindingKind.IGG_CHECK_DUE).count() == 3
+    )  # day 28, 121, 243.5
+
+
+def test_a_cmv_pcr_is_a_task_while_corticosteroids_run_5_days(record_fu, lupus_patient):
+    course = make_course(lupus_patient, months_ago=3)
+    record_fu(
+        course, "medication_status", {"drugs": [{"drug": "prednisolone", "mg_per_day": 30}]}, hours=-24 * 3
+    )
+    (task,) = Finding.objects.filter(
+        infusion=course, kind=FindingKind.CMV_PCR_DUE, task_status=TaskStatus.OPEN
+    )
+    assert task.recipient == "coordinator" and "CMV PCR due" in task.text
+    record_fu(
+        course,
+        "medication_status",
+        {"drugs": [{"drug": "hydroxychloroquine", "mg_per_day": 400}]},
+        hours=80 * 24,
+    )
+    assert not Finding.objects.filter(
+        infusion=course, kind=FindingKind.CMV_PCR_DUE, task_status=TaskStatus.OPEN
+    ).exists()
+
+
+def test_a_bcma_course_prompts_the_physicians_for_inactivated_vaccines_at_month_6(record_fu, rheum_team):
+    patient = factories.make_patient(rheum_team, indication=Indication.SLE, sex="F", given_name="Bea")
+    course = make_course(patient, months_ago=6.5)
+    course.product.target_antigen = "BCMA"
+    course.product.save(update_fields=["target_antigen"])
+    record_fu(course, "lab", {"cd4_per_uL": 300}, hours=-120)
+    (task,) = Finding.objects.filter(infusion=course, kind=FindingKind.REVACCINATION_DUE)
+    assert task.task_status == TaskStatus.OPEN and task.recipient == "treating_physicians"
+    assert "inactivated vaccines may start" in task.text and task.subject == "inactivated"

@@ -4,11 +4,16 @@ the physician's name and reason (the API's correction path, ``observation_amend`
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from accounts.models import Role
 from monitoring.models import ObservationStatus
+from monitoring.services import LICATS_PHYSICIAN_ONLY
 from tests import factories
 
 from .conftest import sledai_items
@@ -77,4 +82,55 @@ def test_only_a_physician_marks_licats(client, rheum_team, lupus_course, sledai_
     assert "Mark LICATS" not in page
     response = client.post(licats_url(lupus_course, obs), {"descriptors": ["rash"], "reason": "rash"})
     assert response.status_code == 403
+    assert LICATS_PHYSICIAN_ONLY in response.content.decode()
     assert not lupus_course.observations.filter(supersedes=obs).exists()
+
+
+def _api(user):
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_the_api_refuses_a_nurse_s_licats_mark_with_the_screen_s_message(
+    rheum_team, lupus_course, sledai_with_new_arthritis
+):
+    obs, _evaluation, _created = sledai_with_new_arthritis
+    nurse = _api(factories.make_user(Role.NURSE, rheum_team))
+    marked = {**obs.payload, "licats": ["rash"]}
+    amend = nurse.post(
+        f"/api/observations/{obs.pk}/amend/", {"payload": marked, "reason": "rash"}, format="json"
+    )
+    assert amend.status_code == 403 and amend.json()["detail"] == LICATS_PHYSICIAN_ONLY
+    recorded = nurse.post(
+        "/api/observations/",
+        {
+            "infusion": lupus_course.pk,
+            "kind": "sledai",
+            "payload": marked,
+            "observed_at": (lupus_course.infused_at + timedelta(days=20)).isoformat(),
+            "client_uuid": str(uuid.uuid4()),
+        },
+        format="json",
+    )
+    assert recorded.status_code == 403 and recorded.json()["detail"] == LICATS_PHYSICIAN_ONLY
+    assert not lupus_course.observations.filter(supersedes=obs).exists()
+    assert lupus_course.observations.filter(kind="sledai").count() == 2
+    # the nurse may still correct the visit itself when the mark stays as it is
+    pga = nurse.post(
+        f"/api/observations/{obs.pk}/amend/",
+        {"payload": {**obs.payload, "pga": 1.2}, "reason": "PGA typo"},
+        format="json",
+    )
+    assert pga.status_code == 201
+
+
+def test_a_physician_marks_licats_through_the_api(rheumatologist, lupus_course, sledai_with_new_arthritis):
+    obs, _evaluation, _created = sledai_with_new_arthritis
+    response = _api(rheumatologist).post(
+        f"/api/observations/{obs.pk}/amend/",
+        {"payload": {**obs.payload, "licats": ["rash"]}, "reason": "rash in a LICATS episode"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert lupus_course.observations.get(supersedes=obs).payload["licats"] == ["rash"]
