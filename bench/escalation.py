@@ -1,22 +1,28 @@
-"""Benchmark of the escalation chain on PostgreSQL + Redis + one Celery worker (with its beat), run twice:
-"tick" (as before the dispatcher: one solo worker with its beat, due steps wait for the tick) and
-"dispatcher" (the deployment's layout: a critical pool of 4 threads, a default pool, the scheduler and
-``manage.py alert_dispatcher`` woken by NOTIFY), each on a fresh database, in one run.
+"""Benchmark of the escalation chain on PostgreSQL + Redis + Celery, run in up to three ways in one run:
+"tick" (as before the dispatcher: one solo worker with its beat, due steps wait for the tick),
+"dispatcher" (the deployment's layout: a critical pool, prefork with 2 processes as in the chart and
+compose, a default pool, the scheduler and ``manage.py alert_dispatcher`` woken by NOTIFY) and, with
+``--ref COMMIT``, the dispatcher mode on another commit's code (before/after under the same load), each on
+a fresh database.
 
-    .venv/bin/python bench/escalation.py [--alerts 200] [--spacing 20] [--modes tick,dispatcher] [--keep-db]
+    .venv/bin/python bench/escalation.py [--alerts 200] [--spacing 20] [--modes tick,dispatcher]
+        [--critical-pool prefork:2|threads:4] [--ref main] [--keep-db]
 
-1. Creates (drops first) the database ``bench_escalation`` and migrates it.
+1. Creates (drops first) the database ``bench_escalation`` (``BENCH_DB_NAME``) and migrates it.
 2. Starts the mode's processes (the tick runs every ``ALERT_TICK_SECONDS``, 10 s by default, as in
-   production) with SMS/pager going to a local signed-webhook receiver.
+   production) with SMS/pager going to a local signed-webhook receiver, and waits until every worker
+   answers a ping and the dispatcher holds its lock.
 3. Records one febrile observation for each of N patients through ``monitoring.services.observation_record``
    (the real path: commit → on_commit → ``alerts.process_evaluation`` → worker → first notification).
    Each opens a CRS alert with a 3-step policy (on-call primary, backup, all physicians) + the leads step.
 4. Compresses the policy waits of the open alerts to ``--spacing`` seconds (the step rows are the timers;
    this is the controlled clock) and waits until every step is sent.
 
-Prints, per mode, lateness of steps (sent − due) p50/p95/max and commit → first notification p50/p95;
-the last line is a JSON object with both modes. Exit status 0 when the dispatcher mode meets issue 16's
-targets (lateness p95 ≤ 1 s, max ≤ 2 s, commit → first notification p95 ≤ 0.5 s, nothing unsent).
+Prints, per mode, lateness of steps (sent − due) p50/p95/max, commit → first notification p50/p95/max,
+where the time went (due → claimed → sent; commit → alert opened → first notified) and the load average;
+the last line is a JSON object with every mode. Exit status 0 when the dispatcher mode (this code) meets
+issue 16's targets (lateness p95 ≤ 1 s, max ≤ 2 s, commit → first notification p95 ≤ 0.5 s, nothing
+unsent), 1 when it misses them.
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -35,7 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DB_NAME = "bench_escalation"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_escalation")
 PG = "postgres://postgres@127.0.0.1:5432"
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/4")
 SECRET = "bench-webhook-secret"
@@ -105,12 +113,25 @@ def main() -> int:
     parser.add_argument("--spacing", type=int, default=20, help="seconds between the steps of one alert")
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between two observations")
     parser.add_argument("--modes", default="tick,dispatcher", help="comma-separated: tick, dispatcher")
-    parser.add_argument("--critical-concurrency", type=int, default=4, help="threads of the critical pool")
+    parser.add_argument(
+        "--critical-pool",
+        default="prefork:2",
+        help="pool:concurrency of the critical worker (the chart's and compose's: prefork:2; or threads:4)",
+    )
+    parser.add_argument(
+        "--ref",
+        metavar="COMMIT",
+        help="first run the dispatcher mode on this commit's code (a temporary git worktree), for a "
+        "before/after in one run",
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or set(modes) - {"tick", "dispatcher"}:
         parser.error("--modes takes tick and/or dispatcher")
+    pool, _, concurrency = args.critical_pool.partition(":")
+    if pool not in ("prefork", "threads") or not concurrency.isdigit() or not 1 <= int(concurrency) <= 16:
+        parser.error("--critical-pool takes prefork:N or threads:N with N from 1 to 16")
 
     receiver = Receiver()
     var_dir = ROOT / "var" / "bench-escalation"
@@ -134,6 +155,8 @@ def main() -> int:
 
     django.setup()
     results = {}
+    if args.ref:
+        results[f"ref {args.ref}"] = run_reference(args)
     for mode in modes:
         results[mode] = run_mode(mode, args, env, receiver, var_dir)
     if not args.keep_db:
@@ -147,6 +170,55 @@ def main() -> int:
     )
     print(json.dumps({"modes": results, "targets": "p95<=1s max<=2s first-p95<=0.5s", "targets_met": met}))
     return 0 if met else 1
+
+
+def run_reference(args) -> dict:
+    """This benchmark (same scenario and layout) on another commit's code, in a temporary worktree."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{args.ref}^{{commit}}"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    tree = Path(tempfile.mkdtemp(prefix="bench-escalation-ref-"))
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT, check=True)
+    try:
+        (tree / ".venv").symlink_to(ROOT / ".venv")  # the same locked dependencies
+        shutil.copy(__file__, tree / "bench" / "escalation_current.py")
+        command = [
+            sys.executable, str(tree / "bench" / "escalation_current.py"), "--modes", "dispatcher",
+            "--alerts", str(args.alerts), "--spacing", str(args.spacing), "--interval", str(args.interval),
+            "--critical-pool", args.critical_pool,
+        ]  # fmt: skip
+        env = dict(os.environ, BENCH_DB_NAME=f"{DB_NAME}_ref")
+        print(f"== ref {args.ref} ({commit[:10]}): dispatcher mode on that commit's code", flush=True)
+        out = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
+        sys.stdout.write("".join(f"  ref| {line}\n" for line in out.stdout.splitlines()[:-1]))
+        if out.returncode not in (0, 1):
+            raise SystemExit(f"the reference run failed:\n{out.stderr[-3000:]}")
+        return json.loads(out.stdout.splitlines()[-1])["modes"]["dispatcher"] | {"commit": commit}
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+
+
+def wait_until_ready(names: list[str], dispatcher: bool, timeout: float = 120) -> None:
+    """Observations start only when every worker answers a ping and the dispatcher holds its lock (a fixed
+    sleep let the first alerts queue up behind a worker still starting on a loaded machine)."""
+    from django.db import connection
+
+    from config.celery import app
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        replies = app.control.ping(timeout=1.0) or []
+        answered = {name.split("@")[0] for reply in replies for name in reply}
+        locked = True
+        if dispatcher:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+                locked = cursor.fetchone()[0] > 0
+        if answered >= set(names) and locked:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"workers {names} (and the dispatcher) not ready within {timeout} s")
 
 
 def run_mode(mode: str, args, env: dict, receiver: Receiver, var_dir: Path) -> dict:
@@ -194,10 +266,11 @@ def run_mode(mode: str, args, env: dict, receiver: Receiver, var_dir: Path) -> d
                        "-Q", "critical,default", "-n", "bench@%h", *quiet],
         }  # fmt: skip
     else:
-        # The deployment's layout (docs/deployment.md): a critical pool (threads: its sends wait on the
-        # gateway and the database), a default pool, the scheduler and the dispatcher.
+        # The deployment's layout (docs/deployment.md, the chart, compose): a critical pool (prefork, 2
+        # processes), a default pool, the scheduler and the dispatcher.
+        pool, _, concurrency = args.critical_pool.partition(":")
         commands = {
-            "critical": [*celery, "worker", "-P", "threads", "-c", str(args.critical_concurrency),
+            "critical": [*celery, "worker", "-P", pool, "-c", concurrency,
                          "-Q", "critical", "-n", "critical@%h", *quiet],
             "default": [*celery, "worker", "-P", "solo", "-Q", "default", "-n", "default@%h", *quiet],
             "beat": [*celery, "beat", "-s", str(var_dir / "beat-schedule"), loglevel],
@@ -205,7 +278,9 @@ def run_mode(mode: str, args, env: dict, receiver: Receiver, var_dir: Path) -> d
         }  # fmt: skip
     processes = [start_process(cmd, env, var_dir / f"{mode}-{name}.log") for name, cmd in commands.items()]
     try:
-        time.sleep(6)  # worker + beat start-up
+        workers = ["bench"] if mode == "tick" else ["critical", "default"]
+        wait_until_ready(workers, dispatcher=mode == "dispatcher")
+        time.sleep(2)  # beat start-up (its first tick, auditor and overdue scan)
         commits: dict[int, float] = {}
         t_start = time.time()
         vitals = {
@@ -264,14 +339,21 @@ def run_mode(mode: str, args, env: dict, receiver: Receiver, var_dir: Path) -> d
 
     steps = list(
         EscalationStep.objects.filter(status=StepStatus.SENT, sequence__lt=4).values_list(
-            "due_at", "sent_at", "sequence"
+            "due_at", "claimed_at", "sent_at", "sequence"
         )
     )
-    lateness = [(sent - due).total_seconds() for due, sent, seq in steps if seq > 0]
-    first = [
-        (a.first_notified_at.timestamp() - commits[a.infusion_id])
-        for a in Alert.objects.filter(first_notified_at__isnull=False)
-    ]
+    later = [(due, claimed, sent) for due, claimed, sent, seq in steps if seq > 0]
+    lateness = [(sent - due).total_seconds() for due, _claimed, sent in later]
+    alerts = list(Alert.objects.filter(first_notified_at__isnull=False))
+    first = [(a.first_notified_at.timestamp() - commits[a.infusion_id]) for a in alerts]
+    # Where the time goes: due -> claimed (the dispatcher), claimed -> sent (queue + send);
+    # commit -> opened (the grade's wait for the alert task), opened -> first notified (open + send).
+    breakdown = {
+        "due_to_claimed": [(claimed - due).total_seconds() for due, claimed, _sent in later],
+        "claimed_to_sent": [(sent - claimed).total_seconds() for _due, claimed, sent in later],
+        "commit_to_opened": [a.opened_at.timestamp() - commits[a.infusion_id] for a in alerts],
+        "opened_to_first_notified": [(a.first_notified_at - a.opened_at).total_seconds() for a in alerts],
+    }
     unsent = EscalationStep.objects.filter(
         status__in=[StepStatus.PENDING, StepStatus.SENDING], sequence__lt=4
     ).count()
@@ -290,6 +372,11 @@ def run_mode(mode: str, args, env: dict, receiver: Receiver, var_dir: Path) -> d
         "webhook_requests": receiver.count,
         "webhook_unique_keys": len(receiver.keys),
         "record_observations_s": round(record_s, 1),
+        "breakdown_p50_p95_max_s": {
+            name: [round(pct(v, 50), 3), round(pct(v, 95), 3), round(max(v), 3) if v else None]
+            for name, v in breakdown.items()
+        },
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     print(
         f"== {mode}: alerts {result['alerts']}, steps {total} "
@@ -304,9 +391,10 @@ def run_mode(mode: str, args, env: dict, receiver: Receiver, var_dir: Path) -> d
         f"p95 {result['commit_to_first_notification_p95_s']} s, "
         f"max {result['commit_to_first_notification_max_s']} s"
     )
-    print(
-        f"webhook (SMS) requests {receiver.count}, unique idempotency keys {len(receiver.keys)}", flush=True
-    )
+    for name, (p50, p95, top) in result["breakdown_p50_p95_max_s"].items():
+        print(f"  {name}: p50 {p50} s, p95 {p95} s, max {top} s")
+    print(f"webhook (SMS) requests {receiver.count}, unique idempotency keys {len(receiver.keys)}")
+    print(f"load average {result['load_average']}", flush=True)
     connection.close()
     return result
 

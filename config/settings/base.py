@@ -323,6 +323,10 @@ if ALERT_GATEWAY not in ("webhook", "outbox"):
     raise ImproperlyConfigured(f"ALERT_GATEWAY={ALERT_GATEWAY!r}: use 'webhook' or 'outbox'")
 ALERT_OUTBOX_DIR = Path(os.environ.get("ALERT_OUTBOX_DIR", VAR_DIR / "outbox"))
 ALERT_TICK_SECONDS = env_int("ALERT_TICK_SECONDS", 10)  # the beat tick that claims due steps (≤ 15 s)
+# Threads of the alert dispatcher that send due steps themselves (0: hand every step to the critical pool).
+ALERT_DISPATCHER_THREADS = env_int("ALERT_DISPATCHER_THREADS", 4)
+if not 0 <= ALERT_DISPATCHER_THREADS <= 32:
+    raise ImproperlyConfigured(f"ALERT_DISPATCHER_THREADS must be 0 to 32, not {ALERT_DISPATCHER_THREADS}")
 ALERT_STEP_STUCK_SECONDS = env_int("ALERT_STEP_STUCK_SECONDS", 60)  # "sending" longer than this: re-kick
 # Alerting is "delayed" (health 503, clinicians' banner) when a step is overdue, or a grade has waited for its
 # alert processing, by more than this many seconds (docs/escalation.md, "Outages").
