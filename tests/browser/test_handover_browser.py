@@ -4,6 +4,7 @@ time with its zone, no menus on paper, one patient never split across pages; axe
 from __future__ import annotations
 
 import re
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -46,7 +47,10 @@ def test_charge_nurse_prints_the_handover(page, nurse, physician, team, product)
     sheet = page.locator("main")
     expect(sheet).to_contain_text("Shift handover:")
     patient = page.locator(".handover-patient", has_text="Alder")
-    expect(patient).to_contain_text("Day 1 after infusion")
+    # Days count by the ward's calendar: after ward midnight a course infused 30 h ago is on day 2.
+    zone = zoneinfo.ZoneInfo(team.time_zone)
+    day = (timezone.now().astimezone(zone).date() - infusion.infused_at.astimezone(zone).date()).days
+    expect(patient).to_contain_text(f"Day {day} after infusion")
     expect(patient).to_contain_text("CRS grade 1")
     expect(patient).to_contain_text("not acknowledged")
     expect(patient).to_contain_text("1 of 4 doses this course")
