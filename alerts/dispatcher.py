@@ -57,10 +57,7 @@ class DispatcherStats:
 def _send(step_id: int, token: str) -> None:
     """Send one claimed step on this thread's own database connection."""
     close_old_connections()  # a pool thread lives long: drop a connection past CONN_MAX_AGE or broken
-    try:
-        services.send_step(step_id=step_id, token=token)
-    except Exception:  # one broken step must not stop the others; the auditor re-kicks it
-        log.exception("escalation step %s failed while sending", step_id)
+    services.send_claimed_step(step_id=step_id, token=token)
 
 
 class Senders:

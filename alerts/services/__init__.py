@@ -25,7 +25,7 @@ from .alarms import clear_alarm, raise_alarm
 from .auditor import escalation_health, run_auditor
 from .checks import check_task_record_missed, missed_check_record, overdue_checks_scan
 from .course import alerts_close_with_course
-from .dispatch import claim_due_steps, dispatch_due_steps, send_step
+from .dispatch import claim_due_steps, dispatch_due_steps, send_claimed_step, send_step
 from .followup_alerts import alert_close_followup, alert_raise_followup
 from .oncall import oncall_override_create, oncall_swap
 from .policies import escalation_policy_save
@@ -54,5 +54,6 @@ __all__ = [
     "overdue_checks_scan",
     "raise_alarm",
     "run_auditor",
+    "send_claimed_step",
     "send_step",
 ]

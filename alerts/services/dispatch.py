@@ -79,12 +79,18 @@ def dispatch_due_steps(
         if not claimed:
             break
         for step_id, token in claimed:
-            try:
-                send_step(step_id=step_id, token=token, now=now)
-            except Exception:  # one broken step must not starve the others; the auditor re-kicks it
-                log.exception("escalation step %s failed while sending", step_id)
+            send_claimed_step(step_id=step_id, token=token, now=now)
             done += 1
     return done
+
+
+def send_claimed_step(*, step_id: int, token: str, now: datetime | None = None) -> None:
+    """Send one step this process claimed; a failure is logged, not raised, so one broken step does not
+    starve the others (it stays ``sending`` and the auditor re-kicks it)."""
+    try:
+        send_step(step_id=step_id, token=token, now=now)
+    except Exception:
+        log.exception("escalation step %s failed while sending", step_id)
 
 
 def _finish_step(
