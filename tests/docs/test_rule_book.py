@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from carttrack.followup.settings import FollowupSettings
 from carttrack.settings import DecisionSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -238,10 +239,7 @@ def test_every_site_setting_is_in_the_rule_book() -> None:
 
 
 def test_every_follow_up_setting_is_in_the_rule_book() -> None:
-    followup_settings = pytest.importorskip(
-        "carttrack.followup.settings", reason="follow-up core not merged yet"
-    )
-    missing = _settings_missing_from_rule_book(followup_settings.FollowupSettings)
+    missing = _settings_missing_from_rule_book(FollowupSettings)
     assert not missing, f"FollowupSettings fields missing from docs/clinical-rules.md: {missing}"
 
 

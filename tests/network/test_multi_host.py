@@ -17,6 +17,7 @@ scheduler host, docs/deployment.md 8) and health and banner recover while ``sche
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -52,8 +53,18 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.network,
     pytest.mark.timeout(400),
-    pytest.mark.skipif(bool(topology.unavailable()), reason=topology.unavailable() or "available"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _topology_can_be_built():
+    """CI must run the multi-host test (issue 16): where it cannot be built, CI fails, elsewhere it skips."""
+    why = topology.unavailable()
+    if why and os.environ.get("CI"):
+        pytest.fail(f"the multi-host test cannot run in CI: {why}")
+    if why:
+        pytest.skip(why)
+
 
 BURST = 200  # alerts (the issue's figure; it fits: the whole test takes about 3.2 min here)
 # Observations per second. At 10/s on this 2-core machine the critical queue waited over 30 s, so the
