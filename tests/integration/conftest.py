@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from datetime import time as dtime
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -66,10 +66,22 @@ class Worker:
             args += ["-Q", queues]
         if beat:
             args += ["-B", "-s", str(log_dir / f"{name}-beat-schedule")]
+        self.log_dir = log_dir
+        self._ready_at: datetime | None = None
         self.log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+    def ready_at(self) -> datetime | None:
+        """When the worker said it was ready to consume (celery logs "celery@… ready."), else None."""
+        self.log.flush()
+        text = (self.log_dir / f"{self.name}.log").read_text(errors="replace")
+        if " ready." not in text:
+            return None
+        if self._ready_at is None:
+            self._ready_at = timezone.now()
+        return self._ready_at
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc.poll() is None:

@@ -104,12 +104,16 @@ def test_broker_flushed_while_steps_pending_every_step_still_sent_on_time(start_
     wait_for(lambda: EscalationStep.objects.get(pk=first.pk).status == StepStatus.SENT, 30)
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # the broker loses every queued message
     worker.kill()  # and the worker (with its beat) restarts
-    start_worker("w2")
+    w2 = start_worker("w2")
+    # The rows are the timers: once a worker is back, a step already due goes out within a few ticks
+    # (1 s here) of the worker being ready, and a step due later within a few ticks of its due time.
+    # How long the restart itself takes is the machine's (20 s and more on a loaded CI box), not ours.
+    back_at = wait_for(lambda: w2.ready_at(), 60)
     for step in (second, final):
         wait_for(lambda s=step: EscalationStep.objects.get(pk=s.pk).status == StepStatus.SENT, 40)
     for step in EscalationStep.objects.filter(pk__in=[second.pk, final.pk]):
-        lateness = (step.sent_at - step.due_at).total_seconds()
-        assert lateness <= 15, f"step {step.sequence} late by {lateness:.1f} s"
+        lateness = (step.sent_at - max(step.due_at, back_at)).total_seconds()
+        assert lateness <= 8, f"step {step.sequence} sent {lateness:.1f} s after due with a worker back"
     assert {r["body"]["to"] for r in hook.requests} == {"+4915100000001", "+4915100000002"}
 
 
