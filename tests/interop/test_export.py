@@ -47,6 +47,16 @@ def test_the_everything_bundle_validates_and_carries_the_episode(gateway, course
     for entry in bundle["entry"]:
         validate_r4(entry["resource"])
     resources = by_type(bundle)
+    # every resource type the export writes is in this course, so each was validated above
+    assert set(resources) == {
+        "Patient",
+        "BiologicallyDerivedProduct",
+        "Procedure",
+        "Observation",
+        "MedicationAdministration",
+        "Condition",
+        "AdverseEvent",
+    }
     assert resources["Patient"][0]["identifier"] == [
         {"system": "https://carttrack.org/fhir/sid/mrn", "value": course.patient.mrn}
     ]
@@ -137,3 +147,35 @@ def test_the_capability_statement_validates_and_publishes_the_local_codes():
         "invasive_mv",
     }
     assert [i["code"] for i in statement["rest"][0]["interaction"]] == ["transaction", "batch"]
+
+
+#: The URL of each FHIR RESTful interaction on a resource type (FHIR R4 http.html).
+INTERACTION_URL = {
+    "read": ("get", "/fhir/{type}/1"),
+    "vread": ("get", "/fhir/{type}/1/_history/1"),
+    "update": ("put", "/fhir/{type}/1"),
+    "patch": ("patch", "/fhir/{type}/1"),
+    "delete": ("delete", "/fhir/{type}/1"),
+    "history-instance": ("get", "/fhir/{type}/1/_history"),
+    "history-type": ("get", "/fhir/{type}/_history"),
+    "create": ("post", "/fhir/{type}"),
+    "search-type": ("get", "/fhir/{type}"),
+}
+
+
+def test_every_interaction_the_capability_statement_declares_is_served(gateway, course):
+    """A client that trusts /fhir/metadata finds every declared interaction and operation (no 404)."""
+    rest = APIClient().get("/fhir/metadata").json()["rest"][0]
+    declared = []
+    for resource in rest["resource"]:
+        for interaction in resource.get("interaction", []):
+            method, url = INTERACTION_URL[interaction["code"]]
+            declared.append((method, url.format(type=resource["type"])))
+        for operation in resource.get("operation", []):
+            assert resource["type"] == "Patient" and operation["name"] == "everything"
+            declared.append(("get", f"/fhir/Patient/{course.patient_id}/$everything"))
+    declared += [("get", f"/fhir/${operation['name']}") for operation in rest["operation"]]
+    for method, url in declared:
+        answer = getattr(gateway, method)(url)
+        assert answer.status_code != 404, (method, url)
+        assert answer.status_code < 400, (method, url, answer.content[:300])
