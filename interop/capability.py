@@ -26,7 +26,7 @@ IN_BUNDLES = (
 )
 PATIENT_ONLY = "Matched by MRN identifier, never created by an import; exported in $everything."
 EXPORTED_ONLY = "Derived by CAR-T Track and exported in $everything and $export; never imported."
-EXPORTED_TYPES = ("Procedure", "Condition", "AdverseEvent", "BiologicallyDerivedProduct")
+EXPORTED_TYPES = ("Procedure", "Condition", "AdverseEvent", "Medication")
 
 
 def _code_system(cid: str, url: str, title: str, concepts: list[tuple[str, str]]) -> dict[str, Any]:

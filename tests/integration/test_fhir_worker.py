@@ -6,6 +6,7 @@ gateway's webhook) with CRS grade 3, exactly as the same values entered by a nur
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import timedelta
 
@@ -36,6 +37,19 @@ NURSE_ENTRIES = (
 )
 
 
+def _settled(count, seconds: float = 3.0):
+    """A predicate that holds once ``count()`` has stayed the same for ``seconds``."""
+    seen = {"value": None, "since": 0.0}
+
+    def check() -> bool:
+        value, now = count(), time.monotonic()
+        if value != seen["value"]:
+            seen.update(value=value, since=now)
+        return now - seen["since"] >= seconds
+
+    return check
+
+
 def _paged(infusion, hook, primary) -> tuple:
     """Wait until the worker has graded the course 3 and the on-call primary's phone got the page."""
     alert = wait_for(
@@ -50,7 +64,13 @@ def _paged(infusion, hook, primary) -> tuple:
             if r["body"]["to"] == primary.phone and r["body"]["idempotency_key"] in keys
         ]
 
-    phone_pages = wait_for(pages_to_primary, timeout=30)
+    wait_for(pages_to_primary, timeout=30)
+    # The worker has taken every evaluation of the course (the last one is the alert's), and the
+    # pages due now have gone out: nothing changes for a few seconds.
+    latest = GradeEvaluation.objects.filter(infusion=infusion).latest()
+    wait_for(lambda: Alert.objects.get(pk=alert.pk).evaluation_id == latest.pk, timeout=30)
+    wait_for(_settled(lambda: Notification.objects.filter(alert=alert, status="sent").count()), timeout=30)
+    phone_pages = pages_to_primary()
     alert.refresh_from_db()
     notified = sorted(
         set(Notification.objects.filter(alert=alert).values_list("recipient__username", "channel"))
