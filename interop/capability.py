@@ -20,6 +20,14 @@ SECURITY = (
     "bounded by the token's care team; reads are access-logged."
 )
 
+IN_BUNDLES = (
+    "Created only as an entry of a transaction or batch Bundle posted to the base (request POST), "
+    "idempotent by identifier; exported in $everything and $export."
+)
+PATIENT_ONLY = "Matched by MRN identifier, never created by an import; exported in $everything."
+EXPORTED_ONLY = "Derived by CAR-T Track and exported in $everything and $export; never imported."
+EXPORTED_TYPES = ("Procedure", "Condition", "AdverseEvent", "Medication")
+
 
 def _code_system(cid: str, url: str, title: str, concepts: list[tuple[str, str]]) -> dict[str, Any]:
     return {
@@ -81,10 +89,12 @@ def statement(base_url: str) -> dict[str, Any]:
                 "mode": "server",
                 "documentation": DOCUMENTATION,
                 "security": {"description": SECURITY},
+                # Only what is served: resources arrive in a transaction or batch Bundle posted to
+                # the base, and leave in $everything and $export (no resource-level read or create).
                 "resource": [
                     {
                         "type": "Patient",
-                        "interaction": [{"code": "read"}],
+                        "documentation": PATIENT_ONLY,
                         "operation": [
                             {
                                 "name": "everything",
@@ -94,29 +104,21 @@ def statement(base_url: str) -> dict[str, Any]:
                     },
                     {
                         "type": "Observation",
-                        "interaction": [{"code": "create"}],
-                        "conditionalCreate": True,
+                        "documentation": IN_BUNDLES,
                         "supportedProfile": [codes.VITAL_SIGNS_PROFILE],
                     },
-                    {
-                        "type": "MedicationAdministration",
-                        "interaction": [{"code": "create"}],
-                        "conditionalCreate": True,
-                    },
-                    {"type": "Procedure", "interaction": [{"code": "read"}]},
-                    {"type": "Condition", "interaction": [{"code": "read"}]},
-                    {
-                        "type": "AdverseEvent",
-                        "interaction": [{"code": "read"}],
-                        "supportedProfile": [codes.AE_PROFILE],
-                    },
-                    {"type": "BiologicallyDerivedProduct", "interaction": [{"code": "read"}]},
+                    {"type": "MedicationAdministration", "documentation": IN_BUNDLES},
+                    *({"type": t, "documentation": EXPORTED_ONLY} for t in EXPORTED_TYPES),
                 ],
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],
                 "operation": [
                     {
                         "name": "export",
                         "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                        "documentation": (
+                            "GET [base]/$export answers the cohort of the token's care team at once as "
+                            "application/fhir+ndjson (no asynchronous kick-off and status polling)."
+                        ),
                     }
                 ],
             }

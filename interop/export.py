@@ -1,6 +1,6 @@
 """FHIR R4 export (FHIR-8, FHIR-6): a patient's courses as a ``collection`` Bundle, and a cohort as
 NDJSON.  Patient (the site's MRN identifier only), per infusion a Procedure and the product as a
-BiologicallyDerivedProduct, the observations (``interop.resources``), grade Observations with
+Medication, the observations (``interop.resources``), grade Observations with
 ``derivedFrom``, and per CRS/ICANS episode a Condition and an AdverseEvent on the HL7 AdverseEvent
 Clinical Research R4 backport profile."""
 
@@ -50,11 +50,13 @@ def patient_resource(patient: Patient) -> dict[str, Any]:
 
 
 def _product(infusion: Infusion) -> dict[str, Any]:
+    """The CAR-T product as a ``Medication``: in R4 the infusion's ``Procedure.usedReference`` takes
+    Device, Medication or Substance and ``AdverseEvent.suspectEntity.instance`` no
+    BiologicallyDerivedProduct, so a Medication is the type both may point at (FHIR-6)."""
     return {
-        "resourceType": "BiologicallyDerivedProduct",
+        "resourceType": "Medication",
         "id": f"product-{infusion.pk}",
-        "productCategory": "cells",
-        "productCode": {
+        "code": {
             "coding": [{"system": codes.LOCAL_PRODUCT, "code": str(infusion.product_id)}],
             "text": f"{infusion.product.name} ({infusion.product.target_antigen} CAR-T cells)",
         },
@@ -72,7 +74,7 @@ def _procedure(infusion: Infusion, patient_ref: str) -> dict[str, Any]:
         },
         "subject": {"reference": patient_ref},
         "performedDateTime": infusion.infused_at.isoformat(),
-        "usedReference": [{"reference": f"BiologicallyDerivedProduct/product-{infusion.pk}"}],
+        "usedReference": [{"reference": f"Medication/product-{infusion.pk}"}],
     }
 
 
@@ -195,7 +197,7 @@ def _episode_resources(infusion, episode: course.Episode, refs_of, meds, patient
                 }
             ]
         },
-        "suspectEntity": [{"instance": {"reference": f"BiologicallyDerivedProduct/product-{infusion.pk}"}}],
+        "suspectEntity": [{"instance": {"reference": f"Medication/product-{infusion.pk}"}}],
     }
     return [condition, adverse_event]
 

@@ -45,7 +45,9 @@ BUNDLE_TYPES = ("transaction", "batch")
 #: What CAR-T Track derives itself and so never imports (its own export re-imported, FHIR-8): the
 #: grades, episodes and the infusion record are recomputed from the observations or registered by a
 #: coordinator.  Such an entry is answered "200 OK" with an informational outcome.
-DERIVED_TYPES = frozenset({"Procedure", "BiologicallyDerivedProduct", "Condition", "AdverseEvent"})
+DERIVED_TYPES = frozenset(
+    {"Procedure", "Medication", "BiologicallyDerivedProduct", "Condition", "AdverseEvent"}
+)
 DERIVED_CODES = frozenset(
     {(codes.LOCAL_OBSERVATION, codes.CRS_GRADE_CODE), (codes.LOCAL_OBSERVATION, codes.ICANS_GRADE_CODE)}
 )

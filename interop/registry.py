@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from carttrack.vocabulary import CORTICOSTEROIDS
+from carttrack.vocabulary import CORTICOSTEROIDS, drug_name
 from monitoring.models import Infusion, Observation
 
 from . import course
@@ -92,6 +92,7 @@ class Value:
     answer: str | None
     rows: tuple[int, ...] = ()
     missing: str = ""
+    note: str = ""  # what the data manager checks against the chart (the therapies' doses, REG-3)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,20 @@ def therapies(episode: course.Episode, meds: list[Observation], period: Period) 
     return out
 
 
+def _therapy_note(chosen: list[Therapy], zone: str) -> str:
+    """The drugs of one therapy answer with their first and last dose in the period, e.g.
+    'dexamethasone 2026-04-04 to 2026-04-06, given before onset as prophylaxis and continued after
+    it' (REG-3: drug, first and last dose, prophylactic before onset)."""
+    parts = []
+    for t in chosen:
+        first, last = _day(t.first, zone), _day(t.last, zone)
+        text = f"{drug_name(t.drug)} {first}" + ("" if first == last else f" to {last}")
+        if t.prophylactic_before_onset:
+            text += ", given before onset as prophylaxis and continued after it"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def _previous_onsets(infusion: Infusion, registry: str, period: Period) -> set[str]:
     earlier = {p.key for p in PERIODS[registry](infusion) if p.end <= period.start}
     reported: set[str] = set()
@@ -209,6 +224,7 @@ def _cibmtr_values(report: Report, crs: list[course.Episode], meds) -> None:
                 f"Therapy given for CRS in this period: {choice}",
                 "yes" if chosen else "no",
                 tuple(r for t in chosen for r in t.rows),
+                note=_therapy_note(chosen, report.zone),
             )
         )
 

@@ -106,7 +106,12 @@ def mark(request, infusion_id: int):
         )
     except ValidationError as exc:
         return HttpResponse("; ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
-    messages.success(request, f"{row.get_registry_display()} {row.period}: {row.get_state_display()}")
+    period = next(p for p in registry.PERIODS[row.registry](infusion) if p.key == row.period)
+    messages.success(
+        request,
+        f"{row.get_registry_display()}, {period.label}, {infusion.patient.family_name}: "
+        f"{row.get_state_display()}",
+    )
     return redirect("interop:registry")
 
 

@@ -4,6 +4,8 @@ corrected through the same services, and refused with an OperationOutcome naming
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.utils import timezone
 
@@ -76,6 +78,48 @@ def test_a_duplicate_bundle_changes_nothing(gateway, infusion):
     assert [e["response"]["status"] for e in again["entry"]] == ["200 OK"] * 5
     assert Observation.objects.filter(infusion=infusion).count() == 5
     assert GradeEvaluation.objects.filter(infusion=infusion).count() == 5
+
+
+def test_a_duplicate_bundle_resent_by_the_engine_as_a_transaction_changes_nothing(gateway, infusion):
+    """The interface engine resends the message after a lost acknowledgement: a new Bundle id and
+    time, another order, a transaction this time, the same resources."""
+    mrn, now = infusion.patient.mrn, timezone.now()
+    first = post_bundle(gateway, load("vitals_one_per_observation", mrn=mrn, now=now)).json()
+    resent = post_bundle(gateway, load("duplicate_bundle", mrn=mrn, now=now))
+    assert resent.status_code == 200, resent.content
+    body = resent.json()
+    assert body["type"] == "transaction-response"
+    assert [e["response"]["status"] for e in body["entry"]] == ["200 OK"] * 5
+    assert sorted(e["response"]["location"] for e in body["entry"]) == sorted(
+        e["response"]["location"] for e in first["entry"]
+    )
+    assert Observation.objects.filter(infusion=infusion).count() == 5
+    assert GradeEvaluation.objects.filter(infusion=infusion).count() == 5
+    assert set(ImportedResource.objects.values_list("bundle_id", flat=True)) == {"vitals-one-per-observation"}
+
+
+def test_a_transaction_whose_last_entry_fails_in_the_service_stores_none_and_alerts_nobody(
+    gateway, infusion, django_capture_on_commit_callbacks
+):
+    """E-2: entries 0–3 are written in the transaction before entry 4 is refused by the core's own
+    range check; all of it is rolled back, and no grade reaches alerting."""
+    bundle = load("febrile_hypotensive_norepinephrine", mrn=infusion.patient.mrn)
+    assert bundle["type"] == "transaction"
+    bp = next(e["resource"] for e in bundle["entry"] if "85354-9" in json.dumps(e["resource"].get("code")))
+    bundle["entry"].remove(next(e for e in bundle["entry"] if e["resource"] is bp))
+    bp["component"][0]["valueQuantity"]["value"] = 400
+    bundle["entry"].append({"resource": bp})
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post_bundle(gateway, bundle)
+    assert response.status_code == 422, response.content
+    issues = response.json()["issue"]
+    assert issues[0]["diagnostics"].startswith(
+        f"entry[{len(bundle['entry']) - 1}] Observation 85354-9 (Blood pressure panel): field sbp: 400"
+    )
+    assert issues[-1]["diagnostics"] == "nothing of this transaction was stored"
+    assert not Observation.objects.exists() and not GradeEvaluation.objects.exists()
+    assert not ImportedResource.objects.exists()
+    assert callbacks == []  # no alert processing queued for the rolled-back grades
 
 
 def test_same_identifier_with_other_values_and_status_final_is_refused(gateway, infusion):
@@ -222,4 +266,36 @@ def test_without_a_token_or_scope_nothing_is_imported(client, infusion, gateway_
     from .conftest import post_bundle as post
 
     assert post(wrong_scope, bundle).status_code == 403
+    _token, read_key = issue_api_token(name="exporter", user=gateway_user, team=team, scopes=["fhir:read"])
+    read_only = APIClient()
+    read_only.credentials(HTTP_AUTHORIZATION=f"Bearer {read_key}")
+    refused = post(read_only, bundle)
+    assert refused.status_code == 403 and refused.json()["resourceType"] == "OperationOutcome"
+    assert "FHIR scope" in refused.json()["issue"][0]["diagnostics"]
     assert not Observation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "bundle_type"),
+    [
+        ("vitals_one_per_observation", "batch"),
+        ("vitals_one_per_observation", "transaction"),
+        ("unknown_loinc", "transaction"),
+        ("unknown_loinc", "batch"),
+        ("unknown_patient", "batch"),
+        ("unconvertible_unit", "transaction"),
+        ("oversized_51_entries", "batch"),
+    ],
+)
+def test_every_answer_of_the_import_is_valid_fhir(gateway, infusion, fixture, bundle_type):
+    """The transaction-response / batch-response Bundles and OperationOutcomes an interface engine
+    receives validate with the independent R4 models, like the export."""
+    from .test_export import validate_r4
+
+    bundle = load(fixture, mrn=infusion.patient.mrn)
+    bundle["type"] = bundle_type
+    body = post_bundle(gateway, bundle).json()
+    validate_r4(body)
+    for entry in body.get("entry", []):
+        if "outcome" in entry["response"]:
+            validate_r4(entry["response"]["outcome"])

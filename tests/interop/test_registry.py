@@ -8,6 +8,7 @@ import csv
 import io
 import itertools
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -208,3 +209,68 @@ def test_the_cohort_csv_uses_the_registry_field_names(long_course, coordinator):
     assert rows[0]["Did the recipient experience cytokine release syndrome (CRS)?"] == "yes"
     assert rows[0]["mrn"] == long_course.patient.mrn
     assert timezone.now() > long_course.infused_at
+
+
+@pytest.mark.django_db
+def test_the_report_names_each_therapy_with_its_doses_and_prophylaxis_continued(long_course, coordinator):
+    """REG-3: a data manager reads which drug was given when, and why a dose before onset counts."""
+    day100 = registry.cibmtr_periods(long_course)[0]
+    report = registry.build(long_course, Registry.CIBMTR, day100)
+    steroids = next(v for v in report.values if v.question.endswith("corticosteroids"))
+    zone = ZoneInfo(long_course.care_team.time_zone)
+    day99 = (long_course.infused_at + timedelta(days=99)).astimezone(zone).date()
+    # day 94 (before onset on day 95) and day 99 in the period; day 101.5 is the 6-month period's
+    assert steroids.note == f"dexamethasone {day99}, given before onset as prophylaxis and continued after it"
+    toci = next(v for v in report.values if v.question.endswith("tocilizumab"))
+    assert toci.answer == "no" and toci.note == ""
+    url = reverse("interop:registry_report", args=[long_course.pk]) + "?registry=cibmtr&period=day-100"
+    page = client_for(coordinator).get(url).content.decode()
+    assert "given before onset as prophylaxis and continued after it" in page
+
+
+@pytest.mark.django_db
+def test_marking_a_report_confirms_it_by_the_periods_name(long_course, coordinator):
+    client = client_for(coordinator)
+    answer = client.post(
+        reverse("interop:registry_mark", args=[long_course.pk]),
+        {"registry": "cibmtr", "period": "day-100", "state": "done"},
+        follow=True,
+    )
+    page = answer.content.decode()
+    assert f"CIBMTR Form 4100, Day 100, {long_course.patient.family_name}: Done (submitted)" in page
+    assert "day-100:" not in page
+
+
+@pytest.mark.django_db
+def test_a_report_and_the_cohort_file_are_access_logged(long_course, coordinator):
+    from audit.models import AccessLog
+
+    client = client_for(coordinator)
+    url = reverse("interop:registry_report", args=[long_course.pk]) + "?registry=ebmt&period=day-100"
+    assert client.get(url).status_code == 200
+    assert client.get(reverse("interop:registry_csv", args=["ebmt"])).status_code == 200
+    logged = AccessLog.objects.filter(patient_id=long_course.patient_id, username=coordinator.username)
+    assert sorted(logged.values_list("view_name", flat=True)) == [
+        "interop:registry_csv",
+        "interop:registry_report",
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["cibmtr", "ebmt"])
+def test_every_filled_value_links_to_observations_shown_on_the_report(long_course, coordinator, name):
+    """REG-3: every answer drawn from the chart (yes, a date, a grade) names the observations behind
+    it, and each of them is on the page with its anchor; "previously reported" is the coordinator's
+    record of an earlier report, not an observation."""
+    client = client_for(coordinator)
+    for period in registry.PERIODS[name](long_course)[:2]:
+        report = registry.build(long_course, name, period)
+        query = f"?registry={name}&period={period.key}"
+        url = reverse("interop:registry_report", args=[long_course.pk]) + query
+        page = client.get(url).content.decode()
+        for value in report.values:
+            if value.answer in (None, "no") or value.question.startswith("Was the date"):
+                continue
+            assert value.rows, (period.key, value.question)
+            for row in value.rows:
+                assert f'href="#obs-{row}"' in page and f'id="obs-{row}"' in page, (value.question, row)
