@@ -223,3 +223,17 @@ def test_without_a_token_or_scope_nothing_is_imported(client, infusion, gateway_
 
     assert post(wrong_scope, bundle).status_code == 403
     assert not Observation.objects.exists()
+
+
+def test_a_time_without_zone_is_refused_naming_effective_date_time(gateway, infusion, team):
+    """FHIR R4 requires a zone on a dateTime with a time of day, so the import refuses a zoneless
+    effectiveDateTime (never reads it as UTC) and stores nothing (INPUT-12)."""
+    team.time_zone = "Europe/Berlin"
+    team.save()
+    wall = timezone.localtime(timezone.now()).replace(tzinfo=None, microsecond=0)
+    bundle = load("bp_panel", mrn=infusion.patient.mrn)
+    bundle["entry"][0]["resource"]["effectiveDateTime"] = wall.isoformat()
+    entry = post_bundle(gateway, bundle).json()["entry"][0]["response"]
+    assert entry["status"] == "422 Unprocessable Entity"
+    assert "effectiveDateTime" in entry["outcome"]["issue"][0]["diagnostics"]
+    assert not Observation.objects.exists()
