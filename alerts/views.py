@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import carttrack
 from accounts.models import CareTeam, Role, User
 from accounts.permissions import can, capability_required, require
 from accounts.zones import in_care_team_zone
@@ -176,12 +177,13 @@ def _managed_schedule(request, schedule_id: int) -> OnCallSchedule:
     return schedule
 
 
-def _parse_local(value: str, tz: ZoneInfo) -> datetime:
+def _parse_local(value: str, tz: ZoneInfo, field: str) -> datetime:
+    """A wall time of the schedule's zone through the clinical core's one rule (INPUT-12): a time the
+    clocks skip or repeat for daylight saving is refused, not guessed an hour wrong."""
     try:
-        naive = datetime.fromisoformat(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError({"time": ["Give a date and time, e.g. 2026-03-29T08:00."]}) from exc
-    return naive.replace(tzinfo=tz) if naive.tzinfo is None else naive
+        return carttrack.parse_timestamp(value, zone=tz.key, field=field)
+    except carttrack.ObservationError as exc:
+        raise ValidationError({field: [exc.problem or str(exc)]}) from None
 
 
 @login_required
@@ -199,8 +201,8 @@ def oncall_override(request, schedule_id: int):
             user=user,
             by=request.user,
             reason=request.POST.get("reason", ""),
-            starts_at=_parse_local(request.POST.get("starts_at", ""), schedule.tz),
-            ends_at=_parse_local(request.POST.get("ends_at", ""), schedule.tz),
+            starts_at=_parse_local(request.POST.get("starts_at", ""), schedule.tz, "starts_at"),
+            ends_at=_parse_local(request.POST.get("ends_at", ""), schedule.tz, "ends_at"),
         )
         messages.success(request, f"{user} is on call for the override period.")
     except ValidationError as exc:

@@ -22,6 +22,7 @@ from carttrack.followup.ssc import MRSS_SITE_MAX, MRSS_SITES
 from carttrack.followup.steroids import FOLLOWUP_DRUGS
 from carttrack.followup.wording import first_upper
 from carttrack.vocabulary import FOLLOWUP_LAB_LOINC, LAB_FIELDS
+from monitoring.forms.base import RecordedAtField
 
 MEDICATION_ROWS = 8
 TRI_CHOICES = [("", "Not assessed"), ("yes", "Present"), ("no", "Absent")]
@@ -61,10 +62,10 @@ class VisitForm(forms.Form):
     # Generated when the form is shown: the same visit sent twice is stored once (a form without it,
     # e.g. from an old page, gets a fresh one and is stored as a new visit).
     client_uuid = forms.UUIDField(widget=forms.HiddenInput, required=False)
-    observed_at = forms.DateTimeField(
+    # The ward's wall time read through the clinical core's one rule, as on the nurse's forms (INPUT-12).
+    observed_at = RecordedAtField(
         label="Visit date and time",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
 
     def __init__(self, *args: Any, group: IndicationGroup, regimen: list[dict] | None = None, **kwargs: Any):

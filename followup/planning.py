@@ -21,6 +21,7 @@ from carttrack.followup.eligibility import (
 from carttrack.followup.steroids import MG_EQUIVALENT_TO_PREDNISOLONE_5, normalise_drug_name
 from carttrack.followup.washout import WashoutItem, still_missing, washout_checklist
 from carttrack.followup.wording import first_upper
+from monitoring.forms.base import RecordedAtField
 from monitoring.models import Indication, Patient
 
 from .models import PlannedCourse
@@ -38,11 +39,11 @@ ADHERENCE = [("", "Not recorded"), ("yes", "Adherent"), ("no", "Not adherent")]
 
 
 class PlanForm(forms.Form):
-    planned_leukapheresis_at = forms.DateTimeField(
+    # Wall times of the care team's zone through the clinical core's one rule (INPUT-12).
+    planned_leukapheresis_at = RecordedAtField(
         label="Planned leukapheresis",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     latent_infection = forms.BooleanField(label="Latent HBV, HCV or HIV found", required=False)
 
@@ -99,12 +100,11 @@ class PlanForm(forms.Form):
                 max_length=80,
                 widget=forms.TextInput(attrs={"list": "followup-drugs"}),
             )
-            self.fields[f"l_{i}_at"] = forms.DateTimeField(
+            self.fields[f"l_{i}_at"] = RecordedAtField(
                 label="Last dose",
                 required=False,
                 initial=info.get("at"),
                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
             )
             self.fields[f"l_{i}_mg"] = forms.DecimalField(
                 label="Current mg/day (glucocorticoids)",

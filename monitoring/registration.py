@@ -20,10 +20,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import CareTeam
 from accounts.permissions import can
 
 from .models import Infusion, InfusionStatus, Patient, Product
-from .services import CLOCK_SKEW, ObservationConflict
+from .services import CLOCK_SKEW, ObservationConflict, read_observed_at
 
 #: The earliest date of birth and infusion year a record may carry (typing slips such as 1025).
 EARLIEST_BIRTH_YEAR = 1900
@@ -69,6 +70,14 @@ def check_infused_at(value: datetime) -> None:
         )
 
 
+def _infusion_time(value: datetime | str, patient: Patient) -> datetime:
+    """``value`` as an aware time; the care team's zone is looked up only for a time without offset."""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        return value
+    zone = CareTeam.objects.filter(pk=patient.care_team_id).values_list("time_zone", flat=True).first()
+    return read_observed_at(value, zone=zone or "UTC", field="infused_at")
+
+
 def _save_with_history(obj, *, user, reason: str, **save_kwargs) -> None:
     obj.full_clean()
     obj._history_user = user  # django-simple-history: the history row names who did it and why
@@ -107,7 +116,7 @@ def patient_update(*, user: Any, patient: Patient, **fields: Any) -> Patient:
 
 
 def infusion_start(
-    *, user: Any, patient: Patient, product: Product, infused_at: datetime, reason: str = ""
+    *, user: Any, patient: Patient, product: Product, infused_at: datetime | str, reason: str = ""
 ) -> Infusion:
     """Record the infusion (day 0) of ``product`` for ``patient``, in the patient's care team.
 
@@ -119,14 +128,15 @@ def infusion_start(
 
 
 def infusion_start_within(
-    *, user: Any, patient: Patient, product: Product, infused_at: datetime, reason: str = ""
+    *, user: Any, patient: Patient, product: Product, infused_at: datetime | str, reason: str = ""
 ) -> Infusion:
     """:func:`infusion_start` inside the caller's transaction, for a caller that records more with the
     infusion in one durable transaction (``followup.course_start``: a planned course becomes this
-    infusion). ``reason`` is the history row's reason (default: "infusion of <product> started")."""
+    infusion). ``reason`` is the history row's reason (default: "infusion of <product> started").
+    ``infused_at`` is an aware time, or ISO-8601 text / a naive time read through the clinical core's
+    one rule (INPUT-12): a time without offset is a wall time of the patient's care team."""
     _require_manage(user, patient.care_team_id)
-    if timezone.is_naive(infused_at):
-        raise ValidationError({"infused_at": ["Give the infusion time with its time zone."]})
+    infused_at = _infusion_time(infused_at, patient)
     check_infused_at(infused_at)
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     if Infusion.objects.filter(patient=locked, status=InfusionStatus.ACTIVE).exists():

@@ -117,10 +117,11 @@ class RecordedTimeField(serializers.CharField):
 class InfusionCreateSerializer(serializers.Serializer):
     patient = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    infused_at = serializers.DateTimeField()
-
-    def validate_infused_at(self, value):
-        return _checked(registration.check_infused_at, value)
+    infused_at = RecordedTimeField(
+        help_text="ISO 8601 with its UTC offset, e.g. 2025-03-01T08:30:00+01:00; without one it is read in "
+        "the patient's care team's time zone (a time skipped or repeated by a daylight-saving change is "
+        "refused)"
+    )
 
 
 class InfusionCloseSerializer(serializers.Serializer):

@@ -126,3 +126,27 @@ def test_a_rotation_member_must_hold_the_role_and_a_swap_refuses_one_who_lost_it
     a.memberships.update(role=Role.NURSE)  # doc_a is no longer a physician of the team
     with pytest.raises(ValidationError, match="only a physician"):
         services.oncall_swap(schedule=schedule, shift_a=2, shift_b=3, by=coord)
+
+
+def test_an_override_time_the_clocks_skip_is_refused_not_guessed(berlin_schedule, client):
+    """Override times are wall times of the schedule's zone read by the clinical core's rule (INPUT-12):
+    02:30 on 29 March 2026 does not exist in Berlin; it was stored as a time an hour off."""
+    schedule, a, _b, coord = berlin_schedule
+    client.force_login(coord)
+    page = client.get(reverse("alerts:oncall")).content.decode()
+    assert "From (local time, Europe/Berlin)" in page
+    response = client.post(
+        reverse("alerts:oncall_override", args=[schedule.pk]),
+        {"user": a.pk, "starts_at": "2026-03-29T02:30", "ends_at": "2026-03-29T10:00"},
+        follow=True,
+    )
+    words = "does not exist in Europe/Berlin (the clocks skip it for daylight saving)"
+    assert words in response.content.decode()
+    assert not schedule.overrides.exists()
+    fine = client.post(
+        reverse("alerts:oncall_override", args=[schedule.pk]),
+        {"user": a.pk, "starts_at": "2026-03-29T03:30", "ends_at": "2026-03-29T10:00"},
+        follow=True,
+    )
+    assert fine.status_code == 200
+    assert schedule.overrides.get().starts_at == at(2026, 3, 29, 3, 30)

@@ -152,3 +152,57 @@ def test_a_closing_time_without_zone_is_read_in_the_team_zone(coordinator_api, t
     assert response.status_code == 200, response.content
     infusion.refresh_from_db()
     assert infusion.closed_at == wall.replace(tzinfo=berlin)
+
+
+@pytest.mark.django_db
+class TestInfusedAt:
+    """Starting an infusion over the API reads its time by the same rule as an observation's (INPUT-12):
+    before, DRF read a time without offset as UTC although the team is in Europe/Berlin."""
+
+    @pytest.fixture
+    def berlin(self, team):
+        team.time_zone = "Europe/Berlin"
+        team.save()
+        return ZoneInfo("Europe/Berlin")
+
+    def start(self, coordinator_api, patient, product, infused_at):
+        body = {"patient": patient.pk, "product": product.pk, "infused_at": infused_at}
+        return coordinator_api.post(reverse("api-infusion-list"), body, format="json")
+
+    def test_a_time_without_zone_is_read_in_the_team_zone(self, coordinator_api, patient, product, berlin):
+        wall = (timezone.now() - timedelta(hours=2)).astimezone(berlin).replace(tzinfo=None, microsecond=0)
+        response = self.start(coordinator_api, patient, product, wall.isoformat())
+        assert response.status_code == 201, response.content
+        infusion = patient.infusions.get()
+        assert infusion.infused_at == wall.replace(tzinfo=berlin)  # Berlin wall time, not UTC
+
+    def test_a_time_with_offset_is_taken_as_written(self, coordinator_api, patient, product, berlin):
+        moment = (timezone.now() - timedelta(hours=2)).replace(microsecond=0)
+        response = self.start(coordinator_api, patient, product, moment.isoformat())
+        assert response.status_code == 201 and patient.infusions.get().infused_at == moment
+
+    def test_a_wall_time_the_clocks_skip_is_refused_in_the_cores_words(
+        self, client, coordinator, coordinator_api, patient, product, berlin
+    ):
+        response = self.start(coordinator_api, patient, product, "2026-03-29T02:30:00")
+        assert response.status_code == 400
+        [message] = response.json()["infused_at"]
+        assert "does not exist in Europe/Berlin" in message
+        # The coordinator's screen refuses the same time with the same words.
+        client.force_login(coordinator)
+        screen = client.post(
+            f"/courses/patients/{patient.pk}/infusion/start/",
+            {"product": product.pk, "infused_at": "2026-03-29T02:30"},
+        )
+        assert screen.status_code == 422
+        assert "does not exist in Europe/Berlin (the clocks skip it for daylight saving)" in message
+        assert "does not exist in Europe/Berlin (the clocks skip it for daylight saving)" in (
+            screen.content.decode()
+        )
+        assert not patient.infusions.exists()
+
+    @pytest.mark.parametrize("text", ["yesterday", "2026-03-01", ""])
+    def test_not_a_time_names_the_field(self, coordinator_api, patient, product, berlin, text):
+        response = self.start(coordinator_api, patient, product, text)
+        assert response.status_code == 400 and response.json()["infused_at"], response.content
+        assert not patient.infusions.exists()

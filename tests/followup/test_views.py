@@ -231,3 +231,30 @@ def test_a_task_is_dated_in_its_care_teams_zone(rheum_client, lupus_course):
     html = rheum_client.get(reverse("followup:tasks")).content.decode()
     row = html.split("Month 2 visit not documented")[1].split("</tr>")[0]
     assert ("CET" in row or "CEST" in row) and "UTC" not in row
+
+
+SKIPPED = "2026-03-29T02:30"  # Europe/Berlin: the clocks jump from 02:00 to 03:00 (INPUT-12)
+SKIPPED_WORDS = "does not exist in Europe/Berlin (the clocks skip it for daylight saving)"
+
+
+def test_a_visit_time_the_clocks_skip_is_refused_in_the_cores_words(rheum_client, lupus_course):
+    """The visit form reads its time by the nurse's forms' rule and message, not Django's own."""
+    url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
+    before = Observation.objects.count()
+    response = rheum_client.post(url, _visit_post(lupus_course, 2160, observed_at=SKIPPED))
+    assert response.status_code == 422
+    assert SKIPPED_WORDS in response.content.decode()
+    assert Observation.objects.count() == before
+
+
+def test_planned_course_times_the_clocks_skip_are_refused_in_the_cores_words(client, rheum_team):
+    coordinator = factories.make_user(Role.COORDINATOR, rheum_team)
+    client.force_login(coordinator)
+    patient = factories.make_patient(rheum_team, indication=Indication.SLE)
+    url = reverse("followup:planned_course", args=[patient.pk])
+    for field in ("planned_leukapheresis_at", "l_0_at"):
+        data = {"l_0_drug": "mycophenolate mofetil", field: SKIPPED}
+        response = client.post(url, data)
+        assert response.status_code == 422, field
+        assert SKIPPED_WORDS in response.content.decode(), field
+    assert not PlannedCourse.objects.filter(patient=patient).exists()

@@ -299,3 +299,17 @@ def test_every_answer_of_the_import_is_valid_fhir(gateway, infusion, fixture, bu
     for entry in body.get("entry", []):
         if "outcome" in entry["response"]:
             validate_r4(entry["response"]["outcome"])
+
+
+def test_a_time_without_zone_is_refused_naming_effective_date_time(gateway, infusion, team):
+    """FHIR R4 requires a zone on a dateTime with a time of day, so the import refuses a zoneless
+    effectiveDateTime (never reads it as UTC) and stores nothing (INPUT-12)."""
+    team.time_zone = "Europe/Berlin"
+    team.save()
+    wall = timezone.localtime(timezone.now()).replace(tzinfo=None, microsecond=0)
+    bundle = load("bp_panel", mrn=infusion.patient.mrn)
+    bundle["entry"][0]["resource"]["effectiveDateTime"] = wall.isoformat()
+    entry = post_bundle(gateway, bundle).json()["entry"][0]["response"]
+    assert entry["status"] == "422 Unprocessable Entity"
+    assert "effectiveDateTime" in entry["outcome"]["issue"][0]["diagnostics"]
+    assert not Observation.objects.exists()
