@@ -53,7 +53,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "revoked_at",
     )
     list_filter = ("team",)
-    readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "key_hash"]
+    readonly_fields = [f.name for f in ApiToken._meta.get_fields() if f.concrete and f.name != "key_hash"]
     exclude = ("key_hash",)
     actions = ["revoke"]
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 
 
 class AccountsConfig(AppConfig):
@@ -6,8 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and care teams"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
-
+        # The middleware imports the two-factor models, which exist only once the app registry is ready.
         from .middleware import mark_signed_in
 
         user_logged_in.connect(mark_signed_in, dispatch_uid="accounts.mark_signed_in")

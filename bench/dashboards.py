@@ -23,7 +23,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,11 +42,12 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench import seeding  # noqa: E402
+
 
 def populate(n_patients: int):
     from accounts.models import Role
-    from alerts.models import Alert, AlertStatus, Urgency
-    from monitoring.models import GradeEvaluation, Indication, Observation, Patient
+    from monitoring.models import Indication
     from tests import factories
 
     team = factories.make_team("Bench ward")
@@ -56,87 +56,52 @@ def populate(n_patients: int):
     products = [factories.make_product(f"Bench product {i}") for i in range(4)]
     now = timezone.now()
     indications = [Indication.LBCL, Indication.MYELOMA, Indication.SLE, Indication.B_ALL]
-    patients = Patient.objects.bulk_create(
-        [
-            Patient(
-                mrn=f"B{i:06d}",
-                given_name="Bench",
-                family_name=f"Patient{i:04d}",
-                date_of_birth=now.date().replace(year=now.year - 40 - i % 30),
-                sex="F",
-                weight_kg=70,
-                indication=indications[i % 4],
-                care_team=team,
-            )
-            for i in range(n_patients)
-        ]
-    )
-    from monitoring.models import Infusion
+    hour = timedelta(hours=1)
 
-    infusions = Infusion.objects.bulk_create(
-        [
-            Infusion(
-                patient=p,
-                product=products[i % 4],
-                care_team=team,
-                infused_at=now - timedelta(hours=6 + (i * 7) % (24 * 28)),
-            )
-            for i, p in enumerate(patients)
+    def history(i: int) -> list[seeding.HistoryRow]:
+        vitals = [
+            ("vitals", hour * (1 + k), {"temp_c": 37.5 + k * 0.4, "hr": 90 + k * 10, "sbp": 110})
+            for k in range(3)
         ]
+        return [*vitals, ("lab", hour * 2, {"anc_per_uL": 300 + i})]
+
+    def grades(i: int) -> list[seeding.GradeRow]:
+        return [
+            (
+                hour * (1 + k),
+                {
+                    "crs_grade": (i + k) % 4,
+                    "crs_max": (i + k) % 4,
+                    "icans_grade": i % 3,
+                    "icans_max": i % 3,
+                    "icaht_early": i % 3,
+                },
+            )
+            for k in range(3)
+        ]
+
+    seeding.seed_courses(
+        team=team,
+        nurse=nurse,
+        products=products,
+        patients=[
+            {
+                "mrn": f"B{i:06d}",
+                "given_name": "Bench",
+                "family_name": f"Patient{i:04d}",
+                "date_of_birth": now.date().replace(year=now.year - 40 - i % 30),
+                "sex": "F",
+                "weight_kg": 70,
+                "indication": indications[i % 4],
+            }
+            for i in range(n_patients)
+        ],
+        infused_at=lambda i: now - timedelta(hours=6 + (i * 7) % (24 * 28)),
+        history=history,
+        grades=grades,
+        alert_every=3,
+        now=now,
     )
-    observations, evaluations, alerts = [], [], []
-    for i, inf in enumerate(infusions):
-        for k in range(3):
-            observations.append(
-                Observation(
-                    infusion=inf,
-                    kind="vitals",
-                    payload={"temp_c": 37.5 + k * 0.4, "hr": 90 + k * 10, "sbp": 110},
-                    observed_at=inf.infused_at + timedelta(hours=1 + k),
-                    recorded_by=nurse,
-                    client_uuid=uuid.uuid4(),
-                )
-            )
-        observations.append(
-            Observation(
-                infusion=inf,
-                kind="lab",
-                payload={"anc_per_uL": 300 + i},
-                observed_at=inf.infused_at + timedelta(hours=2),
-                recorded_by=nurse,
-                client_uuid=uuid.uuid4(),
-            )
-        )
-        for k in range(3):
-            evaluations.append(
-                GradeEvaluation(
-                    infusion=inf,
-                    evaluated_at=inf.infused_at + timedelta(hours=1 + k),
-                    crs_grade=(i + k) % 4,
-                    crs_max=(i + k) % 4,
-                    icans_grade=i % 3,
-                    icans_max=i % 3,
-                    icaht_early=i % 3,
-                    rule_set="astct-2019/carttrack-1",
-                )
-            )
-        if i % 3 == 0:
-            alerts.append(
-                Alert(
-                    infusion=inf,
-                    patient=inf.patient,
-                    care_team=team,
-                    syndrome="crs",
-                    grade=2,
-                    current_grade=2,
-                    urgency=Urgency.URGENT,
-                    status=AlertStatus.OPEN,
-                    opened_at=now - timedelta(minutes=i % 90),
-                )
-            )
-    Observation.objects.bulk_create(observations, batch_size=2000)
-    GradeEvaluation.objects.bulk_create(evaluations, batch_size=2000)
-    Alert.objects.bulk_create(alerts, batch_size=2000)
 
     # One 30-day course: vitals every 4 h, neuro every 12 h, daily labs, medications, evaluations.
     long_patient = factories.make_patient(team, family_name="Timeline")
@@ -144,12 +109,11 @@ def populate(n_patients: int):
     rows, evals = [], []
     for h in range(0, 30 * 24, 4):
         rows.append(
-            Observation(
-                infusion=long,
+            seeding.observation_row(
+                long,
                 kind="vitals",
-                observed_at=long.infused_at + timedelta(hours=h),
-                recorded_by=nurse,
-                client_uuid=uuid.uuid4(),
+                after=hour * h,
+                nurse=nurse,
                 payload={
                     "temp_c": 37 + (h % 48) / 30,
                     "hr": 80 + h % 40,
@@ -163,24 +127,22 @@ def populate(n_patients: int):
             )
         )
         evals.append(
-            GradeEvaluation(
-                infusion=long,
-                evaluated_at=long.infused_at + timedelta(hours=h),
+            seeding.grade_row(
+                long,
+                after=hour * h,
                 crs_grade=2 if 48 <= h <= 96 else 0,
                 crs_max=2,
                 icans_grade=0,
                 icans_max=1,
-                rule_set="astct-2019/carttrack-1",
             )
         )
     for h in range(0, 30 * 24, 12):
         rows.append(
-            Observation(
-                infusion=long,
+            seeding.observation_row(
+                long,
                 kind="neuro",
-                observed_at=long.infused_at + timedelta(hours=h, minutes=5),
-                recorded_by=nurse,
-                client_uuid=uuid.uuid4(),
+                after=timedelta(hours=h, minutes=5),
+                nurse=nurse,
                 payload={
                     "ice": {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 1},
                     "consciousness": "alert",
@@ -189,12 +151,11 @@ def populate(n_patients: int):
         )
     for d in range(30):
         rows.append(
-            Observation(
-                infusion=long,
+            seeding.observation_row(
+                long,
                 kind="lab",
-                observed_at=long.infused_at + timedelta(days=d, hours=6),
-                recorded_by=nurse,
-                client_uuid=uuid.uuid4(),
+                after=timedelta(days=d, hours=6),
+                nurse=nurse,
                 payload={
                     "crp_mg_L": 20 + d,
                     "ferritin_ng_mL": 800 + 10 * d,
@@ -206,17 +167,15 @@ def populate(n_patients: int):
         )
     for h in (50, 60, 70):
         rows.append(
-            Observation(
-                infusion=long,
+            seeding.observation_row(
+                long,
                 kind="medication",
-                observed_at=long.infused_at + timedelta(hours=h),
-                recorded_by=nurse,
-                client_uuid=uuid.uuid4(),
+                after=hour * h,
+                nurse=nurse,
                 payload={"drug": "tocilizumab", "dose_mg": 560},
             )
         )
-    Observation.objects.bulk_create(rows, batch_size=2000)
-    GradeEvaluation.objects.bulk_create(evals, batch_size=2000)
+    seeding.save_rows(rows, evals)
     return coordinator, long_patient, len(rows)
 
 

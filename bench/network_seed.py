@@ -4,17 +4,19 @@ Per centre (care team, Europe/Berlin): ``patients`` active infusions with a hist
 and one stored grade, an open alert for every fifth patient, a nurse whose tablet posts with a
 personal token, a device gateway (service user) with an integration token, a coordinator and two
 physicians signed in with two-factor (sessions as a browser holds them).  One network coordinator
-is a coordinator of every centre.  History rows are bulk-inserted (grading them one by one through
-the service would take minutes for 2 500 courses); every POST of the load is graded for real.
+is a coordinator of every centre.  History rows are bulk-inserted (``bench/seeding.py``: grading
+them one by one through the service would take minutes for 2 500 courses); every POST of the load
+is graded for real.
 """
 
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+
+from bench import seeding
 
 
 @dataclass
@@ -86,16 +88,7 @@ def seed(centres: int, patients: int, history: int) -> Network:
 
     from accounts.models import CareTeam, Membership, Role, User
     from accounts.tokens import issue_api_token
-    from alerts.models import Alert, AlertStatus, Urgency
-    from monitoring.models import (
-        GradeEvaluation,
-        Indication,
-        Infusion,
-        MonitoringTemplate,
-        Observation,
-        Patient,
-        Product,
-    )
+    from monitoring.models import Indication, MonitoringTemplate, Product
 
     rng = random.Random(16)
     now = timezone.now()
@@ -129,72 +122,35 @@ def seed(centres: int, patients: int, history: int) -> Network:
         _t, device_key = issue_api_token(
             name=f"monitor feed {c:02d}", user=gateway, team=team, scopes=["observations:write"]
         )
-        people = Patient.objects.bulk_create(
-            [
-                Patient(
-                    mrn=f"N{c:02d}{i:04d}",
-                    given_name="Net",
-                    family_name=f"Patient{c:02d}{i:04d}",
-                    date_of_birth=date(1950 + i % 40, 1 + i % 12, 1),
-                    weight_kg=Decimal("70.0"),
-                    indication=indications[i % 4],
-                    care_team=team,
-                )
+
+        def history_of(i: int) -> list[seeding.HistoryRow]:
+            return [("vitals", timedelta(hours=1 + 4 * h), vitals_payload(rng)) for h in range(history)]
+
+        def grade_of(i: int) -> list[seeding.GradeRow]:
+            last = timedelta(hours=1 + 4 * max(history - 1, 0))
+            return [(last, {"crs_grade": i % 2, "crs_max": i % 3, "icans_grade": 0, "icans_max": 0})]
+
+        infusions = seeding.seed_courses(
+            team=team,
+            nurse=nurse,
+            products=products,
+            patients=[
+                {
+                    "mrn": f"N{c:02d}{i:04d}",
+                    "given_name": "Net",
+                    "family_name": f"Patient{c:02d}{i:04d}",
+                    "date_of_birth": date(1950 + i % 40, 1 + i % 12, 1),
+                    "weight_kg": Decimal("70.0"),
+                    "indication": indications[i % 4],
+                }
                 for i in range(patients)
-            ]
+            ],
+            infused_at=lambda i: now - timedelta(hours=4 * history + 2 + (i * 5) % 200),
+            history=history_of,
+            grades=grade_of,
+            alert_every=5,
+            now=now,
         )
-        infusions = Infusion.objects.bulk_create(
-            [
-                Infusion(
-                    patient=p,
-                    product=products[i % 4],
-                    care_team=team,
-                    infused_at=now - timedelta(hours=4 * history + 2 + (i * 5) % 200),
-                )
-                for i, p in enumerate(people)
-            ]
-        )
-        rows, grades, alerts = [], [], []
-        for i, inf in enumerate(infusions):
-            for h in range(history):
-                rows.append(
-                    Observation(
-                        infusion=inf,
-                        kind="vitals",
-                        payload=vitals_payload(rng),
-                        observed_at=inf.infused_at + timedelta(hours=1 + 4 * h),
-                        recorded_by=nurse,
-                        client_uuid=uuid.uuid4(),
-                    )
-                )
-            grades.append(
-                GradeEvaluation(
-                    infusion=inf,
-                    evaluated_at=inf.infused_at + timedelta(hours=1 + 4 * max(history - 1, 0)),
-                    crs_grade=i % 2,
-                    crs_max=i % 3,
-                    icans_grade=0,
-                    icans_max=0,
-                    rule_set="astct-2019/carttrack-1",
-                )
-            )
-            if i % 5 == 0:
-                alerts.append(
-                    Alert(
-                        infusion=inf,
-                        patient=inf.patient,
-                        care_team=team,
-                        syndrome="crs",
-                        grade=2,
-                        current_grade=2,
-                        urgency=Urgency.URGENT,
-                        status=AlertStatus.OPEN,
-                        opened_at=now - timedelta(minutes=i % 90),
-                    )
-                )
-        Observation.objects.bulk_create(rows, batch_size=2000)
-        GradeEvaluation.objects.bulk_create(grades, batch_size=2000)
-        Alert.objects.bulk_create(alerts, batch_size=2000)
         network.centres.append(
             Centre(
                 team_id=team.pk,

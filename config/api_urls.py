@@ -8,8 +8,9 @@ neither inline scripts nor third-party hosts).
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.template import engines
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from drf_spectacular.generators import SchemaGenerator
@@ -186,9 +187,6 @@ class ApiDocsView(View):
     """The API reference as a plain server-rendered page built from the OpenAPI schema."""
 
     def get(self, request):
-        from django.http import HttpResponse
-        from django.urls import reverse
-
         schema = SchemaGenerator().get_schema(request=None, public=True)
         template = engines["django"].from_string(DOCS_TEMPLATE)
         context = {**docs_context(schema), "schema_url": reverse("api-schema")}

@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from alerts.schedule import beat_schedule
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 app = Celery("carttrack")
@@ -14,6 +16,4 @@ app.autodiscover_tasks()
 @app.on_after_finalize.connect
 def _install_beat_schedule(sender: Celery, **_: object) -> None:
     """Load the periodic tasks from the one place that defines them."""
-    from alerts.schedule import BEAT_SCHEDULE
-
-    sender.conf.beat_schedule = BEAT_SCHEDULE
+    sender.conf.beat_schedule = beat_schedule()

@@ -17,6 +17,8 @@ from django.core.files.storage import FileSystemStorage
 
 PREFIX = "plotly"
 FILES = ("plotly.min.js",)
+#: The system check of this finder (``manage.py check``, so every start): Plotly's script is missing.
+PLOTLY_MISSING = "dashboards.E001"
 
 
 def plotly_package_data() -> Path:
@@ -33,7 +35,14 @@ class PlotlyFinder(BaseFinder):
     def check(self, **kwargs):
         missing = [name for name in FILES if not (self.root / name).is_file()]
         if missing:
-            return [Error(f"plotly package lacks {', '.join(missing)} in {self.root}", id="monitoring.E001")]
+            return [
+                Error(
+                    f"The plotly package lacks {', '.join(missing)} in {self.root}: the timeline charts "
+                    "would not draw.",
+                    hint="Reinstall the locked dependencies from uv.lock (uv sync --frozen).",
+                    id=PLOTLY_MISSING,
+                )
+            ]
         return []
 
     def find(self, path, find_all=False, **kwargs):

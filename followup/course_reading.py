@@ -16,9 +16,21 @@ from carttrack.followup.visits import DEFAULT_TEMPLATE_VERSION
 from monitoring import grading
 from monitoring.models import Infusion, Observation
 
+from .models import FollowupEvaluation
+
 #: Fields read for each observation row.
 ROW_FIELDS = ("id", "infusion_id", "kind", "payload", "observed_at")
 Row = tuple[int, int, str, dict, datetime]
+
+
+def template_version_of(infusion: Infusion) -> str | None:
+    """A course keeps the visit template version it was first scheduled with (VISIT-3)."""
+    return (
+        FollowupEvaluation.objects.filter(infusion=infusion)
+        .order_by("evaluated_at", "id")
+        .values_list("visit_template_version", flat=True)
+        .first()
+    )
 
 
 def current_rows(infusion_ids: Iterable[int]) -> dict[int, list[Row]]:

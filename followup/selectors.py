@@ -28,7 +28,7 @@ from carttrack.followup.wording import HOURS_PER_MONTH
 from monitoring import grading
 from monitoring.models import CloseReason, Infusion, Patient
 
-from . import course_reading, licats, services
+from . import course_reading, licats
 from .models import Finding, PlannedCourse, PlannedCourseStatus, TaskStatus
 
 #: The trajectories on the patient page (OUTCOME-3): lab field or "sledai_2k" -> (label, unit).
@@ -117,7 +117,7 @@ def course_view(
         if chosen is None:
             raise Http404("No such course")
     rows = course_reading.current_rows([chosen.pk])[chosen.pk]
-    version = services.template_version_of(chosen)
+    version = course_reading.template_version_of(chosen)
     result = course_reading.evaluate(chosen, rows, as_of=now, template_version=version)
     group = IndicationGroup(result.group) if result else group_of(chosen)
     template = template_for(group, version or course_reading.followup_settings(None).visit_template_version)

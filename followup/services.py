@@ -17,27 +17,31 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from celery import current_app
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-import carttrack
 from accounts.models import Role
 from accounts.permissions import can
 from alerts import services as alert_services
 from alerts.models import ACTIVE_STATUSES, Alert, Syndrome, Urgency
-from carttrack.followup.course import has_followup_data
 from carttrack.followup.groups import IndicationGroup
 from carttrack.followup.reminders import CMV_INTERVAL_HOURS
 from carttrack.followup.visits import template_for
 from monitoring import grading
-from monitoring.models import FOLLOWUP_KINDS, CloseReason, Infusion, Observation
+from monitoring.models import CloseReason, Infusion, Observation
 
 from . import course_reading
 from .models import Finding, FindingKind, FollowupEvaluation, TaskStatus
 
 logger = logging.getLogger(__name__)
+
+#: The Celery task that turns a stored result's findings into alerts and tasks (``followup/tasks.py``
+#: registers it under this name).  It is sent by name: the tasks module imports this one, so importing
+#: the task back here would make a services <-> tasks cycle.
+PROCESS_FINDINGS_TASK = "followup.process_findings"
 
 #: Finding code -> the alert it raises (ALERT-13); codes not listed raise no alert.
 ALERT_SYNDROMES = {
@@ -66,16 +70,6 @@ SELF_CLOSING_KINDS = frozenset(
 ENDED = frozenset({CloseReason.DEATH, CloseReason.NEXT_THERAPY, CloseReason.TRANSFERRED})
 
 
-def template_version_of(infusion: Infusion) -> str | None:
-    """A course keeps the visit template version it was first scheduled with (VISIT-3)."""
-    return (
-        FollowupEvaluation.objects.filter(infusion=infusion)
-        .order_by("evaluated_at", "id")
-        .values_list("visit_template_version", flat=True)
-        .first()
-    )
-
-
 def course_evaluate(
     *, infusion: Infusion, triggered_by: Observation | None = None, now: datetime | None = None
 ) -> FollowupEvaluation | None:
@@ -83,7 +77,7 @@ def course_evaluate(
     Its findings are processed after commit (a worker, or in-process when the broker is down)."""
     at = now or timezone.now()
     rows = course_reading.current_rows([infusion.pk])[infusion.pk]
-    version = template_version_of(infusion)
+    version = course_reading.template_version_of(infusion)
     result = course_reading.evaluate(infusion, rows, as_of=at, template_version=version)
     if result is None:
         return None
@@ -102,10 +96,10 @@ def course_evaluate(
 
 
 def _enqueue_findings(evaluation_id: int) -> None:
-    from .tasks import process_findings
-
+    """Queue the findings of a committed result for a worker (the id only, routed by the task's name
+    as ``config/settings/broker.py`` says); process them here if the broker is unreachable."""
     try:
-        process_findings.delay(evaluation_id)
+        current_app.send_task(PROCESS_FINDINGS_TASK, args=[evaluation_id])
     except Exception:
         logger.exception("could not enqueue follow-up findings of %s; processing in-process", evaluation_id)
         findings_process(evaluation_id=evaluation_id)
@@ -246,23 +240,3 @@ def task_close(*, finding: Finding, user, now: datetime | None = None) -> Findin
         )
     finding.refresh_from_db()
     return finding
-
-
-def is_followup_relevant(observation: Observation, parsed: carttrack.Observation | None) -> bool:
-    """Whether a saved row can change the course's follow-up result, decided without a query (the
-    toxicity weeks' saves stay as fast as before): a follow-up kind, or a row holding follow-up data
-    (VISIT-7); for an entered-in-error marker, the voided row's payload decides."""
-    if observation.kind in FOLLOWUP_KINDS:
-        return True
-    if parsed is None:
-        try:
-            parsed = carttrack.parse_observation(
-                {
-                    **observation.payload,
-                    "kind": observation.kind,
-                    "t_hours": observation.infusion.hours_after(observation.observed_at),
-                }
-            )
-        except carttrack.ObservationError:
-            return False
-    return has_followup_data([parsed])

@@ -6,7 +6,7 @@ from . import services
 
 
 @shared_task(
-    name="followup.process_findings",
+    name=services.PROCESS_FINDINGS_TASK,
     acks_late=True,
     autoretry_for=(Exception,),
     retry_backoff=True,

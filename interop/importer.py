@@ -146,7 +146,7 @@ def _plan(index: int, reading: Reading, bundle_patients, team_ids, lookups: matc
     where = reading.label
     patient = matching.patient_for(reading, bundle_patients, team_ids, reading.label, lookups)
     try:
-        observed_at = services.read_observed_at(reading.observed_at, zone=patient.care_team.time_zone)
+        observed_at = services.read_observed_at(value=reading.observed_at, zone=patient.care_team.time_zone)
     except ValidationError as exc:
         raise EntryRefused([Problem(f"{where}: {m}", "effective[x]", "value") for m in exc.messages]) from exc
     infusion = matching.infusion_for(patient, observed_at, reading.label, lookups)

@@ -128,7 +128,7 @@ def _validation_error_from(exc: Exception) -> ValidationError:
     return ValidationError(by_field, code="invalid")
 
 
-def read_observed_at(value: datetime | str | None, *, zone: str, field: str = "observed_at") -> datetime:
+def read_observed_at(*, value: datetime | str | None, zone: str, field: str = "observed_at") -> datetime:
     """A recorded time through the core's one rule (INPUT-12): with its UTC offset as written, or a
     wall time read in the care team's zone ``zone``; a time skipped or repeated by a daylight-saving
     change is refused. Raises ValidationError naming ``field``."""
@@ -146,7 +146,7 @@ def _aware_time(
     """``value`` as an aware time; the team's zone is looked up only for a time without offset."""
     if isinstance(value, datetime) and not timezone.is_naive(value):
         return value
-    return read_observed_at(value, zone=_team_zone(infusion), field=field)
+    return read_observed_at(value=value, zone=_team_zone(infusion), field=field)
 
 
 def _team_zone(infusion: Infusion | int) -> str:

@@ -88,7 +88,7 @@ def expand_chain(alert: Alert, *, start: datetime, from_index: int = 0) -> list[
 
 
 def escalation_policy_save(*, team, by: User, policy: dict, steps: list[dict]) -> EscalationPolicy:
-    """Replace ``team``'s escalation policy (fields + ordered steps) in one transaction.
+    """Replace ``team``'s escalation policy (fields + ordered steps) in one durable transaction.
 
     Alerts already open keep the policy copied onto them when they opened; the change applies to
     alerts opened from now on.  Every change is kept in the policy's and steps' history."""
@@ -100,7 +100,7 @@ def escalation_policy_save(*, team, by: User, policy: dict, steps: list[dict]) -
         user = step.get("user")
         if user is not None and user.pk not in member_ids:
             raise ValidationError({"steps": [f"Step {number}: {user} is not a member of {team}."]})
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         obj, _created = EscalationPolicy.objects.select_for_update().get_or_create(team=team)
         for name in ("name", "repeat_count", "reminder_minutes", "final_wait_minutes"):
             setattr(obj, name, policy[name])

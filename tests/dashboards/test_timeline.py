@@ -11,7 +11,9 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboards import staticfiles
 from dashboards.charts import timeline_figures
+from dashboards.staticfiles import PlotlyFinder
 from monitoring.models import DecisionPolicy
 from tests import factories
 
@@ -271,10 +273,18 @@ def test_plotly_is_served_from_the_installed_package():
 
 
 def _listed():
-    from dashboards.staticfiles import PlotlyFinder
-
     for path, storage in PlotlyFinder().list([]):
         yield f"{storage.prefix}/{path}", storage
+
+
+def test_a_plotly_package_without_its_script_fails_the_system_check_by_its_own_id(tmp_path, monkeypatch):
+    monkeypatch.setattr(staticfiles, "plotly_package_data", lambda: tmp_path)
+    [error] = PlotlyFinder().check()
+    assert error.id == "dashboards.E001"
+    assert f"The plotly package lacks plotly.min.js in {tmp_path}" in error.msg
+    assert "timeline charts" in error.msg
+    monkeypatch.undo()
+    assert PlotlyFinder().check() == []
 
 
 def test_plotly_static_url_answers(live_server):

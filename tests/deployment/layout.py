@@ -74,14 +74,14 @@ def runs_beat(command: list[str]) -> bool:
 
 def routed_queues() -> set[str]:
     """Every queue the app sends tasks to: each registered task's route, and queues named in the code."""
-    from alerts.schedule import BEAT_SCHEDULE
+    from alerts.schedule import beat_schedule
     from config.celery import app
 
     app.loader.import_default_modules()
     queues = {
         app.amqp.router.route({}, name)["queue"].name for name in app.tasks if not name.startswith("celery.")
     }
-    queues |= {e["options"]["queue"] for e in BEAT_SCHEDULE.values() if "queue" in e.get("options", {})}
+    queues |= {e["options"]["queue"] for e in beat_schedule().values() if "queue" in e.get("options", {})}
     packages = [
         p for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name not in {"tests", "bench"}
     ]

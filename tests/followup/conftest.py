@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Role
 from alerts import tasks as alert_tasks
 from carttrack.followup.sledai import SLEDAI_CODES
+from config.celery import app as celery_app
 from followup import tasks
 from monitoring import services
 from monitoring.models import CloseReason, Indication, Infusion, InfusionStatus
@@ -67,8 +68,18 @@ def lupus_course(lupus_patient):
 
 @pytest.fixture
 def findings_inline(monkeypatch):
-    """Follow-up findings are processed in this process (no broker), toxicity alerts are not."""
-    monkeypatch.setattr(tasks.process_findings, "delay", tasks.process_findings)
+    """Follow-up findings are processed in this process (no broker), toxicity alerts are not.
+
+    The follow-up service sends its task by name (``celery_app.send_task``): the task so sent runs
+    here, at once, as a worker would run it; any other task is sent as usual."""
+    send_task = celery_app.send_task
+
+    def run_findings_here(name, args=None, kwargs=None, **options):
+        if name == tasks.process_findings.name:
+            return tasks.process_findings(*(args or ()), **(kwargs or {}))
+        return send_task(name, args, kwargs, **options)
+
+    monkeypatch.setattr(celery_app, "send_task", run_findings_here)
     monkeypatch.setattr(alert_tasks.process_evaluation, "delay", lambda evaluation_id: None)
 
 
