@@ -75,7 +75,7 @@ def _infusion_time(value: datetime | str, patient: Patient) -> datetime:
     if isinstance(value, datetime) and timezone.is_aware(value):
         return value
     zone = CareTeam.objects.filter(pk=patient.care_team_id).values_list("time_zone", flat=True).first()
-    return read_observed_at(value, zone=zone or "UTC", field="infused_at")
+    return read_observed_at(value=value, zone=zone or "UTC", field="infused_at")
 
 
 def _save_with_history(obj, *, user, reason: str, **save_kwargs) -> None:
