@@ -4,8 +4,10 @@ Prints one JSON array, one object per case, in file order. A case with an invali
 reported on stderr (case, observation index, field) and not graded; the exit status is then 2.
 --check compares each output with the case's `expected` block, prints one line per mismatch on
 stdout (instead of the JSON array) and exits 1 on any mismatch. Each object carries `followup`
-(CASE-8, carttrack/followup), null for a course without follow-up data; a case's
-`settings` object sets the follow-up site settings for that case (CASE-9)."""
+(CASE-8, carttrack/followup), null for a course without follow-up data, with the reminders (IgG
+checks, CMV PCR, vaccinations) as of the case's end (CASE-10: the format has no field for them, so
+they are output only); a case's `settings` object sets the follow-up site settings for that case
+(CASE-9)."""
 
 from __future__ import annotations
 

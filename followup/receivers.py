@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import carttrack
-from carttrack.followup.course import has_followup_data
-from monitoring.models import FOLLOWUP_KINDS, Observation
+from carttrack.followup.course import IVIG_DRUG, has_followup_data
+from monitoring.models import FOLLOWUP_KINDS, Observation, ObservationKind
 
 from . import services
 
@@ -18,8 +18,11 @@ def on_observation_saved(sender, *, infusion, observation, parsed, evaluation, *
 def is_followup_relevant(observation: Observation, parsed: carttrack.Observation | None) -> bool:
     """Whether a saved row can change the course's follow-up result, decided without a query (the
     toxicity weeks' saves stay as fast as before): a follow-up kind, or a row holding follow-up data
-    (VISIT-7); for an entered-in-error marker, the voided row's payload decides."""
+    (VISIT-7), or an IVIG dose (it changes when the next IgG check is due, BCELL-9); for an
+    entered-in-error marker, the voided row's payload decides."""
     if observation.kind in FOLLOWUP_KINDS:
+        return True
+    if observation.kind == ObservationKind.MEDICATION and observation.payload.get("drug") == IVIG_DRUG:
         return True
     if parsed is None:
         try:

@@ -10,13 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..observations import INFUSION_T, Event, Lab, Observation, PatientInfo
+from ..observations import INFUSION_T, Event, Lab, Medication, Observation, PatientInfo
 from ..screens import is_autoimmune
 from ..settings import DecisionSettings
 from .groups import IndicationGroup, indication_group, is_b_all
 from .inputs import FOLLOWUP_KINDS, MedicationStatus, MyositisCoreSet, SledaiEntry, SscAssessment
 
 FOLLOWUP_EVENT = "flare_declared"
+IVIG_DRUG = "ivig"  # BCELL-9: IVIG doses change how IgG checks count
 # VISIT-7: a CD19 or IgG value after day 28 is follow-up too (+ a UPCR: the renal response).
 LATE_LAB_FROM_HOURS = 28 * 24.0
 LATE_LAB_FIELDS = ("cd19_per_uL", "igg_mg_dL", "upcr_mg_mg")
@@ -48,6 +49,7 @@ class FollowupCourse:
     ssc_baseline: SscAssessment | None
     ssc: tuple[SscAssessment, ...]  # post-infusion
     declared_flares: tuple[Event, ...]  # physician-declared flares / relapses, by time
+    ivig: tuple[Medication, ...]  # IVIG doses given, by time (BCELL-9)
     last_hours: float  # the last observation of the course
 
     def series(self, field: str) -> tuple[Sample, ...]:
@@ -114,5 +116,6 @@ def build_course(
         ssc_baseline=base_ssc,
         ssc=post_ssc,
         declared_flares=tuple(o for o in obs if isinstance(o, Event) and o.event == FOLLOWUP_EVENT),
+        ivig=tuple(o for o in obs if isinstance(o, Medication) and o.drug == IVIG_DRUG),
         last_hours=obs[-1].t_hours if obs else INFUSION_T,
     )

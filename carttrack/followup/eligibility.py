@@ -10,6 +10,8 @@ missing before the course can be planned, and whether lupus nephritis is refract
 - ELIG-4 [Greco 2024] Tables 1, 6, 7: HBV, HCV and HIV screening (latent infection → antiviral
   prophylaxis), CNS involvement (→ anticonvulsant prophylaxis), irradiated blood products from 7 days
   before leukapheresis, no prophylactic G-CSF.
+- INF-12 [Blood How I treat]; [ASH-SAP] Table 4: influenza and COVID-19 vaccines before apheresis
+  (a note on every work-up; after the infusion the reminders of `reminders.py`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ WORKUP_ITEMS: tuple[tuple[str, str], ...] = (
     ("no_prophylactic_gcsf", "no prophylactic G-CSF planned"),
 )
 LATENT_INFECTION_NOTE = "latent HBV, HCV or HIV: antiviral prophylaxis required (ELIG-4)"
+# INF-12: influenza and COVID-19 vaccines before apheresis (after the infusion: from month 3).
+VACCINATION_NOTE = (
+    "influenza and COVID-19 vaccines before leukapheresis; after the infusion not before month 3 (INF-12)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +129,7 @@ def eligibility_status(
     for r in regimens:
         if r.incomplete:
             missing.append(f"{r.drug}: {', '.join(r.incomplete)}")
-    notes = [LATENT_INFECTION_NOTE] if items.get("latent_infection") else []
+    notes = ([LATENT_INFECTION_NOTE] if items.get("latent_infection") else []) + [VACCINATION_NOTE]
     if lupus_nephritis:
         verdict, text = refractory_ln(regimens)
         if verdict is None:

@@ -24,7 +24,7 @@ from .findings import (
     serology_findings,
     visit_findings,
 )
-from .groups import IndicationGroup
+from .groups import IndicationGroup, product_target
 from .myositis import tis_course
 from .prophylaxis import prophylaxis_course
 from .relapse import all_relapses, declared
@@ -53,12 +53,15 @@ def evaluate_followup(
     documented_visits: Sequence[DocumentedVisit] | None = None,
     renal_baseline: RenalBaseline | None = None,
     product_target: str = "",
+    reminders_as_of_hours: float | None = None,
 ) -> FollowupResult | None:
     """The follow-up result of one course. With `visits_as_of_hours`, the findings include the visits
     overdue at that time (documented visits: as given, else those the observations document) and,
     while the course has not ended, the IgG checks and CMV PCRs due by then (BCELL-6, INF-11);
     `renal_baseline` is the physician's override of the pre-LD UPCR / eGFR; `product_target` the
-    product's target antigen ("CD19", "BCMA", "CD19×BCMA"), which sets the revaccination prompts (G-8)."""
+    product's target antigen ("CD19", "BCMA", "CD19×BCMA"), which sets the vaccination prompts
+    (INF-12, G-8). `reminders_as_of_hours` alone (the case-file command line, CASE-10) computes the
+    reminders as of that time without turning them, or overdue visits, into findings."""
     obs = list(observations)
     if not has_followup_data(obs):
         return None
@@ -84,15 +87,16 @@ def evaluate_followup(
         *prophylaxis_findings(prophylaxis),
     ]
     reminders: tuple[MonitoringReminder, ...] = ()
+    as_of = visits_as_of_hours if visits_as_of_hours is not None else reminders_as_of_hours
+    ended = _course_end(obs, follow_up)
+    if as_of is not None and ended is None:
+        reminders = (
+            igg_reminder(course),
+            cmv_reminder(course, as_of),
+            *revaccination_reminders(course, product_target, as_of),
+        )
     if visits_as_of_hours is not None:
-        ended = _course_end(obs, follow_up)
-        if ended is None:
-            reminders = (
-                igg_reminder(course),
-                cmv_reminder(course, visits_as_of_hours),
-                *revaccination_reminders(course, product_target, visits_as_of_hours),
-            )
-            findings.extend(reminder_findings(reminders, visits_as_of_hours))
+        findings.extend(reminder_findings(reminders, visits_as_of_hours))
         template = template_for(course.group, settings.visit_template_version)
         documented = (
             documented_visits
@@ -126,6 +130,7 @@ def evaluate_followup(
         prophylaxis=prophylaxis,
         findings=tuple(findings),
         reminders=reminders,
+        reminders_as_of_hours=as_of if reminders else None,
     )
 
 
@@ -141,10 +146,18 @@ def evaluate_case_followup(
     settings: FollowupSettings = DEFAULT_FOLLOWUP_SETTINGS,
     decision_settings: DecisionSettings = DEFAULT_SETTINGS,
 ) -> FollowupResult | None:
+    """A case file's follow-up result (CASE-8) with its reminders as of the case's end (CASE-10):
+    `follow_up.last_follow_up_hours` when given, else the last observation; the product's target
+    antigen is read from `patient.product`."""
+    last = case.follow_up.last_follow_up_hours if case.follow_up is not None else None
+    if last is None:
+        last = max((o.t_hours for o in case.observations), default=None)
     return evaluate_followup(
         case.patient,
         case.observations,
         settings=settings,
         decision_settings=decision_settings,
         follow_up=case.follow_up,
+        product_target=product_target(case.patient.product),
+        reminders_as_of_hours=last,
     )

@@ -79,3 +79,41 @@ _ALL_CAPS = re.compile(r"(?<![A-Za-z])ALL(?![A-Za-z])")  # "ALL" in capitals: th
 def is_b_all(indication: str) -> bool:
     """B-cell acute lymphoblastic leukaemia (BCELL-5: loss of B-cell aplasia is urgent)."""
     return bool(_B_ALL.search(indication) or _ALL_CAPS.search(indication))
+
+
+# CASE-10: a case file has no target antigen; it is read from `patient.product` — the antigen the
+# text names, else the approved product's name (its label's target). Checked in this order.
+_PRODUCT_TARGETS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("CD19×BCMA", ("cd19×bcma", "cd19xbcma", "cd19/bcma", "cd19-bcma")),
+    ("BCMA", ("bcma", "idecabtagene", "ide-cel", "abecma", "ciltacabtagene", "cilta-cel", "carvykti")),
+    (
+        "CD19",
+        (
+            "cd19",
+            "axicabtagene",
+            "axi-cel",
+            "yescarta",
+            "tisagenlecleucel",
+            "tisa-cel",
+            "kymriah",
+            "lisocabtagene",
+            "liso-cel",
+            "breyanzi",
+            "brexucabtagene",
+            "brexu-cel",
+            "tecartus",
+            "obecabtagene",
+            "obe-cel",
+            "aucatzyl",
+        ),
+    ),
+)
+
+
+def product_target(product: str) -> str:
+    """CASE-10: the target antigen of a case file's free-text product ("" when it names none)."""
+    text = product.lower()
+    for target, words in _PRODUCT_TARGETS:
+        if any(w in text for w in words):
+            return target
+    return ""

@@ -3,7 +3,7 @@
 ``FollowupResult.case_output()`` is the case-file command line's ``followup`` object (CASE-8),
 plus a few keys beyond it: ``drug_free_except``, ``doris_since_hours``,
 ``doris_sustained_6_months``, ``drug_free_since_hours``, ``b_cell_aplasia``, ``indication_group``,
-``findings`` and ``drivers``.
+``findings``, ``reminders`` with ``reminders_as_of_hours`` (CASE-10) and ``drivers``.
 """
 
 from __future__ import annotations
@@ -278,6 +278,7 @@ class FollowupResult:
     prophylaxis: ProphylaxisStatus
     findings: tuple[FollowupFinding, ...] = field(default=())
     reminders: tuple[MonitoringReminder, ...] = field(default=())  # as of the evaluation time
+    reminders_as_of_hours: float | None = None
 
     @property
     def last_sle_visit(self) -> SleVisit | None:
@@ -322,6 +323,20 @@ class FollowupResult:
                 {"code": f.code.value, "urgency": f.urgency.value, "t_hours": f.t_hours, "text": f.text}
                 for f in self.findings
             ],
+            "reminders": [
+                {
+                    "code": r.code.value,
+                    "subject": r.subject,
+                    "due_hours": r.due_hours,
+                    "due": r.due_hours is not None
+                    and self.reminders_as_of_hours is not None
+                    and r.due_hours <= self.reminders_as_of_hours,
+                    "recipient": r.recipient.value,
+                    "text": r.text,
+                }
+                for r in self.reminders
+            ],
+            "reminders_as_of_hours": self.reminders_as_of_hours,
             "drivers": self.driver_texts(),
             "rule_set": self.rule_set,
         }

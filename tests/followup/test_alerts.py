@@ -105,6 +105,21 @@ def test_a_bcma_course_prompts_the_physicians_for_inactivated_vaccines_at_month_
     course.product.target_antigen = "BCMA"
     course.product.save(update_fields=["target_antigen"])
     record_fu(course, "lab", {"cd4_per_uL": 300}, hours=-120)
-    (task,) = Finding.objects.filter(infusion=course, kind=FindingKind.REVACCINATION_DUE)
+    tasks = {
+        f.subject: f for f in Finding.objects.filter(infusion=course, kind=FindingKind.REVACCINATION_DUE)
+    }
+    assert set(tasks) == {"influenza_covid", "inactivated"}  # INF-12 at month 3, G-8 at month 6
+    task = tasks["inactivated"]
     assert task.task_status == TaskStatus.OPEN and task.recipient == "treating_physicians"
-    assert "inactivated vaccines may start" in task.text and task.subject == "inactivated"
+    assert "inactivated vaccines may start" in task.text
+    assert "influenza and COVID-19" in tasks["influenza_covid"].text
+
+
+def test_ivig_in_the_medication_list_brings_the_next_igg_check_forward_to_4_weeks(record_fu, lupus_patient):
+    course = make_course(lupus_patient, months_ago=2)
+    record_fu(course, "lab", {"igg_mg_dL": 320}, hours=28 * 24)
+    assert _igg_tasks(course) == []  # the day-28 check is done; the next is due in 3 months
+    ivig = {"drugs": [{"drug": "ivig", "mg_per_week": 7500}]}
+    record_fu(course, "medication_status", ivig, hours=29 * 24)
+    (task,) = _igg_tasks(course)  # BCELL-9: every 4 weeks while IVIG is given
+    assert task.t_hours == 56 * 24 and "every 4 weeks while IVIG is given" in task.text

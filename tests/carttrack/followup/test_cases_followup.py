@@ -12,6 +12,7 @@ import pytest
 
 import carttrack
 from carttrack.cases import check_case, run
+from carttrack.followup.groups import product_target
 
 ROOT = Path(__file__).resolve().parents[3]
 FOLLOWUP_FILE = ROOT / "tests" / "data" / "cases-followup-public.json"
@@ -121,3 +122,50 @@ def _write(tmp_path: Path, name: str, case: dict) -> str:
     f = tmp_path / name
     f.write_text(json.dumps(case))
     return str(f)
+
+
+def test_cli_shows_the_reminders_of_a_followup_case_as_of_its_end(tmp_path):
+    """CASE-10: the case-file format has no reminder fields; the command line shows what it computes."""
+    month = 730.5
+    raw = {
+        "id": "R1",
+        "patient": {"age_years": 60, "weight_kg": 70, "indication": "myeloma", "product": "ciltacabtagene"},
+        "observations": [
+            {
+                "kind": "medication_status",
+                "t_hours": -120,
+                "drugs": [{"drug": "prednisolone", "mg_per_day": 5}],
+            },
+            {"kind": "lab", "t_hours": 30 * 24, "igg_mg_dL": 320},
+            {"kind": "medication", "t_hours": 31 * 24, "drug": "ivig", "dose_mg": 30000},
+        ],
+        "follow_up": {"last_follow_up_hours": 7 * month},
+    }
+    outputs, errors, _ = run([_write(tmp_path, "r.json", raw)])
+    assert errors == []
+    fu = outputs[0]["followup"]
+    assert fu["reminders_as_of_hours"] == 7 * month
+    by = {(r["code"], r["subject"]): r for r in fu["reminders"]}
+    assert by[("igg_check_due", "")]["due_hours"] == 58 * 24 and by[("igg_check_due", "")]["due"] is True
+    assert "every 4 weeks while IVIG is given" in by[("igg_check_due", "")]["text"]
+    assert by[("cmv_pcr_due", "")]["due"] is True  # prednisolone 5 mg/day since before the infusion
+    assert by[("revaccination_due", "influenza_covid")]["due_hours"] == 3 * month
+    assert "oncology schedule" in by[("revaccination_due", "inactivated")]["text"]  # BCMA: G-8
+    assert by[("revaccination_due", "live")]["due_hours"] is None  # not before year 2, on prednisolone
+    # The public cases keep their expected results with the reminders beside them.
+    outputs, _, mismatches = run([str(FOLLOWUP_FILE)], check=True)
+    assert mismatches == [] and all("reminders" in o["followup"] for o in outputs)
+
+
+@pytest.mark.parametrize(
+    ("product", "target"),
+    [
+        ("CD19 CAR-T (academic)", "CD19"),
+        ("axicabtagene ciloleucel", "CD19"),
+        ("Idecabtagene vicleucel", "BCMA"),
+        ("CD19×BCMA dual CAR-T", "CD19×BCMA"),
+        ("CD22 CAR-T", ""),
+    ],
+)
+def test_the_product_target_is_read_from_the_case_files_product(product, target):
+    assert product_target(product) == target

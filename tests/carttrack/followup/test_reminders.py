@@ -1,11 +1,13 @@
-"""IgG checks (BCELL-6) and CMV PCR (INF-11): when the coordinator is asked to arrange them."""
+"""IgG checks (BCELL-6, with IVIG BCELL-9) and CMV PCR (INF-11): when the coordinator is asked to
+arrange them; vaccinations (INF-12, BCELL-8): when the treating physicians are prompted."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carttrack.followup.reminders import IGG_INTERVAL_HOURS
+from carttrack.followup.eligibility import eligibility_status
+from carttrack.followup.reminders import IGG_INTERVAL_HOURS, IVIG_CHECK_INTERVAL_HOURS
 
 from .helpers import MONTH, followup, lab, meds
 
@@ -76,19 +78,107 @@ def _revaccination(observations, as_of, target):
 
 def test_after_a_cd19_product_revaccination_is_a_titre_check_from_month_6():
     course = [FOLLOWED]
-    assert _revaccination(course, 6 * MONTH - 1, "CD19") == {}
+    assert _revaccination(course, 6 * MONTH - 1, "CD19").keys() == {"influenza_covid"}
     due = _revaccination(course, 6 * MONTH, "CD19")
-    assert list(due) == ["titres"] and "check vaccine titres" in due["titres"][1]
+    assert list(due) == ["influenza_covid", "titres"] and "check vaccine titres" in due["titres"][1]
+    assert "live vaccines not before day 365.2 (year 1, INF-12)" in due["titres"][1]
     assert _revaccination(course, 30 * MONTH, "CD19") == due  # no live-vaccine schedule after CD19
-    assert _revaccination(course, 30 * MONTH, "CD22") == {}
+
+
+def test_influenza_and_covid_vaccines_are_prompted_at_month_3_after_every_product():
+    for target in ("CD19", "BCMA", "CD19×BCMA", "CD22", ""):
+        assert _revaccination([FOLLOWED], 3 * MONTH - 1, target) == {}
+        due = _revaccination([FOLLOWED], 3 * MONTH, target)
+        assert list(due) == ["influenza_covid"], target
+        t, text = due["influenza_covid"]
+        assert t == 3 * MONTH and "influenza and COVID-19 vaccines may be given from day 91.3" in text
+
+
+def test_after_another_product_inactivated_vaccines_at_month_6_and_live_from_year_1_off_immunosuppression():
+    on = [FOLLOWED, meds(-120, ("prednisolone", 5))]
+    assert list(_revaccination(on, 6 * MONTH, "CD22")) == ["influenza_covid", "inactivated"]
+    assert "live" not in _revaccination(on, 30 * MONTH, "CD22")  # still on prednisolone
+    off = [*on, meds(10 * MONTH, ("hydroxychloroquine", 400))]
+    assert "live" not in _revaccination(off, 12 * MONTH - 1, "CD22")
+    live = _revaccination(off, 12 * MONTH, "CD22")["live"]
+    assert live[0] == 12 * MONTH and "year 1, INF-12" in live[1]
+
+
+def test_no_vaccine_group_is_prompted_twice():
+    off = [FOLLOWED, meds(-120, ("hydroxychloroquine", 400))]
+    for target in ("CD19", "BCMA", "CD22"):
+        result = followup(off, visits_as_of_hours=5 * 12 * MONTH, product_target=target)
+        subjects = [f.subject for f in result.findings if f.code.value == "revaccination_due"]
+        assert len(subjects) == len(set(subjects)), target
+    bcma = followup(off, visits_as_of_hours=5 * 12 * MONTH, product_target="BCMA")
+    live = [f for f in bcma.findings if f.subject == "live"]
+    assert [f.t_hours for f in live] == [24 * MONTH]  # G-8's year 2, not also INF-12's year 1
+
+
+def test_the_work_up_of_a_planned_course_says_vaccinate_against_influenza_and_covid_before_leukapheresis():
+    status = eligibility_status({}, [], lupus_nephritis=False)
+    assert any("influenza and COVID-19 vaccines before leukapheresis" in n for n in status.notes)
 
 
 def test_after_a_bcma_product_live_vaccines_wait_for_year_2_and_the_end_of_immunosuppression():
     on = [FOLLOWED, meds(-120, ("prednisolone", 5))]
-    assert list(_revaccination(on, 6 * MONTH, "CD19×BCMA")) == ["inactivated"]
-    assert list(_revaccination(on, 30 * MONTH, "BCMA")) == ["inactivated"]  # still on prednisolone
+    assert list(_revaccination(on, 6 * MONTH, "CD19×BCMA")) == ["influenza_covid", "inactivated"]
+    assert "live" not in _revaccination(on, 30 * MONTH, "BCMA")  # still on prednisolone
     off = [*on, meds(20 * MONTH, ("hydroxychloroquine", 400))]
-    assert list(_revaccination(off, 24 * MONTH - 1, "BCMA")) == ["inactivated"]
+    assert "live" not in _revaccination(off, 24 * MONTH - 1, "BCMA")
     live = _revaccination(off, 24 * MONTH, "BCMA")["live"]
     assert live[0] == 24 * MONTH and "no immunosuppression in the list recorded day 608.8" in live[1]
     assert "live" not in _revaccination([FOLLOWED], 30 * MONTH, "BCMA")  # no medication list recorded
+
+
+def test_maintenance_prednisolone_5_mg_still_asks_for_a_weekly_cmv_pcr():
+    """INF-11 gives a duration and no dose: lupus maintenance doses count (kept, see the rule book)."""
+    course = [FOLLOWED, meds(-120, ("prednisolone", 5))]
+    assert [t for t, _ in tasks(course, 30 * DAY, "cmv_pcr_due")] == [-120 + 5 * DAY + 4 * 7 * DAY]
+
+
+def ivig(t: float) -> dict:
+    return {"kind": "medication", "t_hours": t, "drug": "ivig", "dose_mg": 30000}
+
+
+def _igg(observations, as_of):
+    result = followup(observations, visits_as_of_hours=as_of)
+    return next(r for r in result.reminders if r.code.value == "igg_check_due")
+
+
+def test_igg_above_400_after_ivig_does_not_end_the_checks_and_they_come_every_4_weeks():
+    low = [FOLLOWED, lab(28 * DAY, igg_mg_dL=320), ivig(29 * DAY)]
+    assert _igg(low, 30 * DAY).due_hours == 28 * DAY + IVIG_CHECK_INTERVAL_HOURS  # replacing: 4-weekly
+    raised = [*low, lab(56 * DAY, igg_mg_dL=650), ivig(57 * DAY), lab(84 * DAY, igg_mg_dL=700)]
+    igg = _igg(raised, 85 * DAY)
+    assert igg.due_hours == 84 * DAY + IVIG_CHECK_INTERVAL_HOURS  # 650 and 700 reflect the IVIG
+    assert "days after IVIG: reflects it, BCELL-9" in igg.text and "every 4 weeks while IVIG" in igg.text
+    # IVIG stopped at day 57: from 3 months after the last dose, IgG values are the patient's own.
+    own = [*raised, lab(57 * DAY + 3 * MONTH + DAY, igg_mg_dL=520)]
+    assert (
+        _igg(own, 57 * DAY + 3 * MONTH + 2 * DAY).due_hours == 57 * DAY + 3 * MONTH + DAY + IGG_INTERVAL_HOURS
+    )
+    done = [*own, lab(57 * DAY + 6 * MONTH, igg_mg_dL=540)]
+    assert _igg(done, 57 * DAY + 6 * MONTH + DAY).due_hours is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=401, max_value=2000), min_size=2, max_size=6))
+def test_igg_checks_never_end_on_values_measured_within_3_months_of_ivig(values):
+    """Every check is 4 weeks after an IVIG dose: however high, none shows the patient's own IgG."""
+    course = [FOLLOWED]
+    for i, v in enumerate(values):
+        course += [ivig(28 * DAY * (i + 1) - 28 * DAY + DAY), lab(28 * DAY * (i + 1), igg_mg_dL=v)]
+    last = 28 * DAY * len(values)
+    assert _igg(course, last + 1).due_hours == last + IVIG_CHECK_INTERVAL_HOURS
+
+
+def test_ivig_in_the_medication_list_counts_as_given_until_3_months_after_it_leaves_the_list():
+    on = [FOLLOWED, meds(20 * DAY, {"drug": "ivig", "mg_per_week": 7500})]
+    checks = [lab(28 * DAY, igg_mg_dL=700), lab(56 * DAY, igg_mg_dL=720)]
+    igg = _igg([*on, *checks], 57 * DAY)
+    assert igg.due_hours == 84 * DAY and "on immunoglobulin replacement: reflects it" in igg.text
+    stopped = [*on, *checks, meds(60 * DAY, ("hydroxychloroquine", 400))]
+    late = [lab(60 * DAY + 3 * MONTH + DAY, igg_mg_dL=610), lab(60 * DAY + 6 * MONTH, igg_mg_dL=630)]
+    assert _igg([*stopped, late[0]], 60 * DAY + 3 * MONTH + 2 * DAY).due_hours is not None
+    assert _igg([*stopped, *late], 60 * DAY + 6 * MONTH + DAY).due_hours is None
