@@ -71,7 +71,7 @@ def test_phone_navigation_is_one_bar_that_reaches_policies_and_alarms(phone, coo
     _grade_2_alert(infusion, nurse)
     login(page, coordinator, totp_device(coordinator), next_path="/alerts/")
     page.goto("/alerts/")
-    nav = page.locator(".site-nav ul").bounding_box()
+    nav = page.locator(".site-nav > ul").bounding_box()
     assert nav and nav["height"] <= 56, nav  # one row of 44 px targets, not a second bar
     card = page.locator(".al-card").first.bounding_box()
     assert card and card["y"] < 844 / 2, (nav, card)  # the first alert starts in the top half
