@@ -56,7 +56,12 @@ def inbox_alerts(user) -> list[Alert]:
 
 def alert_detail(user, alert_id: int, patient_id: int | None = None) -> Alert:
     qs = alerts_visible_to(user).select_related(
-        "patient", "infusion__product", "care_team", "acknowledged_by", "resolved_by", "evaluation"
+        "patient",
+        "infusion__product",
+        "care_team",
+        "acknowledged_by",
+        "resolved_by",
+        "evaluation__decision_policy",
     )
     if patient_id is not None:
         qs = qs.filter(patient_id=patient_id)

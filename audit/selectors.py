@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -60,10 +61,21 @@ class Change:
     at: datetime
     by: str
     action: str
-    changes: tuple[tuple[str, str, str], ...]  # (field, old, new)
+    changes: tuple[tuple[str, str, str], ...]  # (field's name in words, old, new)
 
 
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _in_words(row, name: str, old, new) -> tuple[str, str, str]:
+    """A changed field by its name ("time zone", "close reason") and its values by their labels
+    ("Large B-cell lymphoma", not the stored code)."""
+    try:
+        field = row._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name.replace("_", " "), str(old), str(new)
+    labels = dict(field.flatchoices) if field.choices else {}
+    return str(field.verbose_name), str(labels.get(old, old)), str(labels.get(new, new))
 
 
 def _changes_of(label: str, history_qs) -> list[Change]:
@@ -75,7 +87,7 @@ def _changes_of(label: str, history_qs) -> list[Change]:
         diff: tuple[tuple[str, str, str], ...] = ()
         if previous is not None:
             delta = row.diff_against(previous)
-            diff = tuple((c.field, str(c.old), str(c.new)) for c in delta.changes)
+            diff = tuple(_in_words(row, c.field, c.old, c.new) for c in delta.changes)
         previous_by_id[row.id] = row
         out.append(
             Change(

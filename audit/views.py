@@ -1,14 +1,24 @@
-"""The audit view (capability ``audit.view``): access log, a patient's trail, an observation's chain."""
+"""The audit view (capability ``audit.view``): access log, a patient's trail, an observation's chain.
+
+Times are shown as on every other screen: the access log (across the auditor's teams) in the
+auditor's care-team zone, a patient's trail and an observation's chain in that patient's team zone,
+each with the zone's abbreviation; the ``datetime`` attribute of each ``<time>`` keeps the ISO time
+with its offset for whoever copies it.
+"""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import capability_required
+from accounts.zones import in_care_team_zone
 from monitoring.models import Patient
 
 from . import selectors
@@ -40,6 +50,7 @@ class AccessLogFilter(forms.Form):
 @require_GET
 @login_required
 @capability_required("audit.view")
+@in_care_team_zone
 def access_log(request):
     form = AccessLogFilter(request.GET or None, user=request.user)
     entries = selectors.access_log(request.user).none()
@@ -68,28 +79,27 @@ def access_log(request):
 @login_required
 def patient_audit(request, patient_id: int):
     patient = selectors.auditable_patient(request.user, patient_id)
-    return render(
-        request,
-        "audit/patient.html",
-        {
-            "patient": patient,
-            "accesses": selectors.access_log(request.user, patient_id=patient.pk)[:200],
-            "changes": selectors.patient_change_history(patient),
-            "chains": selectors.amended_observations(patient),
-        },
-    )
+    with timezone.override(ZoneInfo(patient.care_team.time_zone)):
+        return render(
+            request,
+            "audit/patient.html",
+            {
+                "patient": patient,
+                "accesses": selectors.access_log(request.user, patient_id=patient.pk)[:200],
+                "changes": selectors.patient_change_history(patient),
+                "chains": selectors.amended_observations(patient),
+            },
+        )
 
 
 @require_GET
 @login_required
 def observation_audit(request, observation_id: int):
     chain = selectors.observation_history(request.user, observation_id)
-    return render(
-        request,
-        "audit/observation.html",
-        {
-            "chain": chain,
-            "patient": chain[0].infusion.patient,
-            "focus_id": observation_id,
-        },
-    )
+    patient = chain[0].infusion.patient
+    with timezone.override(ZoneInfo(patient.care_team.time_zone)):
+        return render(
+            request,
+            "audit/observation.html",
+            {"chain": chain, "patient": patient, "focus_id": observation_id},
+        )

@@ -8,7 +8,8 @@ SMS/pager messages and CSV exports all call these functions, so a code reads the
 * ``ago(delta)`` -> "3 h 12 min ago", ``overdue_by(delta)`` -> "overdue by 12 d 9 h";
 * ``after_infusion(t, infused_at, zone)`` -> "day 3, 07:35 CET" (day 0 is the calendar day of the
   infusion in the care team's zone, as ``Infusion.day_post_infusion``);
-* ``clinical(text, infused_at, zone)`` rewrites the core's "t=+79.2 h" inside driver texts the same way.
+* ``clinical(text, infused_at, zone)`` rewrites the core's "t=+79.2 h" inside driver texts the same way;
+* ``site_policy(...)`` names the site decision policy a grade was made under (or says it was not recorded).
 
 Pure Python, no Django: the care team's zone is passed in as an IANA name.
 """
@@ -183,6 +184,30 @@ def rule_set(code: object) -> str:
     if version:
         return f"{name}, CAR-T Track rules v{version.group(1)}"
     return f"{name}, {words(ours)}" if ours else name
+
+
+#: A grade stored before grading recorded the site policy in force: said so, never guessed from dates.
+POLICY_NOT_RECORDED = "site policy not recorded (graded before the policy in force was stored)"
+#: No site policy row existed: the rule set's own decision settings applied.
+NO_SITE_POLICY = "no site policy (the rule set's own settings)"
+
+
+def site_policy(
+    *, recorded: bool, number: int | None, note: str, since: datetime | None, zone: str | ZoneInfo
+) -> str:
+    """The site decision policy a grade was made under: "site policy #3 “cap tocilizumab at 3 doses”,
+    in force from 1 Dec 2026 14:05 CET"; :data:`NO_SITE_POLICY`; :data:`POLICY_NOT_RECORDED`."""
+    if not recorded:
+        return POLICY_NOT_RECORDED
+    if number is None:
+        return NO_SITE_POLICY
+    text = f"site policy #{number}"
+    if note.strip():
+        text += f" “{note.strip()}”"
+    if since is not None:
+        local = since.astimezone(_zone(zone))
+        text += f", in force from {local.day} {local:%b %Y %H:%M %Z}"
+    return text
 
 
 def labelled(mapping: Mapping[str, object]) -> dict[str, str]:

@@ -73,6 +73,9 @@ class CensusFilters:
     category: str = ""
     sort: str = "risk"
 
+    #: The query parameters that set the census's view (others, such as ``partial``, do not).
+    QUERY_KEYS = frozenset({"team", "product", "grade", "day_min", "day_max", "category", "sort"})
+
     @classmethod
     def from_query(cls, query) -> CensusFilters:
         """Parse request.GET leniently: a bad value is ignored (the form shows what is applied)."""

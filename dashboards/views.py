@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -38,8 +38,24 @@ def poll_seconds() -> int:
     return int(getattr(settings, "CENSUS_POLL_SECONDS", POLL_SECONDS))
 
 
-def _census_context(request) -> dict:
+#: The census's filters and order chosen in this session: the navigation's "Census" link (no query)
+#: opens the census as the coordinator left it, as "My patients" keeps its order (issue 13 item 5).
+CENSUS_VIEW_KEY = "carttrack_census_view"
+
+
+def _chosen_filters(request) -> CensusFilters:
+    """The filters in the address, remembered for the session (not from a background refresh, which
+    only repeats them)."""
     filters = CensusFilters.from_query(request.GET)
+    chosen = filters.as_query()
+    polled = request.headers.get("X-Background-Poll") == "1"
+    if not polled and request.session.get(CENSUS_VIEW_KEY) != chosen:
+        request.session[CENSUS_VIEW_KEY] = chosen
+    return filters
+
+
+def _census_context(request) -> dict:
+    filters = _chosen_filters(request)
     now = timezone.now()
     rows = census_rows(request.user, filters, now=now)
     return {
@@ -59,6 +75,11 @@ def _census_context(request) -> dict:
 @reads_from_replica
 @in_care_team_zone
 def census(request):
+    saved = request.session.get(CENSUS_VIEW_KEY)
+    if saved and saved != CensusFilters().as_query() and not CensusFilters.QUERY_KEYS & set(request.GET):
+        # Back through the navigation: the view chosen earlier, with its filters in the address
+        # (so a refresh, a shared link and the export all carry them).
+        return redirect(f"{request.path}?{urlencode(CensusFilters.from_query(saved).as_query())}")
     context = _census_context(request)
     if request.htmx and request.GET.get("partial") == "rows":
         return render(request, "dashboards/_census_table.html", context)

@@ -191,7 +191,8 @@ def evaluate_infusion(
     Call inside the caller's transaction, with the infusion row locked, after the triggering
     observation is saved; ``parsed`` is that observation as the clinical core already parsed it.
     """
-    settings, settings_json = _settings_and_json(infusion, _policy_id_of(infusion))
+    policy_id = _policy_id_of(infusion)
+    settings, settings_json = _settings_and_json(infusion, policy_id)
     patient = carttrack.parse_patient(patient_dict(infusion))
     follow_up = carttrack.parse_follow_up(follow_up_dict(infusion))
     basis = (infusion.infused_at, patient, settings, follow_up)
@@ -225,6 +226,8 @@ def evaluate_infusion(
         },
         computed=jsonable(dict(ev.computed or {})),
         rule_set=str(ev.rule_set),
+        decision_policy_id=policy_id,
+        policy_recorded=True,
         settings=settings_json,
         result=jsonable(ev.to_dict()),
         observation_count=len(course.current),

@@ -367,6 +367,19 @@ class GradeEvaluation(models.Model):
     drivers = models.JSONField(default=dict)
     computed = models.JSONField(default=dict)
     rule_set = models.CharField(max_length=60)
+    decision_policy = models.ForeignKey(
+        "DecisionPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        help_text="The site decision policy in force when graded (empty: none, the core's defaults)",
+    )
+    policy_recorded = models.BooleanField(
+        default=False,
+        help_text="Whether grading recorded the policy in force; grades stored before it was recorded "
+        "say 'not recorded' rather than guess",
+    )
     settings = models.JSONField(default=dict)
     result = models.JSONField(default=dict, help_text="Full result of the clinical core")
     observation_count = models.PositiveIntegerField(default=0)
@@ -390,6 +403,11 @@ class GradeEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"CRS {self.crs_grade} / ICANS {self.icans_grade} at {self.evaluated_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def site_policy(self) -> DecisionPolicy | None:
+        """The policy in force when graded (None: none was, or it was not recorded: ``policy_recorded``)."""
+        return self.decision_policy if self.policy_recorded else None
 
 
 class DecisionPolicy(models.Model):

@@ -58,7 +58,12 @@ def observation_get(*, user, patient_id: int, observation_id: int) -> Observatio
 
 
 def evaluation_latest(*, infusion: Infusion) -> GradeEvaluation | None:
-    return GradeEvaluation.objects.filter(infusion=infusion).order_by("-evaluated_at", "-id").first()
+    return (
+        GradeEvaluation.objects.filter(infusion=infusion)
+        .select_related("decision_policy")
+        .order_by("-evaluated_at", "-id")
+        .first()
+    )
 
 
 #: How the clinical core's CRS domains (StandingValue.domain) read on the vitals form.

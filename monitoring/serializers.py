@@ -146,6 +146,8 @@ class GradeSummarySerializer(serializers.ModelSerializer):
             "icans_incomplete",
             "sepsis_alert",
             "rule_set",
+            "decision_policy",
+            "policy_recorded",
         ]
         read_only_fields = fields
 
@@ -285,6 +287,8 @@ class GradeEvaluationSerializer(serializers.ModelSerializer):
             "withheld",
             "computed",
             "rule_set",
+            "decision_policy",
+            "policy_recorded",
             "settings",
             "observation_count",
         ]

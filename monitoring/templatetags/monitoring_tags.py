@@ -77,6 +77,20 @@ def rule_set_name(code) -> str:
 
 
 @register.filter
+def site_policy(evaluation) -> str:
+    """The site decision policy a grade was made under, its note and since when, in the active zone;
+    "not recorded" for grades stored before it was (``GradeEvaluation.policy_recorded``)."""
+    policy = evaluation.site_policy
+    return wording.site_policy(
+        recorded=evaluation.policy_recorded,
+        number=policy.pk if policy else None,
+        note=policy.note if policy else "",
+        since=policy.created_at if policy else None,
+        zone=timezone.get_current_timezone(),
+    )
+
+
+@register.filter
 def clinical(text, infusion) -> str:
     """A core text with "t=+79.2 h" written as "day 3, 07:35 CET" for this infusion's team."""
     if infusion is None:

@@ -88,3 +88,20 @@ def test_census_defaults_to_risk_and_the_export_carries_the_filters(client, coor
     rows = list(csv.DictReader(io.StringIO(client.get(link).content.decode())))
     assert [r["patient"].split(",")[0] for r in rows] == shown
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", rows[0]["infused_at"])
+
+
+def test_census_in_the_navigation_opens_the_view_the_coordinator_chose(client, coordinator, ward):
+    client.force_login(coordinator)
+    assert _names(client.get("/census/").content.decode()) == ["Zeller", "Mills", "Aaron"]  # risk
+    client.get("/census/", {"grade": "none", "sort": "name"})  # chosen on the census
+    client.get(
+        "/census/", {"grade": "", "sort": "risk", "partial": "rows"}, HTTP_X_BACKGROUND_POLL="1"
+    )  # a background refresh repeats what is on screen; it chooses nothing
+    back = client.get("/census/")  # the navigation's link: no query
+    assert back.status_code == 302
+    assert parse_qs(urlsplit(back["Location"]).query) == {"grade": ["none"], "sort": ["name"]}
+    html = client.get(back["Location"]).content.decode()
+    assert _names(html) == ["Aaron", "Mills"] and 'value="name" selected' in html
+    clear = re.search(r'href="([^"]+)">Clear</a>', html).group(1)
+    assert _names(client.get(clear).content.decode()) == ["Zeller", "Mills", "Aaron"]
+    assert client.get("/census/").status_code == 200  # cleared: the default view, no redirect

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -79,7 +80,7 @@ class TestChangeHistory:
         changes = patient_change_history(patient)
         latest = changes[0]
         assert latest.record == "Patient" and latest.action == "changed" and latest.by == str(coordinator)
-        assert ("weight_kg", "62.0", "64.5") in [(f, o, n) for f, o, n in latest.changes]
+        assert ("weight kg", "62.0", "64.5") in [(f, o, n) for f, o, n in latest.changes]  # by its name
         assert changes[-1].action == "created"
 
     def test_membership_and_user_changes_are_kept_without_passwords(self, nurse, team):
@@ -178,3 +179,49 @@ class TestAuditView:
     def test_anonymous_is_sent_to_sign_in(self, patient):
         response = Client().get(reverse("audit:patient", args=[patient.pk]))
         assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+
+
+@pytest.mark.django_db
+class TestAuditTimesAndWords:
+    """Issue 13 item 3 on the audit screens: times in the care team's zone with its abbreviation (the
+    ISO time with its offset kept in each ``<time datetime>``), changed fields and values in words."""
+
+    @pytest.fixture
+    def berlin(self, team, patient, infusion):
+        team.time_zone = "Europe/Berlin"
+        team.save()
+        return patient
+
+    def _zoned(self, at) -> tuple[str, str]:
+        local = at.astimezone(ZoneInfo("Europe/Berlin"))
+        return local.strftime("%Y-%m-%d %H:%M:%S"), local.strftime("%Z")
+
+    def test_access_log_shows_reads_in_the_auditors_team_zone(self, site_admin, nurse, berlin):
+        verified_client(nurse).get(reverse("monitoring:patient_detail", args=[berlin.pk]))
+        read = AccessLog.objects.get()
+        html = verified_client(site_admin).get(reverse("audit:access_log")).content.decode()
+        wall, zone = self._zoned(read.at)
+        assert zone in {"CET", "CEST"}
+        assert f"{wall} {zone}</time>" in html
+        assert f'datetime="{read.at.isoformat()}"' in html and read.at.isoformat().endswith("+00:00")
+        assert "(UTC)" not in html and " UTC<" not in html
+
+    def test_patient_trail_shows_changes_and_reads_in_the_patients_team_zone(
+        self, site_admin, nurse, infusion, berlin
+    ):
+        original, _ = record_vitals(infusion, nurse, temp_c=38.9)
+        services.observation_amend(
+            original=original, payload={**NORMAL_VITALS, "temp_c": 37.9}, reason="Typo", user=nurse
+        )
+        berlin.indication = "lupus_nephritis"
+        berlin.save()
+        html = verified_client(site_admin).get(reverse("audit:patient", args=[berlin.pk])).content.decode()
+        change = patient_change_history(berlin)[0]
+        wall, zone = self._zoned(change.at)
+        assert f"{wall} {zone}</time>" in html
+        observed = original.observed_at.astimezone(ZoneInfo("Europe/Berlin"))
+        assert f"{observed:%Y-%m-%d %H:%M} {zone}</time>" in html
+        assert "(UTC)" not in html
+        assert "indication: Large B-cell lymphoma → SLE with lupus nephritis" in html  # words, not codes
+        assert "lupus_nephritis" not in html and "lbcl" not in html
+        assert "T 37.9 °C" in html  # the corrected observation read as a nurse reads it
