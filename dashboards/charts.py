@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from alerts.models import Alert
-from carttrack import DecisionSettings, units
+from carttrack import DecisionSettings, units, wording
 from carttrack.crs_components import FEVER_C, calculated_map, hypotension_sbp_threshold
 from carttrack.icaht import PROFOUND_ANC, SEVERE_ANC
 from carttrack.t_icaht import EARLY_PLT, SEVERE_PLT
@@ -628,7 +628,7 @@ class TimelineBuilder:
         for ev in self.evaluations:
             moment = ev.triggered_by.observed_at if ev.triggered_by_id else ev.evaluated_at
             x = self.day(moment)
-            base = f"<br>Day {x:.2f} · {self.when(moment)} · rule set {ev.rule_set}"
+            base = f"<br>Day {x:.2f} · {self.when(moment)} · rules: {html.escape(wording.rule_set(ev.rule_set))}"
             if ev.crs_grade is not None:
                 crs.append(
                     Point(x, ev.crs_grade, f"<b>CRS grade {ev.crs_grade}</b> (max {ev.crs_max}){base}")

@@ -54,6 +54,10 @@ def _visible_links(page, selector) -> list[str]:
     return [link.inner_text().strip() for link in page.locator(selector).all() if link.is_visible()]
 
 
+def _current(page) -> list[str]:
+    return [(a.text_content() or "").strip() for a in page.locator('.site-nav a[aria-current="page"]').all()]
+
+
 @pytest.mark.parametrize(("who", "more"), [("coordinator", COORDINATOR_MORE), ("site_admin", ADMIN_MORE)])
 def test_the_bar_is_one_row_at_1024_and_more_holds_every_other_page(request, landscape, who, more):
     page = landscape
@@ -68,6 +72,8 @@ def test_the_bar_is_one_row_at_1024_and_more_holds_every_other_page(request, lan
         assert abs((part["y"] + part["height"] / 2) - (bar["y"] + bar["height"] / 2)) < 12, (part, bar)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     assert _visible_links(page, ".site-nav > ul > li > a") == IN_THE_BAR
+    assert _current(page) == ["Census"]  # where she is, marked in the bar
+    assert not page.locator(".nav-more-menu").evaluate("m => m.classList.contains('nav-more-current')")
 
     summary = page.locator(".nav-more-menu > summary")
     summary.click()  # a tap opens "More"
@@ -89,6 +95,8 @@ def test_the_bar_is_one_row_at_1024_and_more_holds_every_other_page(request, lan
     page.locator(".nav-more-list a", has_text=more[1]).click()
     page.wait_for_load_state("domcontentloaded")
     assert page.locator("h1").first.inner_text().strip() == "Who is on call now"
+    assert _current(page) == [more[1]]  # On call, under the shut "More", which is marked instead
+    assert page.locator(".nav-more-menu").evaluate("m => m.classList.contains('nav-more-current')")
     assert csp_errors(page) == []
 
 

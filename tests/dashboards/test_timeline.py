@@ -229,6 +229,8 @@ def test_grades_as_step_lines_with_not_assessable(course):
     f = fig(timeline_figures(course), "grades")
     crs = trace(f, "CRS grade")
     assert crs["line"]["shape"] == "hv" and crs["y"] == [0, 2, 2]
+    assert "rules: ASTCT 2019 consensus, CAR-T Track rules v" in crs["text"][0]  # its name, not its id
+    assert "astct-2019/" not in crs["text"][0]
     icans = trace(f, "ICANS grade")
     assert icans["y"] == [0, 0]
     assert "ICANS not assessable" in trace(f, "ICANS not assessable")["text"][0]
