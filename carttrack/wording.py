@@ -147,12 +147,15 @@ def overdue_by(delta: timedelta) -> str:
     return f"overdue by {span(delta)}"
 
 
+def infusion_day(at: datetime, infused_at: datetime, zone: str | ZoneInfo) -> int:
+    """The day after infusion a moment falls on, by the care team's calendar (day 0 = infusion day)."""
+    tz = _zone(zone)
+    return (at.astimezone(tz).date() - infused_at.astimezone(tz).date()).days
+
+
 def after_infusion(at: datetime, infused_at: datetime, zone: str | ZoneInfo) -> str:
     """Time after infusion as a ward says it: "day 3, 07:35 CET" (day 0 = the infusion's calendar day)."""
-    tz = _zone(zone)
-    local = at.astimezone(tz)
-    day = (local.date() - infused_at.astimezone(tz).date()).days
-    return f"day {day}, {local:%H:%M %Z}"
+    return f"day {infusion_day(at, infused_at, zone)}, {at.astimezone(_zone(zone)):%H:%M %Z}"
 
 
 def clinical(text: str, infused_at: datetime | None, zone: str | ZoneInfo) -> str:

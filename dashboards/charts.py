@@ -170,8 +170,12 @@ class TimelineBuilder:
     def when(self, moment: datetime) -> str:
         text = self._when_cache.get(moment)
         if text is None:
-            text = self._when_cache[moment] = moment.astimezone(self.tz).strftime("%d %b %Y %H:%M")
+            text = self._when_cache[moment] = moment.astimezone(self.tz).strftime("%d %b %Y %H:%M %Z")
         return text
+
+    def on_day(self, moment: datetime) -> str:
+        """ "Day 3": the day after infusion, by the team's calendar (the x axis is its decimal)."""
+        return f"Day {wording.infusion_day(moment, self.infusion.infused_at, self.tz)}"
 
     def who(self, obs: Observation) -> str:
         user = obs.recorded_by
@@ -181,7 +185,7 @@ class TimelineBuilder:
         shown = f"{value:.1f}" if abs(value) < 100 and value != int(value) else f"{value:g}"
         lines = [
             f"<b>{label}: {shown} {unit}</b>".replace("  ", " "),
-            f"Day {self.day(obs.observed_at):.2f} · observed {self.when(obs.observed_at)}",
+            f"{self.on_day(obs.observed_at)} · observed {self.when(obs.observed_at)}",
             f"Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}",
         ]
         if state == "superseded":
@@ -544,7 +548,7 @@ class TimelineBuilder:
                 extra.append("for comfort only")
             text = (
                 f"<b>Oxygen: {device_text}, {flow:g} L/min</b>{' · ' + ', '.join(extra) if extra else ''}"
-                f"<br>Day {self.day(obs.observed_at):.2f} · observed {self.when(obs.observed_at)}"
+                f"<br>{self.on_day(obs.observed_at)} · observed {self.when(obs.observed_at)}"
                 f"<br>Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}"
             )
             band.append(Point(self.day(obs.observed_at), flow if device != "room_air" else 0.0, text))
@@ -589,7 +593,7 @@ class TimelineBuilder:
             names = plain(", ".join(d.replace("_", " ") for d in drugs) or "none")
             text = (
                 f"<b>Vasopressors: {len(pressors)}</b> ({names})"
-                f"<br>Day {self.day(obs.observed_at):.2f} · observed {self.when(obs.observed_at)}"
+                f"<br>{self.on_day(obs.observed_at)} · observed {self.when(obs.observed_at)}"
                 f"<br>Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}"
             )
             if "vasopressors" in p:
@@ -628,7 +632,8 @@ class TimelineBuilder:
         for ev in self.evaluations:
             moment = ev.triggered_by.observed_at if ev.triggered_by_id else ev.evaluated_at
             x = self.day(moment)
-            base = f"<br>Day {x:.2f} · {self.when(moment)} · rules: {html.escape(wording.rule_set(ev.rule_set))}"
+            rules = html.escape(wording.rule_set(ev.rule_set))
+            base = f"<br>{self.on_day(moment)} · {self.when(moment)} · rules: {rules}"
             if ev.crs_grade is not None:
                 crs.append(
                     Point(x, ev.crs_grade, f"<b>CRS grade {ev.crs_grade}</b> (max {ev.crs_max}){base}")
@@ -822,7 +827,7 @@ class TimelineBuilder:
                     row = "Other drugs"
             text = (
                 f"<b>{plain(name)}</b>"
-                f"<br>Day {self.day(obs.observed_at):.2f} · given {self.when(obs.observed_at)}"
+                f"<br>{self.on_day(obs.observed_at)} · given {self.when(obs.observed_at)}"
                 f"<br>Recorded by {self.who(obs)} at {self.when(obs.recorded_at)}"
             )
             if state == "superseded":
@@ -840,7 +845,7 @@ class TimelineBuilder:
                     self.day(alert.opened_at),
                     0,
                     f"<b>Alert opened: {title}</b>"
-                    f"<br>Day {self.day(alert.opened_at):.2f} · {self.when(alert.opened_at)}"
+                    f"<br>{self.on_day(alert.opened_at)} · {self.when(alert.opened_at)}"
                     f"<br>Status: {alert.get_status_display()}",
                 )
             )

@@ -220,6 +220,8 @@ def test_oxygen_band_and_vasopressor_panel(course):
     figures = timeline_figures(course)
     o2 = trace(fig(figures, "oxygen"), "O2 flow (device in hover)")
     assert o2["y"] == [0.0, 3.0] and "nasal cannula, 3 L/min" in o2["text"][1]
+    # the day after infusion in words, the moment with the team's zone (never "Day 0.83")
+    assert re.search(r"Day \d+ · observed \d{2} \w{3} \d{4} \d{2}:\d{2} UTC", o2["text"][1]), o2["text"][1]
     assert o2["fill"] == "tozeroy" and o2["yaxis"] == "y2"
     bolus = trace(fig(figures, "vasopressors"), "Fluid bolus")
     assert len(bolus["x"]) == 1
