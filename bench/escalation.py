@@ -1,4 +1,6 @@
-"""Benchmark of the escalation chain on PostgreSQL + Redis + Celery, run in up to three ways in one run:
+"""Escalation benchmark, one module because it is one script run by path (set up, load, measure, tear down).
+
+The escalation chain on PostgreSQL + Redis + Celery, run in up to three ways in one run:
 "tick" (as before the dispatcher: one solo worker with its beat, due steps wait for the tick),
 "dispatcher" (the deployment's layout: a critical pool, prefork with 2 processes as in the chart and
 compose, a default pool, the scheduler and ``manage.py alert_dispatcher`` woken by NOTIFY) and, with

@@ -88,7 +88,7 @@ def alerts_close_with_course(*, infusion_id: int, now: datetime | None = None) -
     """The course of ``infusion_id`` ended (monitoring closed, or a death recorded): close its alerts.
     Idempotent; monitoring calls it through ``monitoring.handoff.course_closed`` (alerts/handoff.py)."""
     at = at_or_now(now)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):  # after monitoring's commit (on_commit) or from a worker
         infusion = Infusion.objects.select_for_update().filter(pk=infusion_id).first()
         if infusion is None:
             return []

@@ -43,7 +43,7 @@ def claim_due_steps(
 ) -> list[tuple[int, str]]:
     """Claim up to ``limit`` due pending steps (skip rows another worker holds); returns (id, token)."""
     at = at_or_now(now)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):  # the claim commits before any sending starts
         qs = EscalationStep.objects.select_for_update(skip_locked=True).filter(
             status=StepStatus.PENDING, due_at__lte=at
         )
