@@ -1,7 +1,7 @@
 """FHIR-1: the independent R4 validator of the tests, HL7's own FHIR R4 JSON schema
 (``tests/data/fhir-r4``, its origin in the README there) checked by the ``jsonschema`` library.  A
 resource is validated against the schema's definition of its type (so an error names the element,
-not the 147 alternatives of the whole-schema ``oneOf``); a Bundle's entries one by one, each naming
+not the 146 alternatives of the whole-schema ``oneOf``); a Bundle's entries one by one, each naming
 its resource type and id."""
 
 from __future__ import annotations
