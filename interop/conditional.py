@@ -4,9 +4,12 @@ Observation or MedicationAdministration entry, searched by identifier as FHIR R4
 answered ``200 OK`` with the stored resource's location; more than one, ``412 Precondition Failed``.
 
 Supported: one ``identifier`` parameter, ``system|value`` or a bare ``value`` (any system).  Any other
-search is refused naming the entry and what is supported, never ignored.  E-1: when the match is the
-entry's own identifier and its status marks a correction (corrected, amended, entered-in-error), the
-entry is that correction, as without ``ifNoneExist``."""
+search is refused naming the entry and what is supported, never ignored.  When the match is the
+entry's own identifier the entry is processed as without ``ifNoneExist`` (E-1): the same values are
+the idempotent re-send they are anyway, a correction (corrected, amended, entered-in-error) corrects,
+and a ``final`` with other values is refused as a conflict.  Answering that last one "200, nothing
+changed" as plain FHIR would lets a changed result vanish without anyone reading the outcome: a
+changed lab value is never dropped silently."""
 
 from __future__ import annotations
 
@@ -87,8 +90,8 @@ def if_none_exist(index: int, entry: dict, reading: Reading, team_ids: list[int]
                 )
             ]
         )
-    if matches[0] == reading.identifier and (reading.corrects or reading.voids):
-        return None  # E-1: the identifier's correction
+    if matches[0] == reading.identifier:
+        return None  # its own identifier: a re-send, a correction or a conflict, as without the condition
     first = found.filter(identifier_system=matches[0][0]).order_by("imported_at", "id").first()
     assert first is not None  # the match above
     row = current_row(first.observation)
@@ -98,8 +101,7 @@ def if_none_exist(index: int, entry: dict, reading: Reading, team_ids: list[int]
             "location": f"Observation/{row.pk}",
             "outcome": outcome.informational(
                 f"already stored under identifier {'|'.join(matches[0])} (request.ifNoneExist): not "
-                "created, nothing changed; to change its values send it with status 'corrected' or "
-                "'amended'"
+                "created, nothing changed"
             ),
         }
     }

@@ -1,9 +1,12 @@
 """Conditional create (FHIR-7, E-1): ``request.ifNoneExist`` of a batch or transaction entry is a
-search by identifier, as FHIR R4 specifies: no match creates, one match answers 200 OK with the
-stored resource's location and creates nothing, more than one is 412; any other search is refused
-naming the entry and what is supported, never ignored."""
+search by identifier, as FHIR R4 specifies: no match creates, one match under another identifier
+answers 200 OK with the stored resource's location and creates nothing, a match of the entry's own
+identifier is processed as without the condition (a changed final is refused, never dropped), more
+than one is 412; any other search is refused naming the entry and what is supported, never ignored."""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 
@@ -30,19 +33,21 @@ def _ferritin(infusion, *, value=None, system=None, if_none_exist=None, bundle_t
     return bundle
 
 
-def test_a_match_answers_200_with_its_location_and_stores_nothing(gateway, infusion):
-    first = post_bundle(gateway, _ferritin(infusion)).json()["entry"][0]["response"]
+def test_a_resend_under_its_own_identifier_is_200_and_other_values_are_refused_not_dropped(gateway, infusion):
+    bundle = _ferritin(infusion)
+    first = post_bundle(gateway, copy.deepcopy(bundle)).json()["entry"][0]["response"]
     assert first["status"] == "201 Created"
     stored = [o.payload for o in Observation.objects.filter(infusion=infusion)]
-    # The engine re-sends the result with another value, status final, as a conditional create.
-    again = post_bundle(gateway, _ferritin(infusion, value=900)).json()["entry"][0]["response"]
-    assert again["status"] == "200 OK"
-    assert again["location"] == first["location"]
-    text = again["outcome"]["issue"][0]["diagnostics"]
-    assert f"already stored under identifier {LAB}|L-3-ferritin (request.ifNoneExist): not created" in text
-    assert "'corrected'" in text  # what to send to change it
+    again = post_bundle(gateway, copy.deepcopy(bundle)).json()["entry"][0]["response"]
+    assert again["status"] == "200 OK" and again["location"] == first["location"]
+    # The engine re-sends the result with another value, status final, as a conditional create: a
+    # changed result is a conflict the sender must see, never "200, nothing changed".
+    bundle["entry"][0]["resource"]["valueQuantity"]["value"] = 900
+    changed = post_bundle(gateway, bundle).json()["entry"][0]["response"]
+    assert changed["status"] == "422 Unprocessable Entity"
+    text = changed["outcome"]["issue"][0]["diagnostics"]
+    assert "L-3-ferritin is already stored with other values" in text and "'corrected'" in text
     assert [o.payload for o in Observation.objects.filter(infusion=infusion)] == stored
-    assert stored[0]["ferritin_ng_mL"] != 900
 
 
 def test_the_condition_may_name_another_identifier_and_the_bare_value(gateway, infusion):

@@ -126,7 +126,6 @@ def test_same_identifier_with_other_values_and_status_final_is_refused(gateway, 
     post_bundle(gateway, load("lab_ferritin_final", mrn=infusion.patient.mrn))
     changed = load("lab_ferritin_final", mrn=infusion.patient.mrn)
     changed["entry"][0]["resource"]["valueQuantity"]["value"] = 900
-    del changed["entry"][0]["request"]["ifNoneExist"]  # a plain create (with it: test_conditional_create)
     entry = post_bundle(gateway, changed).json()["entry"][0]
     assert entry["response"]["status"] == "422 Unprocessable Entity"
     text = entry["response"]["outcome"]["issue"][0]["diagnostics"]
