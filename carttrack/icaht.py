@@ -97,6 +97,23 @@ def longest_run(
     return best
 
 
+def recovery_day(series: dict[int, float], after: int, thr: float, recovery: int) -> int | None:
+    """The first day of the first run of ``recovery`` consecutive days with a count above ``thr``
+    after day ``after`` (ICAHT-5: recovery; missing days are skipped, as in ``longest_run``)."""
+    start: int | None = None
+    count = 0
+    for d in sorted(x for x in series if x > after):
+        if series[d] > thr:
+            if start is None:
+                start, count = d, 0
+            count += 1
+            if count >= recovery:
+                return start
+        else:
+            start = None
+    return None
+
+
 def early_grade(severe: int, profound: int, never_recovered: bool) -> int:
     if profound >= PROFOUND_G4_DAYS or severe >= EARLY_G4_DAYS or never_recovered:
         return 4
@@ -183,6 +200,12 @@ def grade_icaht(
             drivers.append(
                 Driver("ICAHT early", None, None, f"early ICAHT grade 0{status}: no day with ANC ≤ 500/µL")
             )
+    recovered: float | None = None
+    severe = [d for d, v in series.items() if 0 <= d <= last_known and v <= SEVERE_ANC]
+    if severe:
+        day = recovery_day(series, max(severe), SEVERE_ANC, s.icaht_recovery_days)
+        if day is not None:
+            recovered = min((t for t, v, _ in anc if day_of(t) >= day and v > SEVERE_ANC), default=None)
     # ---- late
     late_first = s.icaht_early_end_day + 1
     late_end = s.icaht_late_end_day if censor_day is None else min(s.icaht_late_end_day, censor_day)
@@ -221,4 +244,5 @@ def grade_icaht(
         early_days_anc_le_500=sev_days,
         early_days_anc_le_100=prof_days,
         interpolated_days=interp,
+        early_recovered_hours=recovered,
     )

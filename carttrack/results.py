@@ -169,6 +169,9 @@ class IcahtResult:
     early_days_anc_le_500: int = 0
     early_days_anc_le_100: int = 0
     interpolated_days: tuple[int, ...] = ()
+    # ICAHT-5: the first ANC > 500/µL of the stable recovery after the window's last day ≤ 500/µL
+    # (hours after infusion; None while it lasts). Not part of the grade: the episode's resolution.
+    early_recovered_hours: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,6 +182,7 @@ class IcahtResult:
             "early_days_anc_le_500": self.early_days_anc_le_500,
             "early_days_anc_le_100": self.early_days_anc_le_100,
             "interpolated_days": list(self.interpolated_days),
+            "early_recovered_hours": self.early_recovered_hours,
             "drivers": [d.to_dict() for d in self.drivers],
         }
 

@@ -9,7 +9,7 @@ from carttrack.vocabulary import DRUGS, O2_DEVICES, VASOPRESSORS
 
 from . import codes, importer
 
-RELEASED = "2026-12-02"
+RELEASED = "2026-12-03"
 DOCUMENTATION = (
     f"POST a transaction or batch Bundle of at most {importer.MAX_ENTRIES} entries to the base URL; "
     "Observations and MedicationAdministrations need an identifier; patients are matched by MRN "
@@ -22,7 +22,9 @@ SECURITY = (
 
 IN_BUNDLES = (
     "Created only as an entry of a transaction or batch Bundle posted to the base (request POST), "
-    "idempotent by identifier; exported in $everything and $export."
+    "idempotent by identifier; request.ifNoneExist is honoured as a conditional create for "
+    "identifier=system|value (or identifier=value) and refused for any other search; exported in "
+    "$everything and $export."
 )
 PATIENT_ONLY = "Matched by MRN identifier, never created by an import; exported in $everything."
 EXPORTED_ONLY = "Derived by CAR-T Track and exported in $everything and $export; never imported."
@@ -66,6 +68,12 @@ def local_code_systems() -> list[dict[str, Any]]:
             [(d, d) for d in sorted({*DRUGS, *VASOPRESSORS})],
         ),
         _code_system("ice-item", codes.LOCAL_ICE_ITEM, "ICE items", [(i, i) for i in codes.ICE_ITEMS]),
+        _code_system(
+            "toxicity",
+            codes.LOCAL_TOXICITY,
+            "CAR-T toxicities without an ICD-10-CM code of their own",
+            list(codes.LOCAL_TOXICITY_CODES.items()),
+        ),
     ]
 
 
@@ -106,8 +114,13 @@ def statement(base_url: str) -> dict[str, Any]:
                         "type": "Observation",
                         "documentation": IN_BUNDLES,
                         "supportedProfile": [codes.VITAL_SIGNS_PROFILE],
+                        "conditionalCreate": True,
                     },
-                    {"type": "MedicationAdministration", "documentation": IN_BUNDLES},
+                    {
+                        "type": "MedicationAdministration",
+                        "documentation": IN_BUNDLES,
+                        "conditionalCreate": True,
+                    },
                     *({"type": t, "documentation": EXPORTED_ONLY} for t in EXPORTED_TYPES),
                 ],
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],

@@ -26,6 +26,7 @@ LOCAL_O2_DEVICE = f"{LOCAL}/o2-device"  # the device list of CASE-3
 LOCAL_DRUG = f"{LOCAL}/drug"  # the clinical core's drug vocabulary (RxNorm: not mapped, docs/interop.md)
 LOCAL_PRODUCT = f"{LOCAL}/product"
 LOCAL_ICE_ITEM = f"{LOCAL}/ice-item"
+LOCAL_TOXICITY = f"{LOCAL}/toxicity"  # ICAHT, IEC-HS, LICATS: no ICD-10-CM code in the specification
 LOCAL_FIELD = f"{LOCAL}/case-file-field"  # a field of a case-file record (CASE-3), value as JSON text
 LOCAL_EXT = "https://carttrack.org/fhir/StructureDefinition"
 FOR_CRS_ICANS_EXT = f"{LOCAL_EXT}/for-crs-icans"  # a dose given for CRS/ICANS (false: another reason, A-2)
@@ -169,6 +170,15 @@ ICD10_DISPLAY = {
     "icans": "Immune effector cell-associated neurotoxicity syndrome, grade {grade}",
 }
 ICD10_CODE_FIRST = "T80.82"  # complication of immune effector cellular therapy (code first)
+ICD10_CODE_FIRST_DISPLAY = "Complication of immune effector cellular therapy"
+#: The toxicities without an ICD-10-CM code of their own in the specification (FHIR-6): the
+#: project's local code, beside T80.82 (code, display).
+LOCAL_TOXICITY_CODES = {
+    "icaht-early": "Early immune effector cell-associated hematotoxicity (ICAHT, day 0 to +30)",
+    "icaht-late": "Late immune effector cell-associated hematotoxicity (ICAHT, day +31 to +100)",
+    "iec-hs": "Immune effector cell-associated HLH-like syndrome (IEC-HS)",
+    "licats": "Local immune effector cell-associated toxicity syndrome (LICATS)",
+}
 #: NCIt codes of the ae-grade value set, grades 1–4 (FHIR-6; grade 5 is death, coded by outcome).
 NCIT_GRADE = {1: "C41338", 2: "C41339", 3: "C41340", 4: "C41337"}
 NCIT_GRADE_DISPLAY = {1: "Mild", 2: "Moderate", 3: "Severe", 4: "Life-threatening"}

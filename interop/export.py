@@ -1,17 +1,20 @@
 """FHIR R4 export (FHIR-8, FHIR-6): a patient's courses as a ``collection`` Bundle, and a cohort as
 NDJSON.  Patient (the site's MRN identifier only), per infusion a Procedure and the product as a
 Medication, the observations (``interop.resources``), grade Observations with
-``derivedFrom``, and per CRS/ICANS episode a Condition and an AdverseEvent on the HL7 AdverseEvent
-Clinical Research R4 backport profile."""
+``derivedFrom``, and per CRS, ICANS, ICAHT (early, late), IEC-HS and LICATS episode a Condition and,
+where it is graded or a physician confirmed it, an AdverseEvent on the HL7 AdverseEvent Clinical
+Research R4 backport profile."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from fhirclient.models.fhirelementfactory import FHIRElementFactory
 
+from carttrack.vocabulary import G_CSF
 from monitoring.models import Infusion, Patient, Sex
 
 from . import codes, course, matching, selectors
@@ -19,6 +22,10 @@ from .resources import row_resources
 
 GENDER = {Sex.FEMALE: "female", Sex.MALE: "male", Sex.OTHER: "other", Sex.UNKNOWN: "unknown"}
 GRADING = "ASTCT 2019 consensus grading"
+ICAHT_GRADING = "EHA/EBMT ICAHT grading (Rejeski 2023)"
+ANC_ID = "-anc-per-uL"  # the id suffix of an ANC Observation (interop.resources)
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 #: Drugs whose administrations are an episode's mitigating actions (FHIR-6).
 MITIGATING = frozenset(
     {
@@ -112,8 +119,32 @@ def _grade_observations(infusion, points, refs_of, patient_ref) -> list[dict[str
     return out
 
 
-def _ae_grade(grade: int) -> dict[str, Any]:
-    concept: dict[str, Any] = {"text": f"{GRADING} grade {grade} (the value set's displays say CTCAE)"}
+@dataclass(frozen=True)
+class Toxicity:
+    """How one toxicity of ``course.TOXICITIES`` is written (FHIR-6)."""
+
+    name: str
+    grading: str | None  # the grading system of its ae-grade (None: not graded)
+    mitigating: frozenset[str]  # drugs whose administrations during it are mitigating actions
+    resolves: bool  # the clinical core determines its resolution (abatement, resolve-date)
+
+
+TOXICITY = {
+    "crs": Toxicity("CRS", GRADING, MITIGATING, True),
+    "icans": Toxicity("ICANS", GRADING, MITIGATING, True),
+    # ICAHT-5: early ICAHT resolves at the stable recovery; the late grade is by nadir (ICAHT-10).
+    "icaht-early": Toxicity("Early ICAHT", ICAHT_GRADING, G_CSF, True),
+    "icaht-late": Toxicity("Late ICAHT", ICAHT_GRADING, G_CSF, False),
+    # Screens, not grades (C-3, LICATS-3); no resolution is recorded; LICATS treatments unconfirmed.
+    "iec-hs": Toxicity("IEC-HS", None, frozenset(), False),
+    "licats": Toxicity("LICATS", None, frozenset(), False),
+}
+
+
+def _ae_grade(grade: int, grading: str, provisional: bool) -> dict[str, Any]:
+    status = ", provisional: its window is open" if provisional else ""
+    text = f"{grading} grade {grade}{status} (the value set's displays say CTCAE)"
+    concept: dict[str, Any] = {"text": text}
     if grade in codes.NCIT_GRADE:
         concept["coding"] = [
             {
@@ -125,53 +156,93 @@ def _ae_grade(grade: int) -> dict[str, Any]:
     return {"url": f"{codes.AE_EXT}/ae-grade", "valueCodeableConcept": concept}
 
 
-def _episode_resources(infusion, episode: course.Episode, refs_of, meds, patient_ref) -> list[dict[str, Any]]:
+def _event_code(episode: course.Episode, toxicity: Toxicity) -> dict[str, Any]:
     grade = episode.maximum
-    icd = codes.ICD10_BY_GRADE[episode.syndrome].get(grade, codes.ICD10_BY_GRADE[episode.syndrome][None])
-    event_code = {
-        "coding": [
-            {
-                "system": codes.ICD10CM,
-                "code": icd,
-                "display": codes.ICD10_DISPLAY[episode.syndrome].format(grade=grade),
-            },
-            {
-                "system": codes.ICD10CM,
-                "code": codes.ICD10_CODE_FIRST,
-                "display": "Complication of immune effector cellular therapy (code first)",
-            },
-        ],
-        "text": f"{episode.syndrome.upper()} grade {grade} ({GRADING})",
+    code_first = {
+        "system": codes.ICD10CM,
+        "code": codes.ICD10_CODE_FIRST,
+        "display": f"{codes.ICD10_CODE_FIRST_DISPLAY} (code first)",
     }
+    if episode.syndrome in codes.ICD10_BY_GRADE:
+        by_grade = codes.ICD10_BY_GRADE[episode.syndrome]
+        specific = {
+            "system": codes.ICD10CM,
+            "code": by_grade.get(grade, by_grade[None]),
+            "display": codes.ICD10_DISPLAY[episode.syndrome].format(grade=grade),
+        }
+    else:  # no ICD-10-CM code of its own in the specification: the local code (docs/interop.md)
+        specific = {
+            "system": codes.LOCAL_TOXICITY,
+            "code": episode.syndrome,
+            "display": codes.LOCAL_TOXICITY_CODES[episode.syndrome],
+        }
+    if toxicity.grading:
+        text = f"{toxicity.name} grade {grade} ({toxicity.grading})"
+    elif episode.confirmed:
+        text = f"{toxicity.name}: SLEDAI-2K descriptors marked as part of it by a physician (not graded)"
+    else:
+        text = f"{toxicity.name} screen positive: to be evaluated by a physician (a screen, not a grade)"
+    return {"coding": [specific, code_first], "text": text}
+
+
+def _evidence(episode: course.Episode, refs_of, anc_rows) -> list[dict[str, str]]:
+    """The observations behind an episode: its drivers; for ICAHT, whose grade is over days of ANC
+    values, the ANC Observations from its onset to its resolution (or its last point)."""
+    refs = [r for row in episode.driver_rows() for r in refs_of.get(row, [])]
+    if episode.syndrome in course.ICAHT:
+        end = episode.resolved or episode.points[-1].at
+        refs += [
+            r
+            for row in anc_rows
+            if episode.onset <= row.observed_at <= end
+            for r in refs_of.get(row.pk, [])
+            if r.endswith(ANC_ID)
+        ]
+    return [{"reference": r} for r in dict.fromkeys(refs)]
+
+
+def _episode_resources(
+    infusion, episode: course.Episode, refs_of, meds, anc_rows, patient_ref
+) -> list[dict[str, Any]]:
+    """A Condition per episode and, for what is graded or a physician confirmed, its AdverseEvent on
+    the clinical research backport (whose ``actuality`` is fixed to actual: a positive screen is a
+    provisional Condition only, C-3)."""
+    toxicity = TOXICITY[episode.syndrome]
+    grade = episode.maximum
+    resolved = episode.resolved if toxicity.resolves else None
+    event_code = _event_code(episode, toxicity)
     key = f"{episode.syndrome}-{infusion.pk}-{episode.number}"
-    evidence = [{"reference": r} for row in episode.driver_rows() for r in refs_of.get(row, [])]
+    evidence = _evidence(episode, refs_of, anc_rows)
+    status = "active" if resolved is None else "resolved"
+    verification = "confirmed" if episode.confirmed else "provisional"
     condition = {
         "resourceType": "Condition",
         "id": key,
-        "clinicalStatus": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                    "code": "active" if episode.resolved is None else "resolved",
-                }
-            ]
-        },
+        **(
+            {"clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": status}]}}
+            if toxicity.resolves
+            else {}
+        ),
+        "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": verification}]},
         "code": event_code,
         "subject": {"reference": patient_ref},
         "onsetDateTime": episode.onset.isoformat(),
-        **({"abatementDateTime": episode.resolved.isoformat()} if episode.resolved else {}),
+        **({"abatementDateTime": resolved.isoformat()} if resolved else {}),
         **({"evidence": [{"detail": evidence}]} if evidence else {}),
     }
-    extensions = [_ae_grade(grade)]
-    if episode.resolved:
-        extensions.append(
-            {"url": f"{codes.AE_EXT}/resolve-date", "valueDateTime": episode.resolved.isoformat()}
-        )
+    if not episode.confirmed:
+        return [condition]
+    extensions = []
+    if toxicity.grading:
+        provisional = episode.syndrome in episode.points[-1].provisional
+        extensions.append(_ae_grade(grade, toxicity.grading, provisional))
+    if resolved:
+        extensions.append({"url": f"{codes.AE_EXT}/resolve-date", "valueDateTime": resolved.isoformat()})
     for row in meds:
         if (
-            row.payload.get("drug") in MITIGATING
+            row.payload.get("drug") in toxicity.mitigating
             and row.observed_at >= episode.onset
-            and (episode.resolved is None or row.observed_at <= episode.resolved)
+            and (resolved is None or row.observed_at <= resolved)
         ):
             extensions.append(
                 {
@@ -183,20 +254,26 @@ def _episode_resources(infusion, episode: course.Episode, refs_of, meds, patient
         "resourceType": "AdverseEvent",
         "id": key,
         "meta": {"profile": [codes.AE_PROFILE]},
-        "extension": extensions,
+        **({"extension": extensions} if extensions else {}),
         "actuality": "actual",
         "event": event_code,
         "subject": {"reference": patient_ref},
         "date": episode.onset.isoformat(),
         "resultingCondition": [{"reference": f"Condition/{key}"}],
-        "outcome": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/adverse-event-outcome",
-                    "code": "ongoing" if episode.resolved is None else "resolved",
+        **(
+            {
+                "outcome": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/adverse-event-outcome",
+                            "code": "ongoing" if resolved is None else "resolved",
+                        }
+                    ]
                 }
-            ]
-        },
+            }
+            if toxicity.resolves
+            else {}
+        ),
         "suspectEntity": [{"instance": {"reference": f"Medication/product-{infusion.pk}"}}],
     }
     return [condition, adverse_event]
@@ -220,9 +297,10 @@ def course_resources(infusion: Infusion) -> Iterator[dict[str, Any]]:
     points = course.timeline(infusion)
     yield from _grade_observations(infusion, points, refs_of, patient_ref)
     meds = [r for r in rows if r.kind == "medication"]
-    for syndrome in course.SYNDROMES:
+    anc_rows = [r for r in rows if r.kind == "lab" and "anc_per_uL" in r.payload]
+    for syndrome in course.TOXICITIES:
         for episode in course.episodes(points, syndrome):
-            yield from _episode_resources(infusion, episode, refs_of, meds, patient_ref)
+            yield from _episode_resources(infusion, episode, refs_of, meds, anc_rows, patient_ref)
 
 
 def patient_bundle(patient: Patient, infusions: Iterable[Infusion]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ services as a nurse's entry (``monitoring.services.observations_write_all``).
   resource again is a no-op; ``amended``/``corrected`` becomes an amendment of the identifier's current
   row and ``entered-in-error`` its marker, with a UUID derived from the content (a repeated
   correction is a no-op too).
+* ``request.ifNoneExist`` (``identifier=system|value``) is a conditional create (``interop.conditional``).
 * A ``transaction`` stores nothing when one entry fails; a ``batch`` (and a file drop) refuses only
   that entry.  Bundles of more than :data:`MAX_ENTRIES` entries are refused whole.
 """
@@ -33,7 +34,7 @@ from monitoring.models import (
     ObservationStatus,
 )
 
-from . import codes, matching, outcome
+from . import codes, conditional, matching, outcome
 from .models import ImportedResource
 from .reading import EntryRefused, Problem, Reading, read
 
@@ -133,15 +134,6 @@ def base_uuid(resource_type: str, system: str, value: str) -> uuid.UUID:
     return _uuid(resource_type, system, value)
 
 
-def _current_row(first: Observation) -> Observation:
-    row = first
-    while True:
-        nxt = Observation.objects.filter(supersedes=row).first()
-        if nxt is None:
-            return row
-        row = nxt
-
-
 def _plan(index: int, reading: Reading, bundle_patients, team_ids, lookups: matching.Lookups) -> _Planned:
     where = reading.label
     patient = matching.patient_for(reading, bundle_patients, team_ids, reading.label, lookups)
@@ -172,7 +164,7 @@ def _plan(index: int, reading: Reading, bundle_patients, team_ids, lookups: matc
             client_uuid=base,
         )
         return _Planned(index, reading, write)
-    current = _current_row(first)
+    current = conditional.current_row(first)
     digest = hashlib.sha256(
         json.dumps([reading.payload, observed_at.isoformat()], sort_keys=True).encode()
     ).hexdigest()
@@ -300,13 +292,17 @@ def import_bundle(
                 responses[index] = got
             continue
         try:
-            planned.append(_plan(index, read(index, resource), in_bundle, team_ids, lookups))
+            reading = read(index, resource)
+            responses[index] = conditional.if_none_exist(index, entry, reading, team_ids)
+            if responses[index] is None:
+                planned.append(_plan(index, reading, in_bundle, team_ids, lookups))
         except EntryRefused as exc:
             problems[index] = exc.problems
     within = services.InfusionScope.for_user(user, infusion_teams=team_ids)
     if btype == "transaction":
         if problems:
-            return _refused(422, [p for i in sorted(problems) for p in problems[i]])
+            found = [p for i in sorted(problems) for p in problems[i]]
+            return _refused(412 if any(p.code == "multiple-matches" for p in found) else 422, found)
         try:
             rows = services.observations_write_all(
                 writes=[p.write for p in planned],
@@ -339,6 +335,13 @@ def import_bundle(
             continue
         responses[p.index] = _response_entry(row, created)
     for index, found in problems.items():
-        status = "404 Not Found" if any(f.code == "not-found" for f in found) else "422 Unprocessable Entity"
+        codes_found = {f.code for f in found}
+        status = (
+            "412 Precondition Failed"
+            if "multiple-matches" in codes_found
+            else "404 Not Found"
+            if "not-found" in codes_found
+            else "422 Unprocessable Entity"
+        )
         responses[index] = {"response": {"status": status, "outcome": outcome.operation_outcome(found)}}
     return ImportResult(200, {"resourceType": "Bundle", "type": "batch-response", "entry": responses})

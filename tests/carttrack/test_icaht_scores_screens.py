@@ -51,6 +51,18 @@ def test_stable_recovery_splits():
     assert icaht(course(low)).early == 1
 
 
+def test_recovery_is_the_first_value_above_500_of_three_days_after_the_last_low_day():
+    """ICAHT-5: the episode's resolution (not part of the grade): after a non-stable recovery the
+    neutropenia goes on, so the recovery is the first value of the stable one after the last low day."""
+    low = {d: 300 for d in range(2, 6)}
+    low.update({d: 300 for d in range(8, 11)})  # days 6–7 above 500: not a recovery
+    r = icaht(course(low))
+    assert r.early == 2 and r.early_recovered_hours == 24 * 11 + 6  # day 11 (6 h into it)
+    still_low = {d: 300 for d in range(2, 30)}
+    assert icaht(course(still_low)).early_recovered_hours is None  # day 30 onward above 500: 1 day
+    assert icaht(course({})).early_recovered_hours is None  # never neutropenic
+
+
 def test_lowest_value_per_day():
     values = course({})
     obs = [*anc_course(values), lab(24 * 5 + 20, anc_per_uL=400)]

@@ -34,13 +34,14 @@ COURSE = (
 )
 
 
-def record_course(infusion, nurse, *, course=COURSE) -> None:
+def record_course(infusion, nurse, *, course=COURSE, after_infusion: bool = False) -> dict:
+    """Record ``course`` (hours ago, or with ``after_infusion`` hours after the infusion); the rows
+    by their hour."""
     now = timezone.now()
-    for hours_ago, kind, payload in course:
-        services.observation_record(
-            infusion=infusion,
-            kind=kind,
-            payload=payload,
-            observed_at=now - timedelta(hours=hours_ago),
-            recorded_by=nurse,
+    rows = {}
+    for hours, kind, payload in course:
+        at = infusion.infused_at + timedelta(hours=hours) if after_infusion else now - timedelta(hours=hours)
+        rows[hours], _evaluation, _created = services.observation_record(
+            infusion=infusion, kind=kind, payload=payload, observed_at=at, recorded_by=nurse
         )
+    return rows

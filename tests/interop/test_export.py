@@ -1,7 +1,8 @@
-"""FHIR R4 export (issue 15 item 2; FHIR-6, FHIR-8): a course as a collection Bundle that an
-independent R4 validator (``fhir.resources``' pydantic models, not the library that wrote it)
-accepts, with the AdverseEvent backport elements, grade Observations with derivedFrom, scoped and
-access-logged reads, the cohort in bulk, and the CapabilityStatement."""
+"""FHIR R4 export (issue 15 item 2; FHIR-1, FHIR-6, FHIR-8): a course as a collection Bundle that
+independent validators accept (HL7's FHIR R4 JSON schema through ``jsonschema``, and
+``fhir.resources``' pydantic R4B models; not the library that wrote it), with the AdverseEvent
+backport elements, grade Observations with derivedFrom, scoped and access-logged reads, the cohort
+in bulk, and the CapabilityStatement."""
 
 from __future__ import annotations
 
@@ -15,13 +16,17 @@ from accounts.tokens import issue_api_token
 from audit.models import AccessLog
 from tests.api.conftest import client_for
 
+from . import r4_schema
 from .course_builder import record_course
 
 pytestmark = pytest.mark.django_db
 
 
 def validate_r4(resource: dict) -> None:
-    """Raises if ``resource`` is not valid FHIR (R4B models: identical to R4 for these resources)."""
+    """Raises if ``resource`` (a Bundle: and each of its entries) is not valid FHIR R4: HL7's R4 JSON
+    schema (FHIR-1), naming each resource's type, id and error; then the pydantic R4B models, a second
+    independent reading (stricter on some primitives, e.g. it found ids with underscores)."""
+    r4_schema.validate(resource)
     get_fhir_model_class(resource["resourceType"]).model_validate(resource)
 
 
@@ -99,6 +104,33 @@ def test_the_everything_bundle_validates_and_carries_the_episode(gateway, course
     ]
 
 
+def test_the_r4_validator_names_each_resource_and_what_r4_does_not_allow():
+    """The R4 (4.0.1) schema is not the R4B models: a resource type R4B added is refused, and each
+    error names the entry's resource type and id."""
+    r4b_only = {"resourceType": "ClinicalUseDefinition", "id": "x", "type": "indication"}
+    get_fhir_model_class("ClinicalUseDefinition").model_validate(r4b_only)  # valid R4B
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": r4b_only},
+            {"resource": {"resourceType": "Observation", "id": "o-1", "status": "done", "code": {}}},
+            {"resource": {"resourceType": "Patient", "id": "p_1", "birthDate": "1962-5-1"}},
+        ],
+    }
+    found = r4_schema.errors(bundle)
+    assert [m.split(" does not match ")[0] for m in found] == [
+        "ClinicalUseDefinition/x: resourceType: 'ClinicalUseDefinition' is not a FHIR R4 resource type",
+        "Observation/o-1: status: 'done' is not one of "
+        "['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', "
+        "'unknown']",
+        "Patient/p_1: birthDate: '1962-5-1'",
+        "Patient/p_1: id: 'p_1'",
+    ]
+    with pytest.raises(AssertionError, match="Observation/o-1: status"):
+        validate_r4(bundle)
+
+
 def test_an_export_is_access_logged_and_scoped(gateway, course, other_patient):
     gateway.get(f"/fhir/Patient/{course.patient_id}/$everything")
     row = AccessLog.objects.get(patient_id=course.patient_id)
@@ -144,7 +176,15 @@ def test_the_capability_statement_validates_and_publishes_the_local_codes():
         "hfnc",
         "invasive_mv",
     }
+    assert [c["code"] for c in contained["https://carttrack.org/fhir/CodeSystem/toxicity"]["concept"]] == [
+        "icaht-early",
+        "icaht-late",
+        "iec-hs",
+        "licats",
+    ]
     assert [i["code"] for i in statement["rest"][0]["interaction"]] == ["transaction", "batch"]
+    conditional = {r["type"] for r in statement["rest"][0]["resource"] if r.get("conditionalCreate")}
+    assert conditional == {"Observation", "MedicationAdministration"}  # test_conditional_create
 
 
 #: The URL of each FHIR RESTful interaction on a resource type (FHIR R4 http.html).

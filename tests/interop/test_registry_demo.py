@@ -58,7 +58,7 @@ def test_the_demo_patients_reports_match_the_chart(demo):
 
 def test_every_demo_course_exports_as_valid_r4(demo, coordinator):
     """The whole demo ward (neuro checks, CAPD, labs with limits, follow-up instruments, events) in
-    bulk: every line validates with the independent R4 models."""
+    bulk: every line validates against the R4 (4.0.1) JSON schema and the R4B models."""
     for team_id in Infusion.objects.values_list("care_team_id", flat=True).distinct():
         Membership.objects.get_or_create(user=coordinator, team_id=team_id, role=Role.COORDINATOR)
     client = APIClient()
@@ -70,3 +70,5 @@ def test_every_demo_course_exports_as_valid_r4(demo, coordinator):
     kinds = {c["code"] for r in resources if r["resourceType"] == "Observation" for c in r["code"]["coding"]}
     assert {"record-neuro", "8310-5", "85354-9", "crs-grade", "icans-grade"} <= kinds
     assert sum(r["resourceType"] == "Patient" for r in resources) >= 14
+    episodes = {r["id"].rsplit("-", 2)[0] for r in resources if r["resourceType"] == "AdverseEvent"}
+    assert episodes >= {"crs", "icans", "icaht-early"}  # FHIR-6 beyond CRS and ICANS, validated above

@@ -24,7 +24,7 @@ def episodes(infusion):
     points = course_model.timeline(infusion)
     return [
         (e.syndrome, e.onset, e.resolved, e.maximum)
-        for s in course_model.SYNDROMES
+        for s in course_model.TOXICITIES  # CRS, ICANS, ICAHT, IEC-HS and LICATS (FHIR-6)
         for e in course_model.episodes(points, s)
     ]
 
