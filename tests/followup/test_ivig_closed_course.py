@@ -13,13 +13,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from followup.models import Finding, FindingKind, TaskStatus
 from monitoring import services
 from monitoring.models import Observation, ObservationKind
 
-from .conftest import HOUR, make_course, sledai_items
+from .conftest import HOUR, api_post, make_course, visit_post
 
 MONTH_3 = 2160.0  # hours
 FOUR_WEEKS = 28 * 24.0
@@ -33,44 +32,10 @@ def _igg_tasks(course):
     )
 
 
-def _visit_post(course, hours, **extra):
-    data = {
-        "client_uuid": str(uuid.uuid4()),
-        "observed_at": timezone.localtime(course.infused_at + HOUR * hours).strftime("%Y-%m-%dT%H:%M"),
-        "pga": "0.2",
-        "pga_recorded": "on",
-    }
-    for code in sledai_items():
-        data[f"sledai_{code}"] = "no"
-    data.update(extra)
-    return data
-
-
 @pytest.fixture
 def rheum_client(client, rheumatologist, findings_inline):
     client.force_login(rheumatologist)
     return client
-
-
-@pytest.fixture
-def rheum_api(rheumatologist, findings_inline):
-    api = APIClient()
-    api.force_authenticate(rheumatologist)
-    return api
-
-
-def _api_post(api, course, kind, payload, hours):
-    return api.post(
-        "/api/observations/",
-        {
-            "infusion": course.pk,
-            "kind": kind,
-            "payload": payload,
-            "observed_at": (course.infused_at + HOUR * hours).isoformat(),
-            "client_uuid": str(uuid.uuid4()),
-        },
-        format="json",
-    )
 
 
 def test_ivig_given_at_a_month_3_visit_is_stored_shown_and_brings_the_igg_check_to_4_weeks(
@@ -84,7 +49,7 @@ def test_ivig_given_at_a_month_3_visit_is_stored_shown_and_brings_the_igg_check_
     with django_capture_on_commit_callbacks(execute=True):
         response = rheum_client.post(
             reverse("followup:visit", args=[lupus_patient.pk, course.pk]),
-            _visit_post(course, MONTH_3, lab_igg_mg_dL="320", ivig_g="30"),
+            visit_post(course, MONTH_3, client_uuid=str(uuid.uuid4()), lab_igg_mg_dL="320", ivig_g="30"),
         )
     assert response.status_code == 302, response.content.decode()[:2000]
     dose = Observation.objects.get(infusion=course, kind=ObservationKind.MEDICATION)
@@ -102,7 +67,7 @@ def test_ivig_given_at_a_month_3_visit_is_stored_shown_and_brings_the_igg_check_
 
 def test_ivig_through_the_api_on_a_closed_course_acute_records_still_refused(rheum_api, lupus_patient):
     course = make_course(lupus_patient, months_ago=4)
-    ok = _api_post(rheum_api, course, "medication", IVIG_30G, MONTH_3)
+    ok = api_post(rheum_api, course, "medication", IVIG_30G, MONTH_3)
     assert ok.status_code == 201, ok.content
     assert ok.json()["payload"]["dose_mg"] == 30000
     refused = {
@@ -112,7 +77,7 @@ def test_ivig_through_the_api_on_a_closed_course_acute_records_still_refused(rhe
         "a neuro check": ("neuro", {"ice": 6}),
     }
     for what, (kind, payload) in refused.items():
-        response = _api_post(rheum_api, course, kind, payload, MONTH_3 + 1)
+        response = api_post(rheum_api, course, kind, payload, MONTH_3 + 1)
         assert response.status_code == 400, what
         assert "no observations can be recorded" in response.json()["infusion"][0], what
     assert Observation.objects.filter(infusion=course).count() == 1
