@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms
 
+from carttrack.followup.course import IVIG_DRUG
 from carttrack.followup.groups import LUPUS_GROUPS, MYOSITIS_GROUPS, IndicationGroup
 from carttrack.followup.myositis import TIS_MEASURES
 from carttrack.followup.sledai import ATTRIBUTION_REQUIRED, SLEDAI_CODES, SLEDAI_WEIGHT, label
@@ -195,6 +196,15 @@ class VisitForm(forms.Form):
                 initial=bool(current.get("investigational")),
                 widget=forms.CheckboxInput(attrs={"aria-label": f"Drug {i + 1} is a trial drug"}),
             )
+        # A one-off dose given at the visit (not a standing drug of the list): IVIG, in grams as it is
+        # prescribed; stored as a `medication` of drug `ivig` in mg (BCELL-9: the IgG checks follow it).
+        self.fields["ivig_g"] = forms.DecimalField(
+            label="IVIG given at this visit (g)",
+            help_text="A one-off dose; the IgG checks are then due every 4 weeks (BCELL-9)",
+            required=False,
+            min_value=0,
+            widget=forms.NumberInput(attrs={"step": "any"}),
+        )
 
     # -- groups of bound fields for the template -----------------------------------------------
     def sledai_rows(self) -> list[tuple[forms.BoundField, forms.BoundField | None]]:
@@ -279,6 +289,18 @@ class VisitForm(forms.Form):
                     drug["investigational"] = True
                 drugs.append(drug)
             out.append(("medication_status", {"drugs": drugs}))
+        if d.get("ivig_g") is not None:
+            out.append(
+                (
+                    "medication",
+                    {
+                        "drug": IVIG_DRUG,
+                        "dose_mg": _num(d["ivig_g"] * 1000),
+                        "route": "iv",
+                        "for_crs_icans": False,
+                    },
+                )
+            )
         labs = {}
         for name in self.fields:
             if name.startswith("lab_") and d.get(name) is not None:

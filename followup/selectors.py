@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.http import Http404
 
 import carttrack
-from carttrack.followup.course import build_course
+from carttrack.followup.course import IVIG_DRUG, build_course
 from carttrack.followup.groups import IndicationGroup
 from carttrack.followup.inputs import MedicationStatus
 from carttrack.followup.sle_course import sle_visits
@@ -24,7 +24,7 @@ from carttrack.followup.visits import (
     template_for,
     visit_schedule,
 )
-from carttrack.followup.wording import HOURS_PER_MONTH
+from carttrack.followup.wording import HOURS_PER_MONTH, num
 from monitoring import grading
 from monitoring.models import CloseReason, Infusion, Patient
 
@@ -75,6 +75,12 @@ class RegimenEntry:
 
 
 @dataclass
+class IvigDose:
+    at: datetime
+    dose: str  # "30 g", or "dose not recorded"
+
+
+@dataclass
 class CourseView:
     infusion: Infusion
     number: int
@@ -86,6 +92,7 @@ class CourseView:
     regimens: list[RegimenEntry] = field(default_factory=list)
     plan: PlannedCourse | None = None  # the planned course this infusion started (ELIG-5)
     sledai_visits: list[licats.SledaiVisit] = field(default_factory=list)  # D-5: what may be marked
+    ivig_doses: list[IvigDose] = field(default_factory=list)  # one-off IVIG doses given (BCELL-9)
 
 
 def courses_of(patient: Patient) -> list[Infusion]:
@@ -156,8 +163,21 @@ def course_view(
         .select_related("given_by", "started_by", "override_by")
         .first(),
         sledai_visits=licats.sledai_visits(chosen, parsed),
+        ivig_doses=ivig_doses(chosen, parsed),
     )
     return courses, view
+
+
+def ivig_doses(infusion: Infusion, parsed: list) -> list[IvigDose]:
+    """The IVIG doses given in the course (``medication`` of drug ``ivig``; BCELL-9), in grams."""
+    return [
+        IvigDose(
+            infusion.infused_at + timedelta(hours=obs.t_hours),
+            f"{num(round(obs.dose_mg / 1000, 3))} g" if obs.dose_mg is not None else "dose not recorded",
+        )
+        for obs in parsed
+        if isinstance(obs, carttrack.Medication) and obs.drug == IVIG_DRUG
+    ]
 
 
 def regimen_history(infusion: Infusion, parsed: list) -> list[RegimenEntry]:

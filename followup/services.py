@@ -116,6 +116,7 @@ def findings_process(*, evaluation_id: int, now: datetime | None = None) -> list
             return []
         infusion = Infusion.objects.select_for_update().get(pk=evaluation.infusion_id)
         newest = FollowupEvaluation.objects.filter(infusion=infusion).order_by("-evaluated_at", "-id").first()
+        is_newest = newest is not None and newest.pk == evaluation.pk
         findings = list(evaluation.result.get("findings") or [])
         for item in findings:
             finding, created = Finding.objects.get_or_create(
@@ -126,7 +127,9 @@ def findings_process(*, evaluation_id: int, now: datetime | None = None) -> list
             if created:
                 created_ids.append(finding.pk)
                 _alert_for(finding, infusion, at)
-        if newest is not None and newest.pk == evaluation.pk:
+            elif is_newest and _closed_as_stale(finding):
+                _reopen(finding, evaluation, infusion, at)
+        if is_newest:
             _close_stale_tasks(infusion, {f["key"] for f in findings}, at)
         FollowupEvaluation.objects.filter(pk=evaluation.pk, findings_processed_at__isnull=True).update(
             findings_processed_at=at
@@ -173,6 +176,27 @@ def _alert_for(finding: Finding, infusion: Infusion, at: datetime) -> None:
         alert = Alert.objects.filter(infusion=infusion, syndrome=syndrome, status__in=ACTIVE_STATUSES).first()
     if alert is not None:
         Finding.objects.filter(pk=finding.pk).update(alert=alert)
+
+
+def _closed_as_stale(finding: Finding) -> bool:
+    """A self-closing task the system closed (no one marked it done) because a result no longer held
+    it: the newest result holding it again (a correction voided the IgG, the IVIG dose or the visit
+    that closed it) makes it due again."""
+    return (
+        finding.kind in SELF_CLOSING_KINDS
+        and finding.task_status == TaskStatus.DONE
+        and finding.closed_by_id is None
+    )
+
+
+def _reopen(finding: Finding, evaluation: FollowupEvaluation, infusion: Infusion, at: datetime) -> None:
+    Finding.objects.filter(pk=finding.pk).update(
+        task_status=TaskStatus.OPEN, closed_at=None, evaluation=evaluation
+    )
+    finding.task_status, finding.closed_at = TaskStatus.OPEN, None
+    alert = finding.alert
+    if ALERT_SYNDROMES.get(finding.kind) and (alert is None or alert.status not in ACTIVE_STATUSES):
+        _alert_for(finding, infusion, at)
 
 
 def _close_stale_tasks(infusion: Infusion, still_found: set[str], at: datetime) -> None:

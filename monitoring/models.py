@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CareTeam
+from carttrack.followup.course import IVIG_DRUG
 
 
 class IndicationCategory(models.TextChoices):
@@ -264,6 +265,23 @@ FOLLOWUP_KINDS = frozenset(
 #: What can still be recorded once the acute monitoring of an infusion was closed as complete: the
 #: course goes on into follow-up (VISIT-2) with its instruments, labs and events (a declared flare).
 AFTER_MONITORING_KINDS = FOLLOWUP_KINDS | {ObservationKind.LAB, ObservationKind.EVENT}
+#: … and the one-off doses of follow-up care given at a visit: IVIG (BCELL-9: it changes how the IgG
+#: checks count). Every other ``medication`` (tocilizumab, steroids for CRS/ICANS, antipyretics …)
+#: belongs to the acute weeks and is refused like vitals and neuro checks.
+AFTER_MONITORING_DRUGS = frozenset({IVIG_DRUG})
+
+
+def recordable_after_monitoring(kind: str, payload: object) -> bool:
+    """Whether an observation of ``kind`` with ``payload`` belongs to the follow-up that goes on
+    after acute monitoring closed as complete (VISIT-2): a follow-up instrument, a lab, an event,
+    or a follow-up medication dose (IVIG, BCELL-9)."""
+    if kind in AFTER_MONITORING_KINDS:
+        return True
+    return (
+        kind == ObservationKind.MEDICATION
+        and isinstance(payload, dict)
+        and payload.get("drug") in AFTER_MONITORING_DRUGS
+    )
 
 
 class ObservationStatus(models.TextChoices):

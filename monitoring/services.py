@@ -35,7 +35,6 @@ from carttrack import wording
 
 from . import grading, handoff, write_path
 from .models import (
-    AFTER_MONITORING_KINDS,
     CloseReason,
     GradeEvaluation,
     Infusion,
@@ -44,6 +43,7 @@ from .models import (
     ObservationKind,
     ObservationSource,
     ObservationStatus,
+    recordable_after_monitoring,
 )
 from .signals import observation_saved
 from .write_path import InfusionScope
@@ -364,10 +364,14 @@ def _completes_check(infusion: Infusion, parsed: Any) -> bool:
     return not carttrack.missing_for_complete_check(parsed, patient, grading.settings_for(infusion))
 
 
-def _refuse_if_closed(locked: Infusion, *, kind: str) -> None:
+def _refuse_if_closed(locked: Infusion, *, kind: str, payloads: Sequence[object]) -> None:
     """Recording and correcting follow one rule: nothing is written on a closed course, except the
-    follow-up record of a course whose acute monitoring closed as complete (VISIT-2)."""
-    if locked.status == InfusionStatus.ACTIVE or _follow_up_continues(locked, kind):
+    follow-up record of a course whose acute monitoring closed as complete (VISIT-2). ``payloads``:
+    the record's payload, and for a correction the corrected row's too (an IVIG dose cannot be
+    amended into tocilizumab on a closed course, nor vitals voided)."""
+    if locked.status == InfusionStatus.ACTIVE or all(
+        _follow_up_continues(locked, kind, payload) for payload in payloads
+    ):
         return
     reason = locked.get_close_reason_display() or "closed"
     when = f" on {timezone.localtime(locked.closed_at):%Y-%m-%d %H:%M %Z}" if locked.closed_at else ""
@@ -395,7 +399,7 @@ def _record_locked(
     _check_capabilities(
         user=recorded_by, infusion=locked, kind=kind, payload=payload, capability="observation.record"
     )
-    _refuse_if_closed(locked, kind=kind)
+    _refuse_if_closed(locked, kind=kind, payloads=(payload,))
     now = timezone.now()
     _check_time(infusion=locked, observed_at=observed_at, now=now)
     parsed = _parse(
@@ -430,10 +434,12 @@ def _grade_and_hand_off(*, infusion: Infusion, observation: Observation, parsed)
     return evaluation
 
 
-def _follow_up_continues(infusion: Infusion, kind: str) -> bool:
+def _follow_up_continues(infusion: Infusion, kind: str, payload: object) -> bool:
     """A course whose acute monitoring closed as complete goes on into follow-up (VISIT-2): its
-    follow-up instruments, labs and events are still recorded on it."""
-    return infusion.close_reason == CloseReason.MONITORING_COMPLETE and kind in AFTER_MONITORING_KINDS
+    follow-up instruments, labs, events and IVIG doses (BCELL-9) are still recorded on it."""
+    return infusion.close_reason == CloseReason.MONITORING_COMPLETE and recordable_after_monitoring(
+        kind, payload
+    )
 
 
 def _clean_reason(reason: str) -> str:
@@ -513,7 +519,7 @@ def _correct_locked(
     unusual_confirmed: bool = True,
 ) -> tuple[Observation, GradeEvaluation]:
     """The correction itself, inside the caller's transaction with ``infusion`` locked."""
-    _refuse_if_closed(infusion, kind=original.kind)
+    _refuse_if_closed(infusion, kind=original.kind, payloads=(original.payload, payload))
     # Both the original's and the new payload must be within the user's rights
     # (a nurse can neither forge nor void a physician-only event).
     _check_capabilities(

@@ -3,10 +3,12 @@ months ago (acute monitoring closed as complete), and helpers that record throug
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.models import Role
 from alerts import tasks as alert_tasks
@@ -23,6 +25,42 @@ MONTH = timedelta(hours=730.5)
 
 def sledai_items(*present: str) -> dict[str, bool]:
     return {code: code in present for code in SLEDAI_CODES}
+
+
+def visit_post(course, hours, **extra):
+    """The visit form's POST data of a quiet SLE visit ``hours`` after the infusion (wall time)."""
+    data = {
+        "observed_at": timezone.localtime(course.infused_at + HOUR * hours).strftime("%Y-%m-%dT%H:%M"),
+        "meds_recorded": "on",
+        "pga": "0.2",
+        "pga_recorded": "on",
+    }
+    for code in sledai_items():
+        data[f"sledai_{code}"] = "no"
+    data.update(extra)
+    return data
+
+
+def api_post(api, course, kind, payload, hours):
+    """POST /api/observations/ of one observation ``hours`` after the course's infusion."""
+    return api.post(
+        "/api/observations/",
+        {
+            "infusion": course.pk,
+            "kind": kind,
+            "payload": payload,
+            "observed_at": (course.infused_at + HOUR * hours).isoformat(),
+            "client_uuid": str(uuid.uuid4()),
+        },
+        format="json",
+    )
+
+
+@pytest.fixture
+def rheum_api(rheumatologist, findings_inline):
+    client = APIClient()
+    client.force_authenticate(rheumatologist)
+    return client
 
 
 @pytest.fixture

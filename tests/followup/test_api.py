@@ -3,42 +3,16 @@ readable per patient and course."""
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
-from rest_framework.test import APIClient
-
 from tests import factories
 
-from .conftest import HOUR, make_course, sledai_items
-
-
-@pytest.fixture
-def rheum_api(rheumatologist, findings_inline):
-    client = APIClient()
-    client.force_authenticate(rheumatologist)
-    return client
-
-
-def _post(api, course, kind, payload, hours):
-    return api.post(
-        "/api/observations/",
-        {
-            "infusion": course.pk,
-            "kind": kind,
-            "payload": payload,
-            "observed_at": (course.infused_at + HOUR * hours).isoformat(),
-            "client_uuid": str(uuid.uuid4()),
-        },
-        format="json",
-    )
+from .conftest import api_post, make_course, sledai_items
 
 
 def test_follow_up_observations_use_the_observation_endpoint_and_its_rules(rheum_api, lupus_course):
-    bad = _post(rheum_api, lupus_course, "sledai", {"items": {"rash": "yes"}}, 2160)
+    bad = api_post(rheum_api, lupus_course, "sledai", {"items": {"rash": "yes"}}, 2160)
     assert bad.status_code == 400
     assert "items.rash" in bad.json()
-    ok = _post(rheum_api, lupus_course, "sledai", {"items": sledai_items(), "pga": 0.1}, 2160)
+    ok = api_post(rheum_api, lupus_course, "sledai", {"items": sledai_items(), "pga": 0.1}, 2160)
     assert ok.status_code == 201, ok.content
 
 

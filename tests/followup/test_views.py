@@ -16,22 +16,9 @@ from monitoring import services
 from monitoring.models import Indication, Observation
 from tests import factories
 
-from .conftest import HOUR, make_course, sledai_items
+from .conftest import make_course, sledai_items, visit_post
 
 BASELINE = sledai_items("arthritis", "rash", "low_complement", "increased_dna_binding")
-
-
-def _visit_post(course, hours, **extra):
-    data = {
-        "observed_at": timezone.localtime(course.infused_at + HOUR * hours).strftime("%Y-%m-%dT%H:%M"),
-        "meds_recorded": "on",
-        "pga": "0.2",
-        "pga_recorded": "on",
-    }
-    for code in sledai_items():
-        data[f"sledai_{code}"] = "no"
-    data.update(extra)
-    return data
 
 
 @pytest.fixture
@@ -53,7 +40,7 @@ def test_a_month_3_visit_form_shows_doris_remission_and_drug_free(rheum_client, 
     # the current regimen is prefilled: the rheumatologist stops prednisolone by clearing its row
     assert 'value="prednisolone"' in page.content.decode()
     response = rheum_client.post(
-        url, _visit_post(lupus_course, 2160, med_0_drug="", lab_cd19_per_uL="0"), follow=True
+        url, visit_post(lupus_course, 2160, med_0_drug="", lab_cd19_per_uL="0"), follow=True
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -65,7 +52,7 @@ def test_a_month_3_visit_form_shows_doris_remission_and_drug_free(rheum_client, 
 
 def test_an_impossible_pga_is_refused_and_nothing_is_saved(rheum_client, lupus_course):
     url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
-    response = rheum_client.post(url, _visit_post(lupus_course, 2160, pga="2.345"))
+    response = rheum_client.post(url, visit_post(lupus_course, 2160, pga="2.345"))
     assert response.status_code == 422
     assert "pga" in response.content.decode() and "two decimals" in response.content.decode()
     assert not Observation.objects.exists()
@@ -180,7 +167,7 @@ def test_each_part_of_a_visit_is_parsed_once_and_a_resubmission_stores_nothing_t
 
     monkeypatch.setattr(services, "validate_payload", counting)
     url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
-    data = _visit_post(lupus_course, 2160, lab_cd19_per_uL="0", client_uuid=str(uuid.uuid4()))
+    data = visit_post(lupus_course, 2160, lab_cd19_per_uL="0", client_uuid=str(uuid.uuid4()))
     assert rheum_client.post(url, data).status_code == 302
     assert sorted(calls) == ["lab", "medication_status", "sledai"]  # one parse per part
     assert rheum_client.post(url, data).status_code == 302
@@ -191,7 +178,7 @@ def test_a_refused_part_is_named_and_no_part_of_the_visit_is_saved(rheum_client,
     """The lab part (recorded after the SLEDAI-2K and the medications) is refused by the core: its
     message names the part, the field and the range, and the parts before it are not kept either."""
     url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
-    response = rheum_client.post(url, _visit_post(lupus_course, 2160, lab_igg_mg_dL="20000"))
+    response = rheum_client.post(url, visit_post(lupus_course, 2160, lab_igg_mg_dL="20000"))
     assert response.status_code == 422
     html = response.content.decode()
     assert "lab — igg_mg_dL:" in html and "10000" in html
@@ -241,7 +228,7 @@ def test_a_visit_time_the_clocks_skip_is_refused_in_the_cores_words(rheum_client
     """The visit form reads its time by the nurse's forms' rule and message, not Django's own."""
     url = reverse("followup:visit", args=[lupus_course.patient_id, lupus_course.pk])
     before = Observation.objects.count()
-    response = rheum_client.post(url, _visit_post(lupus_course, 2160, observed_at=SKIPPED))
+    response = rheum_client.post(url, visit_post(lupus_course, 2160, observed_at=SKIPPED))
     assert response.status_code == 422
     assert SKIPPED_WORDS in response.content.decode()
     assert Observation.objects.count() == before
