@@ -3,13 +3,7 @@ command 1 runs on (PostgreSQL-only SQL here once made both answer "Something wen
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.embedded import run_on_sqlite
 
 DEMO_SCRIPT = """
 import io, json, django
@@ -50,19 +44,7 @@ print(json.dumps({
 
 
 def test_demo_census_export_and_handover_open_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        "CELERY_BROKER_URL": "memory://",
-        "ALLOWED_HOSTS": "testserver",
-        "PYTHONPATH": str(ROOT),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", DEMO_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_on_sqlite(DEMO_SCRIPT, tmp_path / "demo.sqlite3", ALLOWED_HOSTS="testserver")
     rows = result.pop("rows")
     assert rows >= 10, rows  # the demo ward's active courses
     assert result == {
