@@ -115,10 +115,10 @@ def _open_overdue_alert(
         snapshot=snapshot,
         now=now,
         due_at=due_at,
-        # In the care team's zone and in words ("due 14:05 CET, overdue by 2 h 10 min"): the summary is
-        # the alert's title on every screen and in the SMS/pager text.
+        # In the care team's zone, with the day (a check can be days overdue), and the delay in words
+        # ("due 2 Dec 14:05 CET, overdue by 2 h 10 min"): the alert's title on screens and in SMS/pager text.
         summary=(
-            f"{Syndrome(syndrome).label}: due {wording.clock(due_at, infusion.care_team.time_zone)}, "
+            f"{Syndrome(syndrome).label}: due {wording.moment(due_at, infusion.care_team.time_zone)}, "
             f"{wording.overdue_by(now - due_at)}"
         ),
     )

@@ -48,7 +48,7 @@ def test_overdue_alert_says_when_in_the_teams_zone_and_how_long_in_words(fresh_i
     services.overdue_checks_scan(now=due_at + timedelta(minutes=75))
     summary = Alert.objects.get(syndrome="overdue_vitals").summary
     local = timezone.localtime(due_at, zoneinfo.ZoneInfo("Europe/Berlin"))
-    assert summary == f"Vitals overdue: due {local:%H:%M %Z}, overdue by 1 h 15 min"
+    assert summary == f"Vitals overdue: due {local.day} {local:%b %H:%M %Z}, overdue by 1 h 15 min"
     assert "UTC" not in summary and "min overdue" not in summary
 
 
