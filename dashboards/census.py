@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, OuterRef, Prefetch, Subquery
+from django.db.models import F, Max, OuterRef, Prefetch, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import CareTeam
@@ -189,12 +190,18 @@ def census_infusions(user, filters: CensusFilters | None = None):
 
 
 def latest_evaluations(ids) -> dict[int, dict]:
-    """The newest grade evaluation of each of these infusions (``ids``: a subquery), as values."""
+    """The newest grade evaluation of each of these infusions (``ids``: a subquery), as values.
+
+    One query on every backend: each infusion's evaluations are numbered newest first and the first
+    is kept (a window function, not PostgreSQL's DISTINCT ON: the demo runs on SQLite)."""
+    newest_first = Window(
+        RowNumber(), partition_by=[F("infusion_id")], order_by=[F("evaluated_at").desc(), F("id").desc()]
+    )
     return {
         e["infusion_id"]: e
         for e in GradeEvaluation.objects.filter(infusion_id__in=ids)
-        .order_by("infusion_id", "-evaluated_at", "-id")
-        .distinct("infusion_id")
+        .annotate(newest=newest_first)
+        .filter(newest=1)
         .values("infusion_id", *_EVALUATION_FIELDS)
     }
 

@@ -72,7 +72,6 @@ def overdue_checks_scan(*, now: datetime | None = None) -> dict:
                     infusion=infusion,
                     check_type=check.check_type,
                     due_at=check.next_due,
-                    minutes=check.overdue_minutes,
                     now=at,
                 )
                 if alert is not None:
@@ -100,7 +99,7 @@ def overdue_checks_scan(*, now: datetime | None = None) -> dict:
 
 
 def _open_overdue_alert(
-    *, infusion: Infusion, check_type: str, due_at: datetime, minutes: int, now: datetime
+    *, infusion: Infusion, check_type: str, due_at: datetime, now: datetime
 ) -> Alert | None:
     syndrome = OVERDUE_SYNDROMES[check_type]
     snapshot = single_step_policy(
@@ -116,7 +115,12 @@ def _open_overdue_alert(
         snapshot=snapshot,
         now=now,
         due_at=due_at,
-        summary=f"{Syndrome(syndrome).label}: due {due_at:%H:%M} UTC, {minutes} min overdue",
+        # In the care team's zone, with the day (a check can be days overdue), and the delay in words
+        # ("due 2 Dec 14:05 CET, overdue by 2 h 10 min"): the alert's title on screens and in SMS/pager text.
+        summary=(
+            f"{Syndrome(syndrome).label}: due {wording.moment(due_at, infusion.care_team.time_zone)}, "
+            f"{wording.overdue_by(now - due_at)}"
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -36,6 +37,19 @@ def test_overdue_check_becomes_task_then_charge_nurse_alert(fresh_infusion, char
     assert not Notification.objects.filter(alert=alert, recipient=nurse).exists()
     services.overdue_checks_scan(now=later + timedelta(minutes=1))
     assert Alert.objects.filter(syndrome="overdue_vitals").count() == 1  # not duplicated
+
+
+def test_overdue_alert_says_when_in_the_teams_zone_and_how_long_in_words(fresh_infusion, team, charge_nurse):
+    team.time_zone = "Europe/Berlin"
+    team.save()
+    now = timezone.now()
+    services.overdue_checks_scan(now=now)
+    due_at = CheckTask.objects.get(infusion=fresh_infusion, check_type="vitals").due_at
+    services.overdue_checks_scan(now=due_at + timedelta(minutes=75))
+    summary = Alert.objects.get(syndrome="overdue_vitals").summary
+    local = timezone.localtime(due_at, zoneinfo.ZoneInfo("Europe/Berlin"))
+    assert summary == f"Vitals overdue: due {local.day} {local:%b %H:%M %Z}, overdue by 1 h 15 min"
+    assert "UTC" not in summary and "min overdue" not in summary
 
 
 def test_nurse_records_why_check_was_not_done(fresh_infusion, nurse, charge_nurse):

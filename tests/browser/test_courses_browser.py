@@ -67,6 +67,9 @@ def test_coordinator_registers_starts_and_finds_the_patient_on_the_census(page, 
 
 def test_coordinator_closes_monitoring_on_screen(page, coordinator, infusion):
     login(page, coordinator, totp_device(coordinator), next_path="/courses/")
+    # The list is as wide as the screen ("Close monitoring" never pushes it sideways at 820 px).
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    assert not small_targets(page, "main a, main button")
     page.get_by_role("link", name=f"Close monitoring of {infusion.patient.family_name}").click()
     course = page.locator("#form-course")
     course.get_by_label("Why monitoring ends").select_option(label="Monitoring completed")

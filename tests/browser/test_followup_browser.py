@@ -17,7 +17,7 @@ from monitoring import services
 from monitoring.models import CloseReason, Indication, InfusionStatus
 from tests import factories
 
-from .helpers import csp_errors, login, serious_axe_violations, totp_device
+from .helpers import csp_errors, login, serious_axe_violations, small_targets, totp_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 MONTH = timedelta(hours=730.5)
@@ -69,6 +69,14 @@ def test_rheumatologist_records_a_month_3_visit_and_sees_doris_and_drug_free(pag
     expect(page.locator("#drug-free-status")).to_contain_text("Drug-free")
     assert course.observations.filter(kind="sledai").count() == 2
     assert csp_errors(page) == []
+    # On the phone the follow-up page and the task list are as wide as the screen (a wider table
+    # scrolls sideways inside itself instead of pushing the page), their links and disclosures 44 px.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in (f"/followup/patients/{patient.pk}/", "/followup/tasks/"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        assert small_targets(page, "main summary, main td > a, .page-links a, main button") == [], path
+        assert serious_axe_violations(page) == [], path  # a table that scrolls inside itself takes the focus
 
 
 def test_coordinator_starts_a_planned_course_with_the_physicians_override(page, monkeypatch):

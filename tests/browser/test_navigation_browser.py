@@ -62,6 +62,8 @@ def _current(page) -> list[str]:
 def test_the_bar_is_one_row_at_1024_and_more_holds_every_other_page(request, landscape, who, more):
     page = landscape
     user = request.getfixturevalue(who)
+    user.display_name = "Dr. Maria Schulz-Lindqvist (demo)"  # a real name is longer than a test's
+    user.save(update_fields=["display_name"])
     login(page, user, totp_device(user), next_path="/census/")
     page.goto("/census/")
     header, bar = _box(page, "header.site-header"), _box(page, ".site-nav > ul")
@@ -72,6 +74,9 @@ def test_the_bar_is_one_row_at_1024_and_more_holds_every_other_page(request, lan
         assert abs((part["y"] + part["height"] / 2) - (bar["y"] + bar["height"] / 2)) < 12, (part, bar)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     assert _visible_links(page, ".site-nav > ul > li > a") == IN_THE_BAR
+    # Who is signed in stays on the row (cut with an ellipsis if it must be) and is whole in its title.
+    assert page.locator(".user-name").get_attribute("title") == user.display_name
+    assert page.locator(".logout-form button").bounding_box()["height"] <= 56  # "Log out" on one line
     assert _current(page) == ["Census"]  # where she is, marked in the bar
     assert not page.locator(".nav-more-menu").evaluate("m => m.classList.contains('nav-more-current')")
 

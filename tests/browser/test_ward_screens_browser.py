@@ -25,7 +25,10 @@ from .ward import keep_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TARGETS = "main button, main a.button, main a.al-btn, main summary, main select, .site-nav a, .patient-link"
+TARGETS = (
+    "main button, main a.button, main a.al-btn, main summary, main select, .site-nav a, .patient-link,"
+    " main td > a, .al-patient a, .page-links a"
+)
 
 
 def _record(infusion, nurse, kind, payload, minutes_ago):
@@ -91,11 +94,13 @@ def test_nurse_main_screens_speak_clinical_language(ward_page, nurse, ward):
     names = page.locator("table.patients .patient-link").all_inner_texts()
     assert names[0].startswith("Zeller")  # CRS grade 2 with an open alert before the calm patient
     _screen_ok(page, "My patients")
+    assert small_targets(page, TARGETS) == []  # the "Order" choice too
     page.goto(patient_page)
     text = page.locator("main").inner_text()
     assert "nasal cannula 3 L/min" in text and "TMP-SMX" in text and "G-CSF" in text
     _screen_ok(page, "patient page")
     assert serious_axe_violations(page) == []
+    assert small_targets(page, TARGETS) == []
     if page.viewport_name.startswith("landscape"):
         keep_screenshot(page, "patient-tablet-1024x768")
     assert csp_errors(page) == []
@@ -107,6 +112,7 @@ def test_physician_main_screens_speak_clinical_language(ward_page, physician, wa
     login(page, physician, totp_device(physician), next_path="/alerts/")
     page.goto("/alerts/")
     _screen_ok(page, "alerts inbox")
+    assert small_targets(page, TARGETS) == []  # the patient's name and "Why" on each card
     page.goto(f"/alerts/patients/{alert.patient_id}/alerts/{alert.pk}/")
     _screen_ok(page, "alert detail")
     assert small_targets(page, TARGETS) == []

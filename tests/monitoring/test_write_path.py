@@ -3,17 +3,11 @@ and on SQLite (the embedded default the README's first command runs on)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from . import write_path_checks as checks
+from tests.embedded import run_on_sqlite
 
-ROOT = Path(__file__).resolve().parents[2]
+from . import write_path_checks as checks
 
 
 @pytest.mark.django_db
@@ -59,18 +53,7 @@ print(json.dumps({"problems": problems, "created": created, "replayed": not crea
 
 
 def test_the_same_statements_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}",
-        "CELERY_BROKER_URL": "memory://",
-        "PYTHONPATH": str(ROOT),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", SQLITE_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_on_sqlite(SQLITE_SCRIPT, tmp_path / "embedded.sqlite3")
     roles = result.pop("roles")
     assert result == {
         "problems": [],
