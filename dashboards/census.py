@@ -1,5 +1,7 @@
-"""The census: the active infusions of the user's care teams, one row each, in a bounded number of
-database queries whatever the number of patients (selectors only: nothing here writes).
+"""The census, one piece because its fixed set of queries and the rows built from them change together.
+
+The active infusions of the user's care teams, one row each, in a bounded number of database queries
+whatever the number of patients (selectors only: nothing here writes).
 
 Queries (independent of the number of rows): the user's team ids, the infusions with their patient,
 product and team plus the newest evaluation id and the time of the last current vitals (subqueries),
