@@ -125,6 +125,9 @@ IBUPROFEN_MAX_DOSE_MG = 800.0  # prescription single-dose maximum of the label
 # INPUT-11 levetiracetam: status-epilepticus loading 60 mg/kg up to 4500 mg [Kapur 2019] (ESETT);
 # prophylaxis is 750 mg q12h (MGMT-17 [Neelapu 2018]).
 LEVETIRACETAM_MAX_DOSE_MG = 4500.0
+# INPUT-11 IVIG: replacement is 400–500 mg/kg (BCELL-2 [ASH-SAP]); 0.5 g/kg for a patient of up to
+# 200 kg is 100 g, the field's hard limit. Doses are recorded in mg (the visit form takes grams).
+IVIG_MAX_DOSE_MG = 100000.0
 
 
 def _dose(high: float) -> Limit:
@@ -141,6 +144,7 @@ DOSE_LIMITS: dict[str, Limit] = {
     "paracetamol": _dose(ACETAMINOPHEN_MAX_DOSE_MG),
     "ibuprofen": _dose(IBUPROFEN_MAX_DOSE_MG),
     "levetiracetam": _dose(LEVETIRACETAM_MAX_DOSE_MG),
+    "ivig": _dose(IVIG_MAX_DOSE_MG),
 }
 
 # Follow-up fields (CASE-7; carttrack/followup/parsing.py and the new lab fields). A course is

@@ -176,6 +176,7 @@ def test_every_device_with_a_flow_range_has_one_and_room_air_has_none():
         ("acetaminophen", 5000, "at most 1000 mg for acetaminophen — did you mean 500 mg?"),
         ("levetiracetam", 7500, "at most 4500 mg for levetiracetam — did you mean 750 mg?"),
         ("tocilizumab", 0, "0 mg is outside more than 0 and at most 800 mg for tocilizumab"),
+        ("ivig", 0, "0 mg is outside more than 0 and at most 100000 mg for ivig"),  # not a dose given
     ],
 )
 def test_medication_doses_outside_the_drugs_range_are_refused(drug, dose, message):
@@ -195,6 +196,7 @@ def test_usual_doses_are_accepted():
         ("siltuximab", 770),
         ("acetaminophen", 1000),
         ("levetiracetam", 750),
+        ("ivig", 30000),  # 0.4 g/kg for 75 kg
         ("cefepime", 2000),  # no per-drug range: the field's hard limit applies
     ]:
         assert (
