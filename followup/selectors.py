@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.http import Http404
 
 import carttrack
-from carttrack.followup.course import IVIG_DRUG, build_course
+from carttrack.followup.course import build_course, ivig_given
 from carttrack.followup.groups import IndicationGroup
 from carttrack.followup.inputs import MedicationStatus
 from carttrack.followup.sle_course import sle_visits
@@ -175,8 +175,7 @@ def ivig_doses(infusion: Infusion, parsed: list) -> list[IvigDose]:
             infusion.infused_at + timedelta(hours=obs.t_hours),
             f"{num(round(obs.dose_mg / 1000, 3))} g" if obs.dose_mg is not None else "dose not recorded",
         )
-        for obs in parsed
-        if isinstance(obs, carttrack.Medication) and obs.drug == IVIG_DRUG
+        for obs in ivig_given(parsed)
     ]
 
 

@@ -91,6 +91,11 @@ def has_followup_data(observations: Iterable[Observation]) -> bool:
     return False
 
 
+def ivig_given(observations: Iterable[Observation]) -> tuple[Medication, ...]:
+    """The IVIG doses among ``observations`` (``medication`` of drug ivig; BCELL-9), in their order."""
+    return tuple(o for o in observations if isinstance(o, Medication) and o.drug == IVIG_DRUG)
+
+
 def build_course(
     patient: PatientInfo, observations: Iterable[Observation], decision_settings: DecisionSettings
 ) -> FollowupCourse:
@@ -116,6 +121,6 @@ def build_course(
         ssc_baseline=base_ssc,
         ssc=post_ssc,
         declared_flares=tuple(o for o in obs if isinstance(o, Event) and o.event == FOLLOWUP_EVENT),
-        ivig=tuple(o for o in obs if isinstance(o, Medication) and o.drug == IVIG_DRUG),
+        ivig=ivig_given(obs),
         last_hours=obs[-1].t_hours if obs else INFUSION_T,
     )
