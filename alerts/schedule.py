@@ -37,7 +37,7 @@ def beat_schedule() -> dict[str, dict]:
         # (Cheap when no window closed: one query, no course is read.)
         "followup-overdue-visits": {
             "task": "followup.overdue_visits",
-            "schedule": 60.0,
+            "schedule": _seconds("FOLLOWUP_SCAN_SECONDS", 60),
             "options": {"expires": 120},
         },
     }

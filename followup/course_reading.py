@@ -68,9 +68,10 @@ def evaluate(
     *,
     as_of: datetime,
     template_version: str | None = None,
+    followed: bool = False,
 ) -> carttrack.FollowupResult | None:
     """The course's follow-up result as of ``as_of`` (overdue visits included), or None without
-    follow-up data (VISIT-7)."""
+    follow-up data (VISIT-7) unless ``followed`` (VISIT-8)."""
     return carttrack.evaluate_followup(
         carttrack.parse_patient(grading.patient_dict(infusion)),
         parsed_observations(infusion, rows),
@@ -79,4 +80,5 @@ def evaluate(
         follow_up=carttrack.parse_follow_up(grading.follow_up_dict(infusion)),
         visits_as_of_hours=infusion.hours_after(as_of),
         product_target=infusion.product.target_antigen,
+        followed=followed,
     )

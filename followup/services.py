@@ -7,20 +7,22 @@
   and coordinator tasks (ALERT-13), once per course and finding key; close the overdue-visit tasks
   (and their alert) of visits documented since, and the reminder tasks (IgG check, CMV PCR) that
   the newest result no longer holds (the check was done, a newer one replaced it, or it ended).
-* :func:`overdue_visits_scan`: re-evaluate the courses in which a visit window closed or a reminder
-  fell due since their last evaluation (without any new observation).
+* :func:`overdue_visits_scan`: re-evaluate the followed courses in which a visit window closed or a
+  reminder fell due since their last evaluation (without any new observation), those with an open
+  visit or check task and a row recorded since (it may document the visit), and evaluate a first
+  time the courses past day 30 that have no follow-up data yet (VISIT-8).
 * :func:`task_close`: a coordinator closes a task.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import current_app
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Role
@@ -29,7 +31,7 @@ from alerts import services as alert_services
 from alerts.models import ACTIVE_STATUSES, Alert, Syndrome, Urgency
 from carttrack.followup.groups import IndicationGroup
 from carttrack.followup.reminders import CMV_INTERVAL_HOURS
-from carttrack.followup.visits import template_for
+from carttrack.followup.visits import FOLLOWED_WITHOUT_DATA_FROM_HOURS, template_for
 from monitoring import grading
 from monitoring.models import CloseReason, Infusion, Observation
 
@@ -66,21 +68,25 @@ TASK_KINDS = frozenset(
 SELF_CLOSING_KINDS = frozenset(
     {FindingKind.VISIT_OVERDUE, FindingKind.IGG_CHECK_DUE, FindingKind.CMV_PCR_DUE}
 )
-#: Close reasons after which no visit is due any more (the course ended).
-ENDED = frozenset({CloseReason.DEATH, CloseReason.NEXT_THERAPY, CloseReason.TRANSFERRED})
+#: The courses still followed (VISIT-2): acute monitoring open, or closed as complete (follow-up goes
+#: on). A course closed for any other reason (death, next therapy, transfer, progression, lost to
+#: follow-up) takes no visit any more, so none can fall overdue.
+FOLLOWED = Q(close_reason="") | Q(close_reason=CloseReason.MONITORING_COMPLETE)
+#: VISIT-8: courses evaluated a first time per scan (the oldest first; the rest at the next scans).
+FIRST_EVALUATIONS_PER_SCAN = 200
 
 
 def course_evaluate(
     *, infusion: Infusion, triggered_by: Observation | None = None, now: datetime | None = None
-) -> FollowupEvaluation | None:
-    """Evaluate and store the course's follow-up result; None when it has no follow-up data.
-    Its findings are processed after commit (a worker, or in-process when the broker is down)."""
+) -> FollowupEvaluation:
+    """Evaluate and store the course's follow-up result, with or without follow-up data (the course
+    is followed, VISIT-8). Its findings are processed after commit (a worker, or in-process when the
+    broker is down)."""
     at = now or timezone.now()
     rows = course_reading.current_rows([infusion.pk])[infusion.pk]
     version = course_reading.template_version_of(infusion)
-    result = course_reading.evaluate(infusion, rows, as_of=at, template_version=version)
-    if result is None:
-        return None
+    result = course_reading.evaluate(infusion, rows, as_of=at, template_version=version, followed=True)
+    assert result is not None  # followed: built even without follow-up data
     evaluation = FollowupEvaluation.objects.create(
         infusion=infusion,
         triggered_by=triggered_by,
@@ -213,31 +219,61 @@ def _close_stale_tasks(infusion: Infusion, still_found: set[str], at: datetime) 
 
 
 def overdue_visits_scan(*, now: datetime | None = None) -> dict:
-    """Re-evaluate every followed course (one with a follow-up result, not ended) in which a visit
-    window closed or a reminder fell due since its last evaluation; the new result's overdue visits
-    and due checks become tasks."""
+    """Re-evaluate every followed course that has a follow-up result, when a visit window closed or a
+    reminder fell due since its last evaluation, or when it has an open visit or check task and a row
+    was recorded since (it may document the visit or be the check); evaluate a first time the
+    followed courses past day 30 that have none (VISIT-8: a course seen only through its toxicity
+    weeks). The new results' overdue visits and due checks become tasks."""
     at = now or timezone.now()
+    followed = Infusion.objects.filter(FOLLOWED)
     newest = FollowupEvaluation.objects.filter(infusion=OuterRef("infusion")).order_by("-evaluated_at", "-id")
+    open_task = Finding.objects.filter(
+        infusion=OuterRef("infusion"), kind__in=list(SELF_CLOSING_KINDS), task_status=TaskStatus.OPEN
+    )
+    recorded_since = Observation.objects.filter(
+        infusion=OuterRef("infusion"), recorded_at__gt=OuterRef("evaluated_at")
+    )
     latest = {
         ev.infusion_id: ev
-        for ev in FollowupEvaluation.objects.exclude(infusion__close_reason__in=list(ENDED))
-        .filter(pk=Subquery(newest.values("pk")[:1]))
-        .annotate(reminders=F("result__reminders"))
+        for ev in FollowupEvaluation.objects.filter(
+            infusion__in=followed, pk=Subquery(newest.values("pk")[:1])
+        )
+        .annotate(
+            reminders=F("result__reminders"),
+            open_task=Exists(open_task),
+            recorded_since=Exists(recorded_since),
+        )
         .only("id", "infusion_id", "evaluated_at", "indication_group", "visit_template_version")
     }
-    infusions = Infusion.objects.filter(pk__in=list(latest)).select_related("patient", "product", "care_team")
+    first = list(
+        followed.filter(infused_at__lte=at - timedelta(hours=FOLLOWED_WITHOUT_DATA_FROM_HOURS))
+        .filter(~Exists(FollowupEvaluation.objects.filter(infusion=OuterRef("pk"))))
+        .order_by("infused_at", "id")
+        .values_list("pk", flat=True)[:FIRST_EVALUATIONS_PER_SCAN]
+    )
+    infusions = Infusion.objects.filter(pk__in=[*latest, *first]).select_related(
+        "patient", "product", "care_team"
+    )
     evaluated = 0
     for infusion in infusions:
-        ev = latest[infusion.pk]
-        template = template_for(IndicationGroup(ev.indication_group), ev.visit_template_version)
-        since, until = infusion.hours_after(ev.evaluated_at), infusion.hours_after(at)
-        closes = [v.closes_hours for v in template.visits] + _reminder_due_hours(ev.reminders)
-        if not any(since < t <= until for t in closes):
+        ev = latest.get(infusion.pk)
+        if ev is not None and not _due_again(infusion, ev, at):
             continue
         with transaction.atomic(durable=True):
-            if course_evaluate(infusion=infusion, now=at) is not None:
-                evaluated += 1
-    return {"courses": len(latest), "evaluated": evaluated}
+            course_evaluate(infusion=infusion, now=at)
+        evaluated += 1
+    return {"courses": len(latest), "first_evaluated": len(first), "evaluated": evaluated}
+
+
+def _due_again(infusion: Infusion, ev: FollowupEvaluation, at: datetime) -> bool:
+    """Whether a window closed or a reminder fell due since ``ev``, or a row recorded since may close
+    one of its open tasks."""
+    if ev.open_task and ev.recorded_since:
+        return True
+    template = template_for(IndicationGroup(ev.indication_group), ev.visit_template_version)
+    since, until = infusion.hours_after(ev.evaluated_at), infusion.hours_after(at)
+    closes = [v.closes_hours for v in template.visits] + _reminder_due_hours(ev.reminders)
+    return any(since < t <= until for t in closes)
 
 
 def _reminder_due_hours(reminders: list[dict] | None) -> list[float]:

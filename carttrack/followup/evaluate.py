@@ -4,7 +4,8 @@ Results are per instrument, as of its last assessment (VISIT-6): SLEDAI-2K, PGA,
 from the last SLEDAI-2K visit with the regimen in force then; renal status from the last UPCR sample;
 TIS from the last core set; SSc values from the last SSc assessment. `relapse`, `ln_flare` and
 `serology_reactivation` mean "occurred since this course's infusion"; `drug_free` looks at everything
-up to the last observation. The result is None when the course has no follow-up data (VISIT-7).
+up to the last observation. The result is None when the course has no follow-up data (VISIT-7),
+unless the caller follows the course whatever its data (VISIT-8: the site's visit scan).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def evaluate_followup(
     renal_baseline: RenalBaseline | None = None,
     product_target: str = "",
     reminders_as_of_hours: float | None = None,
+    followed: bool = False,
 ) -> FollowupResult | None:
     """The follow-up result of one course. With `visits_as_of_hours`, the findings include the visits
     overdue at that time (documented visits: as given, else those the observations document) and,
@@ -61,9 +63,11 @@ def evaluate_followup(
     `renal_baseline` is the physician's override of the pre-LD UPCR / eGFR; `product_target` the
     product's target antigen ("CD19", "BCMA", "CD19×BCMA"), which sets the vaccination prompts
     (INF-12, G-8). `reminders_as_of_hours` alone (the case-file command line, CASE-10) computes the
-    reminders as of that time without turning them, or overdue visits, into findings."""
+    reminders as of that time without turning them, or overdue visits, into findings. `followed`
+    builds the result even without follow-up data (VISIT-8): a course seen only through its toxicity
+    weeks still has its visits and its IgG checks."""
     obs = list(observations)
-    if not has_followup_data(obs):
+    if not followed and not has_followup_data(obs):
         return None
     course = build_course(patient, obs, decision_settings)
     visits = sle_visits(course, settings)

@@ -36,6 +36,8 @@ WINDOW_TO_MONTH_12_DAYS = 14.0
 WINDOW_AFTER_MONTH_12_DAYS = 30.0
 CD4_FROM_MONTH = 3  # VISIT-4: CD4 from month 3
 MALIGNANCY_SCREEN_EVERY_MONTHS = 12  # VISIT-4: new malignancy screen yearly
+# VISIT-8: a course with no follow-up data is followed from the close of the day-28 window (day 30).
+FOLLOWED_WITHOUT_DATA_FROM_HOURS = (ACUTE_VISIT_DAYS[-1] + WINDOW_TO_DAY_28_DAYS) * HOURS_PER_DAY
 
 
 class Record(StrEnum):

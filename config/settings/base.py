@@ -332,6 +332,8 @@ ALERT_STEP_STUCK_SECONDS = env_int("ALERT_STEP_STUCK_SECONDS", 60)  # "sending" 
 # alert processing, by more than this many seconds (docs/escalation.md, "Outages").
 ALERT_DELAY_SECONDS = env_int("ALERT_DELAY_SECONDS", 60)
 ALERT_AUDITOR_SECONDS = env_int("ALERT_AUDITOR_SECONDS", 60)
+# The follow-up scan: visit windows that closed undocumented, checks that fell due (VISIT-3, VISIT-8).
+FOLLOWUP_SCAN_SECONDS = env_int("FOLLOWUP_SCAN_SECONDS", 60)
 # A grade evaluation not handled by the alert task within this many seconds is processed by the
 # auditor (lost broker message); evaluations older than the sweep window are left alone.
 ALERT_EVALUATION_GRACE_SECONDS = env_int("ALERT_EVALUATION_GRACE_SECONDS", 30)
