@@ -119,11 +119,9 @@ def _validation_error_from(exc: Exception) -> ValidationError:
     for err in getattr(exc, "errors", None) or (exc,):
         field = getattr(err, "field", None) or "payload"
         allowed = getattr(err, "allowed", None)
-        value = getattr(err, "value", None)
-        message = str(err)
+        message = str(err)  # the core's words: "field X: <the problem>" (an unknown field, a missing drug…)
         if allowed and str(allowed) not in message:
-            shown = "" if value is None else f" {value}"
-            message = f"{field}{shown} is impossible; allowed: {allowed}"
+            message = f"{message}; allowed: {allowed}"
         by_field.setdefault(field, []).append(message)
     return ValidationError(by_field, code="invalid")
 

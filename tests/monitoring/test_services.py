@@ -323,3 +323,12 @@ def test_two_concurrent_submissions_with_one_client_uuid_store_one_row(enqueued)
     assert sorted(r[2] for r in results) == [False, True], results
     assert Observation.objects.filter(client_uuid=key).count() == 1
     assert GradeEvaluation.objects.count() == 1
+
+
+def test_an_unknown_lab_field_is_refused_as_unknown_naming_the_fields_allowed(infusion, record):
+    """A mistyped field name is said to be unknown (not "impossible"), with the fields a lab takes."""
+    with pytest.raises(ValidationError) as exc:
+        record(infusion, "lab", {"platelets_per_uL": 160000})
+    message = exc.value.message_dict["platelets_per_uL"][0]
+    assert message.startswith("field platelets_per_uL: unknown field for lab; allowed: one of: ")
+    assert "platelets_10e9_L" in message and "impossible" not in message
