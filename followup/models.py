@@ -8,6 +8,8 @@ events), stored by ``monitoring.services`` through the clinical core's validatio
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -100,6 +102,11 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} (infusion {self.infusion_id}): {self.text[:60]}"
+
+    @property
+    def due_at(self) -> datetime:
+        """When it fell due (an overdue visit: the close of its window), as a time a person reads."""
+        return self.infusion.infused_at + timedelta(hours=self.t_hours)
 
 
 class PlannedCourseStatus(models.TextChoices):

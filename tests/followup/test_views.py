@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -218,6 +219,10 @@ def test_a_task_is_dated_in_its_care_teams_zone(rheum_client, lupus_course):
     html = rheum_client.get(reverse("followup:tasks")).content.decode()
     row = html.split("Month 2 visit not documented")[1].split("</tr>")[0]
     assert ("CET" in row or "CEST" in row) and "UTC" not in row
+    # The due time is a date a coordinator reads (the window's close), not only the core's "day 60".
+    due = timezone.localtime(lupus_course.infused_at + timedelta(hours=1440), ZoneInfo("Europe/Berlin"))
+    cells = row.split("</td>")
+    assert due.strftime("%Y-%m-%d %H:%M %Z") in cells[1]
 
 
 SKIPPED = "2026-03-29T02:30"  # Europe/Berlin: the clocks jump from 02:00 to 03:00 (INPUT-12)
