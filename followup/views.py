@@ -149,6 +149,9 @@ def _record_visit(request: HttpRequest, form: VisitForm, infusion) -> bool:
             for message in errors:
                 if field in ENVELOPE_FIELDS:
                     form.add_error(None, message if field == NON_FIELD_ERRORS else f"{field}: {message}")
+                elif kind == "medication" and field == "dose_mg":  # the one medication: IVIG, typed in g
+                    grams = form.cleaned_data["ivig_g"]
+                    form.add_error("ivig_g", f"{grams:g} g is {grams * 1000:g} mg: {message}")
                 else:
                     form.add_error(None, f"{kind.replace('_', ' ')} — {field}: {message}")
         return False

@@ -150,3 +150,20 @@ def test_vitals_recorded_during_the_acute_weeks_cannot_be_voided_after_closing(
             original=vitals, reason="wrong patient", user=rheumatologist
         )
     assert "infusion" in exc.value.message_dict
+
+
+def test_an_ivig_dose_beyond_the_range_is_refused_at_the_grams_field_in_grams_and_mg(
+    rheum_client, lupus_patient
+):
+    """The form takes grams, the core's range is in mg (INPUT-11): the message sits at the IVIG field
+    and says both, so 150 typed for 15 g is understood; nothing of the visit is saved."""
+    course = make_course(lupus_patient, months_ago=5)
+    response = rheum_client.post(
+        reverse("followup:visit", args=[lupus_patient.pk, course.pk]),
+        visit_post(course, MONTH_3, client_uuid=str(uuid.uuid4()), ivig_g="150"),
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    field = html.split('id="id_ivig_g"')[0].rsplit("<label", 1)[1] + html.split('id="id_ivig_g"')[1][:600]
+    assert "150 g is 150000 mg" in field and "100000" in field
+    assert not Observation.objects.filter(infusion=course).exists()
