@@ -37,6 +37,7 @@ from monitoring.models import (
 from . import codes, conditional, matching, outcome
 from .models import ImportedResource
 from .reading import EntryRefused, Problem, Reading, read
+from .resources import location
 
 #: CIBMTR's advice against time-outs (FHIR-7): bigger bundles are refused with a message.
 MAX_ENTRIES = 50
@@ -230,11 +231,11 @@ def _provenance(planned: list[_Planned], source_system: str, bundle_id: str):
     return on_stored
 
 
-def _response_entry(row: Observation, created: bool) -> dict[str, Any]:
+def _response_entry(row: Observation, created: bool, resource_type: str) -> dict[str, Any]:
     return {
         "response": {
             "status": "201 Created" if created else "200 OK",
-            "location": f"Observation/{row.pk}",
+            "location": location(row, resource_type),
             **(
                 {}
                 if created
@@ -317,7 +318,7 @@ def import_bundle(
                 status, [*found, Problem("nothing of this transaction was stored", "Bundle", "processing")]
             )
         for p, (row, _evaluation, created) in zip(planned, rows, strict=True):
-            responses[p.index] = _response_entry(row, created)
+            responses[p.index] = _response_entry(row, created, p.reading.resource_type)
         return ImportResult(
             200, {"resourceType": "Bundle", "type": "transaction-response", "entry": responses}
         )
@@ -333,7 +334,7 @@ def import_bundle(
         except services.WriteFailed as exc:
             problems[p.index] = _failure_problems(p, exc.error)[1]
             continue
-        responses[p.index] = _response_entry(row, created)
+        responses[p.index] = _response_entry(row, created, p.reading.resource_type)
     for index, found in problems.items():
         codes_found = {f.code for f in found}
         status = (
