@@ -153,6 +153,15 @@ RECORD_KINDS = (
 )
 CRS_GRADE_CODE = "crs-grade"
 ICANS_GRADE_CODE = "icans-grade"
+ICAHT_EARLY_GRADE_CODE = "icaht-early-grade"  # EHA/EBMT grades (ICAHT-4, ICAHT-10)
+ICAHT_LATE_GRADE_CODE = "icaht-late-grade"
+#: syndrome → the local code of its grade Observation (the export writes them, the import skips them)
+GRADE_CODES = {
+    "crs": CRS_GRADE_CODE,
+    "icans": ICANS_GRADE_CODE,
+    "icaht-early": ICAHT_EARLY_GRADE_CODE,
+    "icaht-late": ICAHT_LATE_GRADE_CODE,
+}
 ICE_ITEMS = ("orientation", "naming", "commands", "writing", "attention")
 
 #: Which local drug codes are vasopressors (recorded on the vitals, CRS-14) and which are doses.

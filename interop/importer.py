@@ -50,9 +50,7 @@ BUNDLE_TYPES = ("transaction", "batch")
 DERIVED_TYPES = frozenset(
     {"Procedure", "Medication", "BiologicallyDerivedProduct", "Condition", "AdverseEvent"}
 )
-DERIVED_CODES = frozenset(
-    {(codes.LOCAL_OBSERVATION, codes.CRS_GRADE_CODE), (codes.LOCAL_OBSERVATION, codes.ICANS_GRADE_CODE)}
-)
+DERIVED_CODES = frozenset((codes.LOCAL_OBSERVATION, code) for code in codes.GRADE_CODES.values())
 _OBJECT_NOISE = re.compile(r" <fhirclient\.models\.[\w.]+ object at 0x[0-9a-f]+>| object at 0x[0-9a-f]+")
 
 

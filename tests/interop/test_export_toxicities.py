@@ -164,15 +164,59 @@ def test_the_round_trip_reproduces_the_episodes_but_not_a_physicians_mark(gatewa
     _token, key = issue_api_token(name="Site B EHR", user=account, team=site, scopes=["fhir:write"])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    refused = []
+    refused, derived = [], []
     entries = bundle["entry"]
     for start in range(0, len(entries), 50):
         chunk = {"resourceType": "Bundle", "type": "batch", "entry": entries[start : start + 50]}
         answered = post_bundle(client, chunk).json()["entry"]
         refused += [e["response"] for e in answered if not e["response"]["status"].startswith("20")]
+        derived += [
+            a["response"]
+            for e, a in zip(chunk["entry"], answered, strict=True)
+            if e["resource"]["resourceType"] == "Observation"
+            and e["resource"]["code"]["coding"][0]["code"] in ("icaht-early-grade", "icaht-late-grade")
+        ]
+    assert len(derived) == 3 and all(d["status"] == "200 OK" and "not imported" in str(d) for d in derived)
     (mark,) = refused
     assert "Only a physician can mark SLEDAI-2K descriptors" in mark["outcome"]["issue"][0]["diagnostics"]
     after = _episodes(twin)
     assert after[:3] == before[:3]
     assert after[3] == (*before[3][:4], False)  # onset from the screen's creatinine rise; provisional
     assert rows[240].payload["licats"] == ["rash"]
+
+
+def _grades(resources: dict, code: str) -> list[dict]:
+    return [o for o in resources["Observation"] if o["code"]["coding"][0]["code"] == code]
+
+
+def test_icaht_grades_over_time_are_observations_derived_from_the_anc_of_their_window(gateway, toxic_course):
+    """As for CRS and ICANS: one grade Observation per change, ``derivedFrom`` the ANC Observations of
+    the grade's window (ICAHT-4, ICAHT-10), preliminary while the window is open (ICAHT-8)."""
+    infusion, rows = toxic_course
+    bundle = gateway.get(f"/fhir/Patient/{infusion.patient_id}/$everything").json()
+    validate_r4(bundle)
+    resources = by_type(bundle)
+    anc = {h: f"Observation/{rows[h].pk}-anc-per-uL" for h in rows if "anc_per_uL" in rows[h].payload}
+
+    early = _grades(resources, "icaht-early-grade")
+    assert [(g["effectiveDateTime"], g.get("valueInteger"), g["status"]) for g in early] == [
+        (_at(infusion, 24), 1, "preliminary"),  # the first ANC ≤ 500/µL, day 1 of the window
+        (_at(infusion, 35 * 24), 1, "final"),  # the first point after day 30 closes the window
+    ]
+    assert [r["reference"] for r in early[0]["derivedFrom"]] == [anc[24]]  # not the day −2 ANC
+    closing = [r["reference"] for r in early[1]["derivedFrom"]]
+    assert closing == [anc[h] for h in (24, 48, 72, 96, 120, 144)]  # the window's ANC, day 0 to 30
+    assert early[0]["code"]["text"] == (
+        "Early ICAHT grade (EHA/EBMT ICAHT grading (Rejeski 2023), provisional: its window is open)"
+    )
+    assert early[0]["code"]["coding"][0]["system"] == "https://carttrack.org/fhir/CodeSystem/observation"
+
+    (late,) = _grades(resources, "icaht-late-grade")
+    assert (late["effectiveDateTime"], late["valueInteger"], late["status"]) == (
+        _at(infusion, 35 * 24),
+        1,
+        "preliminary",  # day 45 of 100
+    )
+    assert [r["reference"] for r in late["derivedFrom"]] == [anc[35 * 24]]
+    ids = {f"{r['resourceType']}/{r['id']}" for e in bundle["entry"] for r in [e["resource"]]}
+    assert all(r["reference"] in ids for g in (*early, late) for r in g["derivedFrom"])
