@@ -31,11 +31,16 @@ LOCAL_FIELD = f"{LOCAL}/case-file-field"  # a field of a case-file record (CASE-
 LOCAL_EXT = "https://carttrack.org/fhir/StructureDefinition"
 FOR_CRS_ICANS_EXT = f"{LOCAL_EXT}/for-crs-icans"  # a dose given for CRS/ICANS (false: another reason, A-2)
 
-#: The HL7 AdverseEvent Clinical Research R4 backport (FHIR-6).
-AE_PROFILE = (
-    "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/adverse-event-clinical-research"
-)
+#: The HL7 AdverseEvent Clinical Research R4 backport 1.0.1 (FHIR-6): the profile and its extensions
+#: (``AE_EXT``/<id>: ae-grade, resolve-date, mitigating-action, suspect-entity, resultingEffect, status).
 AE_EXT = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition"
+AE_PROFILE = f"{AE_EXT}/AdverseEvent-clinical-research"
+EVENT_STATUS = "http://hl7.org/fhir/event-status"  # the profile's status modifier extension
+#: The profile's outcome value set (adverse-event-clinical-research-outcomes), NCIt codes.
+AE_OUTCOME = {
+    "resolved": ("C49498", "Recovered/Resolved"),
+    "ongoing": ("C49494", "Not Recovered/Not Resolved"),
+}
 AE_GRADE_VALUESET = "http://terminology.hl7.org/ValueSet/adverse-event-clinical-research-grades"
 
 

@@ -26,6 +26,10 @@ GENDER = {Sex.FEMALE: "female", Sex.MALE: "male", Sex.OTHER: "other", Sex.UNKNOW
 GRADING = "ASTCT 2019 consensus grading"
 ICAHT_GRADING = "EHA/EBMT ICAHT grading (Rejeski 2023)"
 ANC_ID = "-anc-per-uL"  # the id suffix of an ANC Observation (interop.resources)
+RELATEDNESS = (
+    "related by definition: an immune effector cell-associated toxicity of this product "
+    "(no individual causality assessment recorded)"
+)
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 #: Drugs whose administrations are an episode's mitigating actions (FHIR-6).
@@ -275,34 +279,51 @@ def _episode_resources(
             extensions.append(
                 {
                     "url": f"{codes.AE_EXT}/mitigating-action",
-                    "valueReference": {"reference": f"MedicationAdministration/{row.pk}-med"},
+                    "extension": [
+                        {
+                            "url": "item",
+                            "valueReference": {"reference": f"MedicationAdministration/{row.pk}-med"},
+                        }
+                    ],
                 }
             )
+    # The profile's suspect-entity (its suspectEntity element is 0..0) needs a causality: the product
+    # by the toxicity's definition (immune effector cell-associated), no one's assessment (FHIR-6).
+    extensions.append(
+        {
+            "url": f"{codes.AE_EXT}/suspect-entity",
+            "extension": [
+                {"url": "instance", "valueReference": {"reference": f"Medication/product-{infusion.pk}"}},
+                {
+                    "url": "causality",
+                    "extension": [
+                        {"url": "entityRelatedness", "valueCodeableConcept": {"text": RELATEDNESS}}
+                    ],
+                },
+            ],
+        }
+    )
+    extensions.append(
+        {"url": f"{codes.AE_EXT}/resultingEffect", "valueReference": {"reference": f"Condition/{key}"}}
+    )
+    outcome = codes.AE_OUTCOME["ongoing" if resolved is None else "resolved"]
     adverse_event = {
         "resourceType": "AdverseEvent",
         "id": key,
         "meta": {"profile": [codes.AE_PROFILE]},
-        **({"extension": extensions} if extensions else {}),
+        "extension": extensions,
+        "modifierExtension": [
+            {"url": f"{codes.AE_EXT}/status", "valueCode": "in-progress" if resolved is None else "completed"}
+        ],
         "actuality": "actual",
         "event": event_code,
         "subject": {"reference": patient_ref},
         "date": episode.onset.isoformat(),
-        "resultingCondition": [{"reference": f"Condition/{key}"}],
         **(
-            {
-                "outcome": {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/adverse-event-outcome",
-                            "code": "ongoing" if resolved is None else "resolved",
-                        }
-                    ]
-                }
-            }
+            {"outcome": {"coding": [{"system": codes.NCIT, "code": outcome[0], "display": outcome[1]}]}}
             if toxicity.resolves
             else {}
         ),
-        "suspectEntity": [{"instance": {"reference": f"Medication/product-{infusion.pk}"}}],
     }
     return [condition, adverse_event]
 

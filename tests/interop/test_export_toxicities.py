@@ -72,7 +72,7 @@ def test_icaht_iec_hs_and_licats_episodes_reach_the_ehr_as_conditions_and_advers
     events = {a["id"].rsplit("-", 2)[0]: a for a in resources["AdverseEvent"]}
     assert set(conditions) == {"icaht-early", "icaht-late", "iec-hs", "licats"}  # no CRS, no ICANS
     assert set(events) == {"icaht-early", "icaht-late", "licats"}  # the screen is no adverse event
-    product = [{"instance": {"reference": f"Medication/product-{infusion.pk}"}}]
+    product = {"url": "instance", "valueReference": {"reference": f"Medication/product-{infusion.pk}"}}
     codes = {k: [(c["system"], c["code"]) for c in v["code"]["coding"]] for k, v in conditions.items()}
     for name, coded in codes.items():  # no ICD-10-CM code of their own: the local code, then T80.82
         assert coded == [(TOXICITY, name), ("http://hl7.org/fhir/sid/icd-10-cm", "T80.82")]
@@ -89,12 +89,18 @@ def test_icaht_iec_hs_and_licats_episodes_reach_the_ehr_as_conditions_and_advers
     assert concept["coding"][0]["system"] == NCIT and concept["coding"][0]["code"] == "C41338"  # grade 1
     assert concept["text"].startswith("EHA/EBMT ICAHT grading (Rejeski 2023) grade 1 (")
     assert _extensions(early_event, "resolve-date")[0]["valueDateTime"] == _at(infusion, 96)
-    assert [e["valueReference"] for e in _extensions(early_event, "mitigating-action")] == [
-        {"reference": f"MedicationAdministration/{rows[60].pk}-med"}  # the G-CSF
+    assert [e["extension"] for e in _extensions(early_event, "mitigating-action")] == [
+        [{"url": "item", "valueReference": {"reference": f"MedicationAdministration/{rows[60].pk}-med"}}]
+    ]  # the G-CSF
+    assert _extensions(early_event, "suspect-entity")[0]["extension"][0] == product
+    assert _extensions(early_event, "resultingEffect") == [
+        {
+            "url": "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/resultingEffect",
+            "valueReference": {"reference": f"Condition/{early['id']}"},
+        }
     ]
-    assert early_event["suspectEntity"] == product
-    assert early_event["resultingCondition"] == [{"reference": f"Condition/{early['id']}"}]
-    assert early_event["outcome"]["coding"][0]["code"] == "resolved"
+    assert early_event["outcome"]["coding"][0]["code"] == "C49498"  # Recovered/Resolved (NCIt)
+    assert early_event["modifierExtension"][0]["valueCode"] == "completed"
 
     late, late_event = conditions["icaht-late"], events["icaht-late"]
     assert late["onsetDateTime"] == _at(infusion, 35 * 24)
@@ -119,7 +125,7 @@ def test_icaht_iec_hs_and_licats_episodes_reach_the_ehr_as_conditions_and_advers
     assert f"Observation/{rows[240].pk}-record-sledai" in details
     assert f"Observation/{rows[120].pk}-creatinine-mg-dL" in details
     assert not _extensions(licats_event, "ae-grade")  # LICATS is not graded (LICATS-3)
-    assert licats_event["suspectEntity"] == product
+    assert _extensions(licats_event, "suspect-entity")[0]["extension"][0] == product
 
 
 def test_an_unmarked_licats_screen_is_a_provisional_condition_only(gateway, team, physician):
