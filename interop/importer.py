@@ -51,6 +51,13 @@ DERIVED_TYPES = frozenset(
     {"Procedure", "Medication", "BiologicallyDerivedProduct", "Condition", "AdverseEvent"}
 )
 DERIVED_CODES = frozenset((codes.LOCAL_OBSERVATION, code) for code in codes.GRADE_CODES.values())
+#: Why a SLEDAI-2K visit carrying a physician's LICATS mark (D-5) is refused whole, not stored without
+#: the mark: unmarked, its LICATS descriptors would score in SLEDAI-2K (docs/interop.md "Export").
+LICATS_NOT_TAKEN = (
+    "; the visit carries a physician's LICATS mark (D-5) and is not stored: this account is no "
+    "physician, and without the mark its descriptors would count in SLEDAI-2K. A physician of this "
+    "site records the visit and the mark from the sending site's record"
+)
 _OBJECT_NOISE = re.compile(r" <fhirclient\.models\.[\w.]+ object at 0x[0-9a-f]+>| object at 0x[0-9a-f]+")
 
 
@@ -201,7 +208,10 @@ def _failure_problems(planned: _Planned, error: Exception) -> tuple[int, list[Pr
             items = [("", m) for m in error.messages]
         return 422, [Problem(f"{label}: {m}", f or "", "value") for f, m in items]
     if isinstance(error, PermissionDenied):
-        return 403, [Problem(f"{label}: {error}", "", "forbidden")]
+        text = f"{label}: {error}"
+        if str(error) == services.LICATS_PHYSICIAN_ONLY:
+            text += LICATS_NOT_TAKEN
+        return 403, [Problem(text, "", "forbidden")]
     if isinstance(error, services.ObservationConflict) and planned.write.corrects is None:
         text = (
             f"{label}: identifier {'|'.join(planned.reading.identifier)} is already stored with other "
@@ -340,6 +350,8 @@ def import_bundle(
             if "multiple-matches" in codes_found
             else "404 Not Found"
             if "not-found" in codes_found
+            else "403 Forbidden"
+            if "forbidden" in codes_found
             else "422 Unprocessable Entity"
         )
         responses[index] = {"response": {"status": status, "outcome": outcome.operation_outcome(found)}}

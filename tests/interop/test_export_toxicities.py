@@ -16,7 +16,7 @@ from accounts.models import Role
 from accounts.tokens import issue_api_token
 from carttrack.followup.sledai import SLEDAI_CODES
 from interop import course
-from monitoring.models import Indication, Patient
+from monitoring.models import Indication, Observation, Patient
 from tests import factories
 
 from .conftest import post_bundle
@@ -184,7 +184,13 @@ def test_the_round_trip_reproduces_the_episodes_but_not_a_physicians_mark(gatewa
         ]
     assert len(derived) == 3 and all(d["status"] == "200 OK" and "not imported" in str(d) for d in derived)
     (mark,) = refused
-    assert "Only a physician can mark SLEDAI-2K descriptors" in mark["outcome"]["issue"][0]["diagnostics"]
+    assert mark["status"] == "403 Forbidden"  # not a silent drop: the sender is told why and what to do
+    text = mark["outcome"]["issue"][0]["diagnostics"]
+    assert "Only a physician can mark SLEDAI-2K descriptors" in text
+    assert "without the mark its descriptors would count in SLEDAI-2K" in text
+    assert "A physician of this site records the visit and the mark" in text
+    # nor is the visit stored without its mark: the rash would score as lupus activity (D-5)
+    assert not Observation.objects.filter(infusion=twin, kind="sledai").exists()
     after = _episodes(twin)
     assert after[:3] == before[:3]
     assert after[3] == (*before[3][:4], False)  # onset from the screen's creatinine rise; provisional
