@@ -39,7 +39,7 @@ EVENT_STATUS = "http://hl7.org/fhir/event-status"  # the profile's status modifi
 #: The profile's outcome value set (adverse-event-clinical-research-outcomes), NCIt codes.
 AE_OUTCOME = {
     "resolved": ("C49498", "Recovered/Resolved"),
-    "ongoing": ("C49494", "Not Recovered/Not Resolved"),
+    "ongoing": ("C49494", "Not recovering/not resolved"),
 }
 AE_GRADE_VALUESET = "http://terminology.hl7.org/ValueSet/adverse-event-clinical-research-grades"
 
