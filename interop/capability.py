@@ -51,6 +51,8 @@ def local_code_systems() -> list[dict[str, Any]]:
         (codes.ICE_CODE, "ICE score"),
         (codes.CRS_GRADE_CODE, "CRS grade (ASTCT 2019)"),
         (codes.ICANS_GRADE_CODE, "ICANS grade (ASTCT 2019)"),
+        (codes.ICAHT_EARLY_GRADE_CODE, "Early ICAHT grade (EHA/EBMT)"),
+        (codes.ICAHT_LATE_GRADE_CODE, "Late ICAHT grade (EHA/EBMT)"),
         ("car-t-infusion", "CAR-T cell infusion"),
         *((f"{codes.RECORD_PREFIX}{k}", f"CAR-T Track {k} record") for k in codes.RECORD_KINDS),
     ]

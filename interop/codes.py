@@ -31,11 +31,16 @@ LOCAL_FIELD = f"{LOCAL}/case-file-field"  # a field of a case-file record (CASE-
 LOCAL_EXT = "https://carttrack.org/fhir/StructureDefinition"
 FOR_CRS_ICANS_EXT = f"{LOCAL_EXT}/for-crs-icans"  # a dose given for CRS/ICANS (false: another reason, A-2)
 
-#: The HL7 AdverseEvent Clinical Research R4 backport (FHIR-6).
-AE_PROFILE = (
-    "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/adverse-event-clinical-research"
-)
+#: The HL7 AdverseEvent Clinical Research R4 backport 1.0.1 (FHIR-6): the profile and its extensions
+#: (``AE_EXT``/<id>: ae-grade, resolve-date, mitigating-action, suspect-entity, resultingEffect, status).
 AE_EXT = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition"
+AE_PROFILE = f"{AE_EXT}/AdverseEvent-clinical-research"
+EVENT_STATUS = "http://hl7.org/fhir/event-status"  # the profile's status modifier extension
+#: The profile's outcome value set (adverse-event-clinical-research-outcomes), NCIt codes.
+AE_OUTCOME = {
+    "resolved": ("C49498", "Recovered/Resolved"),
+    "ongoing": ("C49494", "Not recovering/not resolved"),
+}
 AE_GRADE_VALUESET = "http://terminology.hl7.org/ValueSet/adverse-event-clinical-research-grades"
 
 
@@ -153,6 +158,15 @@ RECORD_KINDS = (
 )
 CRS_GRADE_CODE = "crs-grade"
 ICANS_GRADE_CODE = "icans-grade"
+ICAHT_EARLY_GRADE_CODE = "icaht-early-grade"  # EHA/EBMT grades (ICAHT-4, ICAHT-10)
+ICAHT_LATE_GRADE_CODE = "icaht-late-grade"
+#: syndrome → the local code of its grade Observation (the export writes them, the import skips them)
+GRADE_CODES = {
+    "crs": CRS_GRADE_CODE,
+    "icans": ICANS_GRADE_CODE,
+    "icaht-early": ICAHT_EARLY_GRADE_CODE,
+    "icaht-late": ICAHT_LATE_GRADE_CODE,
+}
 ICE_ITEMS = ("orientation", "naming", "commands", "writing", "attention")
 
 #: Which local drug codes are vasopressors (recorded on the vitals, CRS-14) and which are doses.

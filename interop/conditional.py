@@ -21,6 +21,7 @@ from monitoring.models import Observation
 from . import outcome
 from .models import ImportedResource
 from .reading import EntryRefused, Problem, Reading
+from .resources import location
 
 SUPPORTED = "identifier=system|value (or identifier=value), one identifier"
 
@@ -98,7 +99,7 @@ def if_none_exist(index: int, entry: dict, reading: Reading, team_ids: list[int]
     return {
         "response": {
             "status": "200 OK",
-            "location": f"Observation/{row.pk}",
+            "location": location(row, reading.resource_type),
             "outcome": outcome.informational(
                 f"already stored under identifier {'|'.join(matches[0])} (request.ifNoneExist): not "
                 "created, nothing changed"

@@ -1,9 +1,9 @@
 """FHIR R4 export (FHIR-8, FHIR-6): a patient's courses as a ``collection`` Bundle, and a cohort as
 NDJSON.  Patient (the site's MRN identifier only), per infusion a Procedure and the product as a
-Medication, the observations (``interop.resources``), grade Observations with
-``derivedFrom``, and per CRS, ICANS, ICAHT (early, late), IEC-HS and LICATS episode a Condition and,
-where it is graded or a physician confirmed it, an AdverseEvent on the HL7 AdverseEvent Clinical
-Research R4 backport profile."""
+Medication, the observations (``interop.resources``), grade Observations (CRS, ICANS, early and late
+ICAHT) with ``derivedFrom``, and per CRS, ICANS, ICAHT (early, late), IEC-HS and LICATS episode a
+Condition and, where it is graded or a physician confirmed it, an AdverseEvent on the HL7 AdverseEvent
+Clinical Research R4 backport profile."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from typing import Any
 
 from fhirclient.models.fhirelementfactory import FHIRElementFactory
 
+from carttrack.icaht import day_of
 from carttrack.vocabulary import G_CSF
+from monitoring import grading
 from monitoring.models import Infusion, Patient, Sex
 
 from . import codes, course, matching, selectors
@@ -24,6 +26,10 @@ GENDER = {Sex.FEMALE: "female", Sex.MALE: "male", Sex.OTHER: "other", Sex.UNKNOW
 GRADING = "ASTCT 2019 consensus grading"
 ICAHT_GRADING = "EHA/EBMT ICAHT grading (Rejeski 2023)"
 ANC_ID = "-anc-per-uL"  # the id suffix of an ANC Observation (interop.resources)
+RELATEDNESS = (
+    "related by definition: an immune effector cell-associated toxicity of this product "
+    "(no individual causality assessment recorded)"
+)
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 #: Drugs whose administrations are an episode's mitigating actions (FHIR-6).
@@ -85,25 +91,51 @@ def _procedure(infusion: Infusion, patient_ref: str) -> dict[str, Any]:
     }
 
 
-def _grade_observations(infusion, points, refs_of, patient_ref) -> list[dict[str, Any]]:
-    """One grade Observation per change of a syndrome's grade, derivedFrom what drove it."""
+def _icaht_sources(infusion, syndrome: str, point, anc_rows, refs_of, settings) -> list[str]:
+    """What an ICAHT grade is computed from (ICAHT-4, ICAHT-10): the daily ANC minima of its window
+    (early day 0 to 30, late day 31 to 100), so the ANC Observations of the window recorded by then."""
+    first, last = (
+        (0, settings.icaht_early_end_day)
+        if syndrome == "icaht-early"
+        else (settings.icaht_early_end_day + 1, settings.icaht_late_end_day)
+    )
+    return [
+        r
+        for row in anc_rows
+        if row.observed_at <= point.at and first <= day_of(infusion.hours_after(row.observed_at)) <= last
+        for r in refs_of.get(row.pk, [])
+        if r.endswith(ANC_ID)
+    ]
+
+
+def _grade_observations(infusion, points, refs_of, anc_rows, patient_ref) -> list[dict[str, Any]]:
+    """One grade Observation per change of a syndrome's grade (CRS, ICANS, early and late ICAHT),
+    derivedFrom what drove it.  An ICAHT grade whose window is still open (ICAHT-8) is ``preliminary``;
+    when the window closes its grade is written again as ``final``."""
+    settings = grading.settings_for(infusion)
     out = []
-    for syndrome in course.SYNDROMES:
-        last = None
+    for syndrome in (*course.SYNDROMES, *course.ICAHT):
+        toxicity = TOXICITY[syndrome]
+        last: tuple[int | None, bool] = (None, False)
         for point in points:
             grade = point.grades[syndrome]
-            if grade == last:
+            provisional = syndrome in point.provisional
+            if (grade, provisional) == last:
                 continue
-            last = grade
-            derived = [{"reference": r} for row in point.drivers[syndrome] for r in refs_of.get(row, [])]
+            last = (grade, provisional)
+            if syndrome in course.ICAHT:
+                refs = _icaht_sources(infusion, syndrome, point, anc_rows, refs_of, settings)
+            else:
+                refs = [r for row in point.drivers[syndrome] for r in refs_of.get(row, [])]
             resource = {
                 "resourceType": "Observation",
                 "id": f"{syndrome}-grade-{point.row_id}",
-                "status": "final",
+                "status": "preliminary" if provisional else "final",
                 "category": [{"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": "exam"}]}],
                 "code": {
-                    "coding": [{"system": codes.LOCAL_OBSERVATION, "code": f"{syndrome}-grade"}],
-                    "text": f"{syndrome.upper()} grade ({GRADING})",
+                    "coding": [{"system": codes.LOCAL_OBSERVATION, "code": codes.GRADE_CODES[syndrome]}],
+                    "text": f"{toxicity.name} grade ({toxicity.grading}"
+                    + (", provisional: its window is open)" if provisional else ")"),
                 },
                 "subject": {"reference": patient_ref},
                 "effectiveDateTime": point.at.isoformat(),
@@ -113,8 +145,8 @@ def _grade_observations(infusion, points, refs_of, patient_ref) -> list[dict[str
                     else {"dataAbsentReason": {"text": "not graded: no finding recorded"}}
                 ),
             }
-            if derived:
-                resource["derivedFrom"] = derived
+            if refs:
+                resource["derivedFrom"] = [{"reference": r} for r in dict.fromkeys(refs)]
             out.append(resource)
     return out
 
@@ -247,34 +279,51 @@ def _episode_resources(
             extensions.append(
                 {
                     "url": f"{codes.AE_EXT}/mitigating-action",
-                    "valueReference": {"reference": f"MedicationAdministration/{row.pk}-med"},
+                    "extension": [
+                        {
+                            "url": "item",
+                            "valueReference": {"reference": f"MedicationAdministration/{row.pk}-med"},
+                        }
+                    ],
                 }
             )
+    # The profile's suspect-entity (its suspectEntity element is 0..0) needs a causality: the product
+    # by the toxicity's definition (immune effector cell-associated), no one's assessment (FHIR-6).
+    extensions.append(
+        {
+            "url": f"{codes.AE_EXT}/suspect-entity",
+            "extension": [
+                {"url": "instance", "valueReference": {"reference": f"Medication/product-{infusion.pk}"}},
+                {
+                    "url": "causality",
+                    "extension": [
+                        {"url": "entityRelatedness", "valueCodeableConcept": {"text": RELATEDNESS}}
+                    ],
+                },
+            ],
+        }
+    )
+    extensions.append(
+        {"url": f"{codes.AE_EXT}/resultingEffect", "valueReference": {"reference": f"Condition/{key}"}}
+    )
+    outcome = codes.AE_OUTCOME["ongoing" if resolved is None else "resolved"]
     adverse_event = {
         "resourceType": "AdverseEvent",
         "id": key,
         "meta": {"profile": [codes.AE_PROFILE]},
-        **({"extension": extensions} if extensions else {}),
+        "extension": extensions,
+        "modifierExtension": [
+            {"url": f"{codes.AE_EXT}/status", "valueCode": "in-progress" if resolved is None else "completed"}
+        ],
         "actuality": "actual",
         "event": event_code,
         "subject": {"reference": patient_ref},
         "date": episode.onset.isoformat(),
-        "resultingCondition": [{"reference": f"Condition/{key}"}],
         **(
-            {
-                "outcome": {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/adverse-event-outcome",
-                            "code": "ongoing" if resolved is None else "resolved",
-                        }
-                    ]
-                }
-            }
+            {"outcome": {"coding": [{"system": codes.NCIT, "code": outcome[0], "display": outcome[1]}]}}
             if toxicity.resolves
             else {}
         ),
-        "suspectEntity": [{"instance": {"reference": f"Medication/product-{infusion.pk}"}}],
     }
     return [condition, adverse_event]
 
@@ -295,9 +344,9 @@ def course_resources(infusion: Infusion) -> Iterator[dict[str, Any]]:
         refs_of[row.pk] = made.refs
         yield from made.resources
     points = course.timeline(infusion)
-    yield from _grade_observations(infusion, points, refs_of, patient_ref)
     meds = [r for r in rows if r.kind == "medication"]
     anc_rows = [r for r in rows if r.kind == "lab" and "anc_per_uL" in r.payload]
+    yield from _grade_observations(infusion, points, refs_of, anc_rows, patient_ref)
     for syndrome in course.TOXICITIES:
         for episode in course.episodes(points, syndrome):
             yield from _episode_resources(infusion, episode, refs_of, meds, anc_rows, patient_ref)

@@ -37,6 +37,7 @@ from monitoring.models import (
 from . import codes, conditional, matching, outcome
 from .models import ImportedResource
 from .reading import EntryRefused, Problem, Reading, read
+from .resources import location
 
 #: CIBMTR's advice against time-outs (FHIR-7): bigger bundles are refused with a message.
 MAX_ENTRIES = 50
@@ -49,8 +50,13 @@ BUNDLE_TYPES = ("transaction", "batch")
 DERIVED_TYPES = frozenset(
     {"Procedure", "Medication", "BiologicallyDerivedProduct", "Condition", "AdverseEvent"}
 )
-DERIVED_CODES = frozenset(
-    {(codes.LOCAL_OBSERVATION, codes.CRS_GRADE_CODE), (codes.LOCAL_OBSERVATION, codes.ICANS_GRADE_CODE)}
+DERIVED_CODES = frozenset((codes.LOCAL_OBSERVATION, code) for code in codes.GRADE_CODES.values())
+#: Why a SLEDAI-2K visit carrying a physician's LICATS mark (D-5) is refused whole, not stored without
+#: the mark: unmarked, its LICATS descriptors would score in SLEDAI-2K (docs/interop.md "Export").
+LICATS_NOT_TAKEN = (
+    "; the visit carries a physician's LICATS mark (D-5) and is not stored: this account is no "
+    "physician, and without the mark its descriptors would count in SLEDAI-2K. A physician of this "
+    "site records the visit and the mark from the sending site's record"
 )
 _OBJECT_NOISE = re.compile(r" <fhirclient\.models\.[\w.]+ object at 0x[0-9a-f]+>| object at 0x[0-9a-f]+")
 
@@ -202,7 +208,10 @@ def _failure_problems(planned: _Planned, error: Exception) -> tuple[int, list[Pr
             items = [("", m) for m in error.messages]
         return 422, [Problem(f"{label}: {m}", f or "", "value") for f, m in items]
     if isinstance(error, PermissionDenied):
-        return 403, [Problem(f"{label}: {error}", "", "forbidden")]
+        text = f"{label}: {error}"
+        if str(error) == services.LICATS_PHYSICIAN_ONLY:
+            text += LICATS_NOT_TAKEN
+        return 403, [Problem(text, "", "forbidden")]
     if isinstance(error, services.ObservationConflict) and planned.write.corrects is None:
         text = (
             f"{label}: identifier {'|'.join(planned.reading.identifier)} is already stored with other "
@@ -230,11 +239,11 @@ def _provenance(planned: list[_Planned], source_system: str, bundle_id: str):
     return on_stored
 
 
-def _response_entry(row: Observation, created: bool) -> dict[str, Any]:
+def _response_entry(row: Observation, created: bool, resource_type: str) -> dict[str, Any]:
     return {
         "response": {
             "status": "201 Created" if created else "200 OK",
-            "location": f"Observation/{row.pk}",
+            "location": location(row, resource_type),
             **(
                 {}
                 if created
@@ -317,7 +326,7 @@ def import_bundle(
                 status, [*found, Problem("nothing of this transaction was stored", "Bundle", "processing")]
             )
         for p, (row, _evaluation, created) in zip(planned, rows, strict=True):
-            responses[p.index] = _response_entry(row, created)
+            responses[p.index] = _response_entry(row, created, p.reading.resource_type)
         return ImportResult(
             200, {"resourceType": "Bundle", "type": "transaction-response", "entry": responses}
         )
@@ -333,7 +342,7 @@ def import_bundle(
         except services.WriteFailed as exc:
             problems[p.index] = _failure_problems(p, exc.error)[1]
             continue
-        responses[p.index] = _response_entry(row, created)
+        responses[p.index] = _response_entry(row, created, p.reading.resource_type)
     for index, found in problems.items():
         codes_found = {f.code for f in found}
         status = (
@@ -341,6 +350,8 @@ def import_bundle(
             if "multiple-matches" in codes_found
             else "404 Not Found"
             if "not-found" in codes_found
+            else "403 Forbidden"
+            if "forbidden" in codes_found
             else "422 Unprocessable Entity"
         )
         responses[index] = {"response": {"status": status, "outcome": outcome.operation_outcome(found)}}

@@ -249,3 +249,12 @@ def row_resources(row: Observation, subject: dict[str, Any]) -> RowResources:
             row.kind, payload, "exam" if row.kind in ("neuro", "event", "clinical_flag") else "survey"
         )
     return out
+
+
+def location(row: Observation, resource_type: str) -> str:
+    """``Type/id`` of what the export writes for ``row`` as ``resource_type`` (an import response's
+    ``location``, docs/interop.md): the first such resource of the row, else the row's first resource (a
+    vasopressor's MedicationAdministration is stored and exported as the ``vasopressors`` Observation,
+    CRS-14)."""
+    refs = row_resources(row, {}).refs
+    return next((r for r in refs if r.startswith(f"{resource_type}/")), refs[0])

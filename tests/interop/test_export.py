@@ -70,7 +70,7 @@ def test_the_everything_bundle_validates_and_carries_the_episode(gateway, course
     assert procedure["usedReference"] == [{"reference": f"Medication/product-{course.pk}"}]
     (crs_event,) = [a for a in resources["AdverseEvent"] if a["id"].startswith("crs-")]
     assert crs_event["meta"]["profile"] == [
-        "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/adverse-event-clinical-research"
+        "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/AdverseEvent-clinical-research"
     ]
     codes = [c["code"] for c in crs_event["event"]["coding"]]
     assert codes == ["D89.833", "T80.82"]  # grade 3, code first T80.82
@@ -79,13 +79,18 @@ def test_the_everything_bundle_validates_and_carries_the_episode(gateway, course
     assert grade["coding"][0]["code"] == "C41340" and "ASTCT 2019" in grade["text"]
     assert "resolve-date" in ext
     mitigating = [
-        e["valueReference"]["reference"] for e in crs_event["extension"] if "mitigating" in e["url"]
+        e["extension"][0]["valueReference"]["reference"]
+        for e in crs_event["extension"]
+        if "mitigating" in e["url"]
     ]
     administrations = {m["id"]: m for m in resources["MedicationAdministration"]}
     assert sorted(
         administrations[r.split("/")[1]]["medicationCodeableConcept"]["coding"][0]["code"] for r in mitigating
     ) == ["dexamethasone", "tocilizumab"]
-    assert crs_event["suspectEntity"] == [{"instance": {"reference": f"Medication/product-{course.pk}"}}]
+    assert ext["suspect-entity"]["extension"][0] == {
+        "url": "instance",
+        "valueReference": {"reference": f"Medication/product-{course.pk}"},
+    }
     condition = next(c for c in resources["Condition"] if c["id"] == crs_event["id"])
     assert condition["clinicalStatus"]["coding"][0]["code"] == "resolved"
     grades = [o for o in resources["Observation"] if o["code"]["coding"][0]["code"] == "crs-grade"]
@@ -224,16 +229,13 @@ def test_every_interaction_the_capability_statement_declares_is_served(gateway, 
 R4_TARGETS = {
     ("Procedure", "usedReference"): {"Device", "Medication", "Substance"},
     ("Procedure", "subject"): {"Patient", "Group"},
-    ("AdverseEvent", "suspectEntity.instance"): {
-        "Immunization",
-        "Procedure",
-        "Substance",
+    # the backport's suspect-entity extension: instance is Medication (or BiologicallyDerivedProduct)
+    ("AdverseEvent", "extension.extension.valueReference"): {
         "Medication",
-        "MedicationAdministration",
-        "MedicationStatement",
-        "Device",
+        "BiologicallyDerivedProduct",
+        "MedicationAdministration",  # mitigating-action item
     },
-    ("AdverseEvent", "resultingCondition"): {"Condition"},
+    ("AdverseEvent", "extension.valueReference"): {"Condition"},  # resultingEffect
     ("Observation", "derivedFrom"): {
         "DocumentReference",
         "ImagingStudy",

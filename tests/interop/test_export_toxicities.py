@@ -16,7 +16,7 @@ from accounts.models import Role
 from accounts.tokens import issue_api_token
 from carttrack.followup.sledai import SLEDAI_CODES
 from interop import course
-from monitoring.models import Indication, Patient
+from monitoring.models import Indication, Observation, Patient
 from tests import factories
 
 from .conftest import post_bundle
@@ -72,7 +72,7 @@ def test_icaht_iec_hs_and_licats_episodes_reach_the_ehr_as_conditions_and_advers
     events = {a["id"].rsplit("-", 2)[0]: a for a in resources["AdverseEvent"]}
     assert set(conditions) == {"icaht-early", "icaht-late", "iec-hs", "licats"}  # no CRS, no ICANS
     assert set(events) == {"icaht-early", "icaht-late", "licats"}  # the screen is no adverse event
-    product = [{"instance": {"reference": f"Medication/product-{infusion.pk}"}}]
+    product = {"url": "instance", "valueReference": {"reference": f"Medication/product-{infusion.pk}"}}
     codes = {k: [(c["system"], c["code"]) for c in v["code"]["coding"]] for k, v in conditions.items()}
     for name, coded in codes.items():  # no ICD-10-CM code of their own: the local code, then T80.82
         assert coded == [(TOXICITY, name), ("http://hl7.org/fhir/sid/icd-10-cm", "T80.82")]
@@ -89,12 +89,18 @@ def test_icaht_iec_hs_and_licats_episodes_reach_the_ehr_as_conditions_and_advers
     assert concept["coding"][0]["system"] == NCIT and concept["coding"][0]["code"] == "C41338"  # grade 1
     assert concept["text"].startswith("EHA/EBMT ICAHT grading (Rejeski 2023) grade 1 (")
     assert _extensions(early_event, "resolve-date")[0]["valueDateTime"] == _at(infusion, 96)
-    assert [e["valueReference"] for e in _extensions(early_event, "mitigating-action")] == [
-        {"reference": f"MedicationAdministration/{rows[60].pk}-med"}  # the G-CSF
+    assert [e["extension"] for e in _extensions(early_event, "mitigating-action")] == [
+        [{"url": "item", "valueReference": {"reference": f"MedicationAdministration/{rows[60].pk}-med"}}]
+    ]  # the G-CSF
+    assert _extensions(early_event, "suspect-entity")[0]["extension"][0] == product
+    assert _extensions(early_event, "resultingEffect") == [
+        {
+            "url": "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/resultingEffect",
+            "valueReference": {"reference": f"Condition/{early['id']}"},
+        }
     ]
-    assert early_event["suspectEntity"] == product
-    assert early_event["resultingCondition"] == [{"reference": f"Condition/{early['id']}"}]
-    assert early_event["outcome"]["coding"][0]["code"] == "resolved"
+    assert early_event["outcome"]["coding"][0]["code"] == "C49498"  # Recovered/Resolved (NCIt)
+    assert early_event["modifierExtension"][0]["valueCode"] == "completed"
 
     late, late_event = conditions["icaht-late"], events["icaht-late"]
     assert late["onsetDateTime"] == _at(infusion, 35 * 24)
@@ -119,7 +125,7 @@ def test_icaht_iec_hs_and_licats_episodes_reach_the_ehr_as_conditions_and_advers
     assert f"Observation/{rows[240].pk}-record-sledai" in details
     assert f"Observation/{rows[120].pk}-creatinine-mg-dL" in details
     assert not _extensions(licats_event, "ae-grade")  # LICATS is not graded (LICATS-3)
-    assert licats_event["suspectEntity"] == product
+    assert _extensions(licats_event, "suspect-entity")[0]["extension"][0] == product
 
 
 def test_an_unmarked_licats_screen_is_a_provisional_condition_only(gateway, team, physician):
@@ -164,15 +170,65 @@ def test_the_round_trip_reproduces_the_episodes_but_not_a_physicians_mark(gatewa
     _token, key = issue_api_token(name="Site B EHR", user=account, team=site, scopes=["fhir:write"])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    refused = []
+    refused, derived = [], []
     entries = bundle["entry"]
     for start in range(0, len(entries), 50):
         chunk = {"resourceType": "Bundle", "type": "batch", "entry": entries[start : start + 50]}
         answered = post_bundle(client, chunk).json()["entry"]
         refused += [e["response"] for e in answered if not e["response"]["status"].startswith("20")]
+        derived += [
+            a["response"]
+            for e, a in zip(chunk["entry"], answered, strict=True)
+            if e["resource"]["resourceType"] == "Observation"
+            and e["resource"]["code"]["coding"][0]["code"] in ("icaht-early-grade", "icaht-late-grade")
+        ]
+    assert len(derived) == 3 and all(d["status"] == "200 OK" and "not imported" in str(d) for d in derived)
     (mark,) = refused
-    assert "Only a physician can mark SLEDAI-2K descriptors" in mark["outcome"]["issue"][0]["diagnostics"]
+    assert mark["status"] == "403 Forbidden"  # not a silent drop: the sender is told why and what to do
+    text = mark["outcome"]["issue"][0]["diagnostics"]
+    assert "Only a physician can mark SLEDAI-2K descriptors" in text
+    assert "without the mark its descriptors would count in SLEDAI-2K" in text
+    assert "A physician of this site records the visit and the mark" in text
+    # nor is the visit stored without its mark: the rash would score as lupus activity (D-5)
+    assert not Observation.objects.filter(infusion=twin, kind="sledai").exists()
     after = _episodes(twin)
     assert after[:3] == before[:3]
     assert after[3] == (*before[3][:4], False)  # onset from the screen's creatinine rise; provisional
     assert rows[240].payload["licats"] == ["rash"]
+
+
+def _grades(resources: dict, code: str) -> list[dict]:
+    return [o for o in resources["Observation"] if o["code"]["coding"][0]["code"] == code]
+
+
+def test_icaht_grades_over_time_are_observations_derived_from_the_anc_of_their_window(gateway, toxic_course):
+    """As for CRS and ICANS: one grade Observation per change, ``derivedFrom`` the ANC Observations of
+    the grade's window (ICAHT-4, ICAHT-10), preliminary while the window is open (ICAHT-8)."""
+    infusion, rows = toxic_course
+    bundle = gateway.get(f"/fhir/Patient/{infusion.patient_id}/$everything").json()
+    validate_r4(bundle)
+    resources = by_type(bundle)
+    anc = {h: f"Observation/{rows[h].pk}-anc-per-uL" for h in rows if "anc_per_uL" in rows[h].payload}
+
+    early = _grades(resources, "icaht-early-grade")
+    assert [(g["effectiveDateTime"], g.get("valueInteger"), g["status"]) for g in early] == [
+        (_at(infusion, 24), 1, "preliminary"),  # the first ANC ≤ 500/µL, day 1 of the window
+        (_at(infusion, 35 * 24), 1, "final"),  # the first point after day 30 closes the window
+    ]
+    assert [r["reference"] for r in early[0]["derivedFrom"]] == [anc[24]]  # not the day −2 ANC
+    closing = [r["reference"] for r in early[1]["derivedFrom"]]
+    assert closing == [anc[h] for h in (24, 48, 72, 96, 120, 144)]  # the window's ANC, day 0 to 30
+    assert early[0]["code"]["text"] == (
+        "Early ICAHT grade (EHA/EBMT ICAHT grading (Rejeski 2023), provisional: its window is open)"
+    )
+    assert early[0]["code"]["coding"][0]["system"] == "https://carttrack.org/fhir/CodeSystem/observation"
+
+    (late,) = _grades(resources, "icaht-late-grade")
+    assert (late["effectiveDateTime"], late["valueInteger"], late["status"]) == (
+        _at(infusion, 35 * 24),
+        1,
+        "preliminary",  # day 45 of 100
+    )
+    assert [r["reference"] for r in late["derivedFrom"]] == [anc[35 * 24]]
+    ids = {f"{r['resourceType']}/{r['id']}" for e in bundle["entry"] for r in [e["resource"]]}
+    assert all(r["reference"] in ids for g in (*early, late) for r in g["derivedFrom"])

@@ -15,6 +15,7 @@ from interop import course as course_model
 from monitoring.models import GradeEvaluation, Infusion, Patient
 from tests import factories
 
+from . import ae_profile
 from .conftest import post_bundle
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def test_every_demo_course_survives_the_round_trip(monkeypatch, coordinator):
     _t, key = issue_api_token(name="Site B", user=account, team=site, scopes=["fhir:write"])
     writer = APIClient()
     writer.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    checked = 0
+    checked = events = 0
     for patient in Patient.objects.filter(mrn__startswith="DEMO-"):
         courses = list(Infusion.objects.filter(patient=patient).select_related("product"))
         if len(courses) != 1:
@@ -49,6 +50,8 @@ def test_every_demo_course_survives_the_round_trip(monkeypatch, coordinator):
             user=coordinator, team_id=patient.care_team_id, role=Role.COORDINATOR
         )
         bundle = reader.get(f"/fhir/Patient/{patient.pk}/$everything").json()
+        assert ae_profile.violations(bundle) == [], patient.mrn  # the AE backport's rules (FHIR-6)
+        events += sum(e["resource"]["resourceType"] == "AdverseEvent" for e in bundle["entry"])
         mrn = patient.mrn
         Patient.objects.filter(pk=patient.pk).update(mrn=f"OLD-{mrn}")
         twin_patient = factories.make_patient(
@@ -80,4 +83,4 @@ def test_every_demo_course_survives_the_round_trip(monkeypatch, coordinator):
         assert (a.crs_max, a.icans_max, a.icaht_early) == (b.crs_max, b.icans_max, b.icaht_early), mrn
         assert episodes(infusion) == episodes(twin), mrn
         checked += 1
-    assert checked >= 10 and timezone.now()
+    assert checked >= 10 and events >= 5 and timezone.now()
