@@ -42,6 +42,8 @@ AE_OUTCOME = {
     "ongoing": ("C49494", "Not recovering/not resolved"),
 }
 AE_GRADE_VALUESET = "http://terminology.hl7.org/ValueSet/adverse-event-clinical-research-grades"
+#: FHIR's data-absent-reason: a required element the project has no value for says why (FHIR-6).
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 
 @dataclass(frozen=True)

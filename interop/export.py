@@ -30,6 +30,10 @@ RELATEDNESS = (
     "related by definition: an immune effector cell-associated toxicity of this product "
     "(no individual causality assessment recorded)"
 )
+SERIOUSNESS_NOT_RECORDED = (
+    "not recorded: seriousness (ICH E2A) is an investigator's assessment CAR-T Track does not make"
+)
+NO_STUDY = "no research study: a course of clinical care"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 #: Drugs whose administrations are an episode's mitigating actions (FHIR-6).
@@ -307,6 +311,11 @@ def _episode_resources(
         {"url": f"{codes.AE_EXT}/resultingEffect", "valueReference": {"reference": f"Condition/{key}"}}
     )
     outcome = codes.AE_OUTCOME["ongoing" if resolved is None else "resolved"]
+    outcome_element = (
+        {"coding": [{"system": codes.NCIT, "code": outcome[0], "display": outcome[1]}]}
+        if toxicity.resolves
+        else _absent("unsupported", "no outcome: the grading defines no resolution for this toxicity")
+    )
     adverse_event = {
         "resourceType": "AdverseEvent",
         "id": key,
@@ -319,13 +328,20 @@ def _episode_resources(
         "event": event_code,
         "subject": {"reference": patient_ref},
         "date": episode.onset.isoformat(),
-        **(
-            {"outcome": {"coding": [{"system": codes.NCIT, "code": outcome[0], "display": outcome[1]}]}}
-            if toxicity.resolves
-            else {}
-        ),
+        # Required by the profile, not recorded here: each says so (data-absent-reason, FHIR-6).
+        "seriousness": _absent("unsupported", SERIOUSNESS_NOT_RECORDED),
+        "outcome": outcome_element,
+        "study": [{**_absent("not-applicable", ""), "display": NO_STUDY}],
     }
     return [condition, adverse_event]
+
+
+def _absent(reason: str, text: str) -> dict[str, Any]:
+    """An element the profile requires and the project has no value for, with FHIR's reason code."""
+    return {
+        "extension": [{"url": codes.DATA_ABSENT_REASON, "valueCode": reason}],
+        **({"text": text} if text else {}),
+    }
 
 
 def course_resources(infusion: Infusion) -> Iterator[dict[str, Any]]:

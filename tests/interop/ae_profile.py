@@ -14,9 +14,11 @@ product in the bundle and which has a ``causality``; the profile's 0..0 elements
 Condition of the bundle; every extension URL one the profile defines, exactly; ``outcome`` from the
 profile's value set.
 
-Not met by the export and reported apart (``known_gaps``): ``seriousness`` 1..1 (an investigator's
-assessment CAR-T Track does not record), ``study`` 1..1 (a ward is no research study) and ``outcome``
-1..1 where the grading defines no resolution (late ICAHT, LICATS)."""
+The profile's required ``seriousness``, ``study`` and ``outcome`` must be there; where the export has
+no value it states why with FHIR's data-absent-reason extension (a code of that value set), and
+``stated_absent`` lists those: ``seriousness`` (an investigator's assessment CAR-T Track does not
+record), ``study`` (a ward is no research study), ``outcome`` where the grading defines no resolution
+(late ICAHT, LICATS)."""
 
 from __future__ import annotations
 
@@ -52,6 +54,26 @@ LOCAL_TOXICITIES = {"icaht-early", "icaht-late", "iec-hs", "licats"}
 UNGRADED = {"iec-hs", "licats"}  # screens, not grades (C-3, LICATS-3)
 LOCAL_PRODUCT = "https://carttrack.org/fhir/CodeSystem/product"
 NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+#: The R4 DataAbsentReason codes (http://terminology.hl7.org/CodeSystem/data-absent-reason).
+ABSENT_CODES = {
+    "unknown",
+    "asked-unknown",
+    "temp-unknown",
+    "not-asked",
+    "asked-declined",
+    "masked",
+    "not-applicable",
+    "unsupported",
+    "as-text",
+    "error",
+    "not-a-number",
+    "negative-infinity",
+    "positive-infinity",
+    "not-performed",
+    "not-permitted",
+}
+REQUIRED = ("seriousness", "study", "outcome")  # 1..1 (study 1..*) in the profile
 #: adverse-event-clinical-research-outcomes codes seen in the IG's examples (NCIt)
 OUTCOMES = {"C49498": "resolved", "C49494": "not resolved", "C49496": "resolving"}
 
@@ -147,6 +169,14 @@ def _check(event: dict, resources: dict[str, dict]) -> list[str]:
     for effect in _named(event, "resultingEffect"):
         if _target(resources, effect.get("valueReference"), {"Condition", "Observation"}) is None:
             problems.append(f"resultingEffect {effect.get('valueReference')} is not in the bundle")
+    for element in REQUIRED:
+        values = event.get(element)
+        values = values if isinstance(values, list) else [values] if values is not None else []
+        if not values:
+            problems.append(f"{element} absent: the profile requires it (say why with data-absent-reason)")
+        for reason in (_absent_reason(v) for v in values):
+            if reason is not None and reason not in ABSENT_CODES:
+                problems.append(f"{element} data-absent-reason {reason!r} is not a DataAbsentReason code")
     for coding in (event.get("outcome") or {}).get("coding", []):
         if coding.get("system") != NCIT or coding.get("code") not in OUTCOMES:
             problems.append(f"outcome {coding} is not from adverse-event-clinical-research-outcomes")
@@ -163,10 +193,19 @@ def violations(bundle: dict) -> list[str]:
     return [f"AdverseEvent/{event['id']}: {p}" for event in _events(bundle) for p in _check(event, resources)]
 
 
-def known_gaps(bundle: dict) -> list[str]:
-    """The profile's cardinalities the export does not meet (docs/interop.md says why)."""
-    gaps = []
+def _absent_reason(value: dict) -> str | None:
+    found = [e.get("valueCode") for e in value.get("extension", []) if e.get("url") == DATA_ABSENT_REASON]
+    return found[0] if found else None
+
+
+def stated_absent(bundle: dict) -> list[str]:
+    """The required elements the export states absent, each with its reason code."""
+    out = []
     for event in _events(bundle):
-        missing = [e for e in ("seriousness", "study", "outcome") if e not in event]
-        gaps += [f"AdverseEvent/{event['id']}: {e} 1..1 absent" for e in missing]
-    return gaps
+        for element in REQUIRED:
+            values = event.get(element)
+            for value in values if isinstance(values, list) else [values] if values else []:
+                reason = _absent_reason(value)
+                if reason is not None:
+                    out.append(f"AdverseEvent/{event['id']}: {element} absent ({reason})")
+    return out

@@ -40,20 +40,44 @@ def test_the_crs_course_conforms(crs_bundle):
     assert ae_profile.violations(crs_bundle) == []
     names = [e["url"].rsplit("/", 1)[1] for e in event["extension"]]
     assert names.count("mitigating-action") == 2 and "ae-grade" in names and "resolve-date" in names
-    assert ae_profile.known_gaps(crs_bundle) == [
-        f"AdverseEvent/{event['id']}: seriousness 1..1 absent",
-        f"AdverseEvent/{event['id']}: study 1..1 absent",
+    # Required but not recorded here: each says why (data-absent-reason); the outcome is resolved.
+    assert ae_profile.stated_absent(crs_bundle) == [
+        f"AdverseEvent/{event['id']}: seriousness absent (unsupported)",
+        f"AdverseEvent/{event['id']}: study absent (not-applicable)",
     ]
+    assert event["seriousness"]["text"].startswith("not recorded: seriousness (ICH E2A)")
+    assert event["outcome"]["coding"][0]["code"] == "C49498"
 
 
 def test_the_icaht_iec_hs_and_licats_course_conforms(gateway, toxic_course):  # noqa: F811
     infusion, _rows = toxic_course
     bundle = _export(gateway, infusion)
     assert ae_profile.violations(bundle) == []
-    gaps = ae_profile.known_gaps(bundle)
+    gaps = ae_profile.stated_absent(bundle)
     # no resolution defined for late ICAHT and LICATS: no outcome the profile's value set could give
-    assert sorted(g.split(": ")[1] for g in gaps if "outcome" in g) == ["outcome 1..1 absent"] * 2
+    assert sorted(g.split(": ")[1] for g in gaps if "outcome" in g) == ["outcome absent (unsupported)"] * 2
     assert {g.split("/")[1].rsplit("-", 2)[0] for g in gaps if "outcome" in g} == {"icaht-late", "licats"}
+
+
+@pytest.mark.parametrize("element", ["seriousness", "study", "outcome"])
+def test_a_required_element_left_out_is_a_violation(crs_bundle, element):
+    broken = copy.deepcopy(crs_bundle)
+    event = _event(broken, "crs-")
+    del event[element]
+    assert ae_profile.violations(broken) == [
+        f"AdverseEvent/{event['id']}: {element} absent: the profile requires it "
+        "(say why with data-absent-reason)"
+    ]
+
+
+def test_a_reason_outside_data_absent_reason_is_a_violation(crs_bundle):
+    broken = copy.deepcopy(crs_bundle)
+    event = _event(broken, "crs-")
+    event["seriousness"]["extension"][0]["valueCode"] = "not-recorded"
+    assert ae_profile.violations(broken) == [
+        f"AdverseEvent/{event['id']}: seriousness data-absent-reason 'not-recorded' "
+        "is not a DataAbsentReason code"
+    ]
 
 
 def _without(bundle: dict, prefix: str, name: str) -> dict:

@@ -108,7 +108,8 @@ def test_icaht_iec_hs_and_licats_episodes_reach_the_ehr_as_conditions_and_advers
     (grade,) = _extensions(late_event, "ae-grade")
     assert grade["valueCodeableConcept"]["coding"][0]["code"] == "C41338"
     assert "provisional: its window is open" in grade["valueCodeableConcept"]["text"]  # day 45 < 100
-    assert not _extensions(late_event, "resolve-date") and "outcome" not in late_event
+    assert not _extensions(late_event, "resolve-date") and "coding" not in late_event["outcome"]
+    assert late_event["outcome"]["extension"][0]["valueCode"] == "unsupported"  # no resolution defined
 
     iec = conditions["iec-hs"]
     assert iec["verificationStatus"]["coding"][0]["code"] == "provisional"
