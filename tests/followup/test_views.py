@@ -250,3 +250,10 @@ def test_planned_course_times_the_clocks_skip_are_refused_in_the_cores_words(cli
         assert response.status_code == 422, field
         assert SKIPPED_WORDS in response.content.decode(), field
     assert not PlannedCourse.objects.filter(patient=patient).exists()
+
+
+def test_followup_itself_leads_to_the_follow_up_list(rheum_client):
+    """A user who types /followup/ (the section's address) lands on the follow-up list, not a 404."""
+    response = rheum_client.get("/followup/", follow=True)
+    assert response.redirect_chain == [(reverse("followup:tasks"), 302)]
+    assert "Patients in follow-up" in response.content.decode()

@@ -113,6 +113,7 @@ TABLE: dict[tuple[str, str], dict | str] = {
     ("followup:licats", "GET"): {**PHYSICIAN, "physician": 404},
     ("followup:licats", "POST"): {**PHYSICIAN, "physician": 404},
     ("followup:course_start", "POST"): MANAGE,
+    ("followup:home", "GET"): ALL,  # a redirect to the follow-up list
     ("followup:tasks", "GET"): ALL,
     ("followup:task_done", "POST"): only("physician", "coordinator", "admin"),
     ("followup:outcomes", "GET"): only("physician", "coordinator", "admin"),
