@@ -43,6 +43,7 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench import seeding  # noqa: E402
+from bench.revisions import module_at  # noqa: E402
 
 
 def populate(n_patients: int):
@@ -201,19 +202,7 @@ def timed(client: Client, url: str, repeat: int) -> tuple[float, int]:
 
 def census_at(rev: str):
     """``dashboards.census`` as it was at git revision ``rev``, loaded beside the current one."""
-    import importlib.util
-    import subprocess
-
-    source = subprocess.run(
-        ["git", "show", f"{rev}:dashboards/census.py"], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout
-    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"census_at_{rev.replace('/', '_')}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("dashboards.census_at_rev", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return module_at(rev, "dashboards/census.py", "dashboards.census_at_rev")
 
 
 def compare(client: Client, rev: str, repeat: int) -> dict:

@@ -24,10 +24,8 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-import types
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -48,6 +46,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.followup_outcomes import populate  # noqa: E402
+from bench.revisions import module_at  # noqa: E402
 
 VITALS = {"temp_c": 36.8, "hr": 76, "sbp": 122, "dbp": 70, "rr": 14, "spo2": 98}
 
@@ -104,21 +103,6 @@ def populate_toxicity_weeks(team, product, nurse, count: int) -> int:
     return len(rows)
 
 
-def services_before(commit: str) -> types.ModuleType:
-    """``followup/services.py`` as it was at ``commit``, loaded as a module of the followup package."""
-    source = subprocess.run(
-        ["git", "show", f"{commit}:followup/services.py"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    module = types.ModuleType("followup.services_before")
-    module.__package__ = "followup"
-    exec(compile(source, f"{commit}:followup/services.py", "exec"), module.__dict__)
-    return module
-
-
 def timed_scan(scan) -> tuple[float, float, int, dict]:
     """Wall and CPU time (ms) and the query count of one scan (counted by an execute wrapper: the
     debug query log keeps only the last 9 000)."""
@@ -152,7 +136,7 @@ def main() -> None:
         from followup.models import Finding, FollowupEvaluation
         from tests import factories
 
-        before = services_before(args.before)
+        before = module_at(args.before, "followup/services.py", "followup.services_before")
         team = factories.make_team("Bench CAR-T", time_zone="Europe/Berlin")
         doctor = factories.make_user(Role.PHYSICIAN, team, username="bench-physician")
         factories.make_user(Role.COORDINATOR, team, username="bench-coordinator")
